@@ -1,0 +1,44 @@
+import Fastify, { type FastifyBaseLogger } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Problem } from './http/schemas/common.js'
+import { JobDetailSchema, JobListSchema, JobSchema } from './http/schemas/jobs.js'
+import { ReadinessSchema, ResyncResultSchema, StatusSchema } from './http/schemas/control.js'
+import { errorHandler, notFoundHandler } from './http/problem.js'
+import { registerSwagger } from './http/swagger.js'
+import { healthRoutes } from './http/routes/health.js'
+import { controlRoutes } from './http/routes/control.js'
+import { resyncRoutes } from './http/routes/resync.js'
+import { jobRoutes } from './http/routes/jobs.js'
+import type { AppServices } from './http/services.js'
+
+export interface BuildAppOptions {
+  services: AppServices
+  logger: FastifyBaseLogger
+}
+
+/** The HTTP face of syncplane. Never listens: server.ts does, tests inject. */
+export async function buildApp ({ services, logger }: BuildAppOptions) {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: 64 * 1024,
+    // Report every invalid field, not just the first.
+    ajv: { customOptions: { allErrors: true } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  for (const schema of [Problem, JobSchema, JobDetailSchema, JobListSchema, ReadinessSchema, StatusSchema, ResyncResultSchema]) {
+    app.addSchema(schema)
+  }
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
+  await registerSwagger(app)
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  await app.register(healthRoutes, { services })
+  await app.register(controlRoutes, { services })
+  await app.register(resyncRoutes, { services })
+  await app.register(jobRoutes, { services })
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

@@ -1,0 +1,189 @@
+import { readFileSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { parse as parseYaml, YAMLParseError } from 'yaml'
+import { Compile } from 'typebox/compile'
+import { Value } from 'typebox/value'
+import { ConfigSchema, type Config } from './schema.js'
+import { parseTargetUrl, TargetUrlError } from './target-url.js'
+
+export interface LoadedConfig {
+  readonly config: Readonly<Config>
+  /** rsync daemon passwords by target name; kept apart so the config itself can be logged and served. */
+  readonly secrets: ReadonlyMap<string, string>
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor (source: string, problems: string[]) {
+    super(`invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+const validator = Compile(ConfigSchema)
+
+interface LoadOptions {
+  env: Record<string, string | undefined>
+  /** Relative `database` and `passwordFile` paths are resolved against this directory. */
+  baseDir: string
+  /** Named in error messages. */
+  origin: string
+}
+
+export function loadConfigFile (file: string, env: Record<string, string | undefined>): LoadedConfig {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`])
+  }
+  let raw: unknown
+  try {
+    raw = parseYaml(text)
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : ''
+    throw new ConfigError(file, [`not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`])
+  }
+  return parseConfig(raw, { env, baseDir: path.dirname(path.resolve(file)), origin: file })
+}
+
+/** The embedded default of `npm start` without --config: a local demo source and replica under ./data. */
+export function demoConfig (cwd: string): Record<string, unknown> {
+  const data = path.join(cwd, 'data')
+  return {
+    source: path.join(data, 'source'),
+    database: path.join(data, 'syncplane.db'),
+    targets: [{ name: 'replica', url: `${path.join(data, 'replica')}/` }],
+  }
+}
+
+export function parseConfig (raw: unknown, opts: LoadOptions): LoadedConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(opts.origin, ['the document must be a mapping of keys (source, targets, …)'])
+  }
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw))
+  if (!validator.Check(withDefaults)) {
+    throw new ConfigError(opts.origin, schemaProblems(withDefaults))
+  }
+  const config = withDefaults as Config
+  config.database = path.resolve(opts.baseDir, config.database)
+  const problems: string[] = []
+  const secrets = new Map<string, string>()
+  checkSource(config, problems)
+  checkTargets(config, opts, problems, secrets)
+  if (config.retry.maxDelayMs < config.retry.initialDelayMs) {
+    problems.push('retry.maxDelayMs: must not be smaller than retry.initialDelayMs')
+  }
+  if (problems.length > 0) throw new ConfigError(opts.origin, problems)
+  return { config: deepFreeze(config), secrets }
+}
+
+function schemaProblems (value: unknown): string[] {
+  const seen = new Set<string>()
+  const problems: string[] = []
+  for (const error of validator.Errors(value)) {
+    const key = pointerToKey(error.instancePath)
+    let message: string
+    if (error.keyword === 'boolean') message = 'unknown key'
+    else if (error.keyword === 'additionalProperties') continue
+    else if (error.keyword === 'required') {
+      const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? []
+      for (const name of missing) add(key ? `${key}.${name}` : name, 'is required')
+      continue
+    } else message = error.message
+    add(key || '(root)', message)
+  }
+  return problems
+
+  function add (key: string, message: string): void {
+    const line = `${key}: ${message}`
+    if (!seen.has(line)) {
+      seen.add(line)
+      problems.push(line)
+    }
+  }
+}
+
+/** `/targets/0/url` → `targets[0].url`: the spelling an operator searches the YAML for. */
+function pointerToKey (pointer: string): string {
+  return pointer.split('/').slice(1).reduce((acc, part) => {
+    const name = part.replace(/~1/g, '/').replace(/~0/g, '~')
+    return /^\d+$/.test(name) ? `${acc}[${name}]` : acc ? `${acc}.${name}` : name
+  }, '')
+}
+
+function checkSource (config: Config, problems: string[]): void {
+  if (!path.isAbsolute(config.source)) {
+    problems.push(`source: must be an absolute path, got "${config.source}"`)
+    return
+  }
+  config.source = path.normalize(config.source).replace(/(.)\/$/, '$1')
+  try {
+    if (!statSync(config.source).isDirectory()) problems.push(`source: "${config.source}" is not a directory`)
+  } catch {
+    problems.push(`source: "${config.source}" does not exist`)
+  }
+}
+
+function checkTargets (config: Config, opts: LoadOptions, problems: string[], secrets: Map<string, string>): void {
+  const names = new Set<string>()
+  config.targets.forEach((target, i) => {
+    const key = `targets[${i}]`
+    if (names.has(target.name)) problems.push(`${key}.name: "${target.name}" is used by another target`)
+    names.add(target.name)
+    let url
+    try {
+      url = parseTargetUrl(target.url)
+    } catch (err) {
+      if (!(err instanceof TargetUrlError)) throw err
+      problems.push(`${key}.url: ${err.message}`)
+      return
+    }
+    if (url.kind === 'local') {
+      const dest = path.normalize(url.path).replace(/(.)\/$/, '$1')
+      if (isInside(dest, config.source) || isInside(config.source, dest)) {
+        problems.push(`${key}.url: a local target must not be inside the source or contain it`)
+      }
+    }
+    if (url.kind !== 'daemon' && (target.passwordFile !== undefined || target.passwordEnv !== undefined)) {
+      problems.push(`${key}: passwordFile and passwordEnv apply only to rsync daemon targets (rsync://…)`)
+    }
+    if (url.kind !== 'ssh' && target.ssh !== undefined) {
+      problems.push(`${key}.ssh: applies only to SSH targets (host:/path)`)
+    }
+    if (target.passwordFile !== undefined && target.passwordEnv !== undefined) {
+      problems.push(`${key}: set passwordFile or passwordEnv, not both`)
+      return
+    }
+    if (target.passwordFile !== undefined) {
+      const file = path.resolve(opts.baseDir, target.passwordFile)
+      try {
+        // rsync's own --password-file format: the first line is the password.
+        const password = readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? ''
+        if (password === '') problems.push(`${key}.passwordFile: "${file}" is empty`)
+        else secrets.set(target.name, password)
+      } catch (err) {
+        problems.push(`${key}.passwordFile: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      }
+    }
+    if (target.passwordEnv !== undefined) {
+      const password = opts.env[target.passwordEnv]
+      if (password === undefined || password === '') problems.push(`${key}.passwordEnv: environment variable ${target.passwordEnv} is not set`)
+      else secrets.set(target.name, password)
+    }
+  })
+}
+
+function isInside (child: string, parent: string): boolean {
+  const rel = path.relative(parent, child)
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
+}
+
+function deepFreeze<T> (value: T): Readonly<T> {
+  if (value !== null && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child)
+    Object.freeze(value)
+  }
+  return value
+}

@@ -1,0 +1,82 @@
+import { Type, type Static } from 'typebox'
+
+const TargetName = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
+  description: 'Unique name: letters, digits, ".", "_", "-"; used in the API and logs',
+})
+
+export const SshOptionsSchema = Type.Object({
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  identityFile: Type.Optional(Type.String({ minLength: 1 })),
+  knownHostsFile: Type.Optional(Type.String({ minLength: 1 })),
+  options: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description: 'Extra ssh -o options, e.g. "Compression=no"',
+  }),
+}, { additionalProperties: false })
+
+export const TargetSchema = Type.Object({
+  name: TargetName,
+  url: Type.String({
+    minLength: 1,
+    description: 'rsync://[user@]host[:port]/module/[path], [user@]host:/path (SSH) or an absolute local path',
+  }),
+  passwordFile: Type.Optional(Type.String({ minLength: 1, description: 'rsync daemon password file' })),
+  passwordEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'environment variable holding the rsync daemon password' })),
+  ssh: Type.Optional(SshOptionsSchema),
+}, { additionalProperties: false })
+
+export const ConfigSchema = Type.Object({
+  source: Type.String({ minLength: 1, description: 'Absolute path of the watched tree' }),
+  exclude: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description: 'rsync exclude patterns, applied by the watcher and by every rsync run',
+  }),
+  database: Type.String({ minLength: 1, description: 'SQLite file (created when missing)' }),
+  logLevel: Type.Union([
+    Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'),
+    Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent'),
+  ], { default: 'info' }),
+  api: Type.Object({
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787 }),
+  }, { additionalProperties: false, default: {} }),
+  watcher: Type.Object({
+    backend: Type.Literal('chokidar', { default: 'chokidar' }),
+    usePolling: Type.Boolean({ default: false, description: 'Poll instead of inotify (network filesystems, some bind mounts)' }),
+    pollIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+  }, { additionalProperties: false, default: {} }),
+  batch: Type.Object({
+    quietMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 20, description: 'An idle target syncs once no change arrived for this long' }),
+    maxDelayMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 500, description: 'Upper bound on how long a change waits for a quiet moment' }),
+    maxPaths: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20_000, description: 'Most paths one rsync run carries' }),
+  }, { additionalProperties: false, default: {} }),
+  rsync: Type.Object({
+    binary: Type.String({ minLength: 1, default: 'rsync' }),
+    ioTimeoutSec: Type.Integer({ minimum: 1, maximum: 86_400, default: 30, description: 'rsync --timeout: abort when no data moves for this long' }),
+    connectTimeoutSec: Type.Integer({ minimum: 1, maximum: 3_600, default: 10, description: 'rsync --contimeout / ssh ConnectTimeout' }),
+    deadlineSec: Type.Integer({ minimum: 1, default: 900, description: 'Hard limit for one incremental run; then SIGTERM, then SIGKILL' }),
+    killGraceSec: Type.Integer({ minimum: 1, maximum: 600, default: 5, description: 'Time between SIGTERM and SIGKILL' }),
+    extraArgs: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Appended to every rsync command line, e.g. ["--bwlimit=10m"]' }),
+  }, { additionalProperties: false, default: {} }),
+  fullSync: Type.Object({
+    onStart: Type.Boolean({ default: true }),
+    checksum: Type.Boolean({ default: false, description: 'Compare file contents (-c) instead of size and time' }),
+    deadlineSec: Type.Integer({ minimum: 1, default: 86_400 }),
+  }, { additionalProperties: false, default: {} }),
+  retry: Type.Object({
+    initialDelayMs: Type.Integer({ minimum: 10, default: 1_000 }),
+    maxDelayMs: Type.Integer({ minimum: 10, default: 60_000 }),
+    jitter: Type.Number({ minimum: 0, maximum: 1, default: 0.2, description: 'Fraction of the delay randomised, so targets do not retry in lockstep' }),
+  }, { additionalProperties: false, default: {} }),
+  jobs: Type.Object({
+    pathsPerJob: Type.Integer({ minimum: 0, maximum: 100_000, default: 1_000, description: 'Paths kept in the job history per job' }),
+  }, { additionalProperties: false, default: {} }),
+  shutdown: Type.Object({
+    drainSec: Type.Integer({ minimum: 0, maximum: 3_600, default: 10, description: 'On SIGTERM, how long running rsyncs may finish before they are stopped' }),
+  }, { additionalProperties: false, default: {} }),
+  targets: Type.Array(TargetSchema, { minItems: 1 }),
+}, { additionalProperties: false })
+
+export type Config = Static<typeof ConfigSchema>
+export type TargetConfig = Static<typeof TargetSchema>

@@ -1,0 +1,24 @@
+import { fileURLToPath } from 'node:url'
+import { pino } from 'pino'
+import { buildApp } from '../app.js'
+import type { AppServices } from './services.js'
+
+export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi/openapi.json', import.meta.url))
+
+const unavailable = (): never => {
+  throw new Error('not available while rendering the OpenAPI document')
+}
+
+/** The document as committed in openapi/: built from the routes, no service behind them. */
+export async function renderOpenApi (): Promise<string> {
+  const services: AppServices = {
+    engine: { status: unavailable, pause: unavailable, resume: unavailable, requestFullSync: unavailable, waitForJobs: unavailable },
+    jobs: { get: unavailable, list: unavailable, paths: unavailable },
+    readiness: unavailable,
+  }
+  const app = await buildApp({ services, logger: pino({ level: 'silent' }) })
+  await app.ready()
+  const text = `${JSON.stringify(app.swagger(), null, 2)}\n`
+  await app.close()
+  return text
+}

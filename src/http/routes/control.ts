@@ -1,0 +1,34 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { StatusSchema, WatchStateSchema } from '../schemas/control.js'
+import { problemResponses } from '../schemas/common.js'
+import { statusToDto } from '../dto.js'
+import type { RouteOptions } from '../services.js'
+
+export const controlRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
+  app.get('/v1/status', {
+    schema: {
+      operationId: 'getStatus',
+      tags: ['status'],
+      summary: 'Watcher state and, per target, backlog, state and last outcome',
+      response: { 200: StatusSchema, ...problemResponses },
+    },
+  }, async () => statusToDto(services.engine.status()))
+
+  app.post('/v1/watch/pause', {
+    schema: {
+      operationId: 'pauseWatching',
+      tags: ['watch'],
+      summary: 'Stop syncing watched changes (they are still recorded). Idempotent',
+      response: { 200: WatchStateSchema, ...problemResponses },
+    },
+  }, async () => ({ paused: true, changed: services.engine.pause() }))
+
+  app.post('/v1/watch/resume', {
+    schema: {
+      operationId: 'resumeWatching',
+      tags: ['watch'],
+      summary: 'Sync everything recorded while paused and carry on. Idempotent',
+      response: { 200: WatchStateSchema, ...problemResponses },
+    },
+  }, async () => ({ paused: false, changed: services.engine.resume() }))
+}

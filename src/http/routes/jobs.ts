@@ -1,0 +1,47 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { SyncplaneError } from '../../errors.js'
+import { JobDetailSchema, JobIdParams, JobListQuery, JobListSchema } from '../schemas/jobs.js'
+import { problemResponses } from '../schemas/common.js'
+import { jobToDto } from '../dto.js'
+import type { RouteOptions } from '../services.js'
+
+const PATHS_SHOWN = 1_000
+
+export const jobRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
+  app.get('/v1/jobs', {
+    schema: {
+      operationId: 'listJobs',
+      tags: ['jobs'],
+      summary: 'Job history, newest first, filtered and paginated by cursor',
+      querystring: JobListQuery,
+      response: { 200: JobListSchema, ...problemResponses },
+    },
+  }, async (request) => {
+    const q = request.query
+    const jobs = services.jobs.list({
+      status: q.status,
+      target: q.target,
+      kind: q.kind,
+      trigger: q.trigger,
+      since: q.since === undefined ? undefined : Date.parse(q.since),
+      until: q.until === undefined ? undefined : Date.parse(q.until),
+      before: q.cursor,
+    }, q.limit + 1)
+    const page = jobs.slice(0, q.limit)
+    return { jobs: page.map(jobToDto), nextCursor: jobs.length > q.limit ? page[page.length - 1]!.id : null }
+  })
+
+  app.get('/v1/jobs/:id', {
+    schema: {
+      operationId: 'getJob',
+      tags: ['jobs'],
+      summary: 'One job with the paths it carried',
+      params: JobIdParams,
+      response: { 200: JobDetailSchema, ...problemResponses },
+    },
+  }, async (request) => {
+    const job = services.jobs.get(request.params.id)
+    if (job === undefined) throw new SyncplaneError('JOB_NOT_FOUND', `no job with id ${request.params.id}`)
+    return { job: jobToDto(job), paths: services.jobs.paths(job.id, PATHS_SHOWN) }
+  })
+}

@@ -1,0 +1,59 @@
+import { Type } from 'typebox'
+import { NullableTimestamp } from './common.js'
+
+export const HealthSchema = Type.Object({ status: Type.Literal('ok') })
+
+export const ReadinessSchema = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not ready')]),
+  checks: Type.Object({
+    watcher: Type.Object({ ok: Type.Boolean(), state: Type.String(), detail: Type.Union([Type.String(), Type.Null()]) }),
+    database: Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }),
+  }),
+}, { $id: 'Readiness', title: 'Readiness' })
+
+export const TargetStatusSchema = Type.Object({
+  name: Type.String(),
+  url: Type.String(),
+  state: Type.Union(['idle', 'waiting', 'paused', 'syncing', 'retrying', 'failing'].map((s) => Type.Literal(s))),
+  pending: Type.Integer({ description: 'Changed paths waiting for this target' }),
+  inFlight: Type.Integer({ description: 'Paths in the running rsync' }),
+  lagMs: Type.Integer({ description: 'Age of the oldest change this target has not confirmed' }),
+  runningJobId: Type.Union([Type.Integer(), Type.Null()]),
+  queuedFullJobId: Type.Union([Type.Integer(), Type.Null()]),
+  consecutiveFailures: Type.Integer(),
+  nextRetryAt: NullableTimestamp,
+  lastSuccessAt: NullableTimestamp,
+  lastError: Type.Union([Type.Object({
+    message: Type.String(),
+    at: Type.String({ format: 'date-time' }),
+    jobId: Type.Integer(),
+  }), Type.Null()]),
+})
+
+export const StatusSchema = Type.Object({
+  watcher: Type.Object({
+    state: Type.Union(['starting', 'running', 'paused', 'degraded', 'stopped'].map((s) => Type.Literal(s))),
+    lastError: Type.Union([Type.String(), Type.Null()]),
+  }),
+  paused: Type.Boolean(),
+  targets: Type.Array(TargetStatusSchema),
+}, { $id: 'Status', title: 'Status' })
+
+export const WatchStateSchema = Type.Object({
+  paused: Type.Boolean(),
+  changed: Type.Boolean({ description: 'False when the call found the watcher already in that state' }),
+})
+
+export const ResyncBody = Type.Object({
+  targets: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100, description: 'Target names; all targets when absent or empty' })),
+  force: Type.Optional(Type.Boolean({ description: 'Mirror even when the source is empty and a target is not' })),
+}, { additionalProperties: false })
+
+export const ResyncQuery = Type.Object({
+  wait: Type.Boolean({ default: false, description: 'Answer when the jobs finished: 200 if all succeeded, 502 otherwise' }),
+  timeout: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'With wait: give up waiting after this many seconds (504); the jobs go on' })),
+}, { additionalProperties: false })
+
+export const ResyncResultSchema = Type.Object({
+  jobs: Type.Array(Type.Ref('Job')),
+}, { $id: 'ResyncResult', title: 'ResyncResult' })

@@ -1,0 +1,60 @@
+import { Type, type Static } from 'typebox'
+import { JOB_KINDS, JOB_STATUSES, JOB_TRIGGERS } from '../../db/job-store.js'
+import { NullableTimestamp, Timestamp } from './common.js'
+
+const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)))
+
+export const JobStatusSchema = literals(JOB_STATUSES)
+export const JobKindSchema = literals(JOB_KINDS)
+export const JobTriggerSchema = literals(JOB_TRIGGERS)
+
+const NullableInt = Type.Union([Type.Integer(), Type.Null()])
+const NullableString = Type.Union([Type.String(), Type.Null()])
+
+export const JobSchema = Type.Object({
+  id: Type.Integer(),
+  target: Type.String(),
+  kind: JobKindSchema,
+  trigger: JobTriggerSchema,
+  status: JobStatusSchema,
+  attempt: Type.Integer({ description: '1 for a first try; retries count up' }),
+  pathsCount: Type.Integer({ description: 'Paths the watcher reported for this run (0 for a full sync)' }),
+  pathsTruncated: Type.Boolean({ description: 'True when more paths were carried than the history keeps' }),
+  filesTransferred: Type.Union([Type.Integer(), Type.Null()], { description: "From rsync's --stats" }),
+  bytesTransferred: Type.Union([Type.Integer(), Type.Null()], { description: 'Total size of the files transferred' }),
+  exitCode: NullableInt,
+  error: NullableString,
+  warning: NullableString,
+  requestedBy: Type.Union([Type.String(), Type.Null()], { description: 'Remote address of the API caller that asked for this job' }),
+  createdAt: Timestamp,
+  startedAt: NullableTimestamp,
+  finishedAt: NullableTimestamp,
+  durationMs: NullableInt,
+}, { $id: 'Job', title: 'Job' })
+
+export const JobDetailSchema = Type.Object({
+  job: Type.Ref('Job'),
+  paths: Type.Array(Type.String(), { description: 'The paths this job carried (capped per job)' }),
+}, { $id: 'JobDetail', title: 'JobDetail' })
+
+export const JobListQuery = Type.Object({
+  status: Type.Optional(JobStatusSchema),
+  target: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  kind: Type.Optional(JobKindSchema),
+  trigger: Type.Optional(JobTriggerSchema),
+  since: Type.Optional(Type.String({ format: 'date-time', description: 'Jobs created at or after this time' })),
+  until: Type.Optional(Type.String({ format: 'date-time', description: 'Jobs created before this time' })),
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  cursor: Type.Optional(Type.Integer({ minimum: 1, description: 'nextCursor of the previous page' })),
+}, { additionalProperties: false })
+
+export const JobListSchema = Type.Object({
+  jobs: Type.Array(Type.Ref('Job')),
+  nextCursor: Type.Union([Type.Integer(), Type.Null()], { description: 'Pass as cursor for the next (older) page; null on the last page' }),
+}, { $id: 'JobList', title: 'JobList' })
+
+export const JobIdParams = Type.Object({
+  id: Type.Integer({ minimum: 1 }),
+})
+
+export type JobDto = Static<typeof JobSchema>

@@ -1,0 +1,14 @@
+import type { JobStore } from '../db/job-store.js'
+import type { SyncEngine } from '../sync/engine.js'
+import type { Readiness } from '../sync/readiness.js'
+
+/** What the HTTP layer may call: one object, decorated nowhere, passed to each route plugin. */
+export interface AppServices {
+  engine: Pick<SyncEngine, 'status' | 'pause' | 'resume' | 'requestFullSync' | 'waitForJobs'>
+  jobs: Pick<JobStore, 'get' | 'list' | 'paths'>
+  readiness: () => Readiness
+}
+
+export interface RouteOptions {
+  services: AppServices
+}

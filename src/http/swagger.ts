@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+
+export const API_VERSION = '1.0.0'
+
+/**
+ * Must be registered (and awaited) before any route: @fastify/swagger finds
+ * routes through the onRoute hook. Nothing environment-dependent goes in the
+ * document, so the committed openapi/openapi.json can be compared byte for byte.
+ */
+export async function registerSwagger (app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'syncplane',
+        version: API_VERSION,
+        description: 'Real-time directory replication with rsync, steered over HTTP.',
+      },
+      tags: [
+        { name: 'probes', description: 'Liveness and readiness for load balancers and orchestrators' },
+        { name: 'status', description: 'What the watcher and each target are doing' },
+        { name: 'watch', description: 'Pause and resume watching' },
+        { name: 'sync', description: 'Full resyncs' },
+        { name: 'jobs', description: 'History of every rsync run' },
+      ],
+    },
+    hideUntagged: true,
+    refResolver: {
+      // Name components after their $id instead of def-0, def-1, … (order-dependent).
+      buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`),
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+}

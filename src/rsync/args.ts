@@ -1,0 +1,107 @@
+import type { TargetUrl } from '../config/target-url.js'
+
+export interface SshSettings {
+  port?: number | undefined
+  identityFile?: string | undefined
+  knownHostsFile?: string | undefined
+  options: readonly string[]
+}
+
+export interface RsyncTarget {
+  parsed: TargetUrl
+  ssh?: SshSettings | undefined
+}
+
+export interface RsyncCommonOptions {
+  source: string
+  excludes: readonly string[]
+  ioTimeoutSec: number
+  connectTimeoutSec: number
+  extraArgs: readonly string[]
+}
+
+/**
+ * One incremental batch: the listed paths (NUL-separated on stdin) and
+ * nothing else. Each flag answers a case the watcher produces:
+ * - `-r`: `--files-from` turns off the recursion `-a` implies, but a listed
+ *   directory is a new or moved-in tree whose whole content must go;
+ * - `--ignore-times`: the watcher saw a change, so send it even when size and
+ *   mtime look equal (a same-size rewrite within the same second);
+ * - `--delete-missing-args --force`: a listed path gone from the source is
+ *   deleted on the target, a non-empty directory included (without `--force`
+ *   rsync keeps it and still exits 0);
+ * - `--delete`: inside a listed directory, remove what the source no longer
+ *   has (rsync only deletes in directories whose full content it sends, so
+ *   unlisted siblings are never touched).
+ */
+export function buildIncrementalArgs (target: RsyncTarget, opts: RsyncCommonOptions): string[] {
+  return [
+    '-a', '-r', '--ignore-times',
+    '--files-from=-', '--from0',
+    '--delete', '--delete-missing-args', '--force',
+    ...commonArgs(target, opts),
+    sourceArg(opts.source), target.parsed.destination,
+  ]
+}
+
+/** The whole tree, mirrored: `SRC/ DEST/` keeps `--delete` inside the target directory. */
+export function buildFullArgs (target: RsyncTarget, opts: RsyncCommonOptions & { checksum: boolean }): string[] {
+  return [
+    '-a', '--delete',
+    ...(opts.checksum ? ['--checksum'] : []),
+    ...commonArgs(target, opts),
+    sourceArg(opts.source), target.parsed.destination,
+  ]
+}
+
+/** Lists the top level of the target (to tell whether it is empty) without changing it. */
+export function buildListArgs (target: RsyncTarget, opts: RsyncCommonOptions): string[] {
+  return ['--list-only', '--no-human-readable', ...transportArgs(target, opts), target.parsed.destination]
+}
+
+/** The file list for `--files-from=- --from0`: names may hold any byte but NUL. */
+export function encodeFileList (paths: readonly string[]): Buffer {
+  return Buffer.from(paths.length === 0 ? '' : `${paths.join('\0')}\0`, 'utf8')
+}
+
+function transportArgs (target: RsyncTarget, opts: RsyncCommonOptions): string[] {
+  const args = [`--timeout=${opts.ioTimeoutSec}`]
+  if (target.parsed.kind === 'daemon') args.push(`--contimeout=${opts.connectTimeoutSec}`)
+  if (target.parsed.kind === 'ssh') args.push('-e', buildSshCommand(target.ssh, opts.connectTimeoutSec))
+  return args
+}
+
+function commonArgs (target: RsyncTarget, opts: RsyncCommonOptions): string[] {
+  const args = ['--stats', '--no-human-readable', ...transportArgs(target, opts)]
+  for (const pattern of opts.excludes) args.push(`--exclude=${pattern}`)
+  args.push(...opts.extraArgs)
+  return args
+}
+
+function sourceArg (source: string): string {
+  return source.endsWith('/') ? source : `${source}/`
+}
+
+/**
+ * rsync splits `-e` on spaces and honours single and double quotes (not
+ * backslashes), so quote every word that needs it.
+ */
+export function buildSshCommand (ssh: SshSettings | undefined, connectTimeoutSec: number): string {
+  const words = [
+    'ssh',
+    '-o', 'BatchMode=yes',
+    '-o', `ConnectTimeout=${connectTimeoutSec}`,
+    '-o', 'ServerAliveInterval=15',
+    '-o', 'ServerAliveCountMax=3',
+  ]
+  if (ssh?.port !== undefined) words.push('-p', String(ssh.port))
+  if (ssh?.identityFile !== undefined) words.push('-i', ssh.identityFile, '-o', 'IdentitiesOnly=yes')
+  if (ssh?.knownHostsFile !== undefined) words.push('-o', `UserKnownHostsFile=${ssh.knownHostsFile}`)
+  for (const option of ssh?.options ?? []) words.push('-o', option)
+  return words.map(quoteWord).join(' ')
+}
+
+function quoteWord (word: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word
+  return word.includes("'") ? `"${word}"` : `'${word}'`
+}

@@ -1,0 +1,82 @@
+/** What rsync's exit codes mean (man rsync, "EXIT VALUES"). */
+const EXIT_MEANINGS: Record<number, string> = {
+  1: 'syntax or usage error',
+  2: 'protocol incompatibility',
+  3: 'errors selecting input/output files, dirs',
+  4: 'requested action not supported',
+  5: 'error starting client-server protocol',
+  6: 'daemon unable to append to log-file',
+  10: 'error in socket I/O',
+  11: 'error in file I/O',
+  12: 'error in rsync protocol data stream',
+  13: 'errors with program diagnostics',
+  14: 'error in IPC code',
+  20: 'received SIGUSR1 or SIGINT',
+  21: 'some error returned by waitpid()',
+  22: 'error allocating core memory buffers',
+  23: 'partial transfer due to error',
+  24: 'partial transfer due to vanished source files',
+  25: 'the --max-delete limit stopped deletions',
+  30: 'timeout in data send/receive',
+  35: 'timeout waiting for daemon connection',
+  255: 'remote shell failed',
+}
+
+export function describeExitCode (code: number): string {
+  return EXIT_MEANINGS[code] ?? 'unknown error'
+}
+
+export interface RsyncStats {
+  filesTransferred: number | null
+  bytesTransferred: number | null
+}
+
+/** Reads `--stats --no-human-readable` output (stdout). */
+export function parseStats (stdout: string): RsyncStats {
+  const num = (label: string): number | null => {
+    const m = new RegExp(`^${label}: (\\d+)`, 'm').exec(stdout)
+    return m ? Number(m[1]) : null
+  }
+  return {
+    filesTransferred: num('Number of regular files transferred'),
+    bytesTransferred: num('Total transferred file size'),
+  }
+}
+
+/**
+ * rsync prints control and non-ASCII bytes in names as `\#ooo` (octal);
+ * undo that to get the real name back.
+ */
+export function unescapeRsyncName (escaped: string): string {
+  const bytes: number[] = []
+  for (let i = 0; i < escaped.length;) {
+    const m = /^\\#([0-7]{3})/.exec(escaped.slice(i, i + 5))
+    if (m) {
+      bytes.push(parseInt(m[1]!, 8))
+      i += 5
+    } else {
+      const cp = escaped.codePointAt(i)!
+      bytes.push(...Buffer.from(String.fromCodePoint(cp), 'utf8'))
+      i += cp > 0xffff ? 2 : 1
+    }
+  }
+  return Buffer.from(bytes).toString('utf8')
+}
+
+const VANISHED = /^file has vanished: "(.*)"$/
+
+/** The source paths rsync reported as vanished (exit 24), relative to `source`. */
+export function parseVanished (stderrLines: readonly string[], source: string): string[] {
+  const prefix = source.endsWith('/') ? source : `${source}/`
+  const out: string[] = []
+  for (const line of stderrLines) {
+    const m = VANISHED.exec(line)
+    if (!m) continue
+    let name = unescapeRsyncName(m[1]!)
+    if (name.startsWith(prefix)) name = name.slice(prefix.length)
+    // rsync names a file under a directory it chdir'ed into as "dir/./file".
+    name = name.replace(/^(?:\.\/)+/, '').replace(/\/\.\//g, '/')
+    if (name !== '' && !name.startsWith('/')) out.push(name)
+  }
+  return out
+}

@@ -1,0 +1,131 @@
+import { execa } from 'execa'
+
+export interface RsyncInvocation {
+  args: readonly string[]
+  /** Fed to rsync's stdin (the `--files-from=-` list). */
+  input?: Buffer | undefined
+  /** Goes to the child's environment only; never to argv or logs. */
+  password?: string | undefined
+  /** Hard limit: SIGTERM to the whole process group, SIGKILL after `killGraceMs`. */
+  deadlineMs: number
+  killGraceMs: number
+  /** Aborting stops the run the same way the deadline does. */
+  signal?: AbortSignal | undefined
+}
+
+export interface RsyncOutcome {
+  /** null when rsync could not be started or was killed by a signal. */
+  exitCode: number | null
+  signal: string | null
+  stdout: string
+  /** The last lines of stderr, secrets removed. */
+  stderrTail: string
+  /** Lines rsync printed about vanished files (exit 24), kept whole. */
+  vanishedLines: string[]
+  timedOut: boolean
+  aborted: boolean
+  /** Set when the process could not be spawned at all (e.g. rsync not installed). */
+  spawnError: string | null
+}
+
+/** The seam between the sync engine and the rsync binary. */
+export interface RsyncRunner {
+  run (invocation: RsyncInvocation): Promise<RsyncOutcome>
+}
+
+export interface ExecaRunnerOptions {
+  binary: string
+  /** The environment children start from; rsync-specific variables are scrubbed from it. */
+  baseEnv: Record<string, string | undefined>
+}
+
+const STDERR_TAIL_BYTES = 8 * 1024
+const MAX_VANISHED_LINES = 100_000
+
+/**
+ * Runs rsync in its own process group so that a deadline or abort reaches
+ * its helpers too (the local receiver, ssh): killing only the direct child
+ * would leave them holding the pipes and the run would never settle.
+ */
+export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(opts.baseEnv)) {
+    // These change how rsync parses its arguments or authenticates.
+    if (v !== undefined && !['RSYNC_PASSWORD', 'RSYNC_OLD_ARGS', 'RSYNC_PROTECT_ARGS', 'RSYNC_RSH'].includes(k)) env[k] = v
+  }
+
+  return {
+    async run (inv) {
+      const childEnv = inv.password === undefined ? env : { ...env, RSYNC_PASSWORD: inv.password }
+      const redact = (s: string): string => (inv.password ? s.split(inv.password).join('[REDACTED]') : s)
+      let stderrTail = ''
+      let partialLine = ''
+      const vanishedLines: string[] = []
+      let timedOut = false
+      let aborted = false
+
+      const child = execa(opts.binary, inv.args, {
+        input: inv.input ?? Buffer.alloc(0),
+        env: childEnv,
+        extendEnv: false,
+        detached: true,
+        reject: false,
+        buffer: { stdout: true, stderr: false },
+        maxBuffer: { stdout: 16 * 1024 * 1024 },
+        stripFinalNewline: false,
+        forceKillAfterDelay: false,
+      })
+
+      child.stderr?.setEncoding('utf8')
+      child.stderr?.on('data', (chunk: string) => {
+        stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES)
+        const lines = (partialLine + chunk).split('\n')
+        partialLine = lines.pop() ?? ''
+        for (const line of lines) {
+          if (line.startsWith('file has vanished: ') && vanishedLines.length < MAX_VANISHED_LINES) vanishedLines.push(line)
+        }
+      })
+
+      let killTimer: NodeJS.Timeout | undefined
+      const killGroup = (why: 'deadline' | 'abort'): void => {
+        if (why === 'deadline') timedOut = true
+        else aborted = true
+        signalGroup(child.pid, 'SIGTERM')
+        killTimer ??= setTimeout(() => signalGroup(child.pid, 'SIGKILL'), inv.killGraceMs)
+      }
+      const deadline = setTimeout(() => killGroup('deadline'), inv.deadlineMs)
+      const onAbort = (): void => killGroup('abort')
+      if (inv.signal?.aborted) onAbort()
+      else inv.signal?.addEventListener('abort', onAbort, { once: true })
+
+      const result = await child
+      clearTimeout(deadline)
+      clearTimeout(killTimer)
+      inv.signal?.removeEventListener('abort', onAbort)
+      if (partialLine.startsWith('file has vanished: ')) vanishedLines.push(partialLine)
+
+      const spawnError = result.failed && result.exitCode === undefined && result.signal === undefined
+        ? (result.originalMessage ?? result.shortMessage)
+        : null
+      return {
+        exitCode: result.exitCode ?? null,
+        signal: result.signal ?? null,
+        stdout: String(result.stdout ?? ''),
+        stderrTail: redact(stderrTail).trim(),
+        vanishedLines: vanishedLines.map(redact),
+        timedOut,
+        aborted,
+        spawnError: spawnError == null ? null : redact(spawnError),
+      }
+    },
+  }
+}
+
+function signalGroup (pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    // The group is already gone.
+  }
+}

@@ -1,0 +1,110 @@
+import type { Logger } from 'pino'
+import type { LoadedConfig } from './config/load.js'
+import { openDatabase } from './db/open.js'
+import { migrate } from './db/migrate.js'
+import { createJobStore } from './db/job-store.js'
+import { createPendingStore } from './db/pending-store.js'
+import { createSettingsStore } from './db/settings-store.js'
+import { createExecaRunner, type RsyncRunner } from './rsync/runner.js'
+import { createSyncEngine } from './sync/engine.js'
+import { createReadiness } from './sync/readiness.js'
+import { resolveTargets } from './sync/targets.js'
+import { createChokidarWatcher } from './watcher/chokidar-watcher.js'
+import { compileExcludes } from './watcher/exclude-matcher.js'
+import type { Watcher } from './watcher/watcher.js'
+import type { AppServices } from './http/services.js'
+
+export interface ServicesOptions {
+  loaded: LoadedConfig
+  logger: Logger
+  /** The environment rsync children start from. */
+  env: Record<string, string | undefined>
+  /** A seam for tests; production runs the real rsync. */
+  runner?: RsyncRunner
+}
+
+export type Services = Awaited<ReturnType<typeof createServices>>
+
+/**
+ * Wires database, watcher and engine together. Nothing runs until start();
+ * stop() shuts down in the order that loses nothing: watcher, then rsync,
+ * then the database.
+ */
+export function createServices ({ loaded, logger, env, runner }: ServicesOptions) {
+  const { config, secrets } = loaded
+  const db = openDatabase(config.database)
+  const migrated = migrate(db)
+  if (migrated.from !== migrated.to) logger.info(migrated, 'database migrated')
+
+  const jobs = createJobStore(db, { pathsPerJob: config.jobs.pathsPerJob })
+  const pending = createPendingStore(db)
+  const settings = createSettingsStore(db)
+
+  let watcher: Watcher | undefined
+  const watcherStatus = () => watcher?.status() ?? { state: 'starting' as const, lastError: null }
+
+  const engine = createSyncEngine({
+    options: {
+      source: config.source,
+      excludes: config.exclude,
+      batch: config.batch,
+      rsync: config.rsync,
+      fullSync: config.fullSync,
+      retry: config.retry,
+    },
+    targets: resolveTargets(config, secrets),
+    jobs,
+    pending,
+    settings,
+    runner: runner ?? createExecaRunner({ binary: config.rsync.binary, baseEnv: env }),
+    logger: logger.child({ component: 'sync' }),
+    watcherStatus,
+  })
+
+  watcher = createChokidarWatcher({
+    root: config.source,
+    isExcluded: compileExcludes(config.exclude),
+    usePolling: config.watcher.usePolling,
+    pollIntervalMs: config.watcher.pollIntervalMs,
+    logger: logger.child({ component: 'watcher' }),
+    sink: {
+      onChanges: (changes) => engine.recordChanges(changes.map((c) => c.path)),
+      onDegraded: () => undefined,
+    },
+  })
+  const activeWatcher = watcher
+
+  const http: AppServices = { engine, jobs, readiness: createReadiness({ db, watcherStatus }) }
+
+  return {
+    config,
+    db,
+    engine,
+    jobs,
+    http,
+
+    /** Establishes the watch, then (if configured) mirrors every target once. */
+    async start (): Promise<void> {
+      await activeWatcher.start()
+      if (config.fullSync.onStart) engine.requestFullSync({ trigger: 'startup' })
+    },
+
+    async stop (drainMs: number): Promise<void> {
+      await activeWatcher.close()
+      let timer: NodeJS.Timeout | undefined
+      const drained = await Promise.race([
+        engine.close().then(() => true),
+        new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), drainMs) }),
+      ])
+      clearTimeout(timer)
+      if (!drained) {
+        logger.warn({ drainMs }, 'running rsyncs did not finish in time; stopping them')
+        await engine.destroy()
+      }
+    },
+
+    closeDatabase (): void {
+      db.close()
+    },
+  }
+}

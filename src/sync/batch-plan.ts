@@ -1,0 +1,81 @@
+import { lstatSync } from 'node:fs'
+import path from 'node:path'
+
+export type PathKind = 'dir' | 'other' | 'missing'
+
+/** How a relative path looks on the source right now. */
+export type KindOf = (relPath: string) => PathKind
+
+export function lstatKindOf (source: string): KindOf {
+  return (rel) => {
+    try {
+      return lstatSync(path.join(source, rel)).isDirectory() ? 'dir' : 'other'
+    } catch {
+      return 'missing'
+    }
+  }
+}
+
+const parentOf = (rel: string): string => {
+  const i = rel.lastIndexOf('/')
+  return i === -1 ? '' : rel.slice(0, i)
+}
+
+/**
+ * Turns the paths the watcher reported into the list one rsync run gets.
+ *
+ * - A path gone from the source is replaced by its top-most missing
+ *   ancestor: rsync deletes that whole (with `--force`), whereas listing the
+ *   children of a removed directory leaves it half-deleted on the target and
+ *   exits 24.
+ * - If an ancestor now exists as a file or link (a directory replaced by a
+ *   non-directory), that ancestor is listed instead.
+ * - Anything below a listed directory (sent recursively) or below a listed
+ *   deletion is dropped: it is already covered.
+ */
+export function planBatch (paths: Iterable<string>, kindOf: KindOf): string[] {
+  const cache = new Map<string, PathKind>()
+  const kind = (rel: string): PathKind => {
+    let k = cache.get(rel)
+    if (k === undefined) {
+      k = kindOf(rel)
+      cache.set(rel, k)
+    }
+    return k
+  }
+
+  const chosen = new Set<string>()
+  for (const p of paths) {
+    if (p === '') continue
+    if (kind(p) !== 'missing') {
+      chosen.add(p)
+      continue
+    }
+    let top = p
+    for (let parent = parentOf(top); parent !== ''; parent = parentOf(parent)) {
+      const k = kind(parent)
+      if (k === 'missing') {
+        top = parent
+        continue
+      }
+      if (k === 'other') top = parent
+      break
+    }
+    chosen.add(top)
+  }
+
+  // A listed directory (recursed) or a listed deletion covers its subtree.
+  const covers = (rel: string): boolean => chosen.has(rel) && kind(rel) !== 'other'
+  const out: string[] = []
+  for (const p of chosen) {
+    let covered = false
+    for (let parent = parentOf(p); parent !== ''; parent = parentOf(parent)) {
+      if (covers(parent)) {
+        covered = true
+        break
+      }
+    }
+    if (!covered) out.push(p)
+  }
+  return out.sort()
+}

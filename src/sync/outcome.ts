@@ -1,0 +1,51 @@
+import { describeExitCode, parseStats, parseVanished, type RsyncStats } from '../rsync/output.js'
+import type { RsyncOutcome } from '../rsync/runner.js'
+
+export type Verdict =
+  | { ok: true; warning: string | null; vanished: string[] | 'unknown' | null; stats: RsyncStats }
+  | { ok: false; interrupted: boolean; error: string; stats: RsyncStats; retry: 'normal' | 'slow' }
+
+/**
+ * rsync exit codes that retrying soon will not fix: bad arguments, protocol
+ * mismatch, unsupported action, and the daemon refusing us (auth failed,
+ * unknown module). They are still retried, at the slowest pace.
+ */
+const NEEDS_OPERATOR = new Set([1, 2, 4, 5])
+
+const ERROR_TEXT_BYTES = 2_000
+
+/** Decides what one finished rsync run means for its job and its paths. */
+export function judgeOutcome (o: RsyncOutcome, source: string): Verdict {
+  const stats = parseStats(o.stdout)
+  const tail = o.stderrTail.length > ERROR_TEXT_BYTES ? `…${o.stderrTail.slice(-ERROR_TEXT_BYTES)}` : o.stderrTail
+  const withTail = (head: string): string => (tail === '' ? head : `${head}: ${tail}`)
+  if (o.spawnError !== null) {
+    return { ok: false, interrupted: false, error: `could not start rsync: ${o.spawnError}`, stats, retry: 'slow' }
+  }
+  if (o.aborted) {
+    return { ok: false, interrupted: true, error: 'stopped by shutdown', stats, retry: 'normal' }
+  }
+  if (o.timedOut) {
+    return { ok: false, interrupted: false, error: withTail('killed: the run passed its deadline'), stats, retry: 'normal' }
+  }
+  if (o.exitCode === 0) return { ok: true, warning: null, vanished: null, stats }
+  if (o.exitCode === 24) {
+    const vanished = parseVanished(o.vanishedLines, source)
+    return {
+      ok: true,
+      warning: withTail('some files vanished during the run (exit 24); they were queued again'),
+      vanished: vanished.length > 0 ? vanished : 'unknown',
+      stats,
+    }
+  }
+  if (o.exitCode === null) {
+    return { ok: false, interrupted: false, error: withTail(`rsync was killed by ${o.signal ?? 'a signal'}`), stats, retry: 'normal' }
+  }
+  return {
+    ok: false,
+    interrupted: false,
+    error: withTail(`rsync exited with code ${o.exitCode} (${describeExitCode(o.exitCode)})`),
+    stats,
+    retry: NEEDS_OPERATOR.has(o.exitCode) ? 'slow' : 'normal',
+  }
+}

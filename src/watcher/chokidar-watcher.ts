@@ -1,0 +1,106 @@
+import path from 'node:path'
+import type { Stats } from 'node:fs'
+import { watch, type FSWatcher } from 'chokidar'
+import type { Logger } from 'pino'
+import { isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
+import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
+
+export interface ChokidarWatcherOptions {
+  root: string
+  isExcluded: ExcludeMatcher
+  usePolling: boolean
+  pollIntervalMs: number
+  sink: WatcherSink
+  logger: Logger
+}
+
+export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
+  const { root, isExcluded, sink, logger } = opts
+  let status: WatcherStatus = { state: 'starting', lastError: null }
+  let fsWatcher: FSWatcher | undefined
+  let buffer: Change[] = []
+  let flushScheduled = false
+
+  const relative = (abs: string): string => path.relative(root, abs).split(path.sep).join('/')
+
+  const ignored = (abs: string, stats?: Stats): boolean => {
+    const rel = relative(abs)
+    if (rel === '' || rel.startsWith('..')) return false
+    if (isRsyncTempName(path.basename(abs))) return true
+    return isExcluded(rel, stats?.isDirectory())
+  }
+
+  const flush = (): void => {
+    flushScheduled = false
+    const changes = buffer
+    buffer = []
+    if (changes.length > 0) sink.onChanges(changes)
+  }
+
+  const push = (kind: ChangeKind, abs: string): void => {
+    const rel = relative(abs)
+    if (rel === '' || rel.startsWith('..')) return
+    buffer.push({ path: rel, kind })
+    if (!flushScheduled) {
+      flushScheduled = true
+      setImmediate(flush)
+    }
+  }
+
+  const degrade = (err: NodeJS.ErrnoException): void => {
+    const message = err.code === 'ENOSPC'
+      ? `inotify watch limit reached (${err.message}); changes below unwatched paths are missed until a full resync. Raise it: sysctl -w fs.inotify.max_user_watches=1048576`
+      : `watcher error: ${err.message}`
+    status = { state: status.state === 'starting' ? 'starting' : 'degraded', lastError: message }
+    logger.error({ err, code: err.code }, 'watcher error; events may have been missed')
+    sink.onDegraded(message)
+  }
+
+  return {
+    start () {
+      return new Promise((resolve, reject) => {
+        let settled = false
+        fsWatcher = watch(root, {
+          ignoreInitial: true,
+          // rsync -a copies links as links; following them could leave the source tree.
+          followSymlinks: false,
+          // `atomic` silently drops names like `x~` and `.x.swp` and delays deletes; we batch anyway.
+          atomic: false,
+          awaitWriteFinish: false,
+          usePolling: opts.usePolling,
+          interval: opts.pollIntervalMs,
+          binaryInterval: opts.pollIntervalMs,
+          ignored,
+        })
+        for (const kind of ['add', 'change', 'unlink', 'addDir', 'unlinkDir'] as const) {
+          fsWatcher.on(kind, (abs: string) => push(kind, abs))
+        }
+        fsWatcher.on('error', (err) => {
+          degrade(err as NodeJS.ErrnoException)
+          if (!settled && status.state === 'starting' && (err as NodeJS.ErrnoException).code !== 'ENOSPC') {
+            settled = true
+            reject(err)
+          }
+        })
+        fsWatcher.on('ready', () => {
+          status = { state: status.lastError === null ? 'running' : 'degraded', lastError: status.lastError }
+          logger.info({ root, state: status.state }, 'watching')
+          if (!settled) {
+            settled = true
+            resolve()
+          }
+        })
+      })
+    },
+
+    status () {
+      return status
+    },
+
+    async close () {
+      status = { ...status, state: 'stopped' }
+      await fsWatcher?.close()
+      flush()
+    },
+  }
+}

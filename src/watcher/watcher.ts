@@ -1,0 +1,34 @@
+/** What every watcher backend reports: paths relative to the source, `/`-separated. */
+export type ChangeKind = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir'
+
+export interface Change {
+  path: string
+  kind: ChangeKind
+}
+
+/**
+ * `starting` until the initial watch is established, `degraded` once the
+ * backend reported an error that may have cost events (e.g. the inotify
+ * watch limit); only a full resync repairs what a degraded watcher missed.
+ */
+export type WatcherState = 'starting' | 'running' | 'degraded' | 'stopped'
+
+export interface WatcherStatus {
+  state: WatcherState
+  /** The latest backend error, with what an operator can do about it. */
+  lastError: string | null
+}
+
+export interface Watcher {
+  /** Resolves once the tree is being watched. */
+  start (): Promise<void>
+  status (): WatcherStatus
+  close (): Promise<void>
+}
+
+export interface WatcherSink {
+  /** Called once per event-loop turn with every change seen in it. */
+  onChanges (changes: Change[]): void
+  /** Called when the backend reports a problem that may have lost events. */
+  onDegraded (message: string): void
+}

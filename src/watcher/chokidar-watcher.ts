@@ -47,6 +47,10 @@ export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
     }
   }
 
+  const rawPath = (abs: string): void => {
+    if (!ignored(abs)) push('rename', abs)
+  }
+
   const degrade = (err: NodeJS.ErrnoException): void => {
     const message = err.code === 'ENOSPC'
       ? `inotify watch limit reached (${err.message}); changes below unwatched paths are missed until a full resync. Raise it: sysctl -w fs.inotify.max_user_watches=1048576`
@@ -75,6 +79,17 @@ export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
         for (const kind of ['add', 'change', 'unlink', 'addDir', 'unlinkDir'] as const) {
           fsWatcher.on(kind, (abs: string) => push(kind, abs))
         }
+        // chokidar drops entries it cannot stat (a dangling symlink, a file
+        // gone again before its stat). The kernel's own create/delete/move
+        // notice still names them; an extra path costs nothing, since a batch
+        // sends what exists and deletes what does not.
+        fsWatcher.on('raw', (event, name, details) => {
+          const watched = (details as { watchedPath?: string } | undefined)?.watchedPath
+          if (event !== 'rename' || !name || watched === undefined) return
+          // A file's own watch reports its basename; a directory's names the entry.
+          if (path.basename(watched) === name) rawPath(watched)
+          rawPath(path.join(watched, name))
+        })
         fsWatcher.on('error', (err) => {
           degrade(err as NodeJS.ErrnoException)
           if (!settled && status.state === 'starting' && (err as NodeJS.ErrnoException).code !== 'ENOSPC') {

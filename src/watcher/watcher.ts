@@ -1,5 +1,6 @@
 /** What every watcher backend reports: paths relative to the source, `/`-separated. */
-export type ChangeKind = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir'
+/** `rename`: the kernel named an entry that was created, deleted or moved, type unknown. */
+export type ChangeKind = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir' | 'rename'
 
 export interface Change {
   path: string

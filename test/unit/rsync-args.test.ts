@@ -1,0 +1,43 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { buildFullArgs, buildIncrementalArgs, buildSshCommand, encodeFileList } from '../../src/rsync/args.js'
+import { parseTargetUrl } from '../../src/config/target-url.js'
+
+const common = { source: '/srv/up', excludes: ['*.tmp'], ioTimeoutSec: 30, connectTimeoutSec: 10, extraArgs: ['--bwlimit=1m'] }
+
+test('an incremental run reads NUL-separated paths from stdin and deletes what is missing', () => {
+  const args = buildIncrementalArgs({ parsed: parseTargetUrl('rsync://u@h:873/mod/') }, common)
+  for (const flag of ['-a', '-r', '--ignore-times', '--files-from=-', '--from0', '--delete', '--delete-missing-args', '--force', '--timeout=30', '--contimeout=10', '--exclude=*.tmp', '--bwlimit=1m']) {
+    assert.ok(args.includes(flag), `missing ${flag}`)
+  }
+  assert.deepEqual(args.slice(-2), ['/srv/up/', 'rsync://u@h:873/mod/'])
+})
+
+test('a full run mirrors SRC/ into DEST/ with --delete and no file list', () => {
+  const args = buildFullArgs({ parsed: parseTargetUrl('/mnt/backup') }, { ...common, checksum: true })
+  assert.ok(args.includes('--delete'))
+  assert.ok(args.includes('--checksum'))
+  assert.ok(!args.some((a) => a.startsWith('--files-from')))
+  assert.ok(!args.some((a) => a.startsWith('--contimeout')), '--contimeout is for daemons only')
+  assert.deepEqual(args.slice(-2), ['/srv/up/', '/mnt/backup/'])
+})
+
+test('an SSH target gets a non-interactive ssh with timeouts and its own key', () => {
+  const args = buildIncrementalArgs({ parsed: parseTargetUrl('deploy@web3:/srv/up/'), ssh: { port: 2222, identityFile: '/keys/my key', options: ['Compression=no'] } }, common)
+  const e = args[args.indexOf('-e') + 1]!
+  assert.match(e, /^ssh -o BatchMode=yes -o ConnectTimeout=10 /)
+  assert.match(e, / -p 2222 /)
+  assert.match(e, / -i '\/keys\/my key' /)
+  assert.match(e, / -o Compression=no$/)
+  assert.equal(buildSshCommand(undefined, 5).includes('ConnectTimeout=5'), true)
+})
+
+test('the file list is NUL-terminated UTF-8 and carries newlines verbatim', () => {
+  assert.deepEqual(encodeFileList(['a b', 'new\nline', 'ü']), Buffer.from('a b\0new\nline\0ü\0'))
+  assert.equal(encodeFileList([]).length, 0)
+})
+
+test('no argument ever carries a password', () => {
+  const args = buildIncrementalArgs({ parsed: parseTargetUrl('rsync://u@h/mod/') }, common)
+  assert.ok(!args.some((a) => a.includes('password')))
+})

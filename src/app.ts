@@ -21,8 +21,9 @@ export async function buildApp ({ services, logger }: BuildAppOptions) {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: 64 * 1024,
-    // Report every invalid field, not just the first.
-    ajv: { customOptions: { allErrors: true } },
+    // Report every invalid field, not just the first; refuse unknown ones
+    // instead of silently dropping them (a typo must not look like success).
+    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>()
 

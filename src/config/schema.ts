@@ -61,7 +61,10 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false, default: {} }),
   fullSync: Type.Object({
     onStart: Type.Boolean({ default: true }),
-    checksum: Type.Boolean({ default: false, description: 'Compare file contents (-c) instead of size and time' }),
+    compare: Type.Union([Type.Literal('mtime-ns'), Type.Literal('mtime'), Type.Literal('checksum')], {
+      default: 'mtime-ns',
+      description: 'How a full mirror decides a file differs: size and nanosecond mtime (default), size and whole-second mtime (targets whose filesystem keeps no sub-second times), or content (-c, reads every file on both sides)',
+    }),
     deadlineSec: Type.Integer({ minimum: 1, default: 86_400 }),
   }, { additionalProperties: false, default: {} }),
   retry: Type.Object({

@@ -44,11 +44,19 @@ export function buildIncrementalArgs (target: RsyncTarget, opts: RsyncCommonOpti
   ]
 }
 
-/** The whole tree, mirrored: `SRC/ DEST/` keeps `--delete` inside the target directory. */
-export function buildFullArgs (target: RsyncTarget, opts: RsyncCommonOptions & { checksum: boolean }): string[] {
+export type FullCompare = 'mtime-ns' | 'mtime' | 'checksum'
+
+/**
+ * The whole tree, mirrored: `SRC/ DEST/` keeps `--delete` inside the target
+ * directory. rsync's default quick check compares whole seconds, so a file
+ * changed on the target within the second it was written looks unchanged;
+ * `--modify-window=-1` compares nanoseconds instead.
+ */
+export function buildFullArgs (target: RsyncTarget, opts: RsyncCommonOptions & { compare: FullCompare }): string[] {
+  const compare = { 'mtime-ns': ['--modify-window=-1'], mtime: [], checksum: ['--checksum'] }[opts.compare]
   return [
     '-a', '--delete',
-    ...(opts.checksum ? ['--checksum'] : []),
+    ...compare,
     ...commonArgs(target, opts),
     sourceArg(opts.source), target.parsed.destination,
   ]

@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { Job, JobKind, JobStore, JobTrigger } from '../db/job-store.js'
 import type { PendingRow, PendingStore } from '../db/pending-store.js'
 import type { SettingsStore } from '../db/settings-store.js'
-import { buildFullArgs, buildIncrementalArgs, encodeFileList, type RsyncCommonOptions } from '../rsync/args.js'
+import { buildFullArgs, buildIncrementalArgs, encodeFileList, type FullCompare, type RsyncCommonOptions } from '../rsync/args.js'
 import type { RsyncOutcome, RsyncRunner } from '../rsync/runner.js'
 import type { WatcherStatus } from '../watcher/watcher.js'
 import { SyncplaneError } from '../errors.js'
@@ -17,7 +17,7 @@ export interface EngineOptions {
   excludes: readonly string[]
   batch: { quietMs: number; maxDelayMs: number; maxPaths: number }
   rsync: { ioTimeoutSec: number; connectTimeoutSec: number; deadlineSec: number; killGraceSec: number; extraArgs: readonly string[] }
-  fullSync: { checksum: boolean; deadlineSec: number }
+  fullSync: { compare: FullCompare; deadlineSec: number }
   retry: BackoffOptions
 }
 
@@ -289,7 +289,7 @@ export function createSyncEngine (deps: EngineDeps) {
           return
         }
         const outcome = await runner.run({
-          args: buildFullArgs(t.def, { ...common, checksum: options.fullSync.checksum }),
+          args: buildFullArgs(t.def, { ...common, compare: options.fullSync.compare }),
           password: t.def.password,
           deadlineMs: options.fullSync.deadlineSec * 1000,
           killGraceMs: options.rsync.killGraceSec * 1000,

@@ -14,9 +14,11 @@ test('an incremental run reads NUL-separated paths from stdin and deletes what i
 })
 
 test('a full run mirrors SRC/ into DEST/ with --delete and no file list', () => {
-  const args = buildFullArgs({ parsed: parseTargetUrl('/mnt/backup') }, { ...common, checksum: true })
+  const args = buildFullArgs({ parsed: parseTargetUrl('/mnt/backup') }, { ...common, compare: 'checksum' })
   assert.ok(args.includes('--delete'))
   assert.ok(args.includes('--checksum'))
+  assert.ok(buildFullArgs({ parsed: parseTargetUrl('/b') }, { ...common, compare: 'mtime-ns' }).includes('--modify-window=-1'))
+  assert.ok(!buildFullArgs({ parsed: parseTargetUrl('/b') }, { ...common, compare: 'mtime' }).some((a) => a.startsWith('--modify-window')))
   assert.ok(!args.some((a) => a.startsWith('--files-from')))
   assert.ok(!args.some((a) => a.startsWith('--contimeout')), '--contimeout is for daemons only')
   assert.deepEqual(args.slice(-2), ['/srv/up/', '/mnt/backup/'])

@@ -45,7 +45,7 @@ export const JobListQuery = Type.Object({
   since: Type.Optional(Type.String({ format: 'date-time', description: 'Jobs created at or after this time' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'Jobs created before this time' })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  cursor: Type.Optional(Type.Integer({ minimum: 1, description: 'nextCursor of the previous page' })),
+  cursor: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'nextCursor of the previous page' })),
 }, { additionalProperties: false })
 
 export const JobListSchema = Type.Object({
@@ -54,7 +54,7 @@ export const JobListSchema = Type.Object({
 }, { $id: 'JobList', title: 'JobList' })
 
 export const JobIdParams = Type.Object({
-  id: Type.Integer({ minimum: 1 }),
+  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
 })
 
 export type JobDto = Static<typeof JobSchema>

@@ -1,0 +1,40 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { makeTempDir } from '../helpers/temp-dir.js'
+import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
+import { waitFor } from '../helpers/wait-for.js'
+import { startSyncplane } from '../helpers/syncplane.js'
+import { startTarget } from '../helpers/targets.js'
+
+const FILES = 2_000
+
+test(`a burst of ${FILES} files converges with far fewer rsync runs than files`, async (t) => {
+  const tmp = await makeTempDir()
+  const target = await startTarget('daemon', tmp.path)
+  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env })
+  t.after(async () => {
+    await sp.close()
+    await target.stop()
+    await tmp.cleanup()
+  })
+  const jobCount = () => sp.services.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'incremental'").get()!.n
+  await waitFor(() => sp.services.db.prepare("SELECT 1 FROM jobs WHERE kind = 'full' AND status = 'succeeded'").get(), { message: 'startup full sync' })
+  const before = jobCount()
+
+  for (let d = 0; d < 20; d++) await mkdir(path.join(sp.source, `dir${d}`))
+  const started = performance.now()
+  await Promise.all(Array.from({ length: FILES }, (_, i) =>
+    writeFile(path.join(sp.source, `dir${i % 20}`, `file-${i}.bin`), Buffer.alloc(4096, i % 251))))
+  const written = performance.now()
+  await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 60_000, intervalMs: 100 })
+  const converged = performance.now()
+
+  const runs = jobCount() - before
+  const failed = sp.services.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE status != 'succeeded'").get() as { n: number }
+  t.diagnostic(`${FILES} files: written in ${Math.round(written - started)} ms, converged ${Math.round(converged - written)} ms after the last write, ${runs} rsync runs`)
+  assert.equal(failed.n, 0)
+  assert.ok(runs >= 1)
+  assert.ok(runs <= FILES / 20, `expected far fewer runs than files, got ${runs}`)
+})

@@ -1,0 +1,39 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { makeTempDir } from '../helpers/temp-dir.js'
+import { diffTrees, isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
+import { waitFor } from '../helpers/wait-for.js'
+import { startSyncplane } from '../helpers/syncplane.js'
+import { startTarget } from '../helpers/targets.js'
+
+test('pending changes and the pause survive a restart, and replicate after resume', async (t) => {
+  const tmp = await makeTempDir()
+  const target = await startTarget('daemon', tmp.path)
+  t.after(async () => {
+    await target.stop()
+    await tmp.cleanup()
+  })
+  const options = { root: tmp.path, targets: [target.config], env: target.env, config: { fullSync: { onStart: false } } }
+
+  const first = await startSyncplane(options)
+  await first.app.inject({ method: 'POST', url: '/v1/watch/pause' })
+  await mkdir(path.join(first.source, 'journaled'))
+  for (let i = 0; i < 50; i++) await writeFile(path.join(first.source, 'journaled', `f${i}`), `${i}`)
+  await waitFor(async () => (await first.app.inject({ url: '/v1/status' })).json().targets[0].pending === 51, { message: 'all changes recorded' })
+  await first.close()
+
+  const second = await startSyncplane(options)
+  t.after(() => second.close())
+  const status = (await second.app.inject({ url: '/v1/status' })).json()
+  assert.equal(status.paused, true, 'a paused service restarts paused')
+  assert.equal(status.targets[0].pending, 51, 'the journal restored every pending path')
+  assert.ok((await diffTrees(second.source, target.dir)).length > 0)
+
+  await second.app.inject({ method: 'POST', url: '/v1/watch/resume' })
+  await waitForTreesEqual(second.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 15_000 })
+  await waitFor(async () => (await second.app.inject({ url: '/v1/status' })).json().targets[0].pending === 0, { message: 'journal drained' })
+  const left = second.services.db.prepare('SELECT COUNT(*) AS n FROM pending').get() as { n: number }
+  assert.equal(left.n, 0, 'delivered paths leave the journal')
+})

@@ -1,0 +1,82 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { makeTempDir } from '../helpers/temp-dir.js'
+import { openDatabase } from '../../src/db/open.js'
+import { migrate } from '../../src/db/migrate.js'
+import { createJobStore } from '../../src/db/job-store.js'
+import { createPendingStore } from '../../src/db/pending-store.js'
+
+async function freshDb (t: { after: (fn: () => Promise<void>) => void }) {
+  const tmp = await makeTempDir()
+  const file = path.join(tmp.path, 'sub', 'dir', 'syncplane.db')
+  const db = openDatabase(file)
+  t.after(async () => {
+    db.close()
+    await tmp.cleanup()
+  })
+  return { db, file }
+}
+
+test('migrations apply once, in WAL mode, and record the schema version', async (t) => {
+  const { db } = await freshDb(t)
+  assert.deepEqual(migrate(db), { from: 0, to: 1 })
+  assert.deepEqual(migrate(db), { from: 1, to: 1 })
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+  assert.equal(db.pragma('synchronous', { simple: true }), 1)
+  db.pragma('user_version = 99')
+  assert.throws(() => migrate(db), /newer than this syncplane knows/)
+})
+
+test('jobs left queued or running by a crash become interrupted', async (t) => {
+  const { db } = await freshDb(t)
+  migrate(db)
+  const jobs = createJobStore(db, { pathsPerJob: 10 })
+  const running = jobs.create({ target: 'a', kind: 'incremental', trigger: 'watch', status: 'running', attempt: 1, paths: ['x'], now: 1000 })
+  const queued = jobs.create({ target: 'a', kind: 'full', trigger: 'api', status: 'queued', attempt: 1, paths: [], now: 1000 })
+  const done = jobs.create({ target: 'a', kind: 'full', trigger: 'api', status: 'running', attempt: 1, paths: [], now: 1000 })
+  jobs.finish(done.id, { status: 'succeeded', exitCode: 0, error: null, warning: null, filesTransferred: 1, bytesTransferred: 2, now: 1500 })
+  assert.equal(jobs.interruptUnfinished(2000), 2)
+  assert.equal(jobs.get(running.id)!.status, 'interrupted')
+  assert.equal(jobs.get(running.id)!.durationMs, 1000)
+  assert.equal(jobs.get(queued.id)!.status, 'interrupted')
+  assert.equal(jobs.get(done.id)!.status, 'succeeded')
+})
+
+test('a job keeps at most pathsPerJob paths and says when it dropped some', async (t) => {
+  const { db } = await freshDb(t)
+  migrate(db)
+  const jobs = createJobStore(db, { pathsPerJob: 3 })
+  const job = jobs.create({ target: 'a', kind: 'incremental', trigger: 'watch', status: 'running', attempt: 1, paths: ['a', 'b', 'c', 'd', 'e'], now: 1 })
+  assert.equal(job.pathsCount, 5)
+  assert.equal(job.pathsTruncated, true)
+  assert.deepEqual(jobs.paths(job.id, 100), ['a', 'b', 'c'])
+})
+
+test('listing is newest first, filtered, and pages by keyset', async (t) => {
+  const { db } = await freshDb(t)
+  migrate(db)
+  const jobs = createJobStore(db, { pathsPerJob: 0 })
+  for (let i = 0; i < 10; i++) {
+    jobs.create({ target: i % 2 ? 'odd' : 'even', kind: 'incremental', trigger: 'watch', status: 'running', attempt: 1, paths: [], now: i * 100 })
+  }
+  const all = jobs.list({}, 100)
+  assert.deepEqual(all.map((j) => j.id), [10, 9, 8, 7, 6, 5, 4, 3, 2, 1])
+  assert.deepEqual(jobs.list({ target: 'odd' }, 100).map((j) => j.id), [10, 8, 6, 4, 2])
+  assert.deepEqual(jobs.list({ before: 6 }, 2).map((j) => j.id), [5, 4])
+  assert.deepEqual(jobs.list({ since: 300, until: 600 }, 100).map((j) => j.id), [6, 5, 4])
+})
+
+test('the journal keeps the oldest observation time and never drops a newer change', async (t) => {
+  const { db } = await freshDb(t)
+  migrate(db)
+  const pending = createPendingStore(db)
+  pending.upsert([{ target: 't', path: 'p', seq: 1, observedAt: 100 }])
+  pending.upsert([{ target: 't', path: 'p', seq: 2, observedAt: 200 }])
+  assert.deepEqual(pending.loadAll(), [{ target: 't', path: 'p', seq: 2, observedAt: 100 }])
+  pending.remove('t', [{ path: 'p', seq: 1 }])
+  assert.equal(pending.loadAll().length, 1, 'a delivery of seq 1 does not confirm the change of seq 2')
+  pending.remove('t', [{ path: 'p', seq: 2 }])
+  assert.equal(pending.loadAll().length, 0)
+  assert.equal(pending.maxSeq(), 0)
+})

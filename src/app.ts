@@ -14,10 +14,12 @@ import type { AppServices } from './http/services.js'
 export interface BuildAppOptions {
   services: AppServices
   logger: FastifyBaseLogger
+  /** Take the client address from X-Forwarded-For (api.trustProxy). */
+  trustProxy?: boolean
 }
 
 /** The HTTP face of syncplane. Never listens: server.ts does, tests inject. */
-export async function buildApp ({ services, logger }: BuildAppOptions) {
+export async function buildApp ({ services, logger, trustProxy = false }: BuildAppOptions) {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: 64 * 1024,
@@ -25,6 +27,7 @@ export async function buildApp ({ services, logger }: BuildAppOptions) {
     // instead of silently dropping them (a typo must not look like success).
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
     return503OnClosing: true,
+    trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   for (const schema of [Problem, JobSchema, JobDetailSchema, JobListSchema, ReadinessSchema, StatusSchema, ResyncResultSchema]) {

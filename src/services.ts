@@ -69,7 +69,7 @@ export function createServices ({ loaded, logger, env, runner }: ServicesOptions
     logger: logger.child({ component: 'watcher' }),
     sink: {
       onChanges: (changes) => engine.recordChanges(changes.map((c) => c.path)),
-      onDegraded: () => undefined,
+      onDegraded: (message) => engine.watcherDegraded(message),
     },
   })
   const activeWatcher = watcher
@@ -86,6 +86,7 @@ export function createServices ({ loaded, logger, env, runner }: ServicesOptions
     /** Establishes the watch, then (if configured) mirrors every target once. */
     async start (): Promise<void> {
       await activeWatcher.start()
+      engine.start()
       if (config.fullSync.onStart) engine.requestFullSync({ trigger: 'startup' })
     },
 

@@ -91,6 +91,8 @@ function schemaProblems (value: unknown): string[] {
       const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? []
       for (const name of missing) add(key ? `${key}.${name}` : name, 'is required')
       continue
+    } else if (error.keyword === 'enum') {
+      message = `must be one of: ${((error.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')}`
     } else message = error.message
     add(key || '(root)', message)
   }
@@ -151,6 +153,19 @@ function checkTargets (config: Config, opts: LoadOptions, problems: string[], se
     }
     if (url.kind !== 'ssh' && target.ssh !== undefined) {
       problems.push(`${key}.ssh: applies only to SSH targets (host:/path)`)
+    }
+    if (target.ssh !== undefined) {
+      for (const field of ['identityFile', 'knownHostsFile'] as const) {
+        const value = target.ssh[field]
+        if (value === undefined) continue
+        const file = path.resolve(opts.baseDir, value)
+        target.ssh[field] = file
+        try {
+          readFileSync(file)
+        } catch (err) {
+          problems.push(`${key}.ssh.${field}: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+        }
+      }
     }
     if (target.passwordFile !== undefined && target.passwordEnv !== undefined) {
       problems.push(`${key}: set passwordFile or passwordEnv, not both`)

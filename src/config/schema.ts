@@ -33,16 +33,14 @@ export const ConfigSchema = Type.Object({
     description: 'rsync exclude patterns, applied by the watcher and by every rsync run',
   }),
   database: Type.String({ minLength: 1, description: 'SQLite file (created when missing)' }),
-  logLevel: Type.Union([
-    Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'),
-    Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent'),
-  ], { default: 'info' }),
+  logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   api: Type.Object({
     host: Type.String({ minLength: 1, default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787 }),
+    trustProxy: Type.Boolean({ default: false, description: 'Behind a reverse proxy: take the client address from X-Forwarded-For (recorded as requestedBy)' }),
   }, { additionalProperties: false, default: {} }),
   watcher: Type.Object({
-    backend: Type.Literal('chokidar', { default: 'chokidar' }),
+    backend: Type.Enum(['chokidar'], { default: 'chokidar' }),
     usePolling: Type.Boolean({ default: false, description: 'Poll instead of inotify (network filesystems, some bind mounts)' }),
     pollIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
   }, { additionalProperties: false, default: {} }),
@@ -50,6 +48,7 @@ export const ConfigSchema = Type.Object({
     quietMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 20, description: 'An idle target syncs once no change arrived for this long' }),
     maxDelayMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 500, description: 'Upper bound on how long a change waits for a quiet moment' }),
     maxPaths: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20_000, description: 'Most paths one rsync run carries' }),
+    maxPending: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 100_000, description: 'Past this many pending paths for one target (a long outage), they are replaced by one full mirror of that target' }),
   }, { additionalProperties: false, default: {} }),
   rsync: Type.Object({
     binary: Type.String({ minLength: 1, default: 'rsync' }),
@@ -60,8 +59,10 @@ export const ConfigSchema = Type.Object({
     extraArgs: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Appended to every rsync command line, e.g. ["--bwlimit=10m"]' }),
   }, { additionalProperties: false, default: {} }),
   fullSync: Type.Object({
-    onStart: Type.Boolean({ default: true }),
-    compare: Type.Union([Type.Literal('mtime-ns'), Type.Literal('mtime'), Type.Literal('checksum')], {
+    onStart: Type.Boolean({ default: true, description: 'Mirror every target once the watch is established' }),
+    intervalSec: Type.Integer({ minimum: 0, default: 3_600, description: 'Mirror every target this often (0: never); repairs missed events and drift on the targets' }),
+    afterCrash: Type.Boolean({ default: true, description: 'After an unclean stop (kill -9, power loss), mirror every target even when onStart is false: changes made while syncplane was down were never seen' }),
+    compare: Type.Enum(['mtime-ns', 'mtime', 'checksum'], {
       default: 'mtime-ns',
       description: 'How a full mirror decides a file differs: size and nanosecond mtime (default), size and whole-second mtime (targets whose filesystem keeps no sub-second times), or content (-c, reads every file on both sides)',
     }),

@@ -1,7 +1,14 @@
 import type { Db } from './open.js'
 
 export const JOB_KINDS = ['incremental', 'full'] as const
-export const JOB_TRIGGERS = ['watch', 'api', 'startup', 'retry', 'resume'] as const
+/**
+ * Why a job ran: `watch` a watched change, `api` an operator or CI, `startup`
+ * the mirror at start, `retry` a repeat after a failure, `resume` the first
+ * batch after a pause, `periodic` the scheduled mirror, `recovery` a mirror
+ * owed from before a crash or restart, `watcher` a mirror after the watcher
+ * reported lost events, `overflow` a mirror instead of a backlog too long to keep.
+ */
+export const JOB_TRIGGERS = ['watch', 'api', 'startup', 'retry', 'resume', 'periodic', 'recovery', 'watcher', 'overflow'] as const
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'interrupted'] as const
 
 export type JobKind = typeof JOB_KINDS[number]

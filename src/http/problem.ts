@@ -52,6 +52,7 @@ export function errorHandler (err: FastifyError, request: FastifyRequest, reply:
 function describeValidation (message: string | undefined, params: Record<string, unknown>): string {
   const extra = params.additionalProperty ?? (Array.isArray(params.additionalProperties) ? params.additionalProperties.join(', ') : undefined)
   if (extra !== undefined) return `unknown property "${String(extra)}"`
+  if (Array.isArray(params.allowedValues)) return `must be one of: ${params.allowedValues.join(', ')}`
   return message ?? 'is invalid'
 }
 

@@ -1,23 +1,23 @@
 import type { Logger } from 'pino'
-import type { Job, JobKind, JobStore, JobTrigger } from '../db/job-store.js'
+import type { Job, JobStore, JobTrigger } from '../db/job-store.js'
 import type { PendingRow, PendingStore } from '../db/pending-store.js'
 import type { SettingsStore } from '../db/settings-store.js'
 import { buildFullArgs, buildIncrementalArgs, encodeFileList, type FullCompare, type RsyncCommonOptions } from '../rsync/args.js'
-import type { RsyncOutcome, RsyncRunner } from '../rsync/runner.js'
+import type { RsyncRunner } from '../rsync/runner.js'
 import type { WatcherStatus } from '../watcher/watcher.js'
 import { SyncplaneError } from '../errors.js'
 import { retryDelayMs, type BackoffOptions } from './backoff.js'
 import { lstatKindOf, planBatch, type KindOf } from './batch-plan.js'
-import { judgeOutcome } from './outcome.js'
+import { judgeOutcome, type Verdict } from './outcome.js'
 import { checkMirrorSafety } from './mirror-guard.js'
 import type { ResolvedTarget } from './targets.js'
 
 export interface EngineOptions {
   source: string
   excludes: readonly string[]
-  batch: { quietMs: number; maxDelayMs: number; maxPaths: number }
+  batch: { quietMs: number; maxDelayMs: number; maxPaths: number; maxPending: number }
   rsync: { ioTimeoutSec: number; connectTimeoutSec: number; deadlineSec: number; killGraceSec: number; extraArgs: readonly string[] }
-  fullSync: { compare: FullCompare; deadlineSec: number }
+  fullSync: { compare: FullCompare; deadlineSec: number; intervalSec: number; afterCrash: boolean }
   retry: BackoffOptions
 }
 
@@ -43,6 +43,8 @@ export interface TargetStatus {
   state: TargetState
   pending: number
   inFlight: number
+  /** A full mirror is owed to this target; changes it will carry are not counted in `pending`. */
+  fullSyncPending: boolean
   /** Age of the oldest change this target has not confirmed, in ms; 0 when none. */
   lagMs: number
   runningJobId: number | null
@@ -69,17 +71,24 @@ export interface FullSyncRequest {
 
 interface PendingEntry { seq: number; observedAt: number }
 
-interface QueuedFull { job: Job; force: boolean }
-
 interface Target {
   def: ResolvedTarget
   log: Logger
   pending: Map<string, PendingEntry>
   inFlight: Map<string, PendingEntry> | null
-  running: { jobId: number; abort: AbortController; done: Promise<void> } | null
-  queuedFull: QueuedFull | null
-  /** A failed full sync to repeat: (attempt, force) of the next try. */
-  fullRetry: { attempt: number; force: boolean } | null
+  running: { jobId: number; kind: 'incremental' | 'full'; abort: AbortController; done: Promise<void> } | null
+  /** The job row of the next full mirror, created when it was asked for. */
+  queuedFull: { job: Job; force: boolean } | null
+  /**
+   * A full mirror is owed for every change up to this seq (durable). While
+   * it is owed and not yet running, new changes need not be kept: the
+   * mirror will read them from the source.
+   */
+  fullOwedSeq: number | null
+  fullOwedTrigger: JobTrigger
+  fullOwedSince: number
+  /** seq when the running full mirror started reading the source. */
+  fullStartSeq: number
   nextTrigger: JobTrigger
   firstPendingAt: number
   lastChangeAt: number
@@ -93,6 +102,8 @@ interface Target {
 }
 
 const PAUSED_KEY = 'watch.paused'
+const LIFECYCLE_KEY = 'engine.lifecycle'
+const owedKey = (target: string): string => `target.${target}.fullOwedSeq`
 
 export type SyncEngine = ReturnType<typeof createSyncEngine>
 
@@ -123,7 +134,10 @@ export function createSyncEngine (deps: EngineDeps) {
       inFlight: null,
       running: null,
       queuedFull: null,
-      fullRetry: null,
+      fullOwedSeq: null,
+      fullOwedTrigger: 'recovery',
+      fullOwedSince: 0,
+      fullStartSeq: 0,
       nextTrigger: 'watch',
       firstPendingAt: Infinity,
       lastChangeAt: 0,
@@ -138,28 +152,49 @@ export function createSyncEngine (deps: EngineDeps) {
   }
 
   let paused = settings.get(PAUSED_KEY) === '1'
+  let started = false
   let closing = false
   let seq = journal.maxSeq()
   let unflushed: PendingRow[] = []
   let flushScheduled = false
+  let periodic: NodeJS.Timeout | undefined
   const waiters = new Map<number, Array<() => void>>()
 
   restore()
 
+  /** Picks up what the previous process left: its journal, owed mirrors, and whether it crashed. */
   function restore (): void {
-    const interrupted = jobs.interruptUnfinished(now())
+    const at = now()
+    const crashed = settings.get(LIFECYCLE_KEY) === 'running'
+    settings.set(LIFECYCLE_KEY, 'running')
+    const interrupted = jobs.interruptUnfinished(at)
     if (interrupted > 0) logger.warn({ jobs: interrupted }, 'jobs left unfinished by the previous run were marked interrupted')
-    const started = now()
+    for (const t of targets.values()) {
+      const owed = settings.get(owedKey(t.def.name))
+      if (owed !== undefined) seq = Math.max(seq, Number(owed))
+    }
     let restored = 0
+    const unknown = new Set<string>()
     for (const row of journal.loadAll()) {
       const t = targets.get(row.target)
-      if (t === undefined) continue
+      if (t === undefined) {
+        unknown.add(row.target)
+        continue
+      }
       t.pending.set(row.path, { seq: row.seq, observedAt: row.observedAt })
-      t.firstPendingAt = Math.min(t.firstPendingAt, started)
+      t.firstPendingAt = Math.min(t.firstPendingAt, at)
       restored++
     }
+    for (const name of unknown) {
+      logger.warn({ target: name }, 'dropping the journal of a target that is no longer configured')
+      journal.removeTarget(name)
+    }
     if (restored > 0) logger.info({ paths: restored }, 'restored pending changes from the journal')
-    for (const t of targets.values()) kick(t)
+    for (const t of targets.values()) {
+      if (settings.get(owedKey(t.def.name)) !== undefined) oweFull(t, 'recovery')
+      else if (crashed && options.fullSync.afterCrash) oweFull(t, 'recovery')
+    }
+    if (crashed) logger.warn({ fullSync: options.fullSync.afterCrash }, 'the previous run did not shut down cleanly')
   }
 
   function flushJournal (): void {
@@ -170,15 +205,41 @@ export function createSyncEngine (deps: EngineDeps) {
     journal.upsert(rows)
   }
 
+  function scheduleFlush (): void {
+    if (!flushScheduled) {
+      flushScheduled = true
+      setImmediate(flushJournal)
+    }
+  }
+
   function addPending (t: Target, path: string, entry: PendingEntry): void {
     t.pending.set(path, entry)
     unflushed.push({ target: t.def.name, path, seq: entry.seq, observedAt: entry.observedAt })
   }
 
-  function scheduleFlush (): void {
-    if (!flushScheduled) {
-      flushScheduled = true
-      setImmediate(flushJournal)
+  /** True while a full mirror that has not started yet will cover every change seen now. */
+  function mirrorCoversNewChanges (t: Target): boolean {
+    if (t.fullOwedSeq === null) return false
+    return !(t.running?.kind === 'full' && t.fullOwedSeq <= t.fullStartSeq)
+  }
+
+  /**
+   * Records that target `t` needs a full mirror. Everything observed so far
+   * is covered by it, so the pending set and journal of `t` are dropped: this
+   * is what bounds memory during a long outage.
+   */
+  function oweFull (t: Target, trigger: JobTrigger): void {
+    if (!mirrorCoversNewChanges(t)) {
+      t.fullOwedSeq = ++seq
+      t.fullOwedTrigger = trigger
+      t.fullOwedSince = now()
+      settings.set(owedKey(t.def.name), String(t.fullOwedSeq))
+    }
+    if (t.pending.size > 0 || unflushed.some((r) => r.target === t.def.name)) {
+      unflushed = unflushed.filter((r) => r.target !== t.def.name)
+      t.pending.clear()
+      journal.removeTarget(t.def.name)
+      t.firstPendingAt = Infinity
     }
   }
 
@@ -187,12 +248,17 @@ export function createSyncEngine (deps: EngineDeps) {
     const at = now()
     const entry = { seq: ++seq, observedAt: at }
     for (const t of targets.values()) {
+      if (mirrorCoversNewChanges(t)) continue
       if (t.pending.size === 0) t.firstPendingAt = at
       t.lastChangeAt = at
       for (const p of paths) {
         if (p === '') continue
         const existing = t.pending.get(p)
         addPending(t, p, existing === undefined ? entry : { seq: entry.seq, observedAt: existing.observedAt })
+      }
+      if (t.pending.size > options.batch.maxPending) {
+        t.log.warn({ pending: t.pending.size, maxPending: options.batch.maxPending }, 'backlog too long to keep; a full mirror will replace it')
+        oweFull(t, 'overflow')
       }
       kick(t)
     }
@@ -216,29 +282,13 @@ export function createSyncEngine (deps: EngineDeps) {
 
   /** Decides whether target `t` should start a run now, later, or not at all. */
   function kick (t: Target): void {
-    if (closing || t.running !== null) return
+    if (!started || closing || t.running !== null) return
     const at = now()
-    if (t.queuedFull !== null && t.queuedFull.job.trigger === 'api') {
-      startFull(t, t.queuedFull)
-      return
-    }
-    if (t.retryAt !== null && at < t.retryAt) {
-      arm(t, t.retryAt)
-      return
-    }
-    if (!paused && t.queuedFull !== null) {
-      startFull(t, t.queuedFull)
-      return
-    }
-    if (!paused && t.fullRetry !== null) {
-      const job = jobs.create({ target: t.def.name, kind: 'full', trigger: 'retry', status: 'queued', attempt: t.fullRetry.attempt, paths: [], now: at })
-      startFull(t, { job, force: t.fullRetry.force })
-      return
-    }
-    if (paused || t.pending.size === 0) {
-      disarm(t)
-      return
-    }
+    // An operator's explicit request goes ahead of backoff and pause.
+    if (t.queuedFull?.job.trigger === 'api') return startFull(t)
+    if (t.retryAt !== null && at < t.retryAt) return arm(t, t.retryAt)
+    if (!paused && (t.queuedFull !== null || t.fullOwedSeq !== null)) return startFull(t)
+    if (paused || t.pending.size === 0) return disarm(t)
     const due = t.retryAt !== null
       ? at
       : Math.min(t.lastChangeAt + options.batch.quietMs, t.firstPendingAt + options.batch.maxDelayMs)
@@ -265,28 +315,48 @@ export function createSyncEngine (deps: EngineDeps) {
     const job = jobs.create({ target: t.def.name, kind: 'incremental', trigger, status: 'running', attempt: t.failures + 1, paths, now: now() })
     t.inFlight = batch
     t.log.debug({ jobId: job.id, paths: paths.length, listed: list.length }, 'incremental sync started')
-    execute(t, job, {
+    const abort = new AbortController()
+    const done = runner.run({
       args: buildIncrementalArgs(t.def, common),
       input: encodeFileList(list),
+      password: t.def.password,
       deadlineMs: options.rsync.deadlineSec * 1000,
+      killGraceMs: options.rsync.killGraceSec * 1000,
+      signal: abort.signal,
     })
+      .then((outcome) => finishRun(t, job, judgeOutcome(outcome, options.source), outcome.exitCode))
+      .catch((err: unknown) => crash(t, job, err))
+    t.running = { jobId: job.id, kind: 'incremental', abort, done }
   }
 
-  function startFull (t: Target, queued: QueuedFull): void {
+  function startFull (t: Target): void {
     disarm(t)
+    const at = now()
+    const queued = t.queuedFull ?? {
+      job: jobs.create({
+        target: t.def.name,
+        kind: 'full',
+        trigger: t.failures > 0 ? 'retry' : t.fullOwedTrigger,
+        status: 'queued',
+        attempt: t.failures + 1,
+        paths: [],
+        now: at,
+      }),
+      force: false,
+    }
     t.queuedFull = null
-    t.fullRetry = null
     t.retryAt = null
+    // Changes up to here are read by this mirror; later ones are kept for after it.
+    t.fullStartSeq = seq
     const { job, force } = queued
-    jobs.markRunning(job.id, now())
+    jobs.markRunning(job.id, at)
     t.log.info({ jobId: job.id, trigger: job.trigger }, 'full sync started')
     const abort = new AbortController()
     // The safety check may ask the target (an rsync listing): hold the slot meanwhile.
     const done = checkMirrorSafety({ source: options.source, target: t.def, common, runner, force, signal: abort.signal })
       .then(async (refusal) => {
         if (refusal !== null) {
-          finishRun(t, job, { ok: false, interrupted: abort.signal.aborted, error: refusal, stats: { filesTransferred: null, bytesTransferred: null }, retry: 'slow' }, null, force)
-          return
+          return finishRun(t, job, { ok: false, interrupted: abort.signal.aborted, error: refusal.reason, stats: { filesTransferred: null, bytesTransferred: null }, retry: refusal.retry }, null)
         }
         const outcome = await runner.run({
           args: buildFullArgs(t.def, { ...common, compare: options.fullSync.compare }),
@@ -295,42 +365,28 @@ export function createSyncEngine (deps: EngineDeps) {
           killGraceMs: options.rsync.killGraceSec * 1000,
           signal: abort.signal,
         })
-        finishRun(t, job, judgeOutcome(outcome, options.source), outcome.exitCode, force)
+        finishRun(t, job, judgeOutcome(outcome, options.source), outcome.exitCode)
       })
       .catch((err: unknown) => crash(t, job, err))
-    t.running = { jobId: job.id, abort, done }
-  }
-
-  function execute (t: Target, job: Job, run: { args: string[]; input: Buffer; deadlineMs: number }): void {
-    const abort = new AbortController()
-    const done = runner.run({
-      args: run.args,
-      input: run.input,
-      password: t.def.password,
-      deadlineMs: run.deadlineMs,
-      killGraceMs: options.rsync.killGraceSec * 1000,
-      signal: abort.signal,
-    })
-      .then((outcome: RsyncOutcome) => finishRun(t, job, judgeOutcome(outcome, options.source), outcome.exitCode, false))
-      .catch((err: unknown) => crash(t, job, err))
-    t.running = { jobId: job.id, abort, done }
+    t.running = { jobId: job.id, kind: 'full', abort, done }
   }
 
   /** A bug, not an rsync failure: record it and keep the paths, never wedge the target. */
   function crash (t: Target, job: Job, err: unknown): void {
     t.log.error({ err, jobId: job.id }, 'sync run failed unexpectedly')
-    finishRun(t, job, { ok: false, interrupted: false, error: `internal error: ${(err as Error).message}`, stats: { filesTransferred: null, bytesTransferred: null }, retry: 'normal' }, null, false)
+    finishRun(t, job, { ok: false, interrupted: false, error: `internal error: ${(err as Error).message}`, stats: { filesTransferred: null, bytesTransferred: null }, retry: 'normal' }, null)
   }
 
-  function finishRun (t: Target, job: Job, verdict: ReturnType<typeof judgeOutcome>, exitCode: number | null, force: boolean): void {
+  function finishRun (t: Target, job: Job, verdict: Verdict, exitCode: number | null): void {
     const at = now()
     const batch = t.inFlight
     t.inFlight = null
+    const wasFull = t.running?.kind === 'full'
     if (verdict.ok) {
       const done = jobs.finish(job.id, { status: 'succeeded', exitCode, error: null, warning: verdict.warning, ...verdict.stats, now: at })
       if (batch !== null) {
         journal.remove(t.def.name, [...batch].map(([path, e]) => ({ path, seq: e.seq })))
-        if (verdict.vanished !== null) {
+        if (verdict.vanished !== null && !mirrorCoversNewChanges(t)) {
           const again = verdict.vanished === 'unknown' ? [...batch.keys()] : verdict.vanished
           const entry = { seq: ++seq, observedAt: at }
           for (const p of again) if (!t.pending.has(p)) addPending(t, p, entry)
@@ -338,34 +394,29 @@ export function createSyncEngine (deps: EngineDeps) {
           flushJournal()
         }
       }
+      if (wasFull && t.fullOwedSeq !== null && t.fullOwedSeq <= t.fullStartSeq) {
+        t.fullOwedSeq = null
+        settings.delete(owedKey(t.def.name))
+      }
       t.failures = 0
       t.slowRetry = false
       t.lastSuccessAt = at
       t.log.info({ jobId: job.id, kind: job.kind, paths: job.pathsCount, files: done.filesTransferred, bytes: done.bytesTransferred, ms: done.durationMs, warning: verdict.warning ?? undefined }, 'sync succeeded')
     } else {
-      const done = jobs.finish(job.id, {
-        status: verdict.interrupted ? 'interrupted' : 'failed',
-        exitCode,
-        error: verdict.error,
-        warning: null,
-        ...verdict.stats,
-        now: at,
-      })
-      if (batch !== null) {
+      jobs.finish(job.id, { status: verdict.interrupted ? 'interrupted' : 'failed', exitCode, error: verdict.error, warning: null, ...verdict.stats, now: at })
+      if (batch !== null && !mirrorCoversNewChanges(t)) {
         for (const [p, e] of batch) if (!t.pending.has(p)) t.pending.set(p, e)
         t.firstPendingAt = Math.min(t.firstPendingAt, at)
-      } else if (!verdict.interrupted) {
-        t.fullRetry = { attempt: job.attempt + 1, force }
       }
-      if (!verdict.interrupted) {
+      if (verdict.interrupted) {
+        t.log.warn({ jobId: job.id, kind: job.kind }, 'sync interrupted')
+      } else {
         t.failures++
         t.slowRetry = verdict.retry === 'slow'
         const delay = t.slowRetry ? options.retry.maxDelayMs : retryDelayMs(t.failures, options.retry, random)
         t.retryAt = at + delay
         t.lastError = { message: verdict.error, at, jobId: job.id }
         t.log.warn({ jobId: job.id, kind: job.kind, exitCode, error: verdict.error, retryInMs: delay, failures: t.failures }, 'sync failed')
-      } else {
-        t.log.warn({ jobId: done.id, kind: job.kind }, 'sync interrupted')
       }
     }
     t.running = null
@@ -389,21 +440,38 @@ export function createSyncEngine (deps: EngineDeps) {
     })
   }
 
+  function requestFullSync (req: FullSyncRequest): Job[] {
+    if (closing) throw new SyncplaneError('ENGINE_CLOSED', 'syncplane is shutting down')
+    return selectTargets(req.targets).map((t) => {
+      if (t.queuedFull !== null) {
+        if (req.force === true) t.queuedFull.force = true
+        return t.queuedFull.job
+      }
+      oweFull(t, req.trigger)
+      const job = jobs.create({ target: t.def.name, kind: 'full', trigger: req.trigger, status: 'queued', attempt: 1, paths: [], requestedBy: req.requestedBy, now: now() })
+      t.queuedFull = { job, force: req.force === true }
+      queueMicrotask(() => kick(t))
+      return job
+    })
+  }
+
   function statusOf (t: Target, at: number): TargetStatus {
-    let oldest = Infinity
+    let oldest = t.fullOwedSeq === null ? Infinity : t.fullOwedSince
     for (const e of t.pending.values()) if (e.observedAt < oldest) oldest = e.observedAt
     if (t.inFlight !== null) for (const e of t.inFlight.values()) if (e.observedAt < oldest) oldest = e.observedAt
+    const owed = t.pending.size > 0 || t.queuedFull !== null || t.fullOwedSeq !== null
     const state: TargetState = t.running !== null
       ? 'syncing'
       : t.failures > 0
         ? (t.slowRetry ? 'failing' : 'retrying')
-        : t.pending.size > 0 || t.queuedFull !== null ? (paused ? 'paused' : 'waiting') : 'idle'
+        : owed ? (paused ? 'paused' : 'waiting') : 'idle'
     return {
       name: t.def.name,
       url: t.def.url,
       state,
       pending: t.pending.size,
       inFlight: t.inFlight?.size ?? 0,
+      fullSyncPending: t.fullOwedSeq !== null,
       lagMs: oldest === Infinity ? 0 : Math.max(0, at - oldest),
       runningJobId: t.running?.jobId ?? null,
       queuedFullJobId: t.queuedFull?.job.id ?? null,
@@ -416,6 +484,7 @@ export function createSyncEngine (deps: EngineDeps) {
 
   async function drain (abort: boolean): Promise<void> {
     closing = true
+    clearInterval(periodic)
     for (const t of targets.values()) {
       disarm(t)
       if (abort) t.running?.abort.abort()
@@ -430,10 +499,30 @@ export function createSyncEngine (deps: EngineDeps) {
       }
     }
     flushJournal()
+    settings.set(LIFECYCLE_KEY, 'stopped')
   }
 
   return {
     recordChanges,
+    requestFullSync,
+
+    /** Starts syncing; call once the watcher is established, so no mirror runs ahead of the watch. */
+    start (): void {
+      started = true
+      if (options.fullSync.intervalSec > 0) {
+        periodic = setInterval(() => {
+          if (!closing) requestFullSync({ trigger: 'periodic' })
+        }, options.fullSync.intervalSec * 1000)
+      }
+      for (const t of targets.values()) kick(t)
+    },
+
+    /** The watcher may have missed events: only a full mirror can repair that. */
+    watcherDegraded (message: string): void {
+      if (closing) return
+      logger.warn({ reason: message }, 'watcher degraded; scheduling a full mirror of every target')
+      requestFullSync({ trigger: 'watcher' })
+    },
 
     isPaused (): boolean {
       return paused
@@ -464,30 +553,11 @@ export function createSyncEngine (deps: EngineDeps) {
       return changed
     },
 
-    /**
-     * Queues a full mirror per target. A target that already has one queued
-     * (not yet running) answers with that job instead of a second one.
-     */
-    requestFullSync (req: FullSyncRequest): Job[] {
-      if (closing) throw new SyncplaneError('ENGINE_CLOSED', 'syncplane is shutting down')
-      const selected = selectTargets(req.targets)
-      return selected.map((t) => {
-        if (t.queuedFull !== null) {
-          if (req.force === true) t.queuedFull.force = true
-          return t.queuedFull.job
-        }
-        const job = jobs.create({ target: t.def.name, kind: 'full' as JobKind, trigger: req.trigger, status: 'queued', attempt: 1, paths: [], requestedBy: req.requestedBy, now: now() })
-        t.queuedFull = { job, force: req.force === true }
-        queueMicrotask(() => kick(t))
-        return job
-      })
-    },
-
     /** Resolves with the jobs once every one of them has finished. */
     async waitForJobs (ids: readonly number[]): Promise<Job[]> {
       await Promise.all(ids.map((id) => {
         const job = jobs.get(id)
-        if (job === undefined || !['queued', 'running'].includes(job.status)) return undefined
+        if (job === undefined || (job.status !== 'queued' && job.status !== 'running')) return undefined
         return new Promise<void>((resolve) => {
           const list = waiters.get(id) ?? []
           list.push(resolve)
@@ -505,10 +575,6 @@ export function createSyncEngine (deps: EngineDeps) {
         paused,
         targets: [...targets.values()].map((t) => statusOf(t, at)),
       }
-    },
-
-    targetNames (): string[] {
-      return [...targets.keys()]
     },
 
     /** Stops starting runs and waits for the running ones to finish. */

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs'
 import { buildListArgs, type RsyncCommonOptions } from '../rsync/args.js'
+import { describeExitCode } from '../rsync/output.js'
 import type { RsyncRunner } from '../rsync/runner.js'
 import type { ResolvedTarget } from './targets.js'
 
@@ -12,35 +13,47 @@ interface GuardInput {
   signal: AbortSignal
 }
 
+export interface Refusal {
+  reason: string
+  /** `slow` when only an operator can fix it; `normal` when it may pass by itself (the target was unreachable). */
+  retry: 'slow' | 'normal'
+}
+
 const LIST_DEADLINE_MS = 60_000
 
 /**
  * A full mirror runs with `--delete`. If the source is missing or empty
  * (an upload volume that did not mount) while the target still holds files,
  * mirroring would wipe every replica. Refuse unless an operator forces it.
- * Returns the reason for refusing, or null when the mirror may run.
  */
-export async function checkMirrorSafety (input: GuardInput): Promise<string | null> {
+export async function checkMirrorSafety (input: GuardInput): Promise<Refusal | null> {
   let entries: string[]
   try {
     entries = readdirSync(input.source)
   } catch (err) {
-    return `source directory ${input.source} is not readable (${(err as NodeJS.ErrnoException).code ?? 'error'}); refusing to mirror it with --delete`
+    return { reason: `source directory ${input.source} is not readable (${(err as NodeJS.ErrnoException).code ?? 'error'}); refusing to mirror it with --delete`, retry: 'slow' }
   }
   if (entries.length > 0 || input.force) return null
-  const targetEntries = await countTargetEntries(input)
-  if (targetEntries === 0) return null
-  const held = targetEntries === null ? 'may hold files (it could not be listed)' : 'still holds files'
-  return `source directory ${input.source} is empty but the target ${held}; refusing to delete them with a full mirror (an unmounted volume looks like this). Check the source, then POST /v1/resync with {"force": true} to mirror anyway`
+  const listed = await countTargetEntries(input)
+  if (typeof listed === 'string') {
+    return { reason: `source directory ${input.source} is empty and the target could not be listed to check it is empty too: ${listed}`, retry: 'normal' }
+  }
+  if (listed === 0) return null
+  return {
+    reason: `source directory ${input.source} is empty but the target still holds files; refusing to delete them with a full mirror (an unmounted volume looks like this). Check the source, then POST /v1/resync with {"force": true} to mirror anyway`,
+    retry: 'slow',
+  }
 }
 
-async function countTargetEntries (input: GuardInput): Promise<number | null> {
+/** The number of entries at the top of the target, or why it could not be listed. */
+async function countTargetEntries (input: GuardInput): Promise<number | string> {
   const { parsed } = input.target
   if (parsed.kind === 'local') {
     try {
       return readdirSync(parsed.path).length
     } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 0 : null
+      const code = (err as NodeJS.ErrnoException).code
+      return code === 'ENOENT' ? 0 : `${code ?? 'error'} reading ${parsed.path}`
     }
   }
   const outcome = await input.runner.run({
@@ -50,7 +63,10 @@ async function countTargetEntries (input: GuardInput): Promise<number | null> {
     killGraceMs: 2_000,
     signal: input.signal,
   })
-  if (outcome.exitCode !== 0) return null
+  if (outcome.exitCode !== 0) {
+    const why = outcome.exitCode === null ? (outcome.spawnError ?? 'rsync was stopped') : `rsync exited with code ${outcome.exitCode} (${describeExitCode(outcome.exitCode)})`
+    return outcome.stderrTail === '' ? why : `${why}: ${outcome.stderrTail.slice(-1_000)}`
+  }
   // One line per entry; the directory itself is listed as ".".
   return outcome.stdout.split('\n').filter((line) => line.trim() !== '' && !line.endsWith(' .')).length
 }

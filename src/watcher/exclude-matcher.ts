@@ -85,9 +85,16 @@ function escapeRegex (c: string): string {
   return /[.*+?^${}()|[\]\\/]/.test(c) ? `\\${c}` : c
 }
 
-const RSYNC_TEMP = /^\..+\.[A-Za-z0-9]{6}$/
+const RSYNC_TEMP = /^\..+\.([A-Za-z0-9]{6})$/
 
-/** rsync writes `.<name>.XXXXXX` beside the file it receives; never replicate those. */
+/**
+ * rsync writes `.<name>.XXXXXX` beside the file it receives (mkstemp: six
+ * random letters and digits); never replicate those. A suffix of six
+ * lowercase letters is far likelier a real dotfile (`.env.backup`) than a
+ * temp name (a 0.5% chance), so those are kept: a temp file let through costs
+ * one no-op run, a real file dropped would wait for the next full mirror.
+ */
 export function isRsyncTempName (basename: string): boolean {
-  return RSYNC_TEMP.test(basename)
+  const m = RSYNC_TEMP.exec(basename)
+  return m !== null && !/^[a-z]{6}$/.test(m[1]!)
 }

@@ -51,4 +51,6 @@ test("rsync's own temporary names are recognised", () => {
   assert.equal(isRsyncTempName('.photo.jpg.Ab3dE9'), true)
   assert.equal(isRsyncTempName('photo.jpg'), false)
   assert.equal(isRsyncTempName('.hidden'), false)
+  assert.equal(isRsyncTempName('.env.backup'), false, 'a real dotfile with a lowercase six-letter suffix')
+  assert.equal(isRsyncTempName('.app.config'), false)
 })

@@ -4,7 +4,7 @@ import { NullableTimestamp } from './common.js'
 export const HealthSchema = Type.Object({ status: Type.Literal('ok') })
 
 export const ReadinessSchema = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('not ready')]),
+  status: Type.Enum(['ready', 'not ready']),
   checks: Type.Object({
     watcher: Type.Object({ ok: Type.Boolean(), state: Type.String(), detail: Type.Union([Type.String(), Type.Null()]) }),
     database: Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }),
@@ -14,7 +14,7 @@ export const ReadinessSchema = Type.Object({
 export const TargetStatusSchema = Type.Object({
   name: Type.String(),
   url: Type.String(),
-  state: Type.Union(['idle', 'waiting', 'paused', 'syncing', 'retrying', 'failing'].map((s) => Type.Literal(s))),
+  state: Type.Enum(['idle', 'waiting', 'paused', 'syncing', 'retrying', 'failing']),
   pending: Type.Integer({ description: 'Changed paths waiting for this target' }),
   inFlight: Type.Integer({ description: 'Paths in the running rsync' }),
   lagMs: Type.Integer({ description: 'Age of the oldest change this target has not confirmed' }),
@@ -32,7 +32,7 @@ export const TargetStatusSchema = Type.Object({
 
 export const StatusSchema = Type.Object({
   watcher: Type.Object({
-    state: Type.Union(['starting', 'running', 'paused', 'degraded', 'stopped'].map((s) => Type.Literal(s))),
+    state: Type.Enum(['starting', 'running', 'paused', 'degraded', 'stopped']),
     lastError: Type.Union([Type.String(), Type.Null()]),
   }),
   paused: Type.Boolean(),

@@ -2,11 +2,9 @@ import { Type, type Static } from 'typebox'
 import { JOB_KINDS, JOB_STATUSES, JOB_TRIGGERS } from '../../db/job-store.js'
 import { NullableTimestamp, Timestamp } from './common.js'
 
-const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)))
-
-export const JobStatusSchema = literals(JOB_STATUSES)
-export const JobKindSchema = literals(JOB_KINDS)
-export const JobTriggerSchema = literals(JOB_TRIGGERS)
+export const JobStatusSchema = Type.Enum(JOB_STATUSES)
+export const JobKindSchema = Type.Enum(JOB_KINDS)
+export const JobTriggerSchema = Type.Enum(JOB_TRIGGERS)
 
 const NullableInt = Type.Union([Type.Integer(), Type.Null()])
 const NullableString = Type.Union([Type.String(), Type.Null()])

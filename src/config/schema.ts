@@ -70,7 +70,7 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false, default: {} }),
   retry: Type.Object({
     initialDelayMs: Type.Integer({ minimum: 10, default: 1_000 }),
-    maxDelayMs: Type.Integer({ minimum: 10, default: 60_000 }),
+    maxDelayMs: Type.Integer({ minimum: 10, default: 30_000, description: 'Longest wait between retries; also the pace of retries that need an operator (auth refused, unknown module)' }),
     jitter: Type.Number({ minimum: 0, maximum: 1, default: 0.2, description: 'Fraction of the delay randomised, so targets do not retry in lockstep' }),
   }, { additionalProperties: false, default: {} }),
   jobs: Type.Object({

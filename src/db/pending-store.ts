@@ -19,6 +19,7 @@ export function createPendingStore (db: Db) {
     ON CONFLICT (target, path) DO UPDATE SET seq = excluded.seq`)
   const deleteStmt = db.prepare('DELETE FROM pending WHERE target = ? AND path = ? AND seq <= ?')
   const deleteTarget = db.prepare('DELETE FROM pending WHERE target = ?')
+  const deleteUpTo = db.prepare('DELETE FROM pending WHERE target = ? AND seq <= ?')
   const selectAll = db.prepare<[], { target: string; path: string; seq: number; observed_at: number }>(
     'SELECT target, path, seq, observed_at FROM pending')
   const maxSeq = db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM pending')
@@ -36,6 +37,10 @@ export function createPendingStore (db: Db) {
     remove,
     removeTarget (target: string): void {
       deleteTarget.run(target)
+    },
+    /** After a full mirror: every change it read from the source is delivered. */
+    removeUpTo (target: string, seq: number): void {
+      deleteUpTo.run(target, seq)
     },
     loadAll (): PendingRow[] {
       return selectAll.all().map((r) => ({ target: r.target, path: r.path, seq: r.seq, observedAt: r.observed_at }))

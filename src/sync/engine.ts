@@ -79,14 +79,16 @@ interface Target {
   running: { jobId: number; kind: 'incremental' | 'full'; abort: AbortController; done: Promise<void> } | null
   /** The job row of the next full mirror, created when it was asked for. */
   queuedFull: { job: Job; force: boolean } | null
-  /**
-   * A full mirror is owed for every change up to this seq (durable). While
-   * it is owed and not yet running, new changes need not be kept: the
-   * mirror will read them from the source.
-   */
+  /** A full mirror is owed for every change up to this seq (durable). */
   fullOwedSeq: number | null
   fullOwedTrigger: JobTrigger
   fullOwedSince: number
+  /**
+   * The backlog overflowed: until the owed mirror starts, new changes are
+   * not kept (the mirror reads them from the source). This bounds memory
+   * and the journal during a long outage.
+   */
+  collapsed: boolean
   /** seq when the running full mirror started reading the source. */
   fullStartSeq: number
   nextTrigger: JobTrigger
@@ -94,9 +96,12 @@ interface Target {
   lastChangeAt: number
   timer: NodeJS.Timeout | null
   timerDue: number
+  /** Incremental and full runs back off apart: a mirror that keeps failing must not hold back the changes. */
   failures: number
-  slowRetry: boolean
   retryAt: number | null
+  fullFailures: number
+  fullRetryAt: number | null
+  slowRetry: boolean
   lastSuccessAt: number | null
   lastError: TargetStatus['lastError']
 }
@@ -137,6 +142,7 @@ export function createSyncEngine (deps: EngineDeps) {
       fullOwedSeq: null,
       fullOwedTrigger: 'recovery',
       fullOwedSince: 0,
+      collapsed: false,
       fullStartSeq: 0,
       nextTrigger: 'watch',
       firstPendingAt: Infinity,
@@ -144,8 +150,10 @@ export function createSyncEngine (deps: EngineDeps) {
       timer: null,
       timerDue: 0,
       failures: 0,
-      slowRetry: false,
       retryAt: null,
+      fullFailures: 0,
+      fullRetryAt: null,
+      slowRetry: false,
       lastSuccessAt: null,
       lastError: null,
     })
@@ -217,38 +225,39 @@ export function createSyncEngine (deps: EngineDeps) {
     unflushed.push({ target: t.def.name, path, seq: entry.seq, observedAt: entry.observedAt })
   }
 
-  /** True while a full mirror that has not started yet will cover every change seen now. */
-  function mirrorCoversNewChanges (t: Target): boolean {
+  /** True while an owed full mirror that has not started yet will read every change seen now. */
+  function owedMirrorIsAhead (t: Target): boolean {
     if (t.fullOwedSeq === null) return false
     return !(t.running?.kind === 'full' && t.fullOwedSeq <= t.fullStartSeq)
   }
 
-  /**
-   * Records that target `t` needs a full mirror. Everything observed so far
-   * is covered by it, so the pending set and journal of `t` are dropped: this
-   * is what bounds memory during a long outage.
-   */
+  /** Records (durably) that target `t` needs a full mirror covering every change seen so far. */
   function oweFull (t: Target, trigger: JobTrigger): void {
-    if (!mirrorCoversNewChanges(t)) {
-      t.fullOwedSeq = ++seq
-      t.fullOwedTrigger = trigger
-      t.fullOwedSince = now()
-      settings.set(owedKey(t.def.name), String(t.fullOwedSeq))
-    }
-    if (t.pending.size > 0 || unflushed.some((r) => r.target === t.def.name)) {
-      unflushed = unflushed.filter((r) => r.target !== t.def.name)
-      t.pending.clear()
-      journal.removeTarget(t.def.name)
-      t.firstPendingAt = Infinity
-    }
+    if (owedMirrorIsAhead(t)) return
+    t.fullOwedSeq = ++seq
+    t.fullOwedTrigger = trigger
+    t.fullOwedSince = now()
+    settings.set(owedKey(t.def.name), String(t.fullOwedSeq))
   }
+
+  /** Replaces the backlog of `t` by an owed mirror and stops keeping changes until it starts. */
+  function collapse (t: Target, trigger: JobTrigger): void {
+    oweFull(t, trigger)
+    t.collapsed = true
+    unflushed = unflushed.filter((r) => r.target !== t.def.name)
+    t.pending.clear()
+    journal.removeTarget(t.def.name)
+    t.firstPendingAt = Infinity
+  }
+
+  const dropsChanges = (t: Target): boolean => t.collapsed && owedMirrorIsAhead(t)
 
   function recordChanges (paths: readonly string[]): void {
     if (paths.length === 0) return
     const at = now()
     const entry = { seq: ++seq, observedAt: at }
     for (const t of targets.values()) {
-      if (mirrorCoversNewChanges(t)) continue
+      if (dropsChanges(t)) continue
       if (t.pending.size === 0) t.firstPendingAt = at
       t.lastChangeAt = at
       for (const p of paths) {
@@ -256,9 +265,10 @@ export function createSyncEngine (deps: EngineDeps) {
         const existing = t.pending.get(p)
         addPending(t, p, existing === undefined ? entry : { seq: entry.seq, observedAt: existing.observedAt })
       }
-      if (t.pending.size > options.batch.maxPending) {
-        t.log.warn({ pending: t.pending.size, maxPending: options.batch.maxPending }, 'backlog too long to keep; a full mirror will replace it')
-        oweFull(t, 'overflow')
+      const backlog = t.pending.size + (t.inFlight?.size ?? 0)
+      if (backlog > options.batch.maxPending) {
+        t.log.warn({ backlog, maxPending: options.batch.maxPending }, 'backlog too long to keep; a full mirror will replace it')
+        collapse(t, 'overflow')
       }
       kick(t)
     }
@@ -286,13 +296,17 @@ export function createSyncEngine (deps: EngineDeps) {
     const at = now()
     // An operator's explicit request goes ahead of backoff and pause.
     if (t.queuedFull?.job.trigger === 'api') return startFull(t)
-    if (t.retryAt !== null && at < t.retryAt) return arm(t, t.retryAt)
-    if (!paused && (t.queuedFull !== null || t.fullOwedSeq !== null)) return startFull(t)
-    if (paused || t.pending.size === 0) return disarm(t)
-    const due = t.retryAt !== null
-      ? at
-      : Math.min(t.lastChangeAt + options.batch.quietMs, t.firstPendingAt + options.batch.maxDelayMs)
-    if (at >= due) startIncremental(t)
+    let due = Infinity
+    if (!paused && (t.queuedFull !== null || t.fullOwedSeq !== null)) {
+      if (t.fullRetryAt === null || at >= t.fullRetryAt) return startFull(t)
+      due = t.fullRetryAt
+    }
+    if (!paused && t.pending.size > 0) {
+      const incremental = t.retryAt ?? Math.min(t.lastChangeAt + options.batch.quietMs, t.firstPendingAt + options.batch.maxDelayMs)
+      if (at >= incremental) return startIncremental(t)
+      due = Math.min(due, incremental)
+    }
+    if (due === Infinity) disarm(t)
     else arm(t, due)
   }
 
@@ -336,16 +350,17 @@ export function createSyncEngine (deps: EngineDeps) {
       job: jobs.create({
         target: t.def.name,
         kind: 'full',
-        trigger: t.failures > 0 ? 'retry' : t.fullOwedTrigger,
+        trigger: t.fullFailures > 0 ? 'retry' : t.fullOwedTrigger,
         status: 'queued',
-        attempt: t.failures + 1,
+        attempt: t.fullFailures + 1,
         paths: [],
         now: at,
       }),
       force: false,
     }
     t.queuedFull = null
-    t.retryAt = null
+    t.fullRetryAt = null
+    t.collapsed = false
     // Changes up to here are read by this mirror; later ones are kept for after it.
     t.fullStartSeq = seq
     const { job, force } = queued
@@ -386,7 +401,7 @@ export function createSyncEngine (deps: EngineDeps) {
       const done = jobs.finish(job.id, { status: 'succeeded', exitCode, error: null, warning: verdict.warning, ...verdict.stats, now: at })
       if (batch !== null) {
         journal.remove(t.def.name, [...batch].map(([path, e]) => ({ path, seq: e.seq })))
-        if (verdict.vanished !== null && !mirrorCoversNewChanges(t)) {
+        if (verdict.vanished !== null && !dropsChanges(t)) {
           const again = verdict.vanished === 'unknown' ? [...batch.keys()] : verdict.vanished
           const entry = { seq: ++seq, observedAt: at }
           for (const p of again) if (!t.pending.has(p)) addPending(t, p, entry)
@@ -394,29 +409,44 @@ export function createSyncEngine (deps: EngineDeps) {
           flushJournal()
         }
       }
-      if (wasFull && t.fullOwedSeq !== null && t.fullOwedSeq <= t.fullStartSeq) {
-        t.fullOwedSeq = null
-        settings.delete(owedKey(t.def.name))
+      if (wasFull) {
+        t.fullFailures = 0
+        // The mirror read the source after these changes: they are delivered,
+        // even ones an incremental run could not carry (a path the target refuses).
+        for (const [p, e] of t.pending) if (e.seq <= t.fullStartSeq) t.pending.delete(p)
+        if (t.pending.size === 0) {
+          t.firstPendingAt = Infinity
+          t.failures = 0
+          t.retryAt = null
+        }
+        flushJournal()
+        journal.removeUpTo(t.def.name, t.fullStartSeq)
+        if (t.fullOwedSeq !== null && t.fullOwedSeq <= t.fullStartSeq) {
+          t.fullOwedSeq = null
+          settings.delete(owedKey(t.def.name))
+        }
+      } else {
+        t.failures = 0
       }
-      t.failures = 0
-      t.slowRetry = false
+      if (t.failures === 0 && t.fullFailures === 0) t.slowRetry = false
       t.lastSuccessAt = at
       t.log.info({ jobId: job.id, kind: job.kind, paths: job.pathsCount, files: done.filesTransferred, bytes: done.bytesTransferred, ms: done.durationMs, warning: verdict.warning ?? undefined }, 'sync succeeded')
     } else {
       jobs.finish(job.id, { status: verdict.interrupted ? 'interrupted' : 'failed', exitCode, error: verdict.error, warning: null, ...verdict.stats, now: at })
-      if (batch !== null && !mirrorCoversNewChanges(t)) {
+      if (batch !== null && !dropsChanges(t)) {
         for (const [p, e] of batch) if (!t.pending.has(p)) t.pending.set(p, e)
         t.firstPendingAt = Math.min(t.firstPendingAt, at)
       }
       if (verdict.interrupted) {
         t.log.warn({ jobId: job.id, kind: job.kind }, 'sync interrupted')
       } else {
-        t.failures++
+        const failures = wasFull ? ++t.fullFailures : ++t.failures
         t.slowRetry = verdict.retry === 'slow'
-        const delay = t.slowRetry ? options.retry.maxDelayMs : retryDelayMs(t.failures, options.retry, random)
-        t.retryAt = at + delay
+        const delay = t.slowRetry ? options.retry.maxDelayMs : retryDelayMs(failures, options.retry, random)
+        if (wasFull) t.fullRetryAt = at + delay
+        else t.retryAt = at + delay
         t.lastError = { message: verdict.error, at, jobId: job.id }
-        t.log.warn({ jobId: job.id, kind: job.kind, exitCode, error: verdict.error, retryInMs: delay, failures: t.failures }, 'sync failed')
+        t.log.warn({ jobId: job.id, kind: job.kind, exitCode, error: verdict.error, retryInMs: delay, failures }, 'sync failed')
       }
     }
     t.running = null
@@ -460,9 +490,11 @@ export function createSyncEngine (deps: EngineDeps) {
     for (const e of t.pending.values()) if (e.observedAt < oldest) oldest = e.observedAt
     if (t.inFlight !== null) for (const e of t.inFlight.values()) if (e.observedAt < oldest) oldest = e.observedAt
     const owed = t.pending.size > 0 || t.queuedFull !== null || t.fullOwedSeq !== null
+    const failures = Math.max(t.failures, t.fullFailures)
+    const retryAt = t.retryAt === null ? t.fullRetryAt : t.fullRetryAt === null ? t.retryAt : Math.min(t.retryAt, t.fullRetryAt)
     const state: TargetState = t.running !== null
       ? 'syncing'
-      : t.failures > 0
+      : failures > 0
         ? (t.slowRetry ? 'failing' : 'retrying')
         : owed ? (paused ? 'paused' : 'waiting') : 'idle'
     return {
@@ -475,8 +507,8 @@ export function createSyncEngine (deps: EngineDeps) {
       lagMs: oldest === Infinity ? 0 : Math.max(0, at - oldest),
       runningJobId: t.running?.jobId ?? null,
       queuedFullJobId: t.queuedFull?.job.id ?? null,
-      consecutiveFailures: t.failures,
-      nextRetryAt: t.retryAt,
+      consecutiveFailures: failures,
+      nextRetryAt: retryAt,
       lastSuccessAt: t.lastSuccessAt,
       lastError: t.lastError,
     }

@@ -17,6 +17,8 @@ export interface RsyncDaemonOptions {
   password?: string;
   /** Module name; default 'upload'. */
   module?: string;
+  /** Extra `key = value` lines for the module section, e.g. `exclude = *.forbidden`. */
+  moduleOptions?: string[];
 }
 
 export interface RsyncDaemon {
@@ -106,6 +108,7 @@ export async function startRsyncDaemon(opts: RsyncDaemonOptions): Promise<RsyncD
         // As root the daemon would switch to nobody and fail to write into
         // a root-owned module (exit 23); non-root daemons never switch.
         ...(isRoot() ? ['    uid = root', '    gid = root'] : []),
+        ...(opts.moduleOptions ?? []).map((line) => `    ${line}`),
         '',
       ].join('\n'),
     );

@@ -25,11 +25,11 @@ export function skipReason (kind: TargetKind): string | undefined {
 }
 
 /** A real target of the given kind: an authenticated rsync daemon, an sshd, or a local directory. */
-export async function startTarget (kind: TargetKind, root: string, name: string = kind): Promise<TestTarget> {
+export async function startTarget (kind: TargetKind, root: string, name: string = kind, opts: { moduleOptions?: string[] } = {}): Promise<TestTarget> {
   const dir = path.join(root, `${name}-replica`)
   await mkdir(dir, { recursive: true })
   if (kind === 'daemon') {
-    const daemon = await startRsyncDaemon({ root: path.join(root, `${name}-daemon`), modulePath: dir })
+    const daemon = await startRsyncDaemon({ root: path.join(root, `${name}-daemon`), modulePath: dir, moduleOptions: opts.moduleOptions })
     const envName = `SYNCPLANE_TEST_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PASSWORD`
     return {
       kind,

@@ -17,6 +17,7 @@ export const TargetStatusSchema = Type.Object({
   state: Type.Enum(['idle', 'waiting', 'paused', 'syncing', 'retrying', 'failing']),
   pending: Type.Integer({ description: 'Changed paths waiting for this target' }),
   inFlight: Type.Integer({ description: 'Paths in the running rsync' }),
+  fullSyncPending: Type.Boolean({ description: 'A full mirror is owed to this target (requested, periodic, after a crash, or replacing a backlog too long to keep)' }),
   lagMs: Type.Integer({ description: 'Age of the oldest change this target has not confirmed' }),
   runningJobId: Type.Union([Type.Integer(), Type.Null()]),
   queuedFullJobId: Type.Union([Type.Integer(), Type.Null()]),

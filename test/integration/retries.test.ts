@@ -1,0 +1,135 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { makeTempDir } from '../helpers/temp-dir.js'
+import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
+import { waitFor } from '../helpers/wait-for.js'
+import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
+import { startTarget } from '../helpers/targets.js'
+
+interface JobRow { id: number; status: string; kind: string; trigger: string; attempt: number; exit_code: number | null; error: string | null }
+const jobRows = (sp: SyncplaneHarness, target: string): JobRow[] =>
+  sp.services.db.prepare('SELECT id, status, kind, trigger, attempt, exit_code, error FROM jobs WHERE target = ? ORDER BY id').all(target) as JobRow[]
+const statusOf = async (sp: SyncplaneHarness, name: string) =>
+  (await sp.app.inject({ url: '/v1/status' })).json().targets.find((t: { name: string }) => t.name === name)
+const fastRetry = { retry: { initialDelayMs: 100, maxDelayMs: 400, jitter: 0 } }
+const OUTAGE_SEC = Number(process.env.SYNCPLANE_TEST_OUTAGE_SEC ?? 30)
+
+test('exit 23 (partial transfer) is a failure that is retried until the target takes everything', async (t) => {
+  const tmp = await makeTempDir()
+  const target = await startTarget('daemon', tmp.path, 'web2', { moduleOptions: ['exclude = *.forbidden'] })
+  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: fastRetry })
+  t.after(async () => {
+    await sp.close()
+    await target.stop()
+    await tmp.cleanup()
+  })
+  await writeFile(path.join(sp.source, 'fine.txt'), 'fine')
+  await writeFile(path.join(sp.source, 'refused.forbidden'), 'the daemon refuses this one')
+  const failed = await waitFor(() => {
+    const rows = jobRows(sp, 'web2').filter((j) => j.kind === 'incremental' && j.status === 'failed')
+    return rows.length >= 3 ? rows : undefined
+  }, { message: 'three failed attempts' })
+  assert.ok(failed.every((j) => j.exit_code === 23), JSON.stringify(failed))
+  assert.match(failed[0]!.error!, /code 23 \(partial transfer due to error\)/)
+  assert.deepEqual(failed.slice(1).map((j) => j.trigger), failed.slice(1).map(() => 'retry'))
+  assert.ok(failed[2]!.attempt > failed[1]!.attempt && failed[1]!.attempt > failed[0]!.attempt)
+  const status = await statusOf(sp, 'web2')
+  assert.ok(status.consecutiveFailures >= 3)
+  assert.ok(status.pending + status.inFlight >= 1, 'the refused path stays pending')
+
+  await rm(path.join(sp.source, 'refused.forbidden'))
+  await waitFor(async () => (await statusOf(sp, 'web2')).consecutiveFailures === 0, { message: 'the target recovers' })
+  await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile })
+  const last = jobRows(sp, 'web2').at(-1)!
+  assert.equal(last.status, 'succeeded')
+})
+
+test('a refused login marks the target failing with a clear message, keeps its paths and retries slowly', async (t) => {
+  const tmp = await makeTempDir()
+  const target = await startTarget('daemon', tmp.path, 'web2')
+  const wrongEnv = Object.fromEntries(Object.keys(target.env).map((k) => [k, 'not-the-password']))
+  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: wrongEnv, config: { retry: { initialDelayMs: 50, maxDelayMs: 1_500, jitter: 0 } } })
+  t.after(async () => {
+    await sp.close()
+    await target.stop()
+    await tmp.cleanup()
+  })
+  await writeFile(path.join(sp.source, 'waiting.txt'), 'x')
+  const status = await waitFor(async () => {
+    const s = await statusOf(sp, 'web2')
+    return s.state === 'failing' && s.pending >= 1 ? s : undefined
+  }, { message: 'the target is failing with the change pending' })
+  assert.match(status.lastError.message, /code 5 \(error starting client-server protocol\).*auth failed/s)
+  const retryIn = Date.parse(status.nextRetryAt) - Date.parse(status.lastError.at)
+  assert.ok(retryIn > 1_000, `retried at the slowest pace at once, not after a ramp (${retryIn} ms)`)
+  await waitFor(() => jobRows(sp, 'web2').filter((j) => j.status === 'failed').length >= 3, { message: 'still retried' })
+})
+
+test(`a target down for ${OUTAGE_SEC} s costs only backlog: the other target keeps up and everything converges after`, async (t) => {
+  const tmp = await makeTempDir()
+  const down = await startTarget('daemon', tmp.path, 'web2')
+  const up = await startTarget('local', tmp.path, 'backup')
+  const sp = await startSyncplane({ root: tmp.path, targets: [down.config, up.config], env: down.env, config: { retry: { initialDelayMs: 200, maxDelayMs: 2_000 } } })
+  t.after(async () => {
+    await sp.close()
+    await down.stop()
+    await tmp.cleanup()
+  })
+  await waitFor(() => jobRows(sp, 'web2').some((j) => j.kind === 'full' && j.status === 'succeeded'), { message: 'startup mirror' })
+  await down.daemon!.stop()
+
+  const samples: number[] = []
+  const outageEnds = Date.now() + OUTAGE_SEC * 1000
+  let i = 0
+  while (Date.now() < outageEnds) {
+    await mkdir(path.join(sp.source, `batch-${Math.floor(i / 50)}`), { recursive: true })
+    await writeFile(path.join(sp.source, `batch-${Math.floor(i / 50)}`, `f${i}`), `written during the outage ${i}`)
+    i++
+    if (i % 25 === 0) {
+      samples.push((await statusOf(sp, 'web2')).pending)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+  await waitForTreesEqual(sp.source, up.dir, { ignore: isRsyncTempFile, timeoutMs: 10_000 })
+  const peak = Math.max(...samples)
+  assert.ok(samples.at(-1)! > samples[0]!, `the backlog grows during the outage: ${samples.join(',')}`)
+
+  await down.daemon!.restart()
+  const restarted = performance.now()
+  await waitForTreesEqual(sp.source, down.dir, { ignore: isRsyncTempFile, timeoutMs: 30_000 })
+  const convergedMs = Math.round(performance.now() - restarted)
+  await waitFor(async () => (await statusOf(sp, 'web2')).pending === 0, { message: 'backlog drained' })
+  const rows = jobRows(sp, 'web2')
+  assert.ok(rows.some((j) => j.status === 'failed' && j.exit_code === 10), 'the history shows the failures')
+  assert.equal(rows.at(-1)!.status, 'succeeded', 'and the recovery')
+  t.diagnostic(`outage ${OUTAGE_SEC} s, ${i} files written, peak pending ${peak}, converged ${convergedMs} ms after the daemon came back, ${rows.filter((j) => j.status === 'failed').length} failed attempts`)
+})
+
+test('past batch.maxPending a backlog is replaced by one full mirror of that target', async (t) => {
+  const tmp = await makeTempDir()
+  const target = await startTarget('daemon', tmp.path, 'web2')
+  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { batch: { maxPending: 100 }, ...fastRetry } })
+  t.after(async () => {
+    await sp.close()
+    await target.stop()
+    await tmp.cleanup()
+  })
+  await waitFor(() => jobRows(sp, 'web2').some((j) => j.kind === 'full' && j.status === 'succeeded'), { message: 'startup mirror' })
+  await target.daemon!.stop()
+  for (let i = 0; i < 400; i++) await writeFile(path.join(sp.source, `f${i}`), `${i}`)
+  const status = await waitFor(async () => {
+    const s = await statusOf(sp, 'web2')
+    return s.fullSyncPending ? s : undefined
+  }, { message: 'the backlog collapsed' })
+  assert.ok(status.pending <= 100, `pending stays bounded (${status.pending})`)
+  const journaled = sp.services.db.prepare("SELECT COUNT(*) AS n FROM pending WHERE target = 'web2'").get() as { n: number }
+  assert.ok(journaled.n <= 100, `the journal stays bounded (${journaled.n})`)
+
+  await target.daemon!.restart()
+  await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 30_000 })
+  const rows = jobRows(sp, 'web2')
+  assert.ok(rows.some((j) => j.kind === 'full' && j.trigger === 'overflow'), 'the mirror says why it ran')
+  await waitFor(async () => !(await statusOf(sp, 'web2')).fullSyncPending, { message: 'the owed mirror is paid' })
+})

@@ -1,0 +1,54 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { makeTempDir } from '../helpers/temp-dir.js'
+import { waitFor } from '../helpers/wait-for.js'
+import { startSyncplane } from '../helpers/syncplane.js'
+import { startTarget, type TargetKind } from '../helpers/targets.js'
+
+for (const kind of ['local', 'daemon'] as TargetKind[]) {
+  describe(`an empty source never wipes a ${kind} target`, () => {
+    test('the mirror refuses with a clear error until an operator forces it', async (t) => {
+      const tmp = await makeTempDir()
+      const target = await startTarget(kind, tmp.path, 'web2')
+      await writeFile(path.join(target.dir, 'precious.jpg'), 'uploaded last week')
+      // Beside the target, outside anything syncplane was given.
+      const outside = path.join(tmp.path, 'beside-the-target.txt')
+      await writeFile(outside, 'not ours')
+      const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env })
+      t.after(async () => {
+        await sp.close()
+        await target.stop()
+        await tmp.cleanup()
+      })
+
+      const failed = await waitFor(() => sp.services.db.prepare("SELECT * FROM jobs WHERE kind = 'full' AND status = 'failed'").get() as { error: string } | undefined,
+        { message: 'the startup mirror is refused' })
+      assert.match(failed.error, /is empty but the target still holds files.*"force": true/)
+      assert.deepEqual(await readdir(target.dir), ['precious.jpg'])
+      const status = (await sp.app.inject({ url: '/v1/status' })).json()
+      assert.equal(status.targets[0].state, 'failing')
+      assert.match(status.targets[0].lastError.message, /refusing to delete/)
+
+      const forced = await sp.app.inject({ method: 'POST', url: '/v1/resync?wait=true', payload: { force: true } })
+      assert.equal(forced.statusCode, 200, forced.body)
+      assert.deepEqual(await readdir(target.dir), [], 'forced: the target mirrors the empty source')
+      assert.deepEqual((await readdir(tmp.path)).includes('beside-the-target.txt'), true, 'nothing outside the target was touched')
+    })
+  })
+}
+
+test('a resync that waits answers 502 with the failed jobs, so curl --fail tells the truth', async (t) => {
+  const tmp = await makeTempDir()
+  const target = await startTarget('local', tmp.path, 'web2')
+  await writeFile(path.join(target.dir, 'precious.jpg'), 'x')
+  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], config: { fullSync: { onStart: false } } })
+  t.after(async () => {
+    await sp.close()
+    await tmp.cleanup()
+  })
+  const res = await sp.app.inject({ method: 'POST', url: '/v1/resync?wait=true' })
+  assert.equal(res.statusCode, 502)
+  assert.equal(res.json().jobs[0].status, 'failed')
+})

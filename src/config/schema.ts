@@ -6,9 +6,9 @@ const TargetName = Type.String({
 })
 
 export const SshOptionsSchema = Type.Object({
-  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-  identityFile: Type.Optional(Type.String({ minLength: 1 })),
-  knownHostsFile: Type.Optional(Type.String({ minLength: 1 })),
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'ssh -p' })),
+  identityFile: Type.Optional(Type.String({ minLength: 1, description: 'ssh -i, with IdentitiesOnly=yes; relative to the config file' })),
+  knownHostsFile: Type.Optional(Type.String({ minLength: 1, description: 'UserKnownHostsFile; relative to the config file' })),
   options: Type.Array(Type.String({ minLength: 1 }), {
     default: [],
     description: 'Extra ssh -o options, e.g. "Compression=no"',
@@ -33,16 +33,16 @@ export const ConfigSchema = Type.Object({
     description: 'rsync exclude patterns, applied by the watcher and by every rsync run',
   }),
   database: Type.String({ minLength: 1, description: 'SQLite file (created when missing)' }),
-  logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'JSON logs on stdout' }),
   api: Type.Object({
-    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787 }),
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the HTTP API listens on' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: 'Port of the HTTP API' }),
     trustProxy: Type.Boolean({ default: false, description: 'Behind a reverse proxy: take the client address from X-Forwarded-For (recorded as requestedBy)' }),
   }, { additionalProperties: false, default: {} }),
   watcher: Type.Object({
-    backend: Type.Enum(['chokidar'], { default: 'chokidar' }),
+    backend: Type.Enum(['chokidar'], { default: 'chokidar', description: 'Change detection backend' }),
     usePolling: Type.Boolean({ default: false, description: 'Poll instead of inotify (network filesystems, some bind mounts)' }),
-    pollIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+    pollIntervalMs: Type.Integer({ minimum: 10, default: 1000, description: 'Poll interval when usePolling is on' }),
   }, { additionalProperties: false, default: {} }),
   batch: Type.Object({
     quietMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 20, description: 'An idle target syncs once no change arrived for this long' }),
@@ -51,7 +51,7 @@ export const ConfigSchema = Type.Object({
     maxPending: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 100_000, description: 'Past this many pending paths for one target (a long outage), they are replaced by one full mirror of that target' }),
   }, { additionalProperties: false, default: {} }),
   rsync: Type.Object({
-    binary: Type.String({ minLength: 1, default: 'rsync' }),
+    binary: Type.String({ minLength: 1, default: 'rsync', description: 'rsync executable; 3.2.3 or newer, checked at start' }),
     ioTimeoutSec: Type.Integer({ minimum: 1, maximum: 86_400, default: 30, description: 'rsync --timeout: abort when no data moves for this long' }),
     connectTimeoutSec: Type.Integer({ minimum: 1, maximum: 3_600, default: 10, description: 'rsync --contimeout / ssh ConnectTimeout' }),
     deadlineSec: Type.Integer({ minimum: 1, default: 900, description: 'Hard limit for one incremental run; then SIGTERM, then SIGKILL' }),
@@ -66,10 +66,10 @@ export const ConfigSchema = Type.Object({
       default: 'mtime-ns',
       description: 'How a full mirror decides a file differs: size and nanosecond mtime (default), size and whole-second mtime (targets whose filesystem keeps no sub-second times), or content (-c, reads every file on both sides)',
     }),
-    deadlineSec: Type.Integer({ minimum: 1, default: 86_400 }),
+    deadlineSec: Type.Integer({ minimum: 1, default: 86_400, description: 'Hard limit for one full mirror' }),
   }, { additionalProperties: false, default: {} }),
   retry: Type.Object({
-    initialDelayMs: Type.Integer({ minimum: 10, default: 1_000 }),
+    initialDelayMs: Type.Integer({ minimum: 10, default: 1_000, description: 'Wait before the first retry; doubles per consecutive failure' }),
     maxDelayMs: Type.Integer({ minimum: 10, default: 30_000, description: 'Longest wait between retries; also the pace of retries that need an operator (auth refused, unknown module)' }),
     jitter: Type.Number({ minimum: 0, maximum: 1, default: 0.2, description: 'Fraction of the delay randomised, so targets do not retry in lockstep' }),
   }, { additionalProperties: false, default: {} }),
@@ -79,7 +79,7 @@ export const ConfigSchema = Type.Object({
   shutdown: Type.Object({
     drainSec: Type.Integer({ minimum: 0, maximum: 3_600, default: 10, description: 'On SIGTERM, how long running rsyncs may finish before they are stopped' }),
   }, { additionalProperties: false, default: {} }),
-  targets: Type.Array(TargetSchema, { minItems: 1 }),
+  targets: Type.Array(TargetSchema, { minItems: 1, description: 'Where to replicate; each target has its own queue' }),
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>

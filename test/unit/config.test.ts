@@ -73,3 +73,10 @@ test('duplicate names, a target inside the source and SSH-only options on a daem
   assert.ok(problems.includes('targets[1].name: "a" is used by another target'), problems.join('\n'))
   assert.ok(problems.includes('targets[1].ssh: applies only to SSH targets (host:/path)'), problems.join('\n'))
 })
+
+test('the README configuration reference is generated from the schema (run `npm run docs:config` to refresh it)', async () => {
+  const { readFileSync } = await import('node:fs')
+  const { renderConfigReference } = await import('../../src/config/reference.js')
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  assert.ok(readme.includes(`<!-- config-reference:start -->\n${renderConfigReference()}<!-- config-reference:end -->`))
+})

@@ -1,0 +1,13 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { renderConfigReference } from '../src/config/reference.js'
+
+const README = new URL('../README.md', import.meta.url)
+const START = '<!-- config-reference:start -->\n'
+const END = '<!-- config-reference:end -->'
+
+const text = readFileSync(README, 'utf8')
+const from = text.indexOf(START)
+const to = text.indexOf(END)
+if (from === -1 || to === -1) throw new Error('README.md lacks the config-reference markers')
+writeFileSync(README, text.slice(0, from + START.length) + renderConfigReference() + text.slice(to))
+process.stdout.write('README.md configuration reference updated\n')

@@ -5,6 +5,7 @@ import { JobDetailSchema, JobListSchema, JobSchema } from './http/schemas/jobs.j
 import { ReadinessSchema, ResyncResultSchema, StatusSchema } from './http/schemas/control.js'
 import { errorHandler, notFoundHandler } from './http/problem.js'
 import { registerSwagger } from './http/swagger.js'
+import { registerAuth } from './http/auth.js'
 import { healthRoutes } from './http/routes/health.js'
 import { controlRoutes } from './http/routes/control.js'
 import { resyncRoutes } from './http/routes/resync.js'
@@ -16,10 +17,12 @@ export interface BuildAppOptions {
   logger: FastifyBaseLogger
   /** Take the client address from X-Forwarded-For (api.trustProxy). */
   trustProxy?: boolean
+  /** When set, /v1/* and /metrics require `Authorization: Bearer <apiToken>`. */
+  apiToken?: string | undefined
 }
 
 /** The HTTP face of syncplane. Never listens: server.ts does, tests inject. */
-export async function buildApp ({ services, logger, trustProxy = false }: BuildAppOptions) {
+export async function buildApp ({ services, logger, trustProxy = false, apiToken }: BuildAppOptions) {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: 64 * 1024,
@@ -35,6 +38,7 @@ export async function buildApp ({ services, logger, trustProxy = false }: BuildA
   }
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
+  if (apiToken !== undefined) registerAuth(app, apiToken)
   await registerSwagger(app)
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

@@ -14,6 +14,7 @@ export const ErrorCodes = {
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   INTERNAL: { status: 500, title: 'Internal server error' },
+  UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

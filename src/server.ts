@@ -30,7 +30,7 @@ export async function serve (opts: ServeOptions): Promise<void> {
   }
 
   const services = createServices({ loaded, logger, env: process.env })
-  const app = await buildApp({ services: services.http, logger, trustProxy: config.api.trustProxy })
+  const app = await buildApp({ services: services.http, logger, trustProxy: config.api.trustProxy, apiToken: loaded.apiToken })
 
   let stopping = false
   const stop = async (signal: NodeJS.Signals): Promise<void> => {

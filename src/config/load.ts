@@ -10,6 +10,8 @@ export interface LoadedConfig {
   readonly config: Readonly<Config>
   /** rsync daemon passwords by target name; kept apart so the config itself can be logged and served. */
   readonly secrets: ReadonlyMap<string, string>
+  /** The bearer token the API requires, if any. */
+  readonly apiToken: string | undefined
 }
 
 export class ConfigError extends Error {
@@ -72,11 +74,44 @@ export function parseConfig (raw: unknown, opts: LoadOptions): LoadedConfig {
   const secrets = new Map<string, string>()
   checkSource(config, problems)
   checkTargets(config, opts, problems, secrets)
+  const apiToken = resolveApiToken(config, opts, problems)
   if (config.retry.maxDelayMs < config.retry.initialDelayMs) {
     problems.push('retry.maxDelayMs: must not be smaller than retry.initialDelayMs')
   }
   if (problems.length > 0) throw new ConfigError(opts.origin, problems)
-  return { config: deepFreeze(config), secrets }
+  return { config: deepFreeze(config), secrets, apiToken }
+}
+
+const TOKEN_ENV = 'SYNCPLANE_API_TOKEN'
+
+function resolveApiToken (config: Config, opts: LoadOptions, problems: string[]): string | undefined {
+  const { api } = config
+  if (api.token !== undefined && api.tokenFile !== undefined) problems.push('api: set token or tokenFile, not both')
+  let token = api.token
+  if (api.tokenFile !== undefined) {
+    const file = path.resolve(opts.baseDir, api.tokenFile)
+    try {
+      token = readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? ''
+      if (token.length < 16) problems.push(`api.tokenFile: the token in "${file}" is shorter than 16 characters`)
+    } catch (err) {
+      problems.push(`api.tokenFile: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    }
+  }
+  const fromEnv = opts.env[TOKEN_ENV]
+  if (token === undefined && fromEnv !== undefined && fromEnv !== '') {
+    if (fromEnv.length < 16) problems.push(`${TOKEN_ENV}: the token is shorter than 16 characters`)
+    token = fromEnv
+  }
+  // The token never stays in the config object, which may be logged or served.
+  delete api.token
+  if (token === undefined && !api.allowUnauthenticated && !isLoopback(api.host)) {
+    problems.push(`api.host: "${api.host}" is reachable from other machines but the API has no token; set api.token, api.tokenFile or ${TOKEN_ENV}, or api.allowUnauthenticated: true if that is really meant`)
+  }
+  return token
+}
+
+function isLoopback (host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
 }
 
 function schemaProblems (value: unknown): string[] {

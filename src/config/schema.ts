@@ -38,6 +38,9 @@ export const ConfigSchema = Type.Object({
     host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the HTTP API listens on' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: 'Port of the HTTP API' }),
     trustProxy: Type.Boolean({ default: false, description: 'Behind a reverse proxy: take the client address from X-Forwarded-For (recorded as requestedBy)' }),
+    token: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token required on /v1/* and /metrics (or tokenFile, or the SYNCPLANE_API_TOKEN environment variable)' })),
+    tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'File whose first line is the API token; relative to the config file' })),
+    allowUnauthenticated: Type.Boolean({ default: false, description: 'Allow a non-loopback api.host without a token (the API can pause replication and trigger mirrors)' }),
   }, { additionalProperties: false, default: {} }),
   watcher: Type.Object({
     backend: Type.Enum(['chokidar'], { default: 'chokidar', description: 'Change detection backend' }),

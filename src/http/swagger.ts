@@ -18,6 +18,11 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         version: API_VERSION,
         description: 'Real-time directory replication with rsync, steered over HTTP.',
       },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'Required on /v1/* and /metrics when api.token (or tokenFile, or SYNCPLANE_API_TOKEN) is set' },
+        },
+      },
       tags: [
         { name: 'probes', description: 'Liveness and readiness for load balancers and orchestrators' },
         { name: 'status', description: 'What the watcher and each target are doing' },
@@ -27,6 +32,11 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
       ],
     },
     hideUntagged: true,
+    // Every /v1 operation takes the bearer token; probes do not.
+    transform: ({ schema, url }) => {
+      if (!url.startsWith('/v1/') || schema === undefined) return { schema, url }
+      return { schema: { ...schema, security: [{ bearerAuth: [] }] }, url }
+    },
     refResolver: {
       // Name components after their $id instead of def-0, def-1, … (order-dependent).
       buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`),

@@ -53,7 +53,7 @@ export async function startSyncplane (opts: HarnessOptions): Promise<SyncplaneHa
   })
   const logger = pino({ level: loaded.config.logLevel }, sink)
   const services = createServices({ loaded, logger, env: { ...process.env, ...env }, runner: opts.runner })
-  const app = await buildApp({ services: services.http, logger, trustProxy: loaded.config.api.trustProxy })
+  const app = await buildApp({ services: services.http, logger, trustProxy: loaded.config.api.trustProxy, apiToken: loaded.apiToken })
   await app.ready()
   if (opts.start !== false) await services.start()
   let closed = false

@@ -10,6 +10,7 @@ import { healthRoutes } from './http/routes/health.js'
 import { controlRoutes } from './http/routes/control.js'
 import { resyncRoutes } from './http/routes/resync.js'
 import { jobRoutes } from './http/routes/jobs.js'
+import { flushRoutes } from './http/routes/flush.js'
 import type { AppServices } from './http/services.js'
 
 export interface BuildAppOptions {
@@ -45,6 +46,7 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
   await app.register(healthRoutes, { services })
   await app.register(controlRoutes, { services })
   await app.register(resyncRoutes, { services })
+  await app.register(flushRoutes, { services })
   await app.register(jobRoutes, { services })
   return app
 }

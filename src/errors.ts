@@ -15,6 +15,7 @@ export const ErrorCodes = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   INTERNAL: { status: 500, title: 'Internal server error' },
   UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
+  WATCH_PAUSED: { status: 409, title: 'Watching is paused' },
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

@@ -66,6 +66,8 @@ export interface JobFilter {
   since?: number | undefined
   /** createdAt < until (epoch ms) */
   until?: number | undefined
+  /** Only jobs that carried this path (as kept in the job's path list). */
+  path?: string | undefined
   /** Only jobs with an id below this: the keyset cursor of the previous page. */
   before?: number | undefined
 }
@@ -175,6 +177,7 @@ export function createJobStore (db: Db, opts: { pathsPerJob: number }) {
       eq('trigger', filter.trigger)
       if (filter.since !== undefined) { where.push('created_at >= ?'); args.push(filter.since) }
       if (filter.until !== undefined) { where.push('created_at < ?'); args.push(filter.until) }
+      if (filter.path !== undefined) { where.push('id IN (SELECT job_id FROM job_paths WHERE path = ?)'); args.push(filter.path) }
       if (filter.before !== undefined) { where.push('id < ?'); args.push(filter.before) }
       const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
       return db.prepare<unknown[], JobRow>(sql).all(...args, limit).map(toJob)

@@ -12,7 +12,7 @@ const unavailable = (): never => {
 /** The document as committed in openapi/: built from the routes, no service behind them. */
 export async function renderOpenApi (): Promise<string> {
   const services: AppServices = {
-    engine: { status: unavailable, pause: unavailable, resume: unavailable, requestFullSync: unavailable, waitForJobs: unavailable },
+    engine: { status: unavailable, pause: unavailable, resume: unavailable, requestFullSync: unavailable, waitForJobs: unavailable, flush: unavailable },
     jobs: { get: unavailable, list: unavailable, paths: unavailable },
     readiness: unavailable,
   }

@@ -4,7 +4,7 @@ import type { Readiness } from '../sync/readiness.js'
 
 /** What the HTTP layer may call: one object, decorated nowhere, passed to each route plugin. */
 export interface AppServices {
-  engine: Pick<SyncEngine, 'status' | 'pause' | 'resume' | 'requestFullSync' | 'waitForJobs'>
+  engine: Pick<SyncEngine, 'status' | 'pause' | 'resume' | 'requestFullSync' | 'waitForJobs' | 'flush'>
   jobs: Pick<JobStore, 'get' | 'list' | 'paths'>
   readiness: () => Readiness
 }

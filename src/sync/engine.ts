@@ -69,7 +69,38 @@ export interface FullSyncRequest {
   force?: boolean | undefined
 }
 
-interface PendingEntry { seq: number; observedAt: number }
+/**
+ * `seq` is the latest observation (a delivery must be at least that recent
+ * to settle the path); `firstSeq` and `observedAt` are the oldest one not yet
+ * delivered (what a flush barrier and the lag wait for).
+ */
+interface PendingEntry { seq: number; firstSeq: number; observedAt: number }
+
+export type EngineEvent =
+  | { type: 'job.queued' | 'job.started' | 'job.finished'; job: Job }
+  | { type: 'watch.paused' | 'watch.resumed' }
+  | { type: 'watcher.degraded'; message: string }
+
+export interface FlushRequest {
+  targets?: readonly string[] | undefined
+  /** Paths (relative to the source) the caller just changed; recorded now, whatever the watcher has seen yet. */
+  paths?: readonly string[] | undefined
+  timeoutMs: number
+}
+
+export interface FlushResult {
+  /** False when the timeout passed first (the work goes on). */
+  done: boolean
+  /** The runs that carried changes observed before the flush. */
+  jobs: Job[]
+}
+
+interface Barrier {
+  seq: number
+  targets: Set<Target>
+  jobs: Set<number>
+  check (): void
+}
 
 interface Target {
   def: ResolvedTarget
@@ -89,6 +120,11 @@ interface Target {
    * and the journal during a long outage.
    */
   collapsed: boolean
+  /** Seqs of changes not kept while collapsed: delivered only by a mirror that starts after them. */
+  droppedFrom: number | null
+  droppedTo: number
+  /** Flush barriers waiting on this target: runs start without waiting for a quiet moment. */
+  urgent: number
   /** seq when the running full mirror started reading the source. */
   fullStartSeq: number
   nextTrigger: JobTrigger
@@ -143,6 +179,9 @@ export function createSyncEngine (deps: EngineDeps) {
       fullOwedTrigger: 'recovery',
       fullOwedSince: 0,
       collapsed: false,
+      droppedFrom: null,
+      droppedTo: 0,
+      urgent: 0,
       fullStartSeq: 0,
       nextTrigger: 'watch',
       firstPendingAt: Infinity,
@@ -167,6 +206,18 @@ export function createSyncEngine (deps: EngineDeps) {
   let flushScheduled = false
   let periodic: NodeJS.Timeout | undefined
   const waiters = new Map<number, Array<() => void>>()
+  const listeners = new Set<(event: EngineEvent) => void>()
+  const barriers = new Set<Barrier>()
+
+  function emit (event: EngineEvent): void {
+    for (const listener of listeners) {
+      try {
+        listener(event)
+      } catch (err) {
+        logger.error({ err, event: event.type }, 'an engine event listener failed')
+      }
+    }
+  }
 
   restore()
 
@@ -189,7 +240,7 @@ export function createSyncEngine (deps: EngineDeps) {
         unknown.add(row.target)
         continue
       }
-      t.pending.set(row.path, { seq: row.seq, observedAt: row.observedAt })
+      t.pending.set(row.path, { seq: row.seq, firstSeq: row.seq, observedAt: row.observedAt })
       t.firstPendingAt = Math.min(t.firstPendingAt, at)
       restored++
     }
@@ -255,15 +306,19 @@ export function createSyncEngine (deps: EngineDeps) {
   function recordChanges (paths: readonly string[]): void {
     if (paths.length === 0) return
     const at = now()
-    const entry = { seq: ++seq, observedAt: at }
+    const entry = { seq: ++seq, firstSeq: seq, observedAt: at }
     for (const t of targets.values()) {
-      if (dropsChanges(t)) continue
+      if (dropsChanges(t)) {
+        t.droppedFrom ??= entry.seq
+        t.droppedTo = entry.seq
+        continue
+      }
       if (t.pending.size === 0) t.firstPendingAt = at
       t.lastChangeAt = at
       for (const p of paths) {
         if (p === '') continue
         const existing = t.pending.get(p)
-        addPending(t, p, existing === undefined ? entry : { seq: entry.seq, observedAt: existing.observedAt })
+        addPending(t, p, existing === undefined ? entry : { seq: entry.seq, firstSeq: existing.firstSeq, observedAt: existing.observedAt })
       }
       const backlog = t.pending.size + (t.inFlight?.size ?? 0)
       if (backlog > options.batch.maxPending) {
@@ -302,7 +357,7 @@ export function createSyncEngine (deps: EngineDeps) {
       due = t.fullRetryAt
     }
     if (!paused && t.pending.size > 0) {
-      const incremental = t.retryAt ?? Math.min(t.lastChangeAt + options.batch.quietMs, t.firstPendingAt + options.batch.maxDelayMs)
+      const incremental = t.retryAt ?? (t.urgent > 0 ? at : Math.min(t.lastChangeAt + options.batch.quietMs, t.firstPendingAt + options.batch.maxDelayMs))
       if (at >= incremental) return startIncremental(t)
       due = Math.min(due, incremental)
     }
@@ -327,6 +382,7 @@ export function createSyncEngine (deps: EngineDeps) {
     t.nextTrigger = 'watch'
     t.retryAt = null
     const job = jobs.create({ target: t.def.name, kind: 'incremental', trigger, status: 'running', attempt: t.failures + 1, paths, now: now() })
+    emit({ type: 'job.started', job })
     t.inFlight = batch
     t.log.debug({ jobId: job.id, paths: paths.length, listed: list.length }, 'incremental sync started')
     const abort = new AbortController()
@@ -365,6 +421,7 @@ export function createSyncEngine (deps: EngineDeps) {
     t.fullStartSeq = seq
     const { job, force } = queued
     jobs.markRunning(job.id, at)
+    emit({ type: 'job.started', job: jobs.get(job.id)! })
     t.log.info({ jobId: job.id, trigger: job.trigger }, 'full sync started')
     const abort = new AbortController()
     // The safety check may ask the target (an rsync listing): hold the slot meanwhile.
@@ -403,7 +460,7 @@ export function createSyncEngine (deps: EngineDeps) {
         journal.remove(t.def.name, [...batch].map(([path, e]) => ({ path, seq: e.seq })))
         if (verdict.vanished !== null && !dropsChanges(t)) {
           const again = verdict.vanished === 'unknown' ? [...batch.keys()] : verdict.vanished
-          const entry = { seq: ++seq, observedAt: at }
+          const entry = { seq: ++seq, firstSeq: seq, observedAt: at }
           for (const p of again) if (!t.pending.has(p)) addPending(t, p, entry)
           if (t.pending.size > 0) t.firstPendingAt = Math.min(t.firstPendingAt, at)
           flushJournal()
@@ -411,6 +468,7 @@ export function createSyncEngine (deps: EngineDeps) {
       }
       if (wasFull) {
         t.fullFailures = 0
+        if (t.droppedFrom !== null && t.droppedTo <= t.fullStartSeq) t.droppedFrom = null
         // The mirror read the source after these changes: they are delivered,
         // even ones an incremental run could not carry (a path the target refuses).
         for (const [p, e] of t.pending) if (e.seq <= t.fullStartSeq) t.pending.delete(p)
@@ -434,7 +492,10 @@ export function createSyncEngine (deps: EngineDeps) {
     } else {
       jobs.finish(job.id, { status: verdict.interrupted ? 'interrupted' : 'failed', exitCode, error: verdict.error, warning: null, ...verdict.stats, now: at })
       if (batch !== null && !dropsChanges(t)) {
-        for (const [p, e] of batch) if (!t.pending.has(p)) t.pending.set(p, e)
+        for (const [p, e] of batch) {
+          const newer = t.pending.get(p)
+          t.pending.set(p, newer === undefined ? e : { ...newer, firstSeq: e.firstSeq, observedAt: e.observedAt })
+        }
         t.firstPendingAt = Math.min(t.firstPendingAt, at)
       }
       if (verdict.interrupted) {
@@ -450,7 +511,18 @@ export function createSyncEngine (deps: EngineDeps) {
       }
     }
     t.running = null
+    const finished = jobs.get(job.id)!
+    if (verdict.ok) {
+      for (const b of barriers) {
+        if (!b.targets.has(t)) continue
+        // A mirror read the whole source; a batch carried the barrier's changes if any entry predates it.
+        const carried = batch === null || [...batch.values()].some((e) => e.firstSeq <= b.seq)
+        if (carried) b.jobs.add(job.id)
+      }
+    }
     notify(job.id)
+    emit({ type: 'job.finished', job: finished })
+    for (const b of barriers) b.check()
     kick(t)
   }
 
@@ -480,6 +552,7 @@ export function createSyncEngine (deps: EngineDeps) {
       oweFull(t, req.trigger)
       const job = jobs.create({ target: t.def.name, kind: 'full', trigger: req.trigger, status: 'queued', attempt: 1, paths: [], requestedBy: req.requestedBy, now: now() })
       t.queuedFull = { job, force: req.force === true }
+      emit({ type: 'job.queued', job })
       queueMicrotask(() => kick(t))
       return job
     })
@@ -534,9 +607,51 @@ export function createSyncEngine (deps: EngineDeps) {
     settings.set(LIFECYCLE_KEY, 'stopped')
   }
 
+  /** The oldest seq target `t` has not confirmed, or Infinity when it is up to date. */
+  function undeliveredFloor (t: Target): number {
+    let floor = t.droppedFrom ?? Infinity
+    for (const e of t.pending.values()) if (e.firstSeq < floor) floor = e.firstSeq
+    if (t.inFlight !== null) for (const e of t.inFlight.values()) if (e.firstSeq < floor) floor = e.firstSeq
+    return floor
+  }
+
+  async function flush (req: FlushRequest): Promise<FlushResult> {
+    if (closing) throw new SyncplaneError('ENGINE_CLOSED', 'syncplane is shutting down')
+    if (paused) throw new SyncplaneError('WATCH_PAUSED', 'watching is paused: nothing would reach the targets; POST /v1/watch/resume first')
+    const selected = new Set(selectTargets(req.targets))
+    if (req.paths !== undefined && req.paths.length > 0) recordChanges(req.paths)
+    const barrier: Barrier = { seq, targets: selected, jobs: new Set(), check: () => undefined }
+    const reached = (): boolean => [...selected].every((t) => undeliveredFloor(t) > barrier.seq)
+    if (reached()) return { done: true, jobs: [] }
+    for (const t of selected) {
+      t.urgent++
+      kick(t)
+    }
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const done = await new Promise<boolean>((resolve) => {
+        barrier.check = () => { if (reached()) resolve(true) }
+        barriers.add(barrier)
+        timer = setTimeout(() => resolve(false), req.timeoutMs)
+      })
+      return { done, jobs: [...barrier.jobs].map((id) => jobs.get(id)).filter((j): j is Job => j !== undefined) }
+    } finally {
+      clearTimeout(timer)
+      barriers.delete(barrier)
+      for (const t of selected) t.urgent--
+    }
+  }
+
   return {
     recordChanges,
     requestFullSync,
+    flush,
+
+    /** Job and watcher events, for live streams and metrics. Returns the unsubscribe function. */
+    subscribe (listener: (event: EngineEvent) => void): () => void {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
 
     /** Starts syncing; call once the watcher is established, so no mirror runs ahead of the watch. */
     start (): void {
@@ -553,6 +668,7 @@ export function createSyncEngine (deps: EngineDeps) {
     watcherDegraded (message: string): void {
       if (closing) return
       logger.warn({ reason: message }, 'watcher degraded; scheduling a full mirror of every target')
+      emit({ type: 'watcher.degraded', message })
       requestFullSync({ trigger: 'watcher' })
     },
 
@@ -566,7 +682,10 @@ export function createSyncEngine (deps: EngineDeps) {
       paused = true
       settings.set(PAUSED_KEY, '1')
       for (const t of targets.values()) disarm(t)
-      if (changed) logger.info('watching paused')
+      if (changed) {
+        logger.info('watching paused')
+        emit({ type: 'watch.paused' })
+      }
       return changed
     },
 
@@ -577,6 +696,7 @@ export function createSyncEngine (deps: EngineDeps) {
       settings.set(PAUSED_KEY, '0')
       if (changed) {
         logger.info('watching resumed')
+        emit({ type: 'watch.resumed' })
         for (const t of targets.values()) {
           if (t.pending.size > 0) t.nextTrigger = 'resume'
           kick(t)

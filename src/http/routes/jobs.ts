@@ -23,6 +23,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { 
       target: q.target,
       kind: q.kind,
       trigger: q.trigger,
+      path: q.path,
       since: q.since === undefined ? undefined : Date.parse(q.since),
       until: q.until === undefined ? undefined : Date.parse(q.until),
       before: q.cursor,

@@ -58,3 +58,17 @@ export const ResyncQuery = Type.Object({
 export const ResyncResultSchema = Type.Object({
   jobs: Type.Array(Type.Ref('Job')),
 }, { $id: 'ResyncResult', title: 'ResyncResult' })
+
+const RelativePath = Type.String({
+  minLength: 1,
+  maxLength: 4096,
+  // Relative, no `..` segment, no NUL: a path inside the source.
+  pattern: '^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$))[^\\u0000]+$',
+  description: 'A path relative to the source',
+})
+
+export const FlushBody = Type.Object({
+  targets: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100, description: 'Target names; all targets when absent or empty' })),
+  paths: Type.Optional(Type.Array(RelativePath, { maxItems: 10_000, description: 'Paths the caller just changed; counted as observed now, even if the watcher has not reported them yet' })),
+  timeout: Type.Number({ exclusiveMinimum: 0, maximum: 3_600, default: 60, description: 'Seconds to wait before answering 504 (the work goes on)' }),
+}, { additionalProperties: false })

@@ -42,6 +42,7 @@ export const JobListQuery = Type.Object({
   trigger: Type.Optional(JobTriggerSchema),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'Jobs created at or after this time' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'Jobs created before this time' })),
+  path: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Jobs that carried this path, relative to the source (each job keeps up to jobs.pathsPerJob paths)' })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
   cursor: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'nextCursor of the previous page' })),
 }, { additionalProperties: false })

@@ -1,0 +1,25 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { FlushBody, ResyncResultSchema } from '../schemas/control.js'
+import { problemResponses } from '../schemas/common.js'
+import { jobToDto } from '../dto.js'
+import type { RouteOptions } from '../services.js'
+
+export const flushRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
+  app.post('/v1/flush', {
+    schema: {
+      operationId: 'flush',
+      tags: ['sync'],
+      summary: 'Wait until every change observed before this call is on every named target',
+      description: 'A barrier: answers 200 with the runs that carried the changes once every named target confirmed them, 504 if `timeout` passed first (the work goes on), 409 while watching is paused. Name `paths` you just wrote so they count even before the watcher reports them. Concurrent flushes share rsync runs.',
+      body: FlushBody,
+      response: { 200: ResyncResultSchema, 504: ResyncResultSchema, ...problemResponses },
+    },
+    preValidation: async (request) => {
+      request.body ??= { timeout: 60 }
+    },
+  }, async (request, reply) => {
+    const { targets, paths, timeout } = request.body
+    const result = await services.engine.flush({ targets, paths, timeoutMs: timeout * 1000 })
+    return reply.code(result.done ? 200 : 504).send({ jobs: result.jobs.map(jobToDto) })
+  })
+}

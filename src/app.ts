@@ -11,6 +11,7 @@ import { controlRoutes } from './http/routes/control.js'
 import { resyncRoutes } from './http/routes/resync.js'
 import { jobRoutes } from './http/routes/jobs.js'
 import { flushRoutes } from './http/routes/flush.js'
+import { metricsRoutes } from './http/routes/metrics.js'
 import type { AppServices } from './http/services.js'
 
 export interface BuildAppOptions {
@@ -48,6 +49,7 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
   await app.register(resyncRoutes, { services })
   await app.register(flushRoutes, { services })
   await app.register(jobRoutes, { services })
+  await app.register(metricsRoutes, { services })
   return app
 }
 

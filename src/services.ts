@@ -13,6 +13,7 @@ import { createChokidarWatcher } from './watcher/chokidar-watcher.js'
 import { compileExcludes } from './watcher/exclude-matcher.js'
 import type { Watcher } from './watcher/watcher.js'
 import type { AppServices } from './http/services.js'
+import { createMetrics } from './metrics.js'
 
 export interface ServicesOptions {
   loaded: LoadedConfig
@@ -61,6 +62,8 @@ export function createServices ({ loaded, logger, env, runner }: ServicesOptions
     watcherStatus,
   })
 
+  const metrics = createMetrics(engine)
+
   watcher = createChokidarWatcher({
     root: config.source,
     isExcluded: compileExcludes(config.exclude),
@@ -68,13 +71,16 @@ export function createServices ({ loaded, logger, env, runner }: ServicesOptions
     pollIntervalMs: config.watcher.pollIntervalMs,
     logger: logger.child({ component: 'watcher' }),
     sink: {
-      onChanges: (changes) => engine.recordChanges(changes.map((c) => c.path)),
+      onChanges: (changes) => {
+        metrics.watcherEvents(changes.length)
+        engine.recordChanges(changes.map((c) => c.path))
+      },
       onDegraded: (message) => engine.watcherDegraded(message),
     },
   })
   const activeWatcher = watcher
 
-  const http: AppServices = { engine, jobs, readiness: createReadiness({ db, watcherStatus }) }
+  const http: AppServices = { engine, jobs, readiness: createReadiness({ db, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: config.readiness.maxLagSec }), metrics }
 
   return {
     config,

@@ -79,6 +79,9 @@ export const ConfigSchema = Type.Object({
   jobs: Type.Object({
     pathsPerJob: Type.Integer({ minimum: 0, maximum: 100_000, default: 1_000, description: 'Paths kept in the job history per job' }),
   }, { additionalProperties: false, default: {} }),
+  readiness: Type.Object({
+    maxLagSec: Type.Integer({ minimum: 0, default: 0, description: '/readyz fails while any target lags more than this (0: lag is not checked)' }),
+  }, { additionalProperties: false, default: {} }),
   shutdown: Type.Object({
     drainSec: Type.Integer({ minimum: 0, maximum: 3_600, default: 10, description: 'On SIGTERM, how long running rsyncs may finish before they are stopped' }),
   }, { additionalProperties: false, default: {} }),

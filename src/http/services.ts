@@ -7,6 +7,7 @@ export interface AppServices {
   engine: Pick<SyncEngine, 'status' | 'pause' | 'resume' | 'requestFullSync' | 'waitForJobs' | 'flush'>
   jobs: Pick<JobStore, 'get' | 'list' | 'paths'>
   readiness: () => Readiness
+  metrics: { contentType: string; render (): Promise<string> }
 }
 
 export interface RouteOptions {

@@ -29,6 +29,7 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'watch', description: 'Pause and resume watching' },
         { name: 'sync', description: 'Full resyncs' },
         { name: 'jobs', description: 'History of every rsync run' },
+        { name: 'metrics', description: 'Prometheus metrics' },
       ],
     },
     hideUntagged: true,

@@ -6,11 +6,15 @@ export interface Readiness {
   checks: {
     watcher: { ok: boolean; state: string; detail: string | null }
     database: { ok: boolean; detail: string | null }
+    lag: { ok: boolean; detail: string | null }
   }
 }
 
-/** Ready = the watcher is established and the database answers. */
-export function createReadiness (deps: { db: Db; watcherStatus: () => WatcherStatus }) {
+/**
+ * Ready = the watcher is established, the database answers, and (with
+ * maxLagSec) no target lags further behind than the operator tolerates.
+ */
+export function createReadiness (deps: { db: Db; watcherStatus: () => WatcherStatus; targetLagsMs: () => Array<{ name: string; lagMs: number }>; maxLagSec: number }) {
   const ping = deps.db.prepare('SELECT 1')
   return (): Readiness => {
     const w = deps.watcherStatus()
@@ -22,6 +26,11 @@ export function createReadiness (deps: { db: Db; watcherStatus: () => WatcherSta
     } catch (err) {
       database = { ok: false, detail: (err as Error).message }
     }
-    return { ready: watcher.ok && database.ok, checks: { watcher, database } }
+    let lag: Readiness['checks']['lag'] = { ok: true, detail: null }
+    if (deps.maxLagSec > 0) {
+      const behind = deps.targetLagsMs().filter((t) => t.lagMs > deps.maxLagSec * 1000)
+      if (behind.length > 0) lag = { ok: false, detail: behind.map((t) => `${t.name} lags ${Math.round(t.lagMs / 1000)} s (max ${deps.maxLagSec} s)`).join('; ') }
+    }
+    return { ready: watcher.ok && database.ok && lag.ok, checks: { watcher, database, lag } }
   }
 }

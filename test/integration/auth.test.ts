@@ -23,7 +23,7 @@ describe('with api.token set', () => {
     await tmp?.cleanup()
   })
 
-  for (const [method, url] of [['GET', '/v1/status'], ['GET', '/v1/jobs'], ['POST', '/v1/watch/pause'], ['POST', '/v1/resync'], ['GET', '/v1/no-such-route']] as const) {
+  for (const [method, url] of [['GET', '/v1/status'], ['GET', '/v1/jobs'], ['POST', '/v1/watch/pause'], ['POST', '/v1/resync'], ['POST', '/v1/flush'], ['GET', '/metrics'], ['GET', '/v1/no-such-route']] as const) {
     test(`${method} ${url} without a token gets 401 problem+json with WWW-Authenticate`, async () => {
       const res = await sp.app.inject({ method, url })
       assert.equal(res.statusCode, 401)
@@ -81,12 +81,12 @@ describe('token configuration', () => {
     assert.throws(() => load({ token: 'short' }), /api\.token: must not have fewer than 16 characters/)
   })
 
-  test('the OpenAPI document declares the bearer scheme on every /v1 operation', async () => {
+  test('the OpenAPI document declares the bearer scheme on every /v1 operation and /metrics', async () => {
     const doc = JSON.parse(await renderOpenApi())
     assert.equal(doc.components.securitySchemes.bearerAuth.scheme, 'bearer')
     for (const [route, ops] of Object.entries(doc.paths as Record<string, Record<string, { security?: unknown }>>)) {
       for (const op of Object.values(ops)) {
-        if (route.startsWith('/v1/')) assert.deepEqual(op.security, [{ bearerAuth: [] }], route)
+        if (route.startsWith('/v1/') || route === '/metrics') assert.deepEqual(op.security, [{ bearerAuth: [] }], route)
         else assert.equal(op.security, undefined, route)
       }
     }

@@ -8,6 +8,7 @@ export const ReadinessSchema = Type.Object({
   checks: Type.Object({
     watcher: Type.Object({ ok: Type.Boolean(), state: Type.String(), detail: Type.Union([Type.String(), Type.Null()]) }),
     database: Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }),
+    lag: Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }, { description: 'Checked when readiness.maxLagSec is set' }),
   }),
 }, { $id: 'Readiness', title: 'Readiness' })
 

@@ -1,0 +1,73 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { SyncEngine } from './sync/engine.js'
+
+export type Metrics = ReturnType<typeof createMetrics>
+
+const WATCHER_STATES = ['starting', 'running', 'paused', 'degraded', 'stopped'] as const
+
+/**
+ * Prometheus metrics on a registry of our own (prom-client's global one
+ * would leak between instances and tests). Counters follow engine events;
+ * gauges are read from the engine's status at scrape time.
+ */
+export function createMetrics (engine: Pick<SyncEngine, 'subscribe' | 'status'>) {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+
+  const jobs = new Counter({ name: 'syncplane_jobs_total', help: 'Finished rsync runs', labelNames: ['target', 'kind', 'status'] as const, registers: [registry] })
+  const duration = new Histogram({
+    name: 'syncplane_job_duration_seconds',
+    help: 'Duration of finished rsync runs',
+    labelNames: ['target', 'kind'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200],
+    registers: [registry],
+  })
+  const bytes = new Counter({ name: 'syncplane_transferred_bytes_total', help: 'Size of the files rsync transferred', labelNames: ['target'] as const, registers: [registry] })
+  const files = new Counter({ name: 'syncplane_transferred_files_total', help: 'Files rsync transferred', labelNames: ['target'] as const, registers: [registry] })
+  const events = new Counter({ name: 'syncplane_watcher_events_total', help: 'Changed paths reported by the watcher', registers: [registry] })
+
+  const targetGauge = (name: string, help: string, read: (t: ReturnType<SyncEngine['status']>['targets'][number]) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['target'] as const,
+      registers: [registry],
+      collect () {
+        this.reset()
+        for (const t of engine.status().targets) this.set({ target: t.name }, read(t))
+      },
+    })
+  targetGauge('syncplane_pending_paths', 'Changed paths waiting for the target', (t) => t.pending + t.inFlight)
+  targetGauge('syncplane_lag_seconds', 'Age of the oldest change the target has not confirmed', (t) => t.lagMs / 1000)
+  targetGauge('syncplane_target_consecutive_failures', 'Failed runs in a row', (t) => t.consecutiveFailures)
+  targetGauge('syncplane_full_sync_pending', '1 while a full mirror is owed to the target', (t) => (t.fullSyncPending ? 1 : 0))
+  new Gauge({
+    name: 'syncplane_watcher_state',
+    help: '1 for the watcher state in effect, 0 for the others',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect () {
+      const current = engine.status().watcher.state
+      for (const state of WATCHER_STATES) this.set({ state }, state === current ? 1 : 0)
+    },
+  })
+
+  engine.subscribe((event) => {
+    if (event.type !== 'job.finished') return
+    const { job } = event
+    jobs.inc({ target: job.target, kind: job.kind, status: job.status })
+    if (job.durationMs !== null) duration.observe({ target: job.target, kind: job.kind }, job.durationMs / 1000)
+    if (job.bytesTransferred !== null) bytes.inc({ target: job.target }, job.bytesTransferred)
+    if (job.filesTransferred !== null) files.inc({ target: job.target }, job.filesTransferred)
+  })
+
+  return {
+    contentType: registry.contentType,
+    watcherEvents (count: number): void {
+      events.inc(count)
+    },
+    render (): Promise<string> {
+      return registry.metrics()
+    },
+  }
+}

@@ -1,0 +1,69 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { makeTempDir } from '../helpers/temp-dir.js'
+import { waitFor } from '../helpers/wait-for.js'
+import { startSyncplane } from '../helpers/syncplane.js'
+import { startTarget } from '../helpers/targets.js'
+
+/** Parses the Prometheus text format into `name{labels}` → value. */
+function parseMetrics (text: string): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$/.exec(line)
+    assert.ok(m, `not a metric line: ${line}`)
+    out.set(m[1]!, Number(m[2]))
+  }
+  return out
+}
+
+test('/metrics exposes jobs, durations, bytes, backlog, lag and watcher state in Prometheus format', async (t) => {
+  const tmp = await makeTempDir()
+  const target = await startTarget('local', tmp.path, 'backup')
+  const sp = await startSyncplane({ root: tmp.path, targets: [target.config] })
+  t.after(async () => {
+    await sp.close()
+    await tmp.cleanup()
+  })
+  await writeFile(path.join(sp.source, 'm.txt'), '12345')
+  await sp.app.inject({ method: 'POST', url: '/v1/flush', payload: { paths: ['m.txt'] } })
+  const metrics = await waitFor(async () => {
+    const res = await sp.app.inject({ url: '/metrics' })
+    assert.equal(res.statusCode, 200)
+    assert.match(res.headers['content-type'] as string, /^text\/plain; version=0\.0\.4/)
+    const m = parseMetrics(res.body)
+    return (m.get('syncplane_jobs_total{target="backup",kind="incremental",status="succeeded"}') ?? 0) >= 1 ? m : undefined
+  }, { message: 'an incremental job counted' })
+  assert.equal(metrics.get('syncplane_jobs_total{target="backup",kind="full",status="succeeded"}'), 1)
+  assert.ok((metrics.get('syncplane_transferred_bytes_total{target="backup"}') ?? 0) >= 5)
+  assert.ok((metrics.get('syncplane_job_duration_seconds_count{target="backup",kind="incremental"}') ?? 0) >= 1)
+  assert.equal(metrics.get('syncplane_pending_paths{target="backup"}'), 0)
+  assert.equal(metrics.get('syncplane_lag_seconds{target="backup"}'), 0)
+  assert.equal(metrics.get('syncplane_watcher_state{state="running"}'), 1)
+  assert.equal(metrics.get('syncplane_watcher_state{state="degraded"}'), 0)
+  assert.ok((metrics.get('syncplane_watcher_events_total') ?? 0) >= 1)
+  assert.ok(metrics.has('process_cpu_user_seconds_total'))
+})
+
+test('/readyz fails while a target lags past readiness.maxLagSec', async (t) => {
+  const tmp = await makeTempDir()
+  const target = await startTarget('daemon', tmp.path, 'web2')
+  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { readiness: { maxLagSec: 1 } } })
+  t.after(async () => {
+    await sp.close()
+    await target.stop()
+    await tmp.cleanup()
+  })
+  assert.equal((await sp.app.inject({ url: '/readyz' })).statusCode, 200)
+  await target.daemon!.stop()
+  await writeFile(path.join(sp.source, 'late.txt'), 'x')
+  const res = await waitFor(async () => {
+    const r = await sp.app.inject({ url: '/readyz' })
+    return r.statusCode === 503 ? r : undefined
+  }, { message: 'readiness fails on lag' })
+  assert.match(res.json().checks.lag.detail, /web2 lags \d+ s \(max 1 s\)/)
+  await target.daemon!.restart()
+  await waitFor(async () => (await sp.app.inject({ url: '/readyz' })).statusCode === 200, { message: 'ready again once caught up' })
+})

@@ -12,6 +12,7 @@ import { resyncRoutes } from './http/routes/resync.js'
 import { jobRoutes } from './http/routes/jobs.js'
 import { flushRoutes } from './http/routes/flush.js'
 import { metricsRoutes } from './http/routes/metrics.js'
+import { eventRoutes } from './http/routes/events.js'
 import type { AppServices } from './http/services.js'
 
 export interface BuildAppOptions {
@@ -32,6 +33,8 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
     // instead of silently dropping them (a typo must not look like success).
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
     return503OnClosing: true,
+    // Event streams never end by themselves; shutdown must not wait for them.
+    forceCloseConnections: true,
     trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
@@ -50,6 +53,7 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
   await app.register(flushRoutes, { services })
   await app.register(jobRoutes, { services })
   await app.register(metricsRoutes, { services })
+  await app.register(eventRoutes, { services })
   return app
 }
 

@@ -14,6 +14,7 @@ import { compileExcludes } from './watcher/exclude-matcher.js'
 import type { Watcher } from './watcher/watcher.js'
 import type { AppServices } from './http/services.js'
 import { createMetrics } from './metrics.js'
+import { createEventLog } from './sync/event-log.js'
 
 export interface ServicesOptions {
   loaded: LoadedConfig
@@ -63,6 +64,7 @@ export function createServices ({ loaded, logger, env, runner }: ServicesOptions
   })
 
   const metrics = createMetrics(engine)
+  const events = createEventLog(engine, { capacity: 1_000 })
 
   watcher = createChokidarWatcher({
     root: config.source,
@@ -80,7 +82,7 @@ export function createServices ({ loaded, logger, env, runner }: ServicesOptions
   })
   const activeWatcher = watcher
 
-  const http: AppServices = { engine, jobs, readiness: createReadiness({ db, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: config.readiness.maxLagSec }), metrics }
+  const http: AppServices = { engine, jobs, readiness: createReadiness({ db, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: config.readiness.maxLagSec }), metrics, events }
 
   return {
     config,

@@ -16,6 +16,7 @@ export async function renderOpenApi (): Promise<string> {
     jobs: { get: unavailable, list: unavailable, paths: unavailable },
     readiness: unavailable,
     metrics: { contentType: 'text/plain', render: unavailable },
+    events: { since: unavailable, lastId: unavailable, listen: unavailable },
   }
   const app = await buildApp({ services, logger: pino({ level: 'silent' }) })
   await app.ready()

@@ -1,6 +1,7 @@
 import type { JobStore } from '../db/job-store.js'
 import type { SyncEngine } from '../sync/engine.js'
 import type { Readiness } from '../sync/readiness.js'
+import type { EventLog } from '../sync/event-log.js'
 
 /** What the HTTP layer may call: one object, decorated nowhere, passed to each route plugin. */
 export interface AppServices {
@@ -8,6 +9,7 @@ export interface AppServices {
   jobs: Pick<JobStore, 'get' | 'list' | 'paths'>
   readiness: () => Readiness
   metrics: { contentType: string; render (): Promise<string> }
+  events: Pick<EventLog, 'since' | 'lastId' | 'listen'>
 }
 
 export interface RouteOptions {

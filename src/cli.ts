@@ -2,16 +2,34 @@
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
 import { serve } from './server.js'
+import { ClientError, EXIT, createApiClient } from './client/api-client.js'
+import { commands } from './client/commands.js'
 
 const USAGE = `Usage: syncplane <command> [options]
 
-Commands:
-  serve [--config FILE]   run the service (without --config: a demo that
-                          replicates ./data/source to ./data/replica)
+Service:
+  serve [--config FILE]        run the service (without --config: a demo that
+                               replicates ./data/source to ./data/replica)
 
-Options:
-  -h, --help              show this help
-  -v, --version           print the version
+Client (talks to a running service):
+  status                       watcher and per-target state
+  pause | resume               stop / restart syncing watched changes
+  resync [--target T]… [--wait [--timeout S]] [--force]
+                               full mirror; with --wait, exit 1 if it failed
+  flush [PATH…] [--target T]… [--timeout S]
+                               wait until every change is on every target
+  jobs [--status S] [--kind K] [--target T] [--limit N]
+                               job history, newest first
+
+Client options:
+  --url URL                    API base (default $SYNCPLANE_URL or http://127.0.0.1:8787)
+  --json                       print the API's JSON instead of a table
+  The token comes from $SYNCPLANE_API_TOKEN.
+
+Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 service unreachable.
+
+  -h, --help                   show this help
+  -v, --version                print the version
 `
 
 function version (): string {
@@ -29,28 +47,65 @@ async function main (argv: string[]): Promise<number> {
         config: { type: 'string', short: 'c' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        url: { type: 'string' },
+        json: { type: 'boolean' },
+        target: { type: 'string', multiple: true },
+        wait: { type: 'boolean' },
+        force: { type: 'boolean' },
+        timeout: { type: 'string' },
+        status: { type: 'string' },
+        kind: { type: 'string' },
+        limit: { type: 'string' },
       },
     })
   } catch (err) {
     process.stderr.write(`syncplane: ${(err as Error).message}\n\n${USAGE}`)
-    return 2
+    return EXIT.usage
   }
   const { values, positionals } = parsed
   if (values.version) {
     process.stdout.write(`${version()}\n`)
-    return 0
+    return EXIT.ok
   }
   const [command, ...rest] = positionals
   if (values.help || command === undefined) {
     process.stdout.write(USAGE)
-    return command === undefined && !values.help ? 2 : 0
+    return command === undefined && !values.help ? EXIT.usage : EXIT.ok
   }
   if (command === 'serve' && rest.length === 0) {
     await serve({ configPath: values.config })
     return -1
   }
-  process.stderr.write(`syncplane: unknown command "${positionals.join(' ')}"\n\n${USAGE}`)
-  return 2
+  const run = commands[command]
+  if (run === undefined || (command !== 'flush' && rest.length > 0)) {
+    process.stderr.write(`syncplane: unknown command "${positionals.join(' ')}"\n\n${USAGE}`)
+    return EXIT.usage
+  }
+  const number = (name: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined
+    const n = Number(value)
+    if (!Number.isFinite(n) || n <= 0) throw new ClientError(`--${name} must be a positive number, got "${value}"`, EXIT.usage)
+    return n
+  }
+  try {
+    const api = createApiClient({ url: values.url ?? process.env.SYNCPLANE_URL ?? 'http://127.0.0.1:8787', token: process.env.SYNCPLANE_API_TOKEN })
+    const result = await run(api, rest, {
+      json: values.json ?? false,
+      targets: values.target ?? [],
+      wait: values.wait ?? false,
+      force: values.force ?? false,
+      timeout: number('timeout', values.timeout),
+      status: values.status,
+      kind: values.kind,
+      limit: number('limit', values.limit),
+    })
+    process.stdout.write(result.output)
+    return result.exitCode
+  } catch (err) {
+    if (!(err instanceof ClientError)) throw err
+    process.stderr.write(`syncplane ${command}: ${err.message}\n`)
+    return err.exitCode
+  }
 }
 
 main(process.argv.slice(2)).then((code) => {

@@ -1,0 +1,91 @@
+import { ClientError, EXIT, type ApiClient } from './api-client.js'
+import { duration, table, truncate } from './format.js'
+
+export interface CommandOptions {
+  json: boolean
+  targets: string[]
+  wait: boolean
+  force: boolean
+  timeout: number | undefined
+  status: string | undefined
+  kind: string | undefined
+  limit: number | undefined
+}
+
+export interface CommandResult { exitCode: number; output: string }
+
+interface JobDto {
+  id: number
+  target: string
+  kind: string
+  trigger: string
+  status: string
+  pathsCount: number
+  filesTransferred: number | null
+  bytesTransferred: number | null
+  durationMs: number | null
+  createdAt: string
+  error: string | null
+}
+
+const jobsTable = (jobs: JobDto[]): string => table(
+  ['ID', 'TARGET', 'KIND', 'TRIGGER', 'STATUS', 'PATHS', 'FILES', 'BYTES', 'TOOK', 'CREATED', 'ERROR'],
+  jobs.map((j) => [j.id, j.target, j.kind, j.trigger, j.status, j.pathsCount, j.filesTransferred, j.bytesTransferred, duration(j.durationMs), j.createdAt, truncate(j.error, 60)]),
+)
+
+const out = (opts: CommandOptions, body: unknown, human: () => string, exitCode: number = EXIT.ok): CommandResult =>
+  ({ exitCode, output: opts.json ? `${JSON.stringify(body, null, 2)}\n` : human() })
+
+/** The client commands: one API call each, a readable answer, an exit code CI can trust. */
+export const commands: Record<string, (api: ApiClient, args: string[], opts: CommandOptions) => Promise<CommandResult>> = {
+  async status (api, _args, opts) {
+    const { body } = await api.call('GET', '/v1/status')
+    return out(opts, body, () => `watcher: ${body.watcher.state}${body.watcher.lastError ? ` (${body.watcher.lastError})` : ''}\n` + table(
+      ['TARGET', 'STATE', 'PENDING', 'LAG', 'FAILURES', 'LAST SUCCESS', 'LAST ERROR'],
+      body.targets.map((t: any) => [t.name, t.state + (t.fullSyncPending ? '+mirror' : ''), t.pending + t.inFlight, duration(t.lagMs), t.consecutiveFailures, t.lastSuccessAt, truncate(t.lastError?.message, 60)]),
+    ))
+  },
+
+  async pause (api, _args, opts) {
+    const { body } = await api.call('POST', '/v1/watch/pause')
+    return out(opts, body, () => (body.changed ? 'watching paused\n' : 'watching was already paused\n'))
+  },
+
+  async resume (api, _args, opts) {
+    const { body } = await api.call('POST', '/v1/watch/resume')
+    return out(opts, body, () => (body.changed ? 'watching resumed\n' : 'watching was not paused\n'))
+  },
+
+  async resync (api, _args, opts) {
+    const query = opts.wait ? `?wait=true${opts.timeout === undefined ? '' : `&timeout=${Math.ceil(opts.timeout)}`}` : ''
+    const { status, body } = await api.call('POST', `/v1/resync${query}`, { targets: opts.targets, ...(opts.force ? { force: true } : {}) })
+    const failed = status === 502 || status === 504
+    const result = out(opts, body, () => jobsTable(body.jobs), failed ? EXIT.failed : EXIT.ok)
+    if (failed && !opts.json) result.output += status === 504 ? 'resync: still running when the timeout passed\n' : 'resync: a job failed\n'
+    return result
+  },
+
+  async flush (api, args, opts) {
+    const { status, body } = await api.call('POST', '/v1/flush', {
+      ...(opts.targets.length > 0 ? { targets: opts.targets } : {}),
+      ...(args.length > 0 ? { paths: args } : {}),
+      ...(opts.timeout === undefined ? {} : { timeout: opts.timeout }),
+    })
+    if (status === 504) return out(opts, body, () => 'flush: the changes had not reached every target when the timeout passed\n', EXIT.failed)
+    return out(opts, body, () => `flushed: every change is on every target (${body.jobs.length} run(s) carried them)\n`)
+  },
+
+  async jobs (api, _args, opts) {
+    const q = new URLSearchParams()
+    if (opts.status) q.set('status', opts.status)
+    if (opts.kind) q.set('kind', opts.kind)
+    if (opts.targets[0]) q.set('target', opts.targets[0])
+    q.set('limit', String(opts.limit ?? 20))
+    const { body } = await api.call('GET', `/v1/jobs?${q}`)
+    return out(opts, body, () => jobsTable(body.jobs))
+  },
+}
+
+export function unknownCommand (name: string): never {
+  throw new ClientError(`unknown command "${name}"`, EXIT.usage)
+}

@@ -1,0 +1,82 @@
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { runCommand } from '../helpers/run-command.js'
+import { getFreePort } from '../helpers/wait-for.js'
+import { spawnService, type ServiceProcess } from '../helpers/service-process.js'
+import { startTarget, type TestTarget } from '../helpers/targets.js'
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+const TOKEN = 'cli-test-token-0123456789'
+
+describe('the syncplane CLI client against a live service', () => {
+  let tmp: TempDir
+  let target: TestTarget
+  let svc: ServiceProcess
+  let source: string
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    runCommand(process.execPath, [CLI, ...args], { env: { ...process.env, SYNCPLANE_URL: svc.url, SYNCPLANE_API_TOKEN: TOKEN, ...env } })
+
+  before(async () => {
+    tmp = await makeTempDir()
+    target = await startTarget('local', tmp.path, 'backup')
+    source = path.join(tmp.path, 'source')
+    await mkdir(source)
+    svc = await spawnService({ root: tmp.path, config: { source, database: path.join(tmp.path, 'db.sqlite'), api: {}, targets: [target.config] }, env: { SYNCPLANE_API_TOKEN: TOKEN } })
+    await svc.waitReady()
+  })
+  after(async () => {
+    await svc?.proc.stop()
+    await tmp?.cleanup()
+  })
+
+  test('status prints a table, --json the API answer', async () => {
+    const res = await cli(['status'])
+    assert.equal(res.code, 0, res.stderr)
+    assert.match(res.stdout, /^watcher: running\nTARGET +STATE +PENDING/)
+    assert.match(res.stdout, /\nbackup +(idle|syncing|waiting)/)
+    const json = await cli(['status', '--json'])
+    assert.equal(JSON.parse(json.stdout).targets[0].name, 'backup')
+  })
+
+  test('pause and resume say what they did', async () => {
+    assert.equal((await cli(['pause'])).stdout, 'watching paused\n')
+    assert.equal((await cli(['pause'])).stdout, 'watching was already paused\n')
+    assert.equal((await cli(['resume'])).stdout, 'watching resumed\n')
+  })
+
+  test('flush PATH returns once the file is on the target', async () => {
+    await writeFile(path.join(source, 'via cli.txt'), 'flushed')
+    const res = await cli(['flush', 'via cli.txt'])
+    assert.equal(res.code, 0, res.stderr)
+    assert.match(res.stdout, /^flushed: every change is on every target/)
+    assert.equal(await readFile(path.join(target.dir, 'via cli.txt'), 'utf8'), 'flushed')
+  })
+
+  test('resync --wait exits 0 when the mirror succeeded and jobs lists it', async () => {
+    const res = await cli(['resync', '--wait', '--timeout', '60'])
+    assert.equal(res.code, 0, res.stderr)
+    assert.match(res.stdout, /^ID +TARGET +KIND/)
+    assert.match(res.stdout, /backup +full +api +succeeded/)
+    const jobs = await cli(['jobs', '--kind', 'full', '--limit', '5'])
+    assert.match(jobs.stdout, /full +api +succeeded/)
+  })
+
+  test('failures exit non-zero with a one-line reason', async () => {
+    const unknown = await cli(['resync', '--target', 'nowhere'])
+    assert.equal(unknown.code, 1)
+    assert.equal(unknown.stderr, 'syncplane resync: 404 Unknown target: no target named "nowhere"\n')
+    const badToken = await cli(['status'], { SYNCPLANE_API_TOKEN: 'wrong-token-wrong-token' })
+    assert.equal(badToken.code, 1)
+    assert.match(badToken.stderr, /^syncplane status: 401 Unauthorized: the bearer token is not valid\n$/)
+    const closed = await getFreePort()
+    const down = await cli(['status', '--url', `http://127.0.0.1:${closed}`])
+    assert.equal(down.code, 3)
+    assert.equal(down.stderr, `syncplane status: cannot reach syncplane at http://127.0.0.1:${closed}: ECONNREFUSED\n`)
+    const usage = await cli(['jobs', '--limit', 'many'])
+    assert.equal(usage.code, 2)
+  })
+})

@@ -35,6 +35,8 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
     return503OnClosing: true,
     // Event streams never end by themselves; shutdown must not wait for them.
     forceCloseConnections: true,
+    // Router-level errors (an over-long parameter, a malformed URL) get the one error shape too.
+    frameworkErrors: (err, request, reply) => errorHandler(err, request, reply),
     trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>()
 

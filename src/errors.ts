@@ -16,6 +16,7 @@ export const ErrorCodes = {
   INTERNAL: { status: 500, title: 'Internal server error' },
   UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
   WATCH_PAUSED: { status: 409, title: 'Watching is paused' },
+  URI_TOO_LONG: { status: 414, title: 'URI too long' },
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

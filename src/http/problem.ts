@@ -41,9 +41,12 @@ export function errorHandler (err: FastifyError, request: FastifyRequest, reply:
     return sendProblem(reply, problem('VALIDATION_FAILED', detail, { errors }))
   }
   const status = err.statusCode ?? 500
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return sendProblem(reply, problem('URI_TOO_LONG', 'a path parameter is longer than this server accepts'))
+  }
   if (status >= 400 && status < 500) {
     const code: ErrorCode = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST'
-    return sendProblem(reply, { ...problem(code, err.message), status })
+    return sendProblem(reply, { ...problem(code, err.message.slice(0, 500)), status })
   }
   request.log.error({ err }, 'request failed')
   return sendProblem(reply, problem('INTERNAL', 'The server failed to answer this request; the error was logged.'))

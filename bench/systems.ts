@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { chmod, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+import type { RsyncDaemon } from '../test/helpers/rsync-daemon.js'
+
+/** One replicator under test, running against the shared daemon. */
+export interface System {
+  name: string
+  /** Where the replica of `source` lands inside the daemon's module directory. */
+  replicaOf (moduleDir: string): string
+  start (): Promise<void>
+  /** Stops it and returns the CPU seconds it and every child it reaped used. */
+  stop (): Promise<number>
+  /** A rough RSS sample of the main process, in bytes. */
+  rss (): number
+}
+
+export interface SystemContext {
+  root: string
+  source: string
+  daemon: RsyncDaemon
+  passwordFile: string
+  /** An rsync that logs each start to a file, so every system's runs are counted alike. */
+  rsync: string
+}
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+
+export async function makeCountingRsync (root: string): Promise<{ binary: string; logFile: string }> {
+  const binary = path.join(root, 'rsync-counting')
+  const logFile = path.join(root, 'rsync-runs.log')
+  await writeFile(binary, `#!/bin/sh\necho run >> '${logFile}'\nexec rsync "$@"\n`)
+  await chmod(binary, 0o755)
+  return { binary, logFile }
+}
+
+/**
+ * Runs `argv` under bash so that, when stopped, bash prints `times`: the CPU
+ * of the system plus every child it waited for (rsync runs included).
+ */
+function launch (argv: string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; stop: () => Promise<number> } {
+  const script = 'trap \'kill -TERM $pid 2>/dev/null; wait $pid; times; exit 0\' TERM; "$@" & pid=$!; wait $pid; times'
+  const child = spawn('bash', ['-c', script, 'bench', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true })
+  let out = ''
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString() })
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
+  return {
+    child,
+    async stop () {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch {} }, 15_000)
+      await exited
+      clearTimeout(timer)
+      // `times` prints the shell's line, then its children's: "0m1.234s 0m0.567s".
+      const lines = out.trim().split('\n').filter((l) => /^\d+m[\d.]+s \d+m[\d.]+s$/.test(l))
+      const last = lines.at(-1)
+      if (last === undefined) return NaN
+      return last.split(' ').map((t) => { const m = /^(\d+)m([\d.]+)s$/.exec(t)!; return Number(m[1]) * 60 + Number(m[2]) }).reduce((a, b) => a + b, 0)
+    },
+  }
+}
+
+/** RSS of the process tree under the bash wrapper (the system itself and any helpers), in bytes. */
+function rssOf (pid: number | undefined): number {
+  if (pid === undefined) return 0
+  let total = 0
+  const visit = (p: number, isWrapper: boolean): void => {
+    try {
+      if (!isWrapper) total += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024
+      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) visit(Number(child), false)
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  visit(pid, true)
+  return total
+}
+
+export function syncplaneSystem (ctx: SystemContext): System {
+  let handle: ReturnType<typeof launch> | undefined
+  const port = 18_000 + Math.floor(Math.random() * 10_000)
+  return {
+    name: 'syncplane',
+    replicaOf: (moduleDir) => path.join(moduleDir, 'syncplane'),
+    async start () {
+      const config = path.join(ctx.root, 'syncplane.yaml')
+      await writeFile(config, JSON.stringify({
+        source: ctx.source,
+        database: path.join(ctx.root, `syncplane-${Date.now()}.db`),
+        logLevel: 'warn',
+        api: { port },
+        rsync: { binary: ctx.rsync },
+        targets: [{ name: 'bench', url: `${ctx.daemon.url}syncplane/`, passwordFile: ctx.passwordFile }],
+      }))
+      handle = launch([process.execPath, CLI, 'serve', '--config', config])
+      for (;;) {
+        try {
+          if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) break
+        } catch {}
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    },
+    stop: () => handle!.stop(),
+    rss: () => rssOf(handle?.child.pid),
+  }
+}
+
+export function lsyncdSystem (ctx: SystemContext, delay: number): System {
+  let handle: ReturnType<typeof launch> | undefined
+  const sub = `lsyncd-delay${delay}`
+  return {
+    name: `lsyncd delay=${delay}`,
+    replicaOf: (moduleDir) => path.join(moduleDir, sub),
+    async start () {
+      const config = path.join(ctx.root, `${sub}.lua`)
+      await writeFile(config, `settings { nodaemon = true, insist = true, statusInterval = 60 }
+sync {
+  default.rsync,
+  source = "${ctx.source}/",
+  target = "${ctx.daemon.user}@127.0.0.1::${ctx.daemon.module}/${sub}/",
+  delay = ${delay},
+  rsync = { binary = "${ctx.rsync}", password_file = "${ctx.passwordFile}", _extra = { "--port=${ctx.daemon.port}" } },
+}
+`)
+      handle = launch(['lsyncd', config])
+    },
+    stop: () => handle!.stop(),
+    rss: () => rssOf(handle?.child.pid),
+  }
+}
+
+/** The seed's loop, as published: inotifywait piped into one rsync per event. */
+export function seedSystem (ctx: SystemContext): System {
+  let handle: ReturnType<typeof launch> | undefined
+  return {
+    name: 'seed loop',
+    // rsync -R with absolute paths recreates the source's full path under the module.
+    replicaOf: (moduleDir) => path.join(moduleDir, 'seed', ctx.source),
+    async start () {
+      const script = path.join(ctx.root, 'inotify-rsync.sh')
+      await writeFile(script, `#!/bin/bash
+set -ex
+monitor_path='${ctx.source}/'
+inotifywait -mrq --format '%w%f' -e create -e delete -e moved_to -e close_write $monitor_path | while read line
+do
+dir_name=\`dirname $line\`
+if [ -f $line ];then
+${ctx.rsync} -azrR $line --delete --port=${ctx.daemon.port} --password-file=${ctx.passwordFile} ${ctx.daemon.user}@127.0.0.1::${ctx.daemon.module}/seed/
+else
+${ctx.rsync} -azrR $dir_name --delete --port=${ctx.daemon.port} --password-file=${ctx.passwordFile} ${ctx.daemon.user}@127.0.0.1::${ctx.daemon.module}/seed/
+fi
+done
+`)
+      await chmod(script, 0o755)
+      handle = launch(['bash', script])
+    },
+    stop: () => handle!.stop(),
+    rss: () => rssOf(handle?.child.pid),
+  }
+}

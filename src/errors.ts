@@ -4,7 +4,6 @@
  * rename one; add new ones at the end.
  */
 export const ErrorCodes = {
-  CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
   VALIDATION_FAILED: { status: 400, title: 'Request validation failed' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   JOB_NOT_FOUND: { status: 404, title: 'Job not found' },

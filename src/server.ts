@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import { pino, type Logger } from 'pino'
+import { pino } from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, demoConfig, loadConfigFile, parseConfig, type LoadedConfig } from './config/load.js'
 import { probeRsync, RsyncUnavailableError } from './rsync/version.js'
@@ -76,4 +76,3 @@ function loadOrExit (configPath: string | undefined): LoadedConfig {
   }
 }
 
-export type { Logger }

@@ -672,10 +672,6 @@ export function createSyncEngine (deps: EngineDeps) {
       requestFullSync({ trigger: 'watcher' })
     },
 
-    isPaused (): boolean {
-      return paused
-    },
-
     /** Stops syncing watched changes; they keep being recorded. Idempotent. */
     pause (): boolean {
       const changed = !paused

@@ -15,6 +15,7 @@ import type { Watcher } from './watcher/watcher.js'
 import type { AppServices } from './http/services.js'
 import { createMetrics } from './metrics.js'
 import { createEventLog } from './sync/event-log.js'
+import { createJobRetention } from './sync/job-retention.js'
 
 export interface ServicesOptions {
   loaded: LoadedConfig
@@ -63,6 +64,7 @@ export function createServices ({ loaded, logger, env, runner }: ServicesOptions
     watcherStatus,
   })
 
+  const retention = createJobRetention({ jobs, retentionDays: config.jobs.retentionDays, maxJobs: config.jobs.maxJobs, logger: logger.child({ component: 'retention' }) })
   const metrics = createMetrics(engine)
   const events = createEventLog(engine, { capacity: 1_000 })
 
@@ -95,10 +97,12 @@ export function createServices ({ loaded, logger, env, runner }: ServicesOptions
     async start (): Promise<void> {
       await activeWatcher.start()
       engine.start()
+      retention.start()
       if (config.fullSync.onStart) engine.requestFullSync({ trigger: 'startup' })
     },
 
     async stop (drainMs: number): Promise<void> {
+      retention.stop()
       await activeWatcher.close()
       let timer: NodeJS.Timeout | undefined
       const drained = await Promise.race([

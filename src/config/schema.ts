@@ -78,6 +78,8 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false, default: {} }),
   jobs: Type.Object({
     pathsPerJob: Type.Integer({ minimum: 0, maximum: 100_000, default: 1_000, description: 'Paths kept in the job history per job' }),
+    retentionDays: Type.Integer({ minimum: 0, default: 30, description: 'Finished jobs older than this are deleted (0: kept by age forever)' }),
+    maxJobs: Type.Integer({ minimum: 0, default: 1_000_000, description: 'At most this many finished jobs are kept, the newest (0: no limit)' }),
   }, { additionalProperties: false, default: {} }),
   readiness: Type.Object({
     maxLagSec: Type.Integer({ minimum: 0, default: 0, description: '/readyz fails while any target lags more than this (0: lag is not checked)' }),

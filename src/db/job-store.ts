@@ -133,6 +133,11 @@ export function createJobStore (db: Db, opts: { pathsPerJob: number }) {
       duration_ms = CASE WHEN started_at IS NULL THEN NULL ELSE ? - started_at END
     WHERE status IN ('queued', 'running')`)
 
+  const finished = "status IN ('succeeded', 'failed', 'interrupted')"
+  const pruneOld = db.prepare(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE created_at < ? AND ${finished} ORDER BY id LIMIT ?)`)
+  const nthNewest = db.prepare<[number], { id: number }>('SELECT id FROM jobs ORDER BY id DESC LIMIT 1 OFFSET ?')
+  const pruneBeyond = db.prepare(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE id <= ? AND ${finished} ORDER BY id LIMIT ?)`)
+
   const create = db.transaction((job: NewJob): Job => {
     const kept = job.paths.length > opts.pathsPerJob ? job.paths.slice(0, opts.pathsPerJob) : job.paths
     const { id } = insertJob.get(
@@ -181,6 +186,23 @@ export function createJobStore (db: Db, opts: { pathsPerJob: number }) {
       if (filter.before !== undefined) { where.push('id < ?'); args.push(filter.before) }
       const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
       return db.prepare<unknown[], JobRow>(sql).all(...args, limit).map(toJob)
+    },
+
+    /**
+     * Deletes up to `batch` finished jobs (and their paths) that are older
+     * than `before` or beyond the newest `keep`. Small batches keep each call
+     * short; the caller repeats until it returns less than `batch`.
+     */
+    prune (opts: { before: number | null; keep: number | null; batch: number }): number {
+      let deleted = 0
+      if (opts.before !== null) {
+        deleted += pruneOld.run(opts.before, opts.batch).changes
+      }
+      if (opts.keep !== null && deleted < opts.batch) {
+        const cutoff = nthNewest.get(opts.keep)
+        if (cutoff !== undefined) deleted += pruneBeyond.run(cutoff.id, opts.batch - deleted).changes
+      }
+      return deleted
     },
 
     /** At start-up: whatever a previous process left queued or running did not finish. */

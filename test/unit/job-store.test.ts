@@ -80,3 +80,25 @@ test('the journal keeps the oldest observation time and never drops a newer chan
   assert.equal(pending.loadAll().length, 0)
   assert.equal(pending.maxSeq(), 0)
 })
+
+test('retention deletes finished jobs past the age and count limits, with their paths, and never a running one', async (t) => {
+  const { db } = await freshDb(t)
+  migrate(db)
+  const jobs = createJobStore(db, { pathsPerJob: 10 })
+  const { createJobRetention } = await import('../../src/sync/job-retention.js')
+  const { pino } = await import('pino')
+  const day = 86_400_000
+  const now = 100 * day
+  for (let i = 0; i < 12_000; i++) {
+    const job = jobs.create({ target: 't', kind: 'incremental', trigger: 'watch', status: 'running', attempt: 1, paths: [`p${i}`], now: now - (i < 6_000 ? 40 * day : day) })
+    if (i !== 0) jobs.finish(job.id, { status: 'succeeded', exitCode: 0, error: null, warning: null, filesTransferred: 1, bytesTransferred: 1, now })
+  }
+  const retention = createJobRetention({ jobs, retentionDays: 30, maxJobs: 4_000, logger: pino({ level: 'silent' }), now: () => now })
+  const deleted = await retention.pruneOnce()
+  const left = db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }
+  assert.equal(deleted, 12_000 - 4_000 - 1, 'beyond the newest 4,000, all but the running job 1 went')
+  assert.equal(left.n, 4_001)
+  assert.equal(jobs.get(1)!.status, 'running')
+  const orphans = db.prepare('SELECT COUNT(*) AS n FROM job_paths WHERE job_id NOT IN (SELECT id FROM jobs)').get() as { n: number }
+  assert.equal(orphans.n, 0, 'paths go with their job')
+})

@@ -18,7 +18,7 @@ test('HAProxy with the example config marks a server up when syncplane is ready 
 }, async (t) => {
   const tmp = await makeTempDir()
   const target = await startTarget('daemon', tmp.path, 'web2')
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { readiness: { maxLagSec: 1 } } })
+  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { readiness: { maxLagSec: 1 }, retry: { initialDelayMs: 100, maxDelayMs: 500 } } })
   await sp.app.listen({ host: '127.0.0.1', port: 0 })
   const spPort = (sp.app.server.address() as { port: number }).port
   // The upload application HAProxy balances; syncplane is only its health check.

@@ -50,7 +50,7 @@ test('/metrics exposes jobs, durations, bytes, backlog, lag and watcher state in
 test('/readyz fails while a target lags past readiness.maxLagSec', async (t) => {
   const tmp = await makeTempDir()
   const target = await startTarget('daemon', tmp.path, 'web2')
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { readiness: { maxLagSec: 1 } } })
+  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { readiness: { maxLagSec: 1 }, retry: { initialDelayMs: 100, maxDelayMs: 500 } } })
   t.after(async () => {
     await sp.close()
     await target.stop()

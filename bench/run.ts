@@ -104,7 +104,6 @@ async function measure (make: (ctx: SystemContext) => System, isSeed: boolean): 
   system = make(ctx)
   replica = await startReady(system, source)
   const runsBefore = await rsyncRuns()
-  const started = performance.now()
   for (let i = 0; i < BURST_FILES; i += 500) {
     await Promise.all(Array.from({ length: Math.min(500, BURST_FILES - i) }, (_, k) =>
       writeFile(path.join(source, `d${(i + k) % BURST_DIRS}`, `f${i + k}`), Buffer.alloc(4096, (i + k) % 251))))
@@ -118,7 +117,6 @@ async function measure (make: (ctx: SystemContext) => System, isSeed: boolean): 
   const burstS = converged ? (performance.now() - lastWrite) / 1000 : Infinity
   const burstRuns = (await rsyncRuns()) - runsBefore
   const burstCpuS = (await system.stop()) - (await idleCpu(make))
-  void started
   return { burstS, burstCpuS, burstRuns, converged, latencies, rssMb: peakRss / 1e6 }
 }
 

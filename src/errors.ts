@@ -23,14 +23,12 @@ export type ErrorCode = keyof typeof ErrorCodes
 export class SyncplaneError extends Error {
   readonly code: ErrorCode
   readonly status: number
-  readonly details: Record<string, unknown> | undefined
 
-  constructor (code: ErrorCode, message: string, details?: Record<string, unknown>) {
+  constructor (code: ErrorCode, message: string) {
     super(message)
     this.name = 'SyncplaneError'
     this.code = code
     this.status = ErrorCodes[code].status
-    this.details = details
   }
 }
 

@@ -537,7 +537,7 @@ export function createSyncEngine (deps: EngineDeps) {
     if (names === undefined || names.length === 0) return [...targets.values()]
     return names.map((name) => {
       const t = targets.get(name)
-      if (t === undefined) throw new SyncplaneError('TARGET_NOT_FOUND', `no target named "${name}"`, { target: name, known: [...targets.keys()] })
+      if (t === undefined) throw new SyncplaneError('TARGET_NOT_FOUND', `no target named "${name}"`)
       return t
     })
   }

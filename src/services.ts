@@ -11,7 +11,8 @@ import { createReadiness } from './sync/readiness.js'
 import { resolveTargets } from './sync/targets.js'
 import { createChokidarWatcher } from './watcher/chokidar-watcher.js'
 import { compileExcludes } from './watcher/exclude-matcher.js'
-import type { Watcher } from './watcher/watcher.js'
+import { createParcelWatcher } from './watcher/parcel-watcher.js'
+import type { Change, Watcher } from './watcher/watcher.js'
 import type { AppServices } from './http/services.js'
 import { createMetrics } from './metrics.js'
 import { createEventLog } from './sync/event-log.js'
@@ -68,20 +69,21 @@ export function createServices ({ loaded, logger, env, runner }: ServicesOptions
   const metrics = createMetrics(engine)
   const events = createEventLog(engine, { capacity: 1_000 })
 
-  watcher = createChokidarWatcher({
+  const watcherCommon = {
     root: config.source,
     isExcluded: compileExcludes(config.exclude),
-    usePolling: config.watcher.usePolling,
-    pollIntervalMs: config.watcher.pollIntervalMs,
     logger: logger.child({ component: 'watcher' }),
     sink: {
-      onChanges: (changes) => {
+      onChanges: (changes: Change[]) => {
         metrics.watcherEvents(changes.length)
         engine.recordChanges(changes.map((c) => c.path))
       },
-      onDegraded: (message) => engine.watcherDegraded(message),
+      onDegraded: (message: string) => engine.watcherDegraded(message),
     },
-  })
+  }
+  watcher = config.watcher.backend === 'chokidar'
+    ? createChokidarWatcher({ ...watcherCommon, usePolling: config.watcher.usePolling, pollIntervalMs: config.watcher.pollIntervalMs })
+    : createParcelWatcher(watcherCommon)
   const activeWatcher = watcher
 
   const http: AppServices = { engine, jobs, readiness: createReadiness({ db, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: config.readiness.maxLagSec }), metrics, events }

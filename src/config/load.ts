@@ -74,6 +74,9 @@ export function parseConfig (raw: unknown, opts: LoadOptions): LoadedConfig {
   const secrets = new Map<string, string>()
   checkSource(config, problems)
   checkTargets(config, opts, problems, secrets)
+  if (config.watcher.usePolling && config.watcher.backend !== 'chokidar') {
+    problems.push(`watcher.usePolling: polling needs watcher.backend: chokidar (the backend is "${config.watcher.backend}")`)
+  }
   const apiToken = resolveApiToken(config, opts, problems)
   if (config.retry.maxDelayMs < config.retry.initialDelayMs) {
     problems.push('retry.maxDelayMs: must not be smaller than retry.initialDelayMs')

@@ -4,6 +4,7 @@ import { watch, type FSWatcher } from 'chokidar'
 import type { Logger } from 'pino'
 import { isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
 import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
+import { watchLimitMessage } from './watch-limit.js'
 
 export interface ChokidarWatcherOptions {
   root: string
@@ -53,7 +54,7 @@ export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
 
   const degrade = (err: NodeJS.ErrnoException): void => {
     const message = err.code === 'ENOSPC'
-      ? `inotify watch limit reached (${err.message}); changes below unwatched paths are missed until a full resync. Raise it: sysctl -w fs.inotify.max_user_watches=1048576`
+      ? watchLimitMessage(err.message)
       : `watcher error: ${err.message}`
     status = { state: status.state === 'starting' ? 'starting' : 'degraded', lastError: message }
     logger.error({ err, code: err.code }, 'watcher error; events may have been missed')
@@ -99,7 +100,7 @@ export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
         })
         fsWatcher.on('ready', () => {
           status = { state: status.lastError === null ? 'running' : 'degraded', lastError: status.lastError }
-          logger.info({ root, state: status.state }, 'watching')
+          logger.info({ root, backend: 'chokidar', state: status.state }, 'watching')
           if (!settled) {
             settled = true
             resolve()

@@ -42,6 +42,15 @@ test('an unknown target URL scheme names the target', () => {
   ])
 })
 
+test('the native watcher is the default, and polling asks for chokidar by name', () => {
+  assert.equal(parseConfig(base, opts).config.watcher.backend, 'parcel')
+  assert.deepEqual(problemsOf({ ...base, watcher: { usePolling: true } }), [
+    'watcher.usePolling: polling needs watcher.backend: chokidar (the backend is "parcel")',
+  ])
+  assert.equal(parseConfig({ ...base, watcher: { backend: 'chokidar', usePolling: true } }, opts).config.watcher.usePolling, true)
+  assert.match(problemsOf({ ...base, watcher: { backend: 'fsevents' } })[0]!, /^watcher\.backend: .*parcel.*chokidar/)
+})
+
 test('wrong types and unknown keys are reported, all at once', () => {
   const problems = problemsOf({ ...base, api: { port: 'eighty' }, batch: { quietMs: -1 }, colour: 'blue' })
   assert.ok(problems.includes('colour: unknown key'), problems.join('\n'))

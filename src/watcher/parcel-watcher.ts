@@ -1,0 +1,165 @@
+import path from 'node:path'
+import { watch as fsWatch } from 'node:fs'
+import { lstat, readdir } from 'node:fs/promises'
+import parcel from '@parcel/watcher'
+import type { Logger } from 'pino'
+import { isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
+import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
+import { watchLimitMessage } from './watch-limit.js'
+
+type Subscribe = typeof parcel.subscribe
+type Subscription = Awaited<ReturnType<Subscribe>>
+
+export interface ParcelWatcherOptions {
+  root: string
+  isExcluded: ExcludeMatcher
+  sink: WatcherSink
+  logger: Logger
+  /** A seam for tests; production uses @parcel/watcher's own. */
+  subscribe?: Subscribe
+}
+
+const KIND: Record<parcel.EventType, ChangeKind> = { create: 'add', update: 'change', delete: 'unlink' }
+
+/** The native backend of each platform; left to parcel elsewhere. Never watchman: one more daemon to fail. */
+const NATIVE_BACKEND: Partial<Record<NodeJS.Platform, parcel.BackendType>> = {
+  linux: 'inotify',
+  darwin: 'fs-events',
+  win32: 'windows',
+}
+
+const errnoOf = (err: unknown): string | undefined => {
+  const e = err as NodeJS.ErrnoException
+  if (typeof e?.code === 'string') return e.code
+  // parcel's native errors carry strerror text, not a code.
+  if (/No space left on device/i.test(e?.message ?? '')) return 'ENOSPC'
+  if (/No such file or directory/i.test(e?.message ?? '')) return 'ENOENT'
+  if (/Not a directory/i.test(e?.message ?? '')) return 'ENOTDIR'
+  return undefined
+}
+
+/**
+ * @parcel/watcher: one inotify watch per directory, events read and batched
+ * on a native thread, so a busy event loop cannot overflow the kernel queue.
+ *
+ * Its inotify backend watches a new directory but never scans it, so the
+ * subdirectories of a tree that appears at once (`mkdir -p`, `mv` of a
+ * populated tree) would stay unwatched. Such a directory gets a subscription
+ * of its own, and is reported again once that one is established, so rsync
+ * recurses over it after every directory in it is watched. The backend also
+ * drops a failed watch on a new directory without a word; a probe watch on
+ * each new directory turns the watch limit into `degraded` instead.
+ */
+export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
+  const { root, isExcluded, sink, logger } = opts
+  const subscribe = opts.subscribe ?? parcel.subscribe
+  const parcelOpts: parcel.Options = { backend: NATIVE_BACKEND[process.platform] }
+  let status: WatcherStatus = { state: 'starting', lastError: null }
+  let closed = false
+  let rootSub: Subscription | undefined
+  /** Directories with a subscription of their own, by absolute path; undefined while subscribing. */
+  const subtrees = new Map<string, Subscription | undefined>()
+
+  const relative = (abs: string): string => path.relative(root, abs).split(path.sep).join('/')
+
+  const degrade = (err: unknown, where: string): void => {
+    const code = errnoOf(err)
+    const message = code === 'ENOSPC'
+      ? watchLimitMessage(`${where}: ${(err as Error).message}`)
+      : `watcher error at ${where}: ${(err as Error)?.message ?? String(err)}`
+    status = { state: status.state === 'starting' ? 'starting' : 'degraded', lastError: message }
+    logger.error({ err, code, where }, 'watcher error; events may have been missed')
+    sink.onDegraded(message)
+  }
+
+  const report = (changes: Change[]): void => {
+    if (changes.length > 0 && !closed) sink.onChanges(changes)
+  }
+
+  const dropSubtrees = (abs: string): void => {
+    const prefix = abs + path.sep
+    for (const [dir, sub] of subtrees) {
+      if (dir !== abs && !dir.startsWith(prefix)) continue
+      subtrees.delete(dir)
+      sub?.unsubscribe().catch((err: unknown) => logger.debug({ err, dir }, 'unsubscribing a removed directory failed'))
+    }
+  }
+
+  const watchSubtree = (abs: string): void => {
+    if (subtrees.has(abs) || closed) return
+    subtrees.set(abs, undefined)
+    subscribe(abs, onEvents, parcelOpts).then((sub) => {
+      if (closed || !subtrees.has(abs)) {
+        void sub.unsubscribe()
+        return
+      }
+      subtrees.set(abs, sub)
+      // Whatever was written before these watches existed goes out with this.
+      report([{ path: relative(abs), kind: 'add' }])
+    }, (err: unknown) => {
+      subtrees.delete(abs)
+      const code = errnoOf(err)
+      if (code === 'ENOENT' || code === 'ENOTDIR') return
+      degrade(err, abs)
+    })
+  }
+
+  const inspectNewDirectory = async (abs: string): Promise<void> => {
+    const st = await lstat(abs).catch(() => undefined)
+    if (st === undefined || !st.isDirectory() || closed) return
+    try {
+      fsWatch(abs).close()
+    } catch (err) {
+      if (errnoOf(err) === 'ENOSPC') degrade(err, abs)
+      return
+    }
+    const entries = await readdir(abs, { withFileTypes: true }).catch(() => [])
+    if (entries.some((e) => e.isDirectory())) watchSubtree(abs)
+  }
+
+  function onEvents (err: Error | null, events: parcel.Event[]): void {
+    if (closed) return
+    if (err) degrade(err, root)
+    const changes: Change[] = []
+    for (const e of events) {
+      const rel = relative(e.path)
+      if (rel === '') {
+        if (e.type === 'delete') degrade(new Error('the source directory was removed or moved away'), root)
+        continue
+      }
+      if (rel.startsWith('..') || isRsyncTempName(path.basename(e.path)) || isExcluded(rel, undefined)) continue
+      changes.push({ path: rel, kind: KIND[e.type] })
+      if (e.type === 'create') void inspectNewDirectory(e.path)
+      else if (e.type === 'delete' && subtrees.size > 0) dropSubtrees(e.path)
+    }
+    report(changes)
+  }
+
+  return {
+    async start () {
+      try {
+        rootSub = await subscribe(root, onEvents, parcelOpts)
+        status = { state: status.lastError === null ? 'running' : 'degraded', lastError: status.lastError }
+      } catch (err) {
+        if (errnoOf(err) !== 'ENOSPC') throw err
+        // Nothing is watched: only full mirrors (now, periodic) keep targets right.
+        status = { state: 'degraded', lastError: watchLimitMessage((err as Error).message) }
+        logger.error({ err }, 'watcher could not be established; events will be missed')
+        sink.onDegraded(status.lastError!)
+      }
+      logger.info({ root, backend: 'parcel', state: status.state }, 'watching')
+    },
+
+    status () {
+      return status
+    },
+
+    async close () {
+      closed = true
+      status = { ...status, state: 'stopped' }
+      const subs = [rootSub, ...subtrees.values()].filter((s) => s !== undefined)
+      subtrees.clear()
+      await Promise.all(subs.map((s) => s.unsubscribe().catch(() => undefined)))
+    },
+  }
+}

@@ -79,8 +79,11 @@ function transportArgs (target: RsyncTarget, opts: RsyncCommonOptions): string[]
   return args
 }
 
+/** Marks the stdout lines naming what a run sent, one per item (see sentNames in the runner). */
+export const SENT_LINE_PREFIX = 'syncplane-sent: '
+
 function commonArgs (target: RsyncTarget, opts: RsyncCommonOptions): string[] {
-  const args = ['--stats', '--no-human-readable', ...transportArgs(target, opts)]
+  const args = ['--stats', '--no-human-readable', `--out-format=${SENT_LINE_PREFIX}%n`, ...transportArgs(target, opts)]
   for (const pattern of opts.excludes) args.push(`--exclude=${pattern}`)
   args.push(...opts.extraArgs)
   return args

@@ -1,4 +1,6 @@
 import { execa } from 'execa'
+import { SENT_LINE_PREFIX } from './args.js'
+import { unescapeRsyncName } from './output.js'
 
 export interface RsyncInvocation {
   args: readonly string[]
@@ -17,7 +19,11 @@ export interface RsyncOutcome {
   /** null when rsync could not be started or was killed by a signal. */
   exitCode: number | null
   signal: string | null
+  /** stdout without the sent-item lines (the stats, a listing). */
   stdout: string
+  /** What the run sent or updated, relative to the source (`--out-format`); at most MAX_SENT_NAMES. */
+  sent: string[]
+  sentTruncated: boolean
   /** The last lines of stderr, secrets removed. */
   stderrTail: string
   /** Lines rsync printed about vanished files (exit 24), kept whole. */
@@ -41,6 +47,8 @@ export interface ExecaRunnerOptions {
 
 const STDERR_TAIL_BYTES = 8 * 1024
 const MAX_VANISHED_LINES = 100_000
+const MAX_SENT_NAMES = 100_000
+const MAX_STDOUT_CHARS = 16 * 1024 * 1024
 
 /**
  * Runs rsync in its own process group so that a deadline or abort reaches
@@ -63,6 +71,20 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
       const vanishedLines: string[] = []
       let timedOut = false
       let aborted = false
+      let stdout = ''
+      let stdoutPartial = ''
+      const sent: string[] = []
+      let sentTruncated = false
+      const stdoutLine = (line: string): void => {
+        if (line.startsWith(SENT_LINE_PREFIX)) {
+          const name = unescapeRsyncName(line.slice(SENT_LINE_PREFIX.length)).replace(/\/$/, '')
+          if (name === '.' || name === '') return
+          if (sent.length < MAX_SENT_NAMES) sent.push(name)
+          else sentTruncated = true
+        } else if (stdout.length < MAX_STDOUT_CHARS) {
+          stdout += `${line}\n`
+        }
+      }
 
       const child = execa(opts.binary, inv.args, {
         input: inv.input ?? Buffer.alloc(0),
@@ -70,12 +92,18 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
         extendEnv: false,
         detached: true,
         reject: false,
-        buffer: { stdout: true, stderr: false },
-        maxBuffer: { stdout: 16 * 1024 * 1024 },
+        // stdout is read as it comes: a mirror may name a million sent files.
+        buffer: false,
         stripFinalNewline: false,
         forceKillAfterDelay: false,
       })
 
+      child.stdout?.setEncoding('utf8')
+      child.stdout?.on('data', (chunk: string) => {
+        const lines = (stdoutPartial + chunk).split('\n')
+        stdoutPartial = lines.pop() ?? ''
+        for (const line of lines) stdoutLine(line)
+      })
       child.stderr?.setEncoding('utf8')
       child.stderr?.on('data', (chunk: string) => {
         stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES)
@@ -103,6 +131,7 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
       clearTimeout(killTimer)
       inv.signal?.removeEventListener('abort', onAbort)
       if (partialLine.startsWith('file has vanished: ')) vanishedLines.push(partialLine)
+      if (stdoutPartial !== '') stdoutLine(stdoutPartial)
 
       const spawnError = result.failed && result.exitCode === undefined && result.signal === undefined
         ? (result.originalMessage ?? result.shortMessage)
@@ -110,7 +139,9 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
       return {
         exitCode: result.exitCode ?? null,
         signal: result.signal ?? null,
-        stdout: String(result.stdout ?? ''),
+        stdout,
+        sent,
+        sentTruncated,
         stderrTail: redact(stderrTail).trim(),
         vanishedLines: vanishedLines.map(redact),
         timedOut,

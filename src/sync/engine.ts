@@ -8,6 +8,7 @@ import type { WatcherStatus } from '../watcher/watcher.js'
 import { SyncplaneError } from '../errors.js'
 import { retryDelayMs, type BackoffOptions } from './backoff.js'
 import { lstatKindOf, planBatch, type KindOf } from './batch-plan.js'
+import { lstatMissingFrom, SENT_CHECK_DELAY_MS, type MissingFrom } from './sent-check.js'
 import { judgeOutcome, type Verdict } from './outcome.js'
 import { checkMirrorSafety } from './mirror-guard.js'
 import type { ResolvedTarget } from './targets.js'
@@ -33,6 +34,7 @@ export interface EngineDeps {
   now?: () => number
   random?: () => number
   kindOf?: KindOf
+  missingFrom?: MissingFrom
 }
 
 export type TargetState = 'idle' | 'waiting' | 'paused' | 'syncing' | 'retrying' | 'failing'
@@ -158,6 +160,9 @@ export function createSyncEngine (deps: EngineDeps) {
   const now = deps.now ?? Date.now
   const random = deps.random ?? Math.random
   const kindOf = deps.kindOf ?? lstatKindOf(options.source)
+  const missingFrom = deps.missingFrom ?? lstatMissingFrom(options.source)
+  /** Names runs sent, waiting to be checked against the source (see SENT_CHECK_DELAY_MS). */
+  const sentChecks = new Set<{ names: string[]; timer: NodeJS.Timeout }>()
   const common: RsyncCommonOptions = {
     source: options.source,
     excludes: options.excludes,
@@ -394,7 +399,10 @@ export function createSyncEngine (deps: EngineDeps) {
       killGraceMs: options.rsync.killGraceSec * 1000,
       signal: abort.signal,
     })
-      .then((outcome) => finishRun(t, job, judgeOutcome(outcome, options.source), outcome.exitCode))
+      .then((outcome) => {
+        finishRun(t, job, judgeOutcome(outcome, options.source), outcome.exitCode)
+        checkSentLater(t, outcome.sent)
+      })
       .catch((err: unknown) => crash(t, job, err))
     t.running = { jobId: job.id, kind: 'incremental', abort, done }
   }
@@ -438,9 +446,30 @@ export function createSyncEngine (deps: EngineDeps) {
           signal: abort.signal,
         })
         finishRun(t, job, judgeOutcome(outcome, options.source), outcome.exitCode)
+        checkSentLater(t, outcome.sent)
       })
       .catch((err: unknown) => crash(t, job, err))
     t.running = { jobId: job.id, kind: 'full', abort, done }
+  }
+
+  /**
+   * A run may have copied an entry that lived only briefly; if the watcher
+   * never reported it, only this check gets it deleted from the target.
+   */
+  function checkSentLater (t: Target, names: string[]): void {
+    if (names.length === 0) return
+    const check = { names, timer: setTimeout(() => { sentChecks.delete(check); void checkSent(t.log, names) }, SENT_CHECK_DELAY_MS) }
+    sentChecks.add(check)
+  }
+
+  async function checkSent (log: Logger, names: string[]): Promise<void> {
+    const missing = await missingFrom(names).catch((err: unknown) => {
+      log.warn({ err }, 'could not check what a run sent against the source')
+      return []
+    })
+    if (missing.length === 0) return
+    log.debug({ paths: missing.length }, 'sent entries gone from the source meanwhile; deleting them on the targets')
+    recordChanges(missing)
   }
 
   /** A bug, not an rsync failure: record it and keep the paths, never wedge the target. */
@@ -595,6 +624,11 @@ export function createSyncEngine (deps: EngineDeps) {
       if (abort) t.running?.abort.abort()
     }
     await Promise.all([...targets.values()].map((t) => t.running?.done))
+    // The watcher is closed by now, so what is missing is missing: journal it.
+    const checks = [...sentChecks]
+    sentChecks.clear()
+    for (const c of checks) clearTimeout(c.timer)
+    await Promise.all(checks.map((c) => checkSent(logger, c.names)))
     const at = now()
     for (const t of targets.values()) {
       if (t.queuedFull !== null) {

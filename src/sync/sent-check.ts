@@ -1,0 +1,27 @@
+import { lstat } from 'node:fs/promises'
+import path from 'node:path'
+
+/**
+ * How long after a run its sent names are checked against the source. It
+ * must outlast the watcher backend's coalescing window: @parcel/watcher
+ * reports a path created and deleted within one batch (up to 500 ms) as
+ * nothing at all, so a short-lived file a run happened to copy (a mirror, a
+ * directory sent whole, an upload's temp file) would otherwise stay on the
+ * target until the next full mirror.
+ */
+export const SENT_CHECK_DELAY_MS = 1_000
+
+/** The names, relative to `source`, that no longer exist there. */
+export type MissingFrom = (names: readonly string[]) => Promise<string[]>
+
+export function lstatMissingFrom (source: string): MissingFrom {
+  return async (names) => {
+    const missing: string[] = []
+    for (let i = 0; i < names.length; i += 256) {
+      const chunk = names.slice(i, i + 256)
+      const gone = await Promise.all(chunk.map((n) => lstat(path.join(source, n)).then(() => false, () => true)))
+      chunk.forEach((n, k) => { if (gone[k]) missing.push(n) })
+    }
+    return missing
+  }
+}

@@ -3,9 +3,14 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir, cpus, totalmem } from 'node:os'
 import path from 'node:path'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { startRsyncDaemon } from '../test/helpers/rsync-daemon.js'
 import { lsyncdSystem, makeCountingRsync, seedSystem, syncplaneSystem, type System, type SystemContext } from './systems.js'
+import { fmt, median, pct, sleep, waitUntil } from './common.js'
+import { prepareSustained, sustained, type SustainedResult } from './sustained.js'
+import { prepareScaleSource, scale, type ScaleResult } from './scale.js'
+import { seedJobHistory, timeJobQueries, type QueryTiming } from './jobs-history.js'
 
 // `npm run bench` runs the full sizes; BENCH_SMOKE=1 (CI) the same code on small ones.
 const SMOKE = process.env.BENCH_SMOKE === '1'
@@ -16,6 +21,16 @@ const LATENCY_FILES = SMOKE ? 10 : 100
 const LATENCY_GAP_MS = 200
 const TIMEOUT_MS = SMOKE ? 60_000 : 300_000
 const SEED_TIMEOUT_MS = SMOKE ? 30_000 : 60_000
+const SUSTAINED_RATE = SMOKE ? 100 : 500
+const SUSTAINED_SEC = SMOKE ? 5 : 60
+const SCALE_FILES = SMOKE ? 2_000 : 200_000
+const SCALE_DIRS = SMOKE ? 200 : 20_000
+const BIG_FILES = SMOKE ? 5_000 : 1_000_000
+const BIG_DIRS = SMOKE ? 500 : 100_000
+const JOB_ROWS = SMOKE ? 20_000 : 1_000_000
+const PROBE_RATE = 50
+/** BENCH_ONLY=burst,sustained,scale,control runs a subset while working on one. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'burst,sustained,scale,control').split(','))
 
 const root = mkdtempSync(path.join(tmpdir(), 'syncplane-bench-'))
 const moduleDir = path.join(root, 'module')
@@ -24,9 +39,6 @@ const passwordFile = path.join(root, 'rsync.pass')
 await writeFile(passwordFile, `${daemon.password}\n`, { mode: 0o600 })
 const counting = await makeCountingRsync(root)
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const median = (xs: number[]) => { const s = xs.filter(Number.isFinite).sort((a, b) => a - b); return s.length === 0 ? NaN : s[Math.floor((s.length - 1) / 2)]! }
-const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! }
 const rsyncRuns = async () => (await readFile(counting.logFile, 'utf8').catch(() => '')).split('\n').filter(Boolean).length
 
 /** Counts the burst's files on the replica: a name without a leading dot is a complete file (rsync renames into place). */
@@ -45,15 +57,6 @@ async function freshContext (name: string): Promise<{ ctx: SystemContext; source
   await mkdir(path.join(source, 'lat'), { recursive: true })
   for (let d = 0; d < BURST_DIRS; d++) await mkdir(path.join(source, `d${d}`))
   return { ctx: { root: dir, source, daemon, passwordFile, rsync: counting.binary }, source }
-}
-
-async function waitUntil (probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 20): Promise<boolean> {
-  const ends = Date.now() + timeoutMs
-  while (Date.now() < ends) {
-    if (await probe()) return true
-    await sleep(intervalMs)
-  }
-  return false
 }
 
 /** Starts a system and waits until a probe file written to the source reaches the target. */
@@ -104,10 +107,7 @@ async function measure (make: (ctx: SystemContext) => System, isSeed: boolean): 
   system = make(ctx)
   replica = await startReady(system, source)
   const runsBefore = await rsyncRuns()
-  for (let i = 0; i < BURST_FILES; i += 500) {
-    await Promise.all(Array.from({ length: Math.min(500, BURST_FILES - i) }, (_, k) =>
-      writeFile(path.join(source, `d${(i + k) % BURST_DIRS}`, `f${i + k}`), Buffer.alloc(4096, (i + k) % 251))))
-  }
+  await writeBurst(source)
   const lastWrite = performance.now()
   let peakRss = system.rss()
   const converged = await waitUntil(async () => {
@@ -133,12 +133,17 @@ async function idleCpu (make: (ctx: SystemContext) => System): Promise<number> {
   return cpu
 }
 
-async function floor (): Promise<{ burstS: number }> {
-  const { source } = await freshContext('floor')
+/** The burst: 4 KiB files into the existing directories, as fast as possible. */
+async function writeBurst (source: string): Promise<void> {
   for (let i = 0; i < BURST_FILES; i += 500) {
     await Promise.all(Array.from({ length: Math.min(500, BURST_FILES - i) }, (_, k) =>
       writeFile(path.join(source, `d${(i + k) % BURST_DIRS}`, `f${i + k}`), Buffer.alloc(4096, (i + k) % 251))))
   }
+}
+
+async function floor (): Promise<{ burstS: number }> {
+  const { source } = await freshContext('floor')
+  await writeBurst(source)
   await rm(path.join(moduleDir, 'floor'), { recursive: true, force: true })
   const started = performance.now()
   execFileSync('rsync', ['-a', `--password-file=${passwordFile}`, `${source}/`, `${daemon.url}floor/`])
@@ -152,55 +157,220 @@ const systems: Array<[string, (ctx: SystemContext) => System, boolean]> = [
   ['seed loop', seedSystem, true],
 ]
 
+/** Frees the disk the scale trees took; the module directory itself must stay for the daemon. */
+async function emptyModule (): Promise<void> {
+  for (const name of await readdir(moduleDir)) await rm(path.join(moduleDir, name), { recursive: true, force: true })
+}
+
+/** Sustained load on a fresh, ready system. */
+async function measureSustained (make: (ctx: SystemContext) => System): Promise<SustainedResult & { maxPending: number | null }> {
+  const { ctx, source } = await freshContext('sustained')
+  await prepareSustained(source)
+  const system = make(ctx)
+  const replica = await startReady(system, source)
+  // syncplane also says how many paths it holds pending: sample it alongside.
+  let maxPending: number | null = null
+  let sampling = system.apiUrl !== undefined
+  const sampler = (async () => {
+    while (sampling) {
+      const status = await fetch(`${system.apiUrl}/v1/status`).then((r) => r.json() as Promise<{ targets: Array<{ pending: number }> }>).catch(() => undefined)
+      if (status) maxPending = Math.max(maxPending ?? 0, ...status.targets.map((t) => t.pending))
+      await sleep(250)
+    }
+  })()
+  const result = await sustained(system, source, replica, { rate: SUSTAINED_RATE, seconds: SUSTAINED_SEC, drainMs: SEED_TIMEOUT_MS })
+  sampling = false
+  await sampler
+  await system.stop()
+  return { ...result, maxPending }
+}
+
+/** /healthz and /v1/status, probed from a separate process while syncplane takes the burst. */
+async function controlPlaneDuringBurst (): Promise<{ healthz: number[]; status: number[]; errors: number; burstS: number }> {
+  const { ctx, source } = await freshContext('control')
+  const system = syncplaneSystem(ctx)
+  const replica = await startReady(system, source)
+  const urls = [`${system.apiUrl}/healthz`, `${system.apiUrl}/v1/status`]
+  const probe = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./http-probe.ts', import.meta.url)), String(PROBE_RATE), ...urls], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  probe.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  await new Promise<void>((resolve) => probe.stderr.once('data', () => resolve()))
+  await sleep(1_000)
+  await writeBurst(source)
+  const lastWrite = performance.now()
+  await waitUntil(async () => (await countReplica(replica)) >= BURST_FILES, TIMEOUT_MS, 50)
+  const burstS = (performance.now() - lastWrite) / 1000
+  const exited = new Promise<void>((resolve) => probe.on('close', () => resolve()))
+  probe.kill('SIGTERM')
+  await exited
+  await system.stop()
+  const parsed = JSON.parse(out) as { latencies: Record<string, number[]>; errors: Record<string, number> }
+  return { healthz: parsed.latencies[urls[0]!]!, status: parsed.latencies[urls[1]!]!, errors: Object.values(parsed.errors).reduce((a, b) => a + b, 0), burstS }
+}
+
+/** Filtered job-history queries against a database of JOB_ROWS jobs, over HTTP from this process. */
+async function jobQueriesAtScale (): Promise<QueryTiming[]> {
+  const { ctx, source } = await freshContext('jobs')
+  const database = path.join(ctx.root, 'history.db')
+  const seeded = seedJobHistory(database, JOB_ROWS)
+  const system = syncplaneSystem(ctx, { database })
+  await startReady(system, source)
+  const since = new Date(Date.now() - 3_600_000).toISOString()
+  const firstPage = await fetch(`${system.apiUrl}/v1/jobs?target=web2`).then((r) => r.json() as Promise<{ nextCursor: number }>)
+  const timings = await timeJobQueries(system.apiUrl!, [
+    '/v1/jobs',
+    '/v1/jobs?target=web2',
+    `/v1/jobs?target=web2&cursor=${firstPage.nextCursor}`,
+    '/v1/jobs?status=failed',
+    '/v1/jobs?target=web3&status=failed',
+    '/v1/jobs?kind=full',
+    '/v1/jobs?trigger=api',
+    '/v1/jobs?target=backup&kind=full&status=failed',
+    `/v1/jobs?since=${encodeURIComponent(since)}`,
+    `/v1/jobs?path=${encodeURIComponent(seeded.samplePath)}`,
+    '/v1/jobs?limit=500',
+  ], SMOKE ? 20 : 200)
+  await system.stop()
+  return timings
+}
+
 const results: Record<string, Sample[]> = {}
 const floors: number[] = []
+const sustainedRows: Array<{ name: string } & SustainedResult & { maxPending: number | null }> = []
+const scaleRows: Array<{ name: string; files: number; dirs: number } & ScaleResult> = []
+let control: Awaited<ReturnType<typeof controlPlaneDuringBurst>> | undefined
+let jobTimings: QueryTiming[] = []
 try {
-  for (let run = 1; run <= RUNS; run++) {
-    floors.push((await floor()).burstS)
-    for (const [name, make, isSeed] of systems) {
-      process.stderr.write(`run ${run}/${RUNS}: ${name}\n`)
-      ;(results[name] ??= []).push(await measure(make, isSeed))
+  if (ONLY.has('burst')) {
+    for (let run = 1; run <= RUNS; run++) {
+      floors.push((await floor()).burstS)
+      for (const [name, make, isSeed] of systems) {
+        process.stderr.write(`burst+latency run ${run}/${RUNS}: ${name}\n`)
+        ;(results[name] ??= []).push(await measure(make, isSeed))
+      }
     }
+  }
+  if (ONLY.has('sustained')) {
+    // The seed loop cannot keep up with this rate (see the burst), and would leave a backlog of minutes.
+    for (const [name, make] of systems.filter(([n]) => n !== 'seed loop')) {
+      process.stderr.write(`sustained: ${name}\n`)
+      sustainedRows.push({ name, ...(await measureSustained(make)) })
+    }
+  }
+  if (ONLY.has('scale')) {
+    const ctxFor = async (label: string, files: number, dirs: number) => {
+      const dir = path.join(root, label)
+      const source = path.join(dir, 'source')
+      process.stderr.write(`scale: writing ${files} files in ${dirs} directories\n`)
+      await prepareScaleSource(source, files, dirs)
+      return { root: dir, source, daemon, passwordFile, rsync: counting.binary }
+    }
+    const ctx = await ctxFor('scale', SCALE_FILES, SCALE_DIRS)
+    for (const [name, make] of systems.filter(([n]) => n !== 'lsyncd delay=1')) {
+      process.stderr.write(`scale ${SCALE_FILES}: ${name}\n`)
+      const system = make(ctx)
+      scaleRows.push({ name, files: SCALE_FILES, dirs: SCALE_DIRS, ...(await scale(system, ctx.source, system.replicaOf(moduleDir), { timeoutMs: TIMEOUT_MS })) })
+    }
+    await rm(ctx.root, { recursive: true, force: true })
+    await emptyModule()
+    const big = await ctxFor('scale-big', BIG_FILES, BIG_DIRS)
+    process.stderr.write(`scale ${BIG_FILES}: syncplane\n`)
+    const system = syncplaneSystem(big)
+    scaleRows.push({ name: 'syncplane', files: BIG_FILES, dirs: BIG_DIRS, ...(await scale(system, big.source, system.replicaOf(moduleDir), { timeoutMs: TIMEOUT_MS })) })
+    await rm(big.root, { recursive: true, force: true })
+    await emptyModule()
+  }
+  if (ONLY.has('control')) {
+    process.stderr.write('control plane during the burst\n')
+    control = await controlPlaneDuringBurst()
+    process.stderr.write(`job history queries at ${JOB_ROWS} rows\n`)
+    jobTimings = await jobQueriesAtScale()
   }
 } finally {
   await daemon.stop()
 }
 
-const floorS = median(floors)
-const row = (name: string) => {
-  const samples = results[name]!
-  const lat = samples.flatMap((s) => s.latencies)
-  return {
-    name,
-    burstS: median(samples.map((s) => s.burstS)),
-    converged: samples.every((s) => s.converged),
-    burstCpuS: median(samples.map((s) => s.burstCpuS)),
-    burstRuns: median(samples.map((s) => s.burstRuns)),
-    latencyP50Ms: pct(lat, 50),
-    latencyP99Ms: pct(lat, 99),
-    latencyMaxMs: Math.max(...lat),
-    peakRssMb: median(samples.map((s) => s.rssMb)),
-  }
-}
-const rows = systems.map(([name]) => row(name))
-const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '∞')
 const lines = [
   `syncplane bench — ${SMOKE ? 'SMOKE sizes' : 'full sizes'}; ${RUNS} run(s), medians; ${cpus().length} CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; rsync daemon on loopback`,
-  `burst: ${BURST_FILES} files of 4 KiB into ${BURST_DIRS} directories; latency: ${LATENCY_FILES} files of 4 KiB, one every ${LATENCY_GAP_MS} ms`,
-  '',
-  '| system | burst: converge after last write | vs rsync floor | burst CPU-s (start-up subtracted) | rsync runs | latency p50 | p99 | max | peak RSS in burst |',
-  '|---|---|---|---|---|---|---|---|---|',
-  `| rsync floor (one rsync -a) | ${fmt(floorS)} s | 1.00× | – | 1 | – | – | – | – |`,
-  ...rows.map((r) => `| ${r.name} | ${r.converged ? `${fmt(r.burstS)} s` : `> ${(r.name === 'seed loop' ? SEED_TIMEOUT_MS : TIMEOUT_MS) / 1000} s (gave up)`} | ${r.converged ? `${fmt(r.burstS / floorS)}×` : '–'} | ${r.converged ? fmt(r.burstCpuS) : '–'} | ${r.burstRuns} | ${fmt(r.latencyP50Ms, 0)} ms | ${fmt(r.latencyP99Ms, 0)} ms | ${fmt(r.latencyMaxMs, 0)} ms | ${fmt(r.peakRssMb, 0)} MB |`),
 ]
-const sp = rows.find((r) => r.name === 'syncplane')!
-const l0 = rows.find((r) => r.name === 'lsyncd delay=0')!
-const l1 = rows.find((r) => r.name === 'lsyncd delay=1')!
-lines.push('', `syncplane vs lsyncd delay=0: burst ${fmt(l0.burstS / sp.burstS)}× faster, CPU ${fmt(sp.burstCpuS / l0.burstCpuS)}× of lsyncd's, latency p50 ${fmt(sp.latencyP50Ms / l0.latencyP50Ms)}× of lsyncd's`)
-lines.push(`syncplane vs lsyncd delay=1: burst ${fmt(l1.burstS / sp.burstS)}× faster, CPU ${fmt(sp.burstCpuS / l1.burstCpuS)}× of lsyncd's`)
-lines.push(`syncplane vs the rsync floor: ${fmt(sp.burstS / floorS)}×`)
+let rows: unknown[] = []
+const floorS = median(floors)
+if (floors.length > 0) {
+  const row = (name: string) => {
+    const samples = results[name]!
+    const lat = samples.flatMap((s) => s.latencies)
+    return {
+      name,
+      burstS: median(samples.map((s) => s.burstS)),
+      converged: samples.every((s) => s.converged),
+      burstCpuS: median(samples.map((s) => s.burstCpuS)),
+      burstRuns: median(samples.map((s) => s.burstRuns)),
+      latencyP50Ms: pct(lat, 50),
+      latencyP99Ms: pct(lat, 99),
+      latencyMaxMs: Math.max(...lat),
+      peakRssMb: median(samples.map((s) => s.rssMb)),
+    }
+  }
+  const burstRows = systems.map(([name]) => row(name))
+  rows = burstRows
+  lines.push(
+    '',
+    `### Burst and latency`,
+    `burst: ${BURST_FILES} files of 4 KiB into ${BURST_DIRS} directories; latency: ${LATENCY_FILES} files of 4 KiB, one every ${LATENCY_GAP_MS} ms`,
+    '',
+    '| system | burst: converge after last write | vs rsync floor | burst CPU-s (start-up subtracted) | rsync runs | latency p50 | p99 | max | peak RSS in burst |',
+    '|---|---|---|---|---|---|---|---|---|',
+    `| rsync floor (one rsync -a) | ${fmt(floorS)} s | 1.00× | – | 1 | – | – | – | – |`,
+    ...burstRows.map((r) => `| ${r.name} | ${r.converged ? `${fmt(r.burstS)} s` : `> ${(r.name === 'seed loop' ? SEED_TIMEOUT_MS : TIMEOUT_MS) / 1000} s (gave up)`} | ${r.converged ? `${fmt(r.burstS / floorS)}×` : '–'} | ${r.converged ? fmt(r.burstCpuS) : '–'} | ${r.burstRuns} | ${fmt(r.latencyP50Ms, 0)} ms | ${fmt(r.latencyP99Ms, 0)} ms | ${fmt(r.latencyMaxMs, 0)} ms | ${fmt(r.peakRssMb, 0)} MB |`),
+  )
+  const sp = burstRows.find((r) => r.name === 'syncplane')!
+  const l0 = burstRows.find((r) => r.name === 'lsyncd delay=0')!
+  const l1 = burstRows.find((r) => r.name === 'lsyncd delay=1')!
+  lines.push('', `syncplane vs lsyncd delay=0: burst ${fmt(l0.burstS / sp.burstS)}× faster, CPU ${fmt(sp.burstCpuS / l0.burstCpuS)}× of lsyncd's, latency p50 ${fmt(sp.latencyP50Ms / l0.latencyP50Ms)}× of lsyncd's`)
+  lines.push(`syncplane vs lsyncd delay=1: burst ${fmt(l1.burstS / sp.burstS)}× faster, CPU ${fmt(sp.burstCpuS / l1.burstCpuS)}× of lsyncd's`)
+  lines.push(`syncplane vs the rsync floor: ${fmt(sp.burstS / floorS)}×; latency p99 ${fmt(sp.latencyP99Ms / sp.latencyP50Ms)}× its own p50`)
+}
+if (sustainedRows.length > 0) {
+  lines.push(
+    '',
+    '### Sustained',
+    `${SUSTAINED_RATE} files of 4 KiB per second for ${SUSTAINED_SEC} s into 10 directories; lag from close on the source to the file in place on the target; backlog = files written, not yet on the target (sampled every 100 ms). The seed loop is not run: it cannot keep up with this rate.`,
+    '',
+    '| system | lag p50 | lag p99 | lag max | max backlog | backlog, first tenth → last tenth | never arrived | max pending (API) |',
+    '|---|---|---|---|---|---|---|---|',
+    ...sustainedRows.map((r) => `| ${r.name} | ${fmt(r.lagP50Ms, 0)} ms | ${fmt(r.lagP99Ms, 0)} ms | ${fmt(r.lagMaxMs, 0)} ms | ${r.maxBacklog} | ${r.backlogFirstTenth} → ${r.backlogLastTenth} | ${r.missing} | ${r.maxPending ?? '–'} |`),
+  )
+}
+if (scaleRows.length > 0) {
+  lines.push(
+    '',
+    '### Scale',
+    'A tree already replicated; time from launch until a file written then reaches the target within 1 s; peak RSS of the system and its children until 2 s after that.',
+    '',
+    '| system | tree | live after launch | peak RSS |',
+    '|---|---|---|---|',
+    ...scaleRows.map((r) => `| ${r.name} | ${r.files.toLocaleString('en')} files, ${r.dirs.toLocaleString('en')} dirs | ${fmt(r.liveS)} s | ${fmt(r.peakRssMb, 0)} MB |`),
+  )
+}
+if (control !== undefined) {
+  lines.push(
+    '',
+    '### Control plane',
+    `During syncplane's burst (${BURST_FILES} files, converged in ${fmt(control.burstS)} s), from a separate process, ${PROBE_RATE} requests/s to each endpoint; ${control.errors} errors.`,
+    '',
+    '| endpoint | requests | p50 | p99 | max |',
+    '|---|---|---|---|---|',
+    ...([['GET /healthz', control.healthz], ['GET /v1/status', control.status]] as const).map(([n, xs]) => `| ${n} | ${xs.length} | ${fmt(pct(xs, 50))} ms | ${fmt(pct(xs, 99))} ms | ${fmt(Math.max(...xs))} ms |`),
+    '',
+    `Job history at ${JOB_ROWS.toLocaleString('en')} rows (one request at a time, keep-alive):`,
+    '',
+    '| query | p50 | p99 | max |',
+    '|---|---|---|---|',
+    ...jobTimings.map((t) => `| \`${t.query.replace(/cursor=\d+/, 'cursor=…').replace(/since=[^&]+/, 'since=<1 h ago>')}\` | ${fmt(t.p50Ms)} ms | ${fmt(t.p99Ms)} ms | ${fmt(t.maxMs)} ms |`),
+  )
+}
 process.stdout.write(`${lines.join('\n')}\n`)
 const out = path.join(path.dirname(new URL(import.meta.url).pathname), 'results')
 await mkdir(out, { recursive: true })
-await writeFile(path.join(out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ smoke: SMOKE, runs: RUNS, floorS, rows, raw: results }, null, 2))
+await writeFile(path.join(out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ smoke: SMOKE, runs: RUNS, floorS, rows, raw: results, sustained: sustainedRows, scale: scaleRows, control, jobTimings }, null, 2))
 await rm(root, { recursive: true, force: true })

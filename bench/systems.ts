@@ -10,11 +10,14 @@ export interface System {
   name: string
   /** Where the replica of `source` lands inside the daemon's module directory. */
   replicaOf (moduleDir: string): string
-  start (): Promise<void>
+  /** Launches it; unless told not to, waits until it says it is ready (those that can say). */
+  start (opts?: { waitReady?: boolean }): Promise<void>
   /** Stops it and returns the CPU seconds it and every child it reaped used. */
   stop (): Promise<number>
   /** A rough RSS sample of the main process, in bytes. */
   rss (): number
+  /** The HTTP API, for those that have one. */
+  apiUrl?: string
 }
 
 export interface SystemContext {
@@ -79,24 +82,26 @@ function rssOf (pid: number | undefined): number {
   return total
 }
 
-export function syncplaneSystem (ctx: SystemContext): System {
+/** syncplane with its default config; `database` reuses a prepared one. */
+export function syncplaneSystem (ctx: SystemContext, opts: { database?: string } = {}): System {
   let handle: ReturnType<typeof launch> | undefined
   const port = 18_000 + Math.floor(Math.random() * 10_000)
   return {
     name: 'syncplane',
+    apiUrl: `http://127.0.0.1:${port}`,
     replicaOf: (moduleDir) => path.join(moduleDir, 'syncplane'),
-    async start () {
+    async start ({ waitReady = true } = {}) {
       const config = path.join(ctx.root, 'syncplane.yaml')
       await writeFile(config, JSON.stringify({
         source: ctx.source,
-        database: path.join(ctx.root, `syncplane-${Date.now()}.db`),
+        database: opts.database ?? path.join(ctx.root, `syncplane-${Date.now()}.db`),
         logLevel: 'warn',
         api: { port },
         rsync: { binary: ctx.rsync },
         targets: [{ name: 'bench', url: `${ctx.daemon.url}syncplane/`, passwordFile: ctx.passwordFile }],
       }))
       handle = launch([process.execPath, CLI, 'serve', '--config', config])
-      for (;;) {
+      while (waitReady) {
         try {
           if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) break
         } catch {}

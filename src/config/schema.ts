@@ -48,7 +48,7 @@ export const ConfigSchema = Type.Object({
     pollIntervalMs: Type.Integer({ minimum: 10, default: 1000, description: 'Poll interval when usePolling is on' }),
   }, { additionalProperties: false, default: {} }),
   batch: Type.Object({
-    quietMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 20, description: 'An idle target syncs once no change arrived for this long' }),
+    quietMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 0, description: 'An idle target syncs once no change arrived for this long (the parcel backend already delivers changes after 50 ms without any)' }),
     maxDelayMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 500, description: 'Upper bound on how long a change waits for a quiet moment' }),
     maxPaths: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20_000, description: 'Most paths one rsync run carries' }),
     maxPending: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 100_000, description: 'Past this many pending paths for one target (a long outage), they are replaced by one full mirror of that target' }),

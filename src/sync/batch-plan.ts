@@ -1,4 +1,5 @@
 import { lstatSync } from 'node:fs'
+import { lstat } from 'node:fs/promises'
 import path from 'node:path'
 
 export type PathKind = 'dir' | 'other' | 'missing'
@@ -13,6 +14,20 @@ export function lstatKindOf (source: string): KindOf {
     } catch {
       return 'missing'
     }
+  }
+}
+
+/** The kinds of many paths at once, looked up on libuv's threads rather than the event loop. */
+export function lstatKindsOf (source: string): (paths: readonly string[]) => Promise<Map<string, PathKind>> {
+  return async (paths) => {
+    const kinds = new Map<string, PathKind>()
+    for (let i = 0; i < paths.length; i += 256) {
+      await Promise.all(paths.slice(i, i + 256).map((rel) => lstat(path.join(source, rel)).then(
+        (st) => { kinds.set(rel, st.isDirectory() ? 'dir' : 'other') },
+        () => { kinds.set(rel, 'missing') },
+      )))
+    }
+    return kinds
   }
 }
 

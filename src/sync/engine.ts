@@ -1,14 +1,15 @@
 import type { Logger } from 'pino'
 import type { Job, JobStore, JobTrigger } from '../db/job-store.js'
-import type { PendingRow, PendingStore } from '../db/pending-store.js'
+import type { PendingStore } from '../db/pending-store.js'
 import type { SettingsStore } from '../db/settings-store.js'
 import { buildFullArgs, buildIncrementalArgs, encodeFileList, type FullCompare, type RsyncCommonOptions } from '../rsync/args.js'
 import type { RsyncRunner } from '../rsync/runner.js'
 import type { WatcherStatus } from '../watcher/watcher.js'
 import { SyncplaneError } from '../errors.js'
 import { retryDelayMs, type BackoffOptions } from './backoff.js'
-import { lstatKindOf, planBatch, type KindOf } from './batch-plan.js'
+import { lstatKindOf, lstatKindsOf, planBatch, type KindOf } from './batch-plan.js'
 import { lstatMissingFrom, SENT_CHECK_DELAY_MS, type MissingFrom } from './sent-check.js'
+import { createJournalWriter } from './journal-writer.js'
 import { judgeOutcome, type Verdict } from './outcome.js'
 import { checkMirrorSafety } from './mirror-guard.js'
 import type { ResolvedTarget } from './targets.js'
@@ -160,6 +161,7 @@ export function createSyncEngine (deps: EngineDeps) {
   const now = deps.now ?? Date.now
   const random = deps.random ?? Math.random
   const kindOf = deps.kindOf ?? lstatKindOf(options.source)
+  const kindsOf = deps.kindOf === undefined ? lstatKindsOf(options.source) : async (paths: readonly string[]) => new Map(paths.map((p) => [p, kindOf(p)]))
   const missingFrom = deps.missingFrom ?? lstatMissingFrom(options.source)
   /** Names runs sent, waiting to be checked against the source (see SENT_CHECK_DELAY_MS). */
   const sentChecks = new Set<{ names: string[]; timer: NodeJS.Timeout }>()
@@ -207,8 +209,7 @@ export function createSyncEngine (deps: EngineDeps) {
   let started = false
   let closing = false
   let seq = journal.maxSeq()
-  let unflushed: PendingRow[] = []
-  let flushScheduled = false
+  const journalWriter = createJournalWriter(journal)
   let periodic: NodeJS.Timeout | undefined
   const waiters = new Map<number, Array<() => void>>()
   const listeners = new Set<(event: EngineEvent) => void>()
@@ -261,24 +262,9 @@ export function createSyncEngine (deps: EngineDeps) {
     if (crashed) logger.warn({ fullSync: options.fullSync.afterCrash }, 'the previous run did not shut down cleanly')
   }
 
-  function flushJournal (): void {
-    flushScheduled = false
-    if (unflushed.length === 0) return
-    const rows = unflushed
-    unflushed = []
-    journal.upsert(rows)
-  }
-
-  function scheduleFlush (): void {
-    if (!flushScheduled) {
-      flushScheduled = true
-      setImmediate(flushJournal)
-    }
-  }
-
   function addPending (t: Target, path: string, entry: PendingEntry): void {
     t.pending.set(path, entry)
-    unflushed.push({ target: t.def.name, path, seq: entry.seq, observedAt: entry.observedAt })
+    journalWriter.upsert({ target: t.def.name, path, seq: entry.seq, observedAt: entry.observedAt })
   }
 
   /** True while an owed full mirror that has not started yet will read every change seen now. */
@@ -300,9 +286,8 @@ export function createSyncEngine (deps: EngineDeps) {
   function collapse (t: Target, trigger: JobTrigger): void {
     oweFull(t, trigger)
     t.collapsed = true
-    unflushed = unflushed.filter((r) => r.target !== t.def.name)
     t.pending.clear()
-    journal.removeTarget(t.def.name)
+    journalWriter.removeTarget(t.def.name)
     t.firstPendingAt = Infinity
   }
 
@@ -332,7 +317,6 @@ export function createSyncEngine (deps: EngineDeps) {
       }
       kick(t)
     }
-    scheduleFlush()
   }
 
   function arm (t: Target, due: number): void {
@@ -371,7 +355,6 @@ export function createSyncEngine (deps: EngineDeps) {
   }
 
   function startIncremental (t: Target): void {
-    flushJournal()
     disarm(t)
     const batch = new Map<string, PendingEntry>()
     for (const [p, e] of t.pending) {
@@ -382,23 +365,27 @@ export function createSyncEngine (deps: EngineDeps) {
     // Whatever did not fit has waited long enough already.
     t.firstPendingAt = t.pending.size > 0 ? now() - options.batch.maxDelayMs : Infinity
     const paths = [...batch.keys()]
-    const list = planBatch(paths, kindOf)
     const trigger: JobTrigger = t.failures > 0 ? 'retry' : t.nextTrigger
     t.nextTrigger = 'watch'
     t.retryAt = null
     const job = jobs.create({ target: t.def.name, kind: 'incremental', trigger, status: 'running', attempt: t.failures + 1, paths, now: now() })
     emit({ type: 'job.started', job })
     t.inFlight = batch
-    t.log.debug({ jobId: job.id, paths: paths.length, listed: list.length }, 'incremental sync started')
     const abort = new AbortController()
-    const done = runner.run({
-      args: buildIncrementalArgs(t.def, common),
-      input: encodeFileList(list),
-      password: t.def.password,
-      deadlineMs: options.rsync.deadlineSec * 1000,
-      killGraceMs: options.rsync.killGraceSec * 1000,
-      signal: abort.signal,
-    })
+    // The source is looked at off the event loop: a batch may name 20,000 paths.
+    const done = kindsOf(paths)
+      .then((known) => {
+        const list = planBatch(paths, (rel) => known.get(rel) ?? kindOf(rel))
+        t.log.debug({ jobId: job.id, paths: paths.length, listed: list.length }, 'incremental sync started')
+        return runner.run({
+          args: buildIncrementalArgs(t.def, common),
+          input: encodeFileList(list),
+          password: t.def.password,
+          deadlineMs: options.rsync.deadlineSec * 1000,
+          killGraceMs: options.rsync.killGraceSec * 1000,
+          signal: abort.signal,
+        })
+      })
       .then((outcome) => {
         finishRun(t, job, judgeOutcome(outcome, options.source), outcome.exitCode)
         checkSentLater(t, outcome.sent)
@@ -486,13 +473,12 @@ export function createSyncEngine (deps: EngineDeps) {
     if (verdict.ok) {
       const done = jobs.finish(job.id, { status: 'succeeded', exitCode, error: null, warning: verdict.warning, ...verdict.stats, now: at })
       if (batch !== null) {
-        journal.remove(t.def.name, [...batch].map(([path, e]) => ({ path, seq: e.seq })))
+        journalWriter.remove(t.def.name, [...batch].map(([path, e]) => ({ path, seq: e.seq })))
         if (verdict.vanished !== null && !dropsChanges(t)) {
           const again = verdict.vanished === 'unknown' ? [...batch.keys()] : verdict.vanished
           const entry = { seq: ++seq, firstSeq: seq, observedAt: at }
           for (const p of again) if (!t.pending.has(p)) addPending(t, p, entry)
           if (t.pending.size > 0) t.firstPendingAt = Math.min(t.firstPendingAt, at)
-          flushJournal()
         }
       }
       if (wasFull) {
@@ -506,8 +492,7 @@ export function createSyncEngine (deps: EngineDeps) {
           t.failures = 0
           t.retryAt = null
         }
-        flushJournal()
-        journal.removeUpTo(t.def.name, t.fullStartSeq)
+        journalWriter.removeUpTo(t.def.name, t.fullStartSeq)
         if (t.fullOwedSeq !== null && t.fullOwedSeq <= t.fullStartSeq) {
           t.fullOwedSeq = null
           settings.delete(owedKey(t.def.name))
@@ -637,7 +622,7 @@ export function createSyncEngine (deps: EngineDeps) {
         t.queuedFull = null
       }
     }
-    flushJournal()
+    journalWriter.flush()
     settings.set(LIFECYCLE_KEY, 'stopped')
   }
 

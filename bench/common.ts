@@ -1,0 +1,37 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export const median = (xs: number[]): number => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b)
+  return s.length === 0 ? NaN : s[Math.floor((s.length - 1) / 2)]!
+}
+
+/** Nearest-rank percentile; an unconverged sample (Infinity) counts as the slowest. */
+export const pct = (xs: number[], p: number): number => {
+  if (xs.length === 0) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!
+}
+
+export const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '∞')
+
+export async function waitUntil (probe: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 20): Promise<boolean> {
+  const ends = Date.now() + timeoutMs
+  while (Date.now() < ends) {
+    if (await probe()) return true
+    await sleep(intervalMs)
+  }
+  return false
+}
+
+/** `files` files of `size` bytes spread over `dirs` directories named d0…, written 1,000 at a time. */
+export async function writeTree (root: string, opts: { files: number; dirs: number; size: number; prefix?: string }): Promise<void> {
+  const prefix = opts.prefix ?? 'f'
+  for (let d = 0; d < opts.dirs; d++) await mkdir(path.join(root, `d${d}`), { recursive: true })
+  for (let i = 0; i < opts.files; i += 1_000) {
+    await Promise.all(Array.from({ length: Math.min(1_000, opts.files - i) }, (_, k) =>
+      writeFile(path.join(root, `d${(i + k) % opts.dirs}`, `${prefix}${i + k}`), Buffer.alloc(opts.size, (i + k) % 251))))
+  }
+}

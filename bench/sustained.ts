@@ -1,0 +1,72 @@
+import { watch, type FSWatcher } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { pct, sleep, waitUntil } from './common.js'
+import type { System } from './systems.js'
+
+export interface SustainedResult {
+  written: number
+  lagP50Ms: number
+  lagP99Ms: number
+  lagMaxMs: number
+  /** Most files written but not yet on the target, sampled each 100 ms. */
+  maxBacklog: number
+  /** The same in the run's last tenth: bounded if it is no larger than in its first. */
+  backlogFirstTenth: number
+  backlogLastTenth: number
+  missing: number
+}
+
+const DIRS = 10
+
+/**
+ * `rate` files of 4 KiB per second for `seconds`, spread over ten existing
+ * directories; the lag of each file is from its write on the source to its
+ * rename into place on the target (rsync writes a temp file first).
+ */
+export async function sustained (system: System, source: string, replica: string, opts: { rate: number; seconds: number; drainMs: number }): Promise<SustainedResult> {
+  const written = new Map<string, number>()
+  const arrived = new Map<string, number>()
+  const watchers: FSWatcher[] = []
+  for (let d = 0; d < DIRS; d++) {
+    await mkdir(path.join(replica, `s${d}`), { recursive: true })
+    watchers.push(watch(path.join(replica, `s${d}`), (_e, name) => {
+      if (name && !name.startsWith('.') && !arrived.has(name)) arrived.set(name, performance.now())
+    }))
+  }
+  const backlog: number[] = []
+  const sampler = setInterval(() => backlog.push(written.size - arrived.size), 100)
+  const total = opts.rate * opts.seconds
+  const started = performance.now()
+  let n = 0
+  while (n < total) {
+    // Catch up to the schedule in small steps, so the rate holds even when a write stalls.
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * opts.rate))
+    const batch: Promise<void>[] = []
+    for (; n < due; n++) {
+      const name = `s-${n}`
+      batch.push(writeFile(path.join(source, `s${n % DIRS}`, name), Buffer.alloc(4096, n % 251)).then(() => { written.set(name, performance.now()) }))
+    }
+    await Promise.all(batch)
+    await sleep(10)
+  }
+  clearInterval(sampler)
+  await waitUntil(() => arrived.size >= total, opts.drainMs, 50)
+  for (const w of watchers) w.close()
+  const lags = [...written].map(([name, at]) => (arrived.get(name) ?? Infinity) - at)
+  const tenth = Math.max(1, Math.floor(backlog.length / 10))
+  return {
+    written: total,
+    lagP50Ms: pct(lags, 50),
+    lagP99Ms: pct(lags, 99),
+    lagMaxMs: Math.max(...lags),
+    maxBacklog: Math.max(0, ...backlog),
+    backlogFirstTenth: Math.max(0, ...backlog.slice(0, tenth)),
+    backlogLastTenth: Math.max(0, ...backlog.slice(-tenth)),
+    missing: total - [...written.keys()].filter((k) => arrived.has(k)).length,
+  }
+}
+
+export async function prepareSustained (source: string): Promise<void> {
+  for (let d = 0; d < DIRS; d++) await mkdir(path.join(source, `s${d}`), { recursive: true })
+}

@@ -234,6 +234,12 @@ async function jobQueriesAtScale (): Promise<QueryTiming[]> {
   return timings
 }
 
+/** BENCH_SYSTEMS=syncplane,… runs only those (the floor always runs). */
+if (process.env.BENCH_SYSTEMS !== undefined) {
+  const keep = new Set(process.env.BENCH_SYSTEMS.split(','))
+  systems.splice(0, systems.length, ...systems.filter(([name]) => keep.has(name)))
+}
+
 const results: Record<string, Sample[]> = {}
 const floors: number[] = []
 const sustainedRows: Array<{ name: string } & SustainedResult & { maxPending: number | null }> = []
@@ -336,9 +342,9 @@ if (sustainedRows.length > 0) {
     '### Sustained',
     `${SUSTAINED_RATE} files of 4 KiB per second for ${SUSTAINED_SEC} s into 10 directories; lag from close on the source to the file in place on the target; backlog = files written, not yet on the target (sampled every 100 ms). The seed loop is not run: it cannot keep up with this rate.`,
     '',
-    '| system | lag p50 | lag p99 | lag max | max backlog | backlog, first tenth → last tenth | never arrived | max pending (API) |',
-    '|---|---|---|---|---|---|---|---|',
-    ...sustainedRows.map((r) => `| ${r.name} | ${fmt(r.lagP50Ms, 0)} ms | ${fmt(r.lagP99Ms, 0)} ms | ${fmt(r.lagMaxMs, 0)} ms | ${r.maxBacklog} | ${r.backlogFirstTenth} → ${r.backlogLastTenth} | ${r.missing} | ${r.maxPending ?? '–'} |`),
+    '| system | lag p50 | lag p99 | lag max | max backlog | backlog, first tenth → last tenth | never arrived | arrived unobserved | max pending (API) |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...sustainedRows.map((r) => `| ${r.name} | ${fmt(r.lagP50Ms, 0)} ms | ${fmt(r.lagP99Ms, 0)} ms | ${fmt(r.lagMaxMs, 0)} ms | ${r.maxBacklog} | ${r.backlogFirstTenth} → ${r.backlogLastTenth} | ${r.missing} | ${r.unobserved} | ${r.maxPending ?? '–'} |`),
   )
 }
 if (scaleRows.length > 0) {

@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs'
+import { existsSync, watch, type FSWatcher } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pct, sleep, waitUntil } from './common.js'
@@ -11,6 +11,8 @@ export interface SustainedResult {
   lagMaxMs: number
   /** Most files written but not yet on the target, sampled each 100 ms. */
   maxBacklog: number
+  /** Files whose arrival the replica's inotify watch did not report, found there at the end. */
+  unobserved: number
   /** The same in the run's last tenth: bounded if it is no larger than in its first. */
   backlogFirstTenth: number
   backlogLastTenth: number
@@ -51,9 +53,22 @@ export async function sustained (system: System, source: string, replica: string
     await sleep(10)
   }
   clearInterval(sampler)
-  await waitUntil(() => arrived.size >= total, opts.drainMs, 50)
+  const expected = [...written.keys()]
+  await waitUntil(() => expected.every((name) => arrived.has(name)), opts.drainMs, 200)
+  const strays = [...arrived.keys()].filter((n) => !written.has(n))
+  if (strays.length > 0) process.stderr.write(`sustained: strays ${strays.slice(0, 10).join(' ')}\n`)
   for (const w of watchers) w.close()
-  const lags = [...written].map(([name, at]) => (arrived.get(name) ?? Infinity) - at)
+  // A watch on a busy directory can drop events (the bench writes here too): look before calling a file lost.
+  let unobserved = 0
+  for (const [name] of written) {
+    if (arrived.has(name)) continue
+    const n = Number(name.slice(2))
+    if (existsSync(path.join(replica, `s${n % DIRS}`, name))) unobserved++
+  }
+  const lost = [...written.keys()].filter((name) => !arrived.has(name) && !existsSync(path.join(replica, `s${Number(name.slice(2)) % DIRS}`, name)))
+  if (lost.length > 0) process.stderr.write(`sustained: not on the target after ${opts.drainMs} ms: ${lost.slice(0, 20).join(' ')}\n`)
+  const lags = [...written].filter(([name]) => arrived.has(name) || lost.includes(name))
+    .map(([name, at]) => (arrived.get(name) ?? Infinity) - at)
   const tenth = Math.max(1, Math.floor(backlog.length / 10))
   return {
     written: total,
@@ -63,7 +78,8 @@ export async function sustained (system: System, source: string, replica: string
     maxBacklog: Math.max(0, ...backlog),
     backlogFirstTenth: Math.max(0, ...backlog.slice(0, tenth)),
     backlogLastTenth: Math.max(0, ...backlog.slice(-tenth)),
-    missing: total - [...written.keys()].filter((k) => arrived.has(k)).length,
+    unobserved,
+    missing: lost.length,
   }
 }
 

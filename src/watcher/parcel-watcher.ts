@@ -49,6 +49,12 @@ const errnoOf = (err: unknown): string | undefined => {
  * recurses over it after every directory in it is watched. The backend also
  * drops a failed watch on a new directory without a word; a probe watch on
  * each new directory turns the watch limit into `degraded` instead.
+ *
+ * The root is subscribed twice. @parcel/watcher 2.6 hands a batch to
+ * JavaScript and then clears its list in two steps; an event the native
+ * thread adds in between is dropped (measured: a few in 30,000 files written
+ * at 500/s). Each subscription has its own list, and losing the same event
+ * from both needs both windows to catch it.
  */
 export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   const { root, isExcluded, sink, logger } = opts
@@ -56,7 +62,9 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   const parcelOpts: parcel.Options = { backend: NATIVE_BACKEND[process.platform] }
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let closed = false
-  let rootSub: Subscription | undefined
+  let rootSubs: Subscription[] = []
+  /** New directories already looked at, and when: both root subscriptions report each one. */
+  const inspected = new Map<string, number>()
   /** Directories with a subscription of their own, by absolute path; undefined while subscribing. */
   const subtrees = new Map<string, Subscription | undefined>()
 
@@ -105,6 +113,10 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   }
 
   const inspectNewDirectory = async (abs: string): Promise<void> => {
+    const at = Date.now()
+    if ((inspected.get(abs) ?? -Infinity) > at - 2_000) return
+    if (inspected.size > 10_000) for (const [p, when] of inspected) if (when <= at - 2_000) inspected.delete(p)
+    inspected.set(abs, at)
     const st = await lstat(abs).catch(() => undefined)
     if (st === undefined || !st.isDirectory() || closed) return
     try {
@@ -138,7 +150,9 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   return {
     async start () {
       try {
-        rootSub = await subscribe(root, onEvents, parcelOpts)
+        // A second subscription needs other options to get a list of its own: ignoring a name nobody uses.
+        const shadow = { ...parcelOpts, ignore: [path.join(root, '.syncplane-shadow-subscription')] }
+        rootSubs = [await subscribe(root, onEvents, parcelOpts), await subscribe(root, onEvents, shadow)]
         status = { state: status.lastError === null ? 'running' : 'degraded', lastError: status.lastError }
       } catch (err) {
         if (errnoOf(err) !== 'ENOSPC') throw err
@@ -157,7 +171,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     async close () {
       closed = true
       status = { ...status, state: 'stopped' }
-      const subs = [rootSub, ...subtrees.values()].filter((s) => s !== undefined)
+      const subs = [...rootSubs, ...subtrees.values()].filter((s) => s !== undefined)
       subtrees.clear()
       await Promise.all(subs.map((s) => s.unsubscribe().catch(() => undefined)))
     },

@@ -48,6 +48,7 @@ export function parseStats (stdout: string): RsyncStats {
  * undo that to get the real name back.
  */
 export function unescapeRsyncName (escaped: string): string {
+  if (!escaped.includes('\\#')) return escaped
   const bytes: number[] = []
   for (let i = 0; i < escaped.length;) {
     const m = /^\\#([0-7]{3})/.exec(escaped.slice(i, i + 5))

@@ -21,8 +21,8 @@ export function lstatKindOf (source: string): KindOf {
 export function lstatKindsOf (source: string): (paths: readonly string[]) => Promise<Map<string, PathKind>> {
   return async (paths) => {
     const kinds = new Map<string, PathKind>()
-    for (let i = 0; i < paths.length; i += 256) {
-      await Promise.all(paths.slice(i, i + 256).map((rel) => lstat(path.join(source, rel)).then(
+    for (let i = 0; i < paths.length; i += 64) {
+      await Promise.all(paths.slice(i, i + 64).map((rel) => lstat(path.join(source, rel)).then(
         (st) => { kinds.set(rel, st.isDirectory() ? 'dir' : 'other') },
         () => { kinds.set(rel, 'missing') },
       )))

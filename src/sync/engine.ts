@@ -111,6 +111,19 @@ interface Target {
   pending: Map<string, PendingEntry>
   inFlight: Map<string, PendingEntry> | null
   running: { jobId: number; kind: 'incremental' | 'full'; abort: AbortController; done: Promise<void> } | null
+  /**
+   * An incremental run alongside a running full mirror, so that a mirror of
+   * a large tree (at start, hourly) does not hold live changes back.
+   */
+  side: { jobId: number; batch: Map<string, PendingEntry>; abort: AbortController; done: Promise<void> } | null
+  /**
+   * Changes a side run delivered. The mirror may undo them (its list can
+   * predate them, and --delete acts on that list), so they are sent again
+   * after it unless it read them itself.
+   */
+  held: Map<string, PendingEntry>
+  /** How the last full mirror ended: what releases `held`. */
+  lastMirror: { ok: boolean; startSeq: number }
   /** The job row of the next full mirror, created when it was asked for. */
   queuedFull: { job: Job; force: boolean } | null
   /** A full mirror is owed for every change up to this seq (durable). */
@@ -181,6 +194,9 @@ export function createSyncEngine (deps: EngineDeps) {
       pending: new Map(),
       inFlight: null,
       running: null,
+      side: null,
+      held: new Map(),
+      lastMirror: { ok: false, startSeq: 0 },
       queuedFull: null,
       fullOwedSeq: null,
       fullOwedTrigger: 'recovery',
@@ -287,6 +303,7 @@ export function createSyncEngine (deps: EngineDeps) {
     oweFull(t, trigger)
     t.collapsed = true
     t.pending.clear()
+    t.held.clear()
     journalWriter.removeTarget(t.def.name)
     t.firstPendingAt = Infinity
   }
@@ -310,7 +327,7 @@ export function createSyncEngine (deps: EngineDeps) {
         const existing = t.pending.get(p)
         addPending(t, p, existing === undefined ? entry : { seq: entry.seq, firstSeq: existing.firstSeq, observedAt: existing.observedAt })
       }
-      const backlog = t.pending.size + (t.inFlight?.size ?? 0)
+      const backlog = t.pending.size + (t.inFlight?.size ?? 0) + (t.side?.batch.size ?? 0) + t.held.size
       if (backlog > options.batch.maxPending) {
         t.log.warn({ backlog, maxPending: options.batch.maxPending }, 'backlog too long to keep; a full mirror will replace it')
         collapse(t, 'overflow')
@@ -336,7 +353,11 @@ export function createSyncEngine (deps: EngineDeps) {
 
   /** Decides whether target `t` should start a run now, later, or not at all. */
   function kick (t: Target): void {
-    if (!started || closing || t.running !== null) return
+    if (!started || closing) return
+    if (t.running?.kind === 'full') return kickSide(t)
+    // A side run outlived its mirror: it finishes before anything else starts.
+    if (t.side !== null) return
+    if (t.running !== null) return
     const at = now()
     // An operator's explicit request goes ahead of backoff and pause.
     if (t.queuedFull?.job.trigger === 'api') return startFull(t)
@@ -354,7 +375,16 @@ export function createSyncEngine (deps: EngineDeps) {
     else arm(t, due)
   }
 
-  function startIncremental (t: Target): void {
+  /** While a mirror runs: the next incremental batch goes alongside it, one at a time. */
+  function kickSide (t: Target): void {
+    if (t.side !== null || paused || t.pending.size === 0) return
+    const at = now()
+    const due = t.retryAt ?? (t.urgent > 0 ? at : Math.min(t.lastChangeAt + options.batch.quietMs, t.firstPendingAt + options.batch.maxDelayMs))
+    if (at >= due) startIncremental(t, 'side')
+    else arm(t, due)
+  }
+
+  function startIncremental (t: Target, lane: 'main' | 'side' = 'main'): void {
     disarm(t)
     const batch = new Map<string, PendingEntry>()
     for (const [p, e] of t.pending) {
@@ -370,7 +400,7 @@ export function createSyncEngine (deps: EngineDeps) {
     t.retryAt = null
     const job = jobs.create({ target: t.def.name, kind: 'incremental', trigger, status: 'running', attempt: t.failures + 1, paths, now: now() })
     emit({ type: 'job.started', job })
-    t.inFlight = batch
+    if (lane === 'main') t.inFlight = batch
     const abort = new AbortController()
     // The source is looked at off the event loop: a batch may name 20,000 paths.
     const done = kindsOf(paths)
@@ -387,11 +417,73 @@ export function createSyncEngine (deps: EngineDeps) {
         })
       })
       .then((outcome) => {
-        finishRun(t, job, judgeOutcome(outcome, options.source), outcome.exitCode)
+        if (lane === 'main') finishRun(t, job, judgeOutcome(outcome, options.source), outcome.exitCode)
+        else finishSide(t, job, batch, judgeOutcome(outcome, options.source), outcome.exitCode)
         checkSentLater(t, outcome.sent)
       })
-      .catch((err: unknown) => crash(t, job, err))
-    t.running = { jobId: job.id, kind: 'incremental', abort, done }
+      .catch((err: unknown) => {
+        if (lane === 'main') crash(t, job, err)
+        else finishSide(t, job, batch, crashVerdict(t, job, err), null)
+      })
+    if (lane === 'main') t.running = { jobId: job.id, kind: 'incremental', abort, done }
+    else t.side = { jobId: job.id, batch, abort, done }
+  }
+
+  function finishSide (t: Target, job: Job, batch: Map<string, PendingEntry>, verdict: Verdict, exitCode: number | null): void {
+    const at = now()
+    t.side = null
+    if (verdict.ok) {
+      jobs.finish(job.id, { status: 'succeeded', exitCode, error: null, warning: verdict.warning, ...verdict.stats, now: at })
+      // Journal rows stay until the mirror is known not to have undone this.
+      for (const [p, e] of batch) if (!t.held.has(p)) t.held.set(p, e)
+      if (verdict.vanished !== null && !dropsChanges(t)) {
+        const again = verdict.vanished === 'unknown' ? [...batch.keys()] : verdict.vanished
+        const entry = { seq: ++seq, firstSeq: seq, observedAt: at }
+        for (const p of again) if (!t.pending.has(p)) addPending(t, p, entry)
+        if (t.pending.size > 0) t.firstPendingAt = Math.min(t.firstPendingAt, at)
+      }
+      t.failures = 0
+      t.retryAt = null
+      t.lastSuccessAt = at
+      t.log.info({ jobId: job.id, kind: job.kind, paths: job.pathsCount, files: verdict.stats.filesTransferred, alongside: 'full mirror' }, 'sync succeeded')
+    } else {
+      jobs.finish(job.id, { status: verdict.interrupted ? 'interrupted' : 'failed', exitCode, error: verdict.error, warning: null, ...verdict.stats, now: at })
+      if (!dropsChanges(t)) {
+        for (const [p, e] of batch) {
+          const newer = t.pending.get(p)
+          t.pending.set(p, newer === undefined ? e : { ...newer, firstSeq: e.firstSeq, observedAt: e.observedAt })
+        }
+        t.firstPendingAt = Math.min(t.firstPendingAt, at)
+      }
+      if (!verdict.interrupted) {
+        t.failures++
+        t.retryAt = at + retryDelayMs(t.failures, options.retry, random)
+        t.lastError = { message: verdict.error, at, jobId: job.id }
+        t.log.warn({ jobId: job.id, exitCode, error: verdict.error, failures: t.failures }, 'sync failed')
+      }
+    }
+    if (t.running?.kind !== 'full') releaseHeld(t)
+    notify(job.id)
+    emit({ type: 'job.finished', job: jobs.get(job.id)! })
+    for (const b of barriers) b.check()
+    kick(t)
+  }
+
+  /** After a mirror: what side runs delivered is done if the mirror read it, else it goes again. */
+  function releaseHeld (t: Target): void {
+    if (t.held.size === 0) return
+    const { ok, startSeq } = t.lastMirror
+    const done: Array<{ path: string; seq: number }> = []
+    for (const [p, e] of t.held) {
+      if (ok && e.seq <= startSeq) done.push({ path: p, seq: e.seq })
+      else if (!t.pending.has(p) && !dropsChanges(t)) t.pending.set(p, e)
+    }
+    t.held.clear()
+    journalWriter.remove(t.def.name, done)
+    if (t.pending.size > 0) {
+      t.firstPendingAt = Math.min(t.firstPendingAt, now())
+      t.lastChangeAt = 0
+    }
   }
 
   function startFull (t: Target): void {
@@ -461,8 +553,12 @@ export function createSyncEngine (deps: EngineDeps) {
 
   /** A bug, not an rsync failure: record it and keep the paths, never wedge the target. */
   function crash (t: Target, job: Job, err: unknown): void {
+    finishRun(t, job, crashVerdict(t, job, err), null)
+  }
+
+  function crashVerdict (t: Target, job: Job, err: unknown): Verdict {
     t.log.error({ err, jobId: job.id }, 'sync run failed unexpectedly')
-    finishRun(t, job, { ok: false, interrupted: false, error: `internal error: ${(err as Error).message}`, stats: { filesTransferred: null, bytesTransferred: null }, retry: 'normal' }, null)
+    return { ok: false, interrupted: false, error: `internal error: ${(err as Error).message}`, stats: { filesTransferred: null, bytesTransferred: null }, retry: 'normal' }
   }
 
   function finishRun (t: Target, job: Job, verdict: Verdict, exitCode: number | null): void {
@@ -470,6 +566,7 @@ export function createSyncEngine (deps: EngineDeps) {
     const batch = t.inFlight
     t.inFlight = null
     const wasFull = t.running?.kind === 'full'
+    if (wasFull) t.lastMirror = { ok: verdict.ok, startSeq: t.fullStartSeq }
     if (verdict.ok) {
       const done = jobs.finish(job.id, { status: 'succeeded', exitCode, error: null, warning: verdict.warning, ...verdict.stats, now: at })
       if (batch !== null) {
@@ -525,6 +622,7 @@ export function createSyncEngine (deps: EngineDeps) {
       }
     }
     t.running = null
+    if (wasFull && t.side === null) releaseHeld(t)
     const finished = jobs.get(job.id)!
     if (verdict.ok) {
       for (const b of barriers) {
@@ -576,6 +674,7 @@ export function createSyncEngine (deps: EngineDeps) {
     let oldest = t.fullOwedSeq === null ? Infinity : t.fullOwedSince
     for (const e of t.pending.values()) if (e.observedAt < oldest) oldest = e.observedAt
     if (t.inFlight !== null) for (const e of t.inFlight.values()) if (e.observedAt < oldest) oldest = e.observedAt
+    if (t.side !== null) for (const e of t.side.batch.values()) if (e.observedAt < oldest) oldest = e.observedAt
     const owed = t.pending.size > 0 || t.queuedFull !== null || t.fullOwedSeq !== null
     const failures = Math.max(t.failures, t.fullFailures)
     const retryAt = t.retryAt === null ? t.fullRetryAt : t.fullRetryAt === null ? t.retryAt : Math.min(t.retryAt, t.fullRetryAt)
@@ -589,7 +688,7 @@ export function createSyncEngine (deps: EngineDeps) {
       url: t.def.url,
       state,
       pending: t.pending.size,
-      inFlight: t.inFlight?.size ?? 0,
+      inFlight: (t.inFlight?.size ?? 0) + (t.side?.batch.size ?? 0),
       fullSyncPending: t.fullOwedSeq !== null,
       lagMs: oldest === Infinity ? 0 : Math.max(0, at - oldest),
       runningJobId: t.running?.jobId ?? null,
@@ -606,9 +705,12 @@ export function createSyncEngine (deps: EngineDeps) {
     clearInterval(periodic)
     for (const t of targets.values()) {
       disarm(t)
-      if (abort) t.running?.abort.abort()
+      if (abort) {
+        t.running?.abort.abort()
+        t.side?.abort.abort()
+      }
     }
-    await Promise.all([...targets.values()].map((t) => t.running?.done))
+    await Promise.all([...targets.values()].flatMap((t) => [t.running?.done, t.side?.done]))
     // The watcher is closed by now, so what is missing is missing: journal it.
     const checks = [...sentChecks]
     sentChecks.clear()
@@ -631,6 +733,8 @@ export function createSyncEngine (deps: EngineDeps) {
     let floor = t.droppedFrom ?? Infinity
     for (const e of t.pending.values()) if (e.firstSeq < floor) floor = e.firstSeq
     if (t.inFlight !== null) for (const e of t.inFlight.values()) if (e.firstSeq < floor) floor = e.firstSeq
+    if (t.side !== null) for (const e of t.side.batch.values()) if (e.firstSeq < floor) floor = e.firstSeq
+    for (const e of t.held.values()) if (e.firstSeq < floor) floor = e.firstSeq
     return floor
   }
 

@@ -17,8 +17,8 @@ export type MissingFrom = (names: readonly string[]) => Promise<string[]>
 export function lstatMissingFrom (source: string): MissingFrom {
   return async (names) => {
     const missing: string[] = []
-    for (let i = 0; i < names.length; i += 256) {
-      const chunk = names.slice(i, i + 256)
+    for (let i = 0; i < names.length; i += 64) {
+      const chunk = names.slice(i, i + 64)
       const gone = await Promise.all(chunk.map((n) => lstat(path.join(source, n)).then(() => false, () => true)))
       chunk.forEach((n, k) => { if (gone[k]) missing.push(n) })
     }

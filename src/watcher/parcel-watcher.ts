@@ -129,6 +129,26 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     if (entries.some((e) => e.isDirectory())) watchSubtree(abs)
   }
 
+  // A burst reports thousands of new entries at once; a few lookups at a
+  // time keep their completions from piling into one long event-loop turn.
+  let toInspect: string[] = []
+  let nextToInspect = 0
+  let inspecting = 0
+  const inspectNext = (): void => {
+    while (inspecting < 32 && nextToInspect < toInspect.length) {
+      inspecting++
+      const abs = toInspect[nextToInspect++]!
+      if (nextToInspect === toInspect.length) {
+        toInspect = []
+        nextToInspect = 0
+      }
+      void inspectNewDirectory(abs).finally(() => {
+        inspecting--
+        inspectNext()
+      })
+    }
+  }
+
   function onEvents (err: Error | null, events: parcel.Event[]): void {
     if (closed) return
     if (err) degrade(err, root)
@@ -141,10 +161,11 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
       }
       if (rel.startsWith('..') || isRsyncTempName(path.basename(e.path)) || isExcluded(rel, undefined)) continue
       changes.push({ path: rel, kind: KIND[e.type] })
-      if (e.type === 'create') void inspectNewDirectory(e.path)
+      if (e.type === 'create') toInspect.push(e.path)
       else if (e.type === 'delete' && subtrees.size > 0) dropSubtrees(e.path)
     }
     report(changes)
+    inspectNext()
   }
 
   return {

@@ -1,4 +1,5 @@
 import { test } from 'node:test'
+import { existsSync } from 'node:fs'
 import assert from 'node:assert/strict'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -35,4 +36,33 @@ test('files created and deleted while a full mirror runs are right on the target
   await waitForTreesEqual(source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 60_000 })
   const after = sp.services.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'incremental' AND id > ? AND status = 'succeeded'").get(full.id) as { n: number }
   assert.ok(after.n >= 1, 'the changes seen during the mirror were sent after it')
+})
+
+test('a change made while a long mirror runs reaches the target before the mirror ends', async (t) => {
+  const tmp = await makeTempDir()
+  const target = await startTarget('daemon', tmp.path, 'web2')
+  const source = path.join(tmp.path, 'source')
+  for (let d = 0; d < 40; d++) {
+    await mkdir(path.join(source, `old${d}`), { recursive: true })
+    await Promise.all(Array.from({ length: 50 }, (_, f) => writeFile(path.join(source, `old${d}`, `f${f}`), Buffer.alloc(2048, d))))
+  }
+  // About 4 MB at 500 KB/s: the startup mirror takes several seconds.
+  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { rsync: { extraArgs: ['--bwlimit=500'] } } })
+  t.after(async () => {
+    await sp.close()
+    await target.stop()
+    await tmp.cleanup()
+  })
+  const running = () => sp.services.db.prepare("SELECT id FROM jobs WHERE kind = 'full' AND status = 'running'").get() as { id: number } | undefined
+  const full = await waitFor(running, { message: 'the startup mirror is running' })
+
+  await writeFile(path.join(source, 'live.txt'), 'uploaded during the mirror')
+  await waitFor(() => existsSync(path.join(target.dir, 'live.txt')), { message: 'live.txt reaches the target' })
+  assert.equal(running()?.id, full.id, 'the mirror is still running')
+
+  await waitForTreesEqual(source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 60_000 })
+  // Sent alongside the mirror, then again after it, in case the mirror undid it.
+  const sends = sp.services.db.prepare("SELECT COUNT(*) AS n FROM job_paths jp JOIN jobs j ON j.id = jp.job_id WHERE jp.path = 'live.txt' AND j.status = 'succeeded'")
+  await waitFor(() => (sends.get() as { n: number }).n >= 2, { message: 'live.txt is sent again after the mirror' })
+  await waitFor(() => sp.services.engine.status().targets[0]!.pending === 0, { message: 'nothing is left pending' })
 })

@@ -68,7 +68,15 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   /** Directories with a subscription of their own, by absolute path; undefined while subscribing. */
   const subtrees = new Map<string, Subscription | undefined>()
 
-  const relative = (abs: string): string => path.relative(root, abs).split(path.sep).join('/')
+  // parcel reports normalized absolute paths under the root; path.relative
+  // would normalize both again, and a burst brings tens of thousands.
+  const rootPrefix = root.endsWith(path.sep) ? root : root + path.sep
+  const relative = (abs: string): string | null => {
+    if (abs === root) return ''
+    if (!abs.startsWith(rootPrefix)) return null
+    const rel = abs.slice(rootPrefix.length)
+    return path.sep === '/' ? rel : rel.split(path.sep).join('/')
+  }
 
   const degrade = (err: unknown, where: string): void => {
     const code = errnoOf(err)
@@ -103,7 +111,8 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
       }
       subtrees.set(abs, sub)
       // Whatever was written before these watches existed goes out with this.
-      report([{ path: relative(abs), kind: 'add' }])
+      const rel = relative(abs)
+      if (rel !== null && rel !== '') report([{ path: rel, kind: 'add' }])
     }, (err: unknown) => {
       subtrees.delete(abs)
       const code = errnoOf(err)
@@ -149,23 +158,40 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     }
   }
 
+  /** Deliveries waiting to be handled; a big one is handled a slice per event-loop turn. */
+  const deliveries: parcel.Event[][] = []
+  let handling = false
+
   function onEvents (err: Error | null, events: parcel.Event[]): void {
     if (closed) return
     if (err) degrade(err, root)
+    deliveries.push(events)
+    if (!handling) handleSome()
+  }
+
+  function handleSome (): void {
+    handling = true
     const changes: Change[] = []
-    for (const e of events) {
-      const rel = relative(e.path)
-      if (rel === '') {
-        if (e.type === 'delete') degrade(new Error('the source directory was removed or moved away'), root)
-        continue
+    while (deliveries.length > 0 && changes.length < 2_000) {
+      const events = deliveries[0]!
+      const slice = events.length <= 2_000 ? deliveries.shift()! : events.splice(0, 2_000)
+      for (const e of slice) {
+        const rel = relative(e.path)
+        if (rel === null) continue
+        if (rel === '') {
+          if (e.type === 'delete') degrade(new Error('the source directory was removed or moved away'), root)
+          continue
+        }
+        if (isRsyncTempName(path.basename(e.path)) || isExcluded(rel, undefined)) continue
+        changes.push({ path: rel, kind: KIND[e.type] })
+        if (e.type === 'create') toInspect.push(e.path)
+        else if (e.type === 'delete' && subtrees.size > 0) dropSubtrees(e.path)
       }
-      if (rel.startsWith('..') || isRsyncTempName(path.basename(e.path)) || isExcluded(rel, undefined)) continue
-      changes.push({ path: rel, kind: KIND[e.type] })
-      if (e.type === 'create') toInspect.push(e.path)
-      else if (e.type === 'delete' && subtrees.size > 0) dropSubtrees(e.path)
     }
     report(changes)
     inspectNext()
+    if (deliveries.length > 0) setImmediate(handleSome)
+    else handling = false
   }
 
   return {

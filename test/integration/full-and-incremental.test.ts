@@ -1,4 +1,4 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { existsSync } from 'node:fs'
 import assert from 'node:assert/strict'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
@@ -9,16 +9,19 @@ import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
 
-test('files created and deleted while a full mirror runs are right on the target once both are done', async (t) => {
+/**
+ * syncplane over a daemon target whose start-up mirror is slowed by
+ * --bwlimit (KB/s) so that it surely overlaps what the test does next.
+ */
+async function duringStartupMirror (t: TestContext, tree: { dirs: number; files: number; size: number }, bwlimit: number) {
   const tmp = await makeTempDir()
   const target = await startTarget('daemon', tmp.path, 'web2')
   const source = path.join(tmp.path, 'source')
-  for (let d = 0; d < 100; d++) {
+  for (let d = 0; d < tree.dirs; d++) {
     await mkdir(path.join(source, `old${d}`), { recursive: true })
-    await Promise.all(Array.from({ length: 100 }, (_, f) => writeFile(path.join(source, `old${d}`, `f${f}`), Buffer.alloc(512, d))))
+    await Promise.all(Array.from({ length: tree.files }, (_, f) => writeFile(path.join(source, `old${d}`, `f${f}`), Buffer.alloc(tree.size, d))))
   }
-  // Slow the transfer so the mirror surely overlaps the writes below.
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { rsync: { extraArgs: ['--bwlimit=1500'] } } })
+  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { rsync: { extraArgs: [`--bwlimit=${bwlimit}`] } } })
   t.after(async () => {
     await sp.close()
     await target.stop()
@@ -26,6 +29,11 @@ test('files created and deleted while a full mirror runs are right on the target
   })
   const running = () => sp.services.db.prepare("SELECT id FROM jobs WHERE kind = 'full' AND status = 'running'").get() as { id: number } | undefined
   const full = await waitFor(running, { message: 'the startup mirror is running' })
+  return { sp, target, source, running, full }
+}
+
+test('files created and deleted while a full mirror runs are right on the target once both are done', async (t) => {
+  const { sp, target, source, running, full } = await duringStartupMirror(t, { dirs: 100, files: 100, size: 512 }, 1500)
 
   await mkdir(path.join(source, 'new-during-full'))
   for (let i = 0; i < 50; i++) await writeFile(path.join(source, 'new-during-full', `n${i}`), `new ${i}`)
@@ -39,22 +47,8 @@ test('files created and deleted while a full mirror runs are right on the target
 })
 
 test('a change made while a long mirror runs reaches the target before the mirror ends', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2')
-  const source = path.join(tmp.path, 'source')
-  for (let d = 0; d < 40; d++) {
-    await mkdir(path.join(source, `old${d}`), { recursive: true })
-    await Promise.all(Array.from({ length: 50 }, (_, f) => writeFile(path.join(source, `old${d}`, `f${f}`), Buffer.alloc(2048, d))))
-  }
-  // About 4 MB at 500 KB/s: the startup mirror takes several seconds.
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { rsync: { extraArgs: ['--bwlimit=500'] } } })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
-  const running = () => sp.services.db.prepare("SELECT id FROM jobs WHERE kind = 'full' AND status = 'running'").get() as { id: number } | undefined
-  const full = await waitFor(running, { message: 'the startup mirror is running' })
+  // About 4 MB at 500 KB/s: the mirror takes several seconds.
+  const { sp, target, source, running, full } = await duringStartupMirror(t, { dirs: 40, files: 50, size: 2048 }, 500)
 
   await writeFile(path.join(source, 'live.txt'), 'uploaded during the mirror')
   await waitFor(() => existsSync(path.join(target.dir, 'live.txt')), { message: 'live.txt reaches the target' })

@@ -375,9 +375,13 @@ export function createSyncEngine (deps: EngineDeps) {
     else arm(t, due)
   }
 
-  /** While a mirror runs: the next incremental batch goes alongside it, one at a time. */
+  /**
+   * While a mirror runs: the next incremental batch goes alongside it, one at
+   * a time, and only to a target whose last runs succeeded; a failing one
+   * gets one attempt at a time, paced by its backoff.
+   */
   function kickSide (t: Target): void {
-    if (t.side !== null || paused || t.pending.size === 0) return
+    if (t.side !== null || paused || t.pending.size === 0 || t.failures > 0 || t.fullFailures > 0) return
     const at = now()
     const due = t.retryAt ?? (t.urgent > 0 ? at : Math.min(t.lastChangeAt + options.batch.quietMs, t.firstPendingAt + options.batch.maxDelayMs))
     if (at >= due) startIncremental(t, 'side')
@@ -457,7 +461,8 @@ export function createSyncEngine (deps: EngineDeps) {
       }
       if (!verdict.interrupted) {
         t.failures++
-        t.retryAt = at + retryDelayMs(t.failures, options.retry, random)
+        t.slowRetry = verdict.retry === 'slow'
+        t.retryAt = at + (t.slowRetry ? options.retry.maxDelayMs : retryDelayMs(t.failures, options.retry, random))
         t.lastError = { message: verdict.error, at, jobId: job.id }
         t.log.warn({ jobId: job.id, exitCode, error: verdict.error, failures: t.failures }, 'sync failed')
       }

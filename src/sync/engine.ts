@@ -7,7 +7,7 @@ import type { RsyncRunner } from '../rsync/runner.js'
 import type { WatcherStatus } from '../watcher/watcher.js'
 import { SyncplaneError } from '../errors.js'
 import { retryDelayMs, type BackoffOptions } from './backoff.js'
-import { lstatKindOf, lstatKindsOf, planBatch, type KindOf } from './batch-plan.js'
+import { lstatKindOf, lstatKindsOf, planBatch, type KindOf, type PathKind } from './batch-plan.js'
 import { lstatMissingFrom, SENT_CHECK_DELAY_MS, type MissingFrom } from './sent-check.js'
 import { createJournalWriter } from './journal-writer.js'
 import { judgeOutcome, type Verdict } from './outcome.js'
@@ -174,7 +174,11 @@ export function createSyncEngine (deps: EngineDeps) {
   const now = deps.now ?? Date.now
   const random = deps.random ?? Math.random
   const kindOf = deps.kindOf ?? lstatKindOf(options.source)
-  const kindsOf = deps.kindOf === undefined ? lstatKindsOf(options.source) : async (paths: readonly string[]) => new Map(paths.map((p) => [p, kindOf(p)]))
+  const lookUpMany = deps.kindOf === undefined ? lstatKindsOf(options.source) : undefined
+  // A few lookups are cheaper on the loop than a trip through libuv's thread
+  // pool, which other file work in the process may be keeping busy.
+  const kindsOf = async (paths: readonly string[]): Promise<Map<string, PathKind>> =>
+    lookUpMany !== undefined && paths.length > 256 ? lookUpMany(paths) : new Map(paths.map((p) => [p, kindOf(p)]))
   const missingFrom = deps.missingFrom ?? lstatMissingFrom(options.source)
   /** Names runs sent, waiting to be checked against the source (see SENT_CHECK_DELAY_MS). */
   const sentChecks = new Set<{ names: string[]; timer: NodeJS.Timeout }>()

@@ -39,9 +39,20 @@ export async function checkMirrorSafety (input: GuardInput): Promise<Refusal | n
     return { reason: `source directory ${input.source} is empty and the target could not be listed to check it is empty too: ${listed}`, retry: 'normal' }
   }
   if (listed === 0) return null
+  // Incremental runs go alongside a mirror, so what the target holds may be
+  // what was written to the source since it was first read.
+  if (sourceHasEntries(input.source)) return null
   return {
     reason: `source directory ${input.source} is empty but the target still holds files; refusing to delete them with a full mirror (an unmounted volume looks like this). Check the source, then POST /v1/resync with {"force": true} to mirror anyway`,
     retry: 'slow',
+  }
+}
+
+function sourceHasEntries (source: string): boolean {
+  try {
+    return readdirSync(source).length > 0
+  } catch {
+    return false
   }
 }
 

@@ -6,6 +6,7 @@ import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget, type TargetKind } from '../helpers/targets.js'
+import { createExecaRunner, type RsyncRunner } from '../../src/rsync/runner.js'
 
 for (const kind of ['local', 'daemon'] as TargetKind[]) {
   describe(`an empty source never wipes a ${kind} target`, () => {
@@ -38,6 +39,33 @@ for (const kind of ['local', 'daemon'] as TargetKind[]) {
     })
   })
 }
+
+test('files written while the mirror looks at an empty source are not taken for an unmounted volume', async (t) => {
+  const tmp = await makeTempDir()
+  const target = await startTarget('daemon', tmp.path, 'web2')
+  const real = createExecaRunner({ binary: 'rsync', baseEnv: process.env })
+  const source = path.join(tmp.path, 'source')
+  // The first upload lands, and a run alongside the mirror delivers it,
+  // between the mirror reading the empty source and listing the target.
+  const runner: RsyncRunner = {
+    async run (invocation) {
+      if (invocation.args.includes('--list-only')) {
+        await writeFile(path.join(source, 'first-upload.jpg'), 'new')
+        await writeFile(path.join(target.dir, 'first-upload.jpg'), 'new')
+      }
+      return real.run(invocation)
+    },
+  }
+  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, runner })
+  t.after(async () => {
+    await sp.close()
+    await target.stop()
+    await tmp.cleanup()
+  })
+  const done = await waitFor(() => sp.services.db.prepare("SELECT status, error FROM jobs WHERE kind = 'full' AND status IN ('succeeded', 'failed')").get() as { status: string; error: string | null } | undefined,
+    { message: 'the startup mirror finishes' })
+  assert.deepEqual(done, { status: 'succeeded', error: null })
+})
 
 test('a resync that waits answers 502 with the failed jobs, so curl --fail tells the truth', async (t) => {
   const tmp = await makeTempDir()

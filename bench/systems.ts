@@ -82,6 +82,9 @@ function rssOf (pid: number | undefined): number {
   return total
 }
 
+/** BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the syncplane process. */
+const nodeArgs = (): string[] => (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+
 /** syncplane with its default config; `database` reuses a prepared one. */
 export function syncplaneSystem (ctx: SystemContext, opts: { database?: string } = {}): System {
   let handle: ReturnType<typeof launch> | undefined
@@ -100,7 +103,7 @@ export function syncplaneSystem (ctx: SystemContext, opts: { database?: string }
         rsync: { binary: ctx.rsync },
         targets: [{ name: 'bench', url: `${ctx.daemon.url}syncplane/`, passwordFile: ctx.passwordFile }],
       }))
-      handle = launch([process.execPath, CLI, 'serve', '--config', config])
+      handle = launch([process.execPath, ...nodeArgs(), CLI, 'serve', '--config', config])
       while (waitReady) {
         try {
           if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) break

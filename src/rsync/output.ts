@@ -66,6 +66,19 @@ export function unescapeRsyncName (escaped: string): string {
 
 const VANISHED = /^file has vanished: "(.*)"$/
 
+export const REFUSED_LINE_PREFIX = 'ERROR: daemon refused to receive '
+const REFUSED = /^ERROR: daemon refused to receive (?:file|directory) "(.*)"$/
+
+/** The names a daemon refused to receive (its `exclude` matched), relative to the transfer. */
+export function parseRefused (stderrLines: readonly string[]): string[] {
+  const out: string[] = []
+  for (const line of stderrLines) {
+    const m = REFUSED.exec(line)
+    if (m) out.push(unescapeRsyncName(m[1]!).replace(/^(?:\.\/)+/, '').replace(/\/$/, ''))
+  }
+  return out
+}
+
 /** The source paths rsync reported as vanished (exit 24), relative to `source`. */
 export function parseVanished (stderrLines: readonly string[], source: string): string[] {
   const prefix = source.endsWith('/') ? source : `${source}/`

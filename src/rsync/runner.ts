@@ -1,6 +1,6 @@
 import { execa } from 'execa'
 import { SENT_LINE_PREFIX } from './args.js'
-import { unescapeRsyncName } from './output.js'
+import { REFUSED_LINE_PREFIX, unescapeRsyncName } from './output.js'
 
 export interface RsyncInvocation {
   args: readonly string[]
@@ -28,6 +28,10 @@ export interface RsyncOutcome {
   stderrTail: string
   /** Lines rsync printed about vanished files (exit 24), kept whole. */
   vanishedLines: string[]
+  /** Lines where a daemon refused a name (its `exclude`), kept whole; see `otherErrorLines`. */
+  refusedLines: string[]
+  /** How many error lines were neither a refusal nor rsync's closing summary (or refusals past the cap). */
+  otherErrorLines: number
   timedOut: boolean
   aborted: boolean
   /** Set when the process could not be spawned at all (e.g. rsync not installed). */
@@ -69,6 +73,17 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
       let stderrTail = ''
       let partialLine = ''
       const vanishedLines: string[] = []
+      const refusedLines: string[] = []
+      let otherErrorLines = 0
+      const stderrLine = (line: string): void => {
+        if (line.startsWith('file has vanished: ')) {
+          if (vanishedLines.length < MAX_VANISHED_LINES) vanishedLines.push(line)
+        } else if (line.startsWith(REFUSED_LINE_PREFIX) && refusedLines.length < MAX_VANISHED_LINES) {
+          refusedLines.push(line)
+        } else if (line.startsWith('rsync: ') || line.startsWith('ERROR: ') || line.startsWith('IO error')) {
+          otherErrorLines++
+        }
+      }
       let timedOut = false
       let aborted = false
       let stdout = ''
@@ -109,9 +124,7 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
         stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES)
         const lines = (partialLine + chunk).split('\n')
         partialLine = lines.pop() ?? ''
-        for (const line of lines) {
-          if (line.startsWith('file has vanished: ') && vanishedLines.length < MAX_VANISHED_LINES) vanishedLines.push(line)
-        }
+        for (const line of lines) stderrLine(line)
       })
 
       let killTimer: NodeJS.Timeout | undefined
@@ -130,7 +143,7 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
       clearTimeout(deadline)
       clearTimeout(killTimer)
       inv.signal?.removeEventListener('abort', onAbort)
-      if (partialLine.startsWith('file has vanished: ')) vanishedLines.push(partialLine)
+      if (partialLine !== '') stderrLine(partialLine)
       if (stdoutPartial !== '') stdoutLine(stdoutPartial)
 
       const spawnError = result.failed && result.exitCode === undefined && result.signal === undefined
@@ -144,6 +157,8 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
         sentTruncated,
         stderrTail: redact(stderrTail).trim(),
         vanishedLines: vanishedLines.map(redact),
+        refusedLines: refusedLines.map(redact),
+        otherErrorLines,
         timedOut,
         aborted,
         spawnError: spawnError == null ? null : redact(spawnError),

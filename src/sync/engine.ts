@@ -180,6 +180,7 @@ export function createSyncEngine (deps: EngineDeps) {
   const kindsOf = async (paths: readonly string[]): Promise<Map<string, PathKind>> =>
     lookUpMany !== undefined && paths.length > 256 ? lookUpMany(paths) : new Map(paths.map((p) => [p, kindOf(p)]))
   const missingFrom = deps.missingFrom ?? lstatMissingFrom(options.source)
+  const isMissing = (rel: string): boolean => kindOf(rel) === 'missing'
   /** Names runs sent, waiting to be checked against the source (see SENT_CHECK_DELAY_MS). */
   const sentChecks = new Set<{ names: string[]; timer: NodeJS.Timeout }>()
   const common: RsyncCommonOptions = {
@@ -425,8 +426,8 @@ export function createSyncEngine (deps: EngineDeps) {
         })
       })
       .then((outcome) => {
-        if (lane === 'main') finishRun(t, job, judgeOutcome(outcome, options.source), outcome.exitCode)
-        else finishSide(t, job, batch, judgeOutcome(outcome, options.source), outcome.exitCode)
+        if (lane === 'main') finishRun(t, job, judgeOutcome(outcome, options.source, isMissing), outcome.exitCode)
+        else finishSide(t, job, batch, judgeOutcome(outcome, options.source, isMissing), outcome.exitCode)
         checkSentLater(t, outcome.sent)
       })
       .catch((err: unknown) => {
@@ -533,7 +534,7 @@ export function createSyncEngine (deps: EngineDeps) {
           killGraceMs: options.rsync.killGraceSec * 1000,
           signal: abort.signal,
         })
-        finishRun(t, job, judgeOutcome(outcome, options.source), outcome.exitCode)
+        finishRun(t, job, judgeOutcome(outcome, options.source, isMissing), outcome.exitCode)
         checkSentLater(t, outcome.sent)
       })
       .catch((err: unknown) => crash(t, job, err))

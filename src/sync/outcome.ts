@@ -1,4 +1,4 @@
-import { describeExitCode, parseStats, parseVanished, type RsyncStats } from '../rsync/output.js'
+import { describeExitCode, parseRefused, parseStats, parseVanished, type RsyncStats } from '../rsync/output.js'
 import type { RsyncOutcome } from '../rsync/runner.js'
 
 export type Verdict =
@@ -14,8 +14,11 @@ const NEEDS_OPERATOR = new Set([1, 2, 4, 5])
 
 const ERROR_TEXT_BYTES = 2_000
 
-/** Decides what one finished rsync run means for its job and its paths. */
-export function judgeOutcome (o: RsyncOutcome, source: string): Verdict {
+/**
+ * Decides what one finished rsync run means for its job and its paths.
+ * `isMissing` tells whether a path is gone from the source now.
+ */
+export function judgeOutcome (o: RsyncOutcome, source: string, isMissing: (rel: string) => boolean): Verdict {
   const stats = parseStats(o.stdout)
   const tail = o.stderrTail.length > ERROR_TEXT_BYTES ? `…${o.stderrTail.slice(-ERROR_TEXT_BYTES)}` : o.stderrTail
   const withTail = (head: string): string => (tail === '' ? head : `${head}: ${tail}`)
@@ -36,6 +39,15 @@ export function judgeOutcome (o: RsyncOutcome, source: string): Verdict {
       warning: withTail('some files vanished during the run (exit 24); they were queued again'),
       vanished: vanished.length > 0 ? vanished : 'unknown',
       stats,
+    }
+  }
+  if (o.exitCode === 23 && o.otherErrorLines === 0 && o.refusedLines.length > 0) {
+    // A daemon's `exclude` refuses a name both ways: it was never received,
+    // and it cannot be deleted. Asking again to delete what the source no
+    // longer has would fail forever, so such a run is done.
+    const refused = parseRefused(o.refusedLines)
+    if (refused.length === o.refusedLines.length && refused.every(isMissing)) {
+      return { ok: true, warning: withTail('the target refuses these names (a daemon exclude), so their deletion cannot reach it'), vanished: null, stats }
     }
   }
   if (o.exitCode === null) {

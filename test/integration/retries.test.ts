@@ -46,6 +46,30 @@ test('exit 23 (partial transfer) is a failure that is retried until the target t
   assert.equal(last.status, 'succeeded')
 })
 
+test('deleting a file the daemon refused to receive is not retried forever', async (t) => {
+  const tmp = await makeTempDir()
+  const target = await startTarget('daemon', tmp.path, 'web2', { moduleOptions: ['exclude = *.forbidden'] })
+  // No start-up mirror: it would read the source after the delete and clear the path itself.
+  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { ...fastRetry, fullSync: { onStart: false } } })
+  t.after(async () => {
+    await sp.close()
+    await target.stop()
+    await tmp.cleanup()
+  })
+  await writeFile(path.join(sp.source, 'refused.forbidden'), 'the daemon refuses this one')
+  await waitFor(() => jobRows(sp, 'web2').some((j) => j.status === 'failed' && j.exit_code === 23), { message: 'the refused upload fails' })
+  await rm(path.join(sp.source, 'refused.forbidden'))
+  const done = await waitFor(() => sp.services.db.prepare("SELECT status, exit_code, warning FROM jobs WHERE target = 'web2' AND status = 'succeeded'").get() as { status: string; exit_code: number; warning: string } | undefined,
+    { message: 'the deletion run succeeds' })
+  assert.equal(done.exit_code, 23)
+  assert.match(done.warning, /refuses these names.*refused\.forbidden/s)
+  const status = await waitFor(async () => {
+    const s = await statusOf(sp, 'web2')
+    return s.consecutiveFailures === 0 && s.pending === 0 ? s : undefined
+  }, { message: 'the target is healthy again' })
+  assert.equal(status.state, 'idle')
+})
+
 test('a refused login marks the target failing with a clear message, keeps its paths and retries slowly', async (t) => {
   const tmp = await makeTempDir()
   const target = await startTarget('daemon', tmp.path, 'web2')

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseStats, parseVanished, unescapeRsyncName } from '../../src/rsync/output.js'
+import { parseRefused, parseStats, parseVanished, unescapeRsyncName } from '../../src/rsync/output.js'
 import { retryDelayMs } from '../../src/sync/backoff.js'
 
 test('stats come from --stats --no-human-readable output', () => {
@@ -18,6 +18,11 @@ test("rsync's \\#ooo escapes decode back to the real name", () => {
 test('vanished files are reported relative to the source', () => {
   const lines = ['file has vanished: "/srv/up/a b.txt"', 'file has vanished: "/srv/up/d/./x"', 'something else']
   assert.deepEqual(parseVanished(lines, '/srv/up'), ['a b.txt', 'd/x'])
+})
+
+test('names a daemon refused are read from its error lines', () => {
+  const lines = ['ERROR: daemon refused to receive file "a b.forbidden"', 'ERROR: daemon refused to receive directory "d/sub"', 'ERROR: daemon refused to receive file "new\\#012line"']
+  assert.deepEqual(parseRefused(lines), ['a b.forbidden', 'd/sub', 'new\nline'])
 })
 
 test('retry delays grow exponentially up to the cap, with bounded jitter', () => {

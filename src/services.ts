@@ -60,7 +60,7 @@ export function createServices ({ loaded, logger, env, runner }: ServicesOptions
     jobs,
     pending,
     settings,
-    runner: runner ?? createExecaRunner({ binary: config.rsync.binary, baseEnv: env }),
+    runner: runner ?? createExecaRunner({ binary: config.rsync.binary, baseEnv: env, nice: config.rsync.nice }),
     logger: logger.child({ component: 'sync' }),
     watcherStatus,
   })

@@ -60,6 +60,7 @@ export const ConfigSchema = Type.Object({
     deadlineSec: Type.Integer({ minimum: 1, default: 900, description: 'Hard limit for one incremental run; then SIGTERM, then SIGKILL' }),
     killGraceSec: Type.Integer({ minimum: 1, maximum: 600, default: 5, description: 'Time between SIGTERM and SIGKILL' }),
     extraArgs: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Appended to every rsync command line, e.g. ["--bwlimit=10m"]' }),
+    nice: Type.Integer({ minimum: 0, maximum: 19, default: 10, description: 'Runs rsync this much nicer than the service (a nice increment): the upload service and this API get the CPU first; 0 keeps them level' }),
   }, { additionalProperties: false, default: {} }),
   fullSync: Type.Object({
     onStart: Type.Boolean({ default: true, description: 'Mirror every target once the watch is established' }),

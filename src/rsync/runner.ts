@@ -1,3 +1,4 @@
+import { getPriority, setPriority } from 'node:os'
 import { execa } from 'execa'
 import { SENT_LINE_PREFIX } from './args.js'
 import { REFUSED_LINE_PREFIX, unescapeRsyncName } from './output.js'
@@ -47,6 +48,12 @@ export interface ExecaRunnerOptions {
   binary: string
   /** The environment children start from; rsync-specific variables are scrubbed from it. */
   baseEnv: Record<string, string | undefined>
+  /**
+   * How far below this process each run is niced. On a busy host the writers, the HTTP API and
+   * rsync all want the CPUs at once; replication can wait a little, a health
+   * probe that times out takes the server out of its pool.
+   */
+  nice?: number
 }
 
 const STDERR_TAIL_BYTES = 8 * 1024
@@ -113,6 +120,13 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
         forceKillAfterDelay: false,
       })
 
+      if ((opts.nice ?? 0) > 0 && child.pid !== undefined) {
+        try {
+          setPriority(child.pid, Math.min(19, getPriority() + opts.nice!))
+        } catch {
+          // Already gone: its outcome says why.
+        }
+      }
       child.stdout?.setEncoding('utf8')
       child.stdout?.on('data', (chunk: string) => {
         const lines = (stdoutPartial + chunk).split('\n')

@@ -329,12 +329,13 @@ if (floors.length > 0) {
     `| rsync floor (one rsync -a) | ${fmt(floorS)} s | 1.00× | – | 1 | – | – | – | – |`,
     ...burstRows.map((r) => `| ${r.name} | ${r.converged ? `${fmt(r.burstS)} s` : `> ${(r.name === 'seed loop' ? SEED_TIMEOUT_MS : TIMEOUT_MS) / 1000} s (gave up)`} | ${r.converged ? `${fmt(r.burstS / floorS)}×` : '–'} | ${r.converged ? fmt(r.burstCpuS) : '–'} | ${r.burstRuns} | ${fmt(r.latencyP50Ms, 0)} ms | ${fmt(r.latencyP99Ms, 0)} ms | ${fmt(r.latencyMaxMs, 0)} ms | ${fmt(r.peakRssMb, 0)} MB |`),
   )
-  const sp = burstRows.find((r) => r.name === 'syncplane')!
-  const l0 = burstRows.find((r) => r.name === 'lsyncd delay=0')!
-  const l1 = burstRows.find((r) => r.name === 'lsyncd delay=1')!
-  lines.push('', `syncplane vs lsyncd delay=0: burst ${fmt(l0.burstS / sp.burstS)}× faster, CPU ${fmt(sp.burstCpuS / l0.burstCpuS)}× of lsyncd's, latency p50 ${fmt(sp.latencyP50Ms / l0.latencyP50Ms)}× of lsyncd's`)
-  lines.push(`syncplane vs lsyncd delay=1: burst ${fmt(l1.burstS / sp.burstS)}× faster, CPU ${fmt(sp.burstCpuS / l1.burstCpuS)}× of lsyncd's`)
-  lines.push(`syncplane vs the rsync floor: ${fmt(sp.burstS / floorS)}×; latency p99 ${fmt(sp.latencyP99Ms / sp.latencyP50Ms)}× its own p50`)
+  // BENCH_SYSTEMS may have left some out.
+  const sp = burstRows.find((r) => r.name === 'syncplane')
+  const l0 = burstRows.find((r) => r.name === 'lsyncd delay=0')
+  const l1 = burstRows.find((r) => r.name === 'lsyncd delay=1')
+  if (sp && l0) lines.push('', `syncplane vs lsyncd delay=0: burst ${fmt(l0.burstS / sp.burstS)}× faster, CPU ${fmt(sp.burstCpuS / l0.burstCpuS)}× of lsyncd's, latency p50 ${fmt(sp.latencyP50Ms / l0.latencyP50Ms)}× of lsyncd's`)
+  if (sp && l1) lines.push(`syncplane vs lsyncd delay=1: burst ${fmt(l1.burstS / sp.burstS)}× faster, CPU ${fmt(sp.burstCpuS / l1.burstCpuS)}× of lsyncd's`)
+  if (sp) lines.push(`syncplane vs the rsync floor: ${fmt(sp.burstS / floorS)}×; latency p99 ${fmt(sp.latencyP99Ms / sp.latencyP50Ms)}× its own p50`)
 }
 if (sustainedRows.length > 0) {
   lines.push(

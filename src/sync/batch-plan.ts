@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs'
-import { lstat } from 'node:fs/promises'
 import path from 'node:path'
+import { lstatMany } from '../watcher/lstat-many.js'
 
 export type PathKind = 'dir' | 'other' | 'missing'
 
@@ -20,13 +20,9 @@ export function lstatKindOf (source: string): KindOf {
 /** The kinds of many paths at once, looked up on libuv's threads rather than the event loop. */
 export function lstatKindsOf (source: string): (paths: readonly string[]) => Promise<Map<string, PathKind>> {
   return async (paths) => {
+    const stats = await lstatMany(source, paths)
     const kinds = new Map<string, PathKind>()
-    for (let i = 0; i < paths.length; i += 64) {
-      await Promise.all(paths.slice(i, i + 64).map((rel) => lstat(path.join(source, rel)).then(
-        (st) => { kinds.set(rel, st.isDirectory() ? 'dir' : 'other') },
-        () => { kinds.set(rel, 'missing') },
-      )))
-    }
+    paths.forEach((rel, i) => kinds.set(rel, stats[i] === undefined ? 'missing' : stats[i]!.isDirectory() ? 'dir' : 'other'))
     return kinds
   }
 }

@@ -1,5 +1,4 @@
-import { lstat } from 'node:fs/promises'
-import path from 'node:path'
+import { lstatMany } from '../watcher/lstat-many.js'
 
 /**
  * How long after a run its sent names are checked against the source. It
@@ -16,12 +15,7 @@ export type MissingFrom = (names: readonly string[]) => Promise<string[]>
 
 export function lstatMissingFrom (source: string): MissingFrom {
   return async (names) => {
-    const missing: string[] = []
-    for (let i = 0; i < names.length; i += 64) {
-      const chunk = names.slice(i, i + 64)
-      const gone = await Promise.all(chunk.map((n) => lstat(path.join(source, n)).then(() => false, () => true)))
-      chunk.forEach((n, k) => { if (gone[k]) missing.push(n) })
-    }
-    return missing
+    const stats = await lstatMany(source, names)
+    return names.filter((_, i) => stats[i] === undefined)
   }
 }

@@ -1,9 +1,10 @@
 import path from 'node:path'
 import { watch as fsWatch } from 'node:fs'
-import { lstat, readdir } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import parcel from '@parcel/watcher'
 import type { Logger } from 'pino'
 import { isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
+import { lstatMany } from './lstat-many.js'
 import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
 import { watchLimitMessage } from './watch-limit.js'
 
@@ -63,8 +64,21 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let closed = false
   let rootSubs: Subscription[] = []
-  /** New directories already looked at, and when: both root subscriptions report each one. */
-  const inspected = new Map<string, number>()
+  /** New entries queued for a look in the last 2 to 4 s: both root subscriptions report each one. */
+  let queuedRecently = new Set<string>()
+  let queuedBefore = new Set<string>()
+  let rotatedAt = Date.now()
+  const firstReport = (abs: string): boolean => {
+    const at = Date.now()
+    if (at - rotatedAt > 2_000) {
+      queuedBefore = queuedRecently
+      queuedRecently = new Set()
+      rotatedAt = at
+    }
+    if (queuedRecently.has(abs) || queuedBefore.has(abs)) return false
+    queuedRecently.add(abs)
+    return true
+  }
   /** Directories with a subscription of their own, by absolute path; undefined while subscribing. */
   const subtrees = new Map<string, Subscription | undefined>()
 
@@ -122,12 +136,6 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   }
 
   const inspectNewDirectory = async (abs: string): Promise<void> => {
-    const at = Date.now()
-    if ((inspected.get(abs) ?? -Infinity) > at - 2_000) return
-    if (inspected.size > 10_000) for (const [p, when] of inspected) if (when <= at - 2_000) inspected.delete(p)
-    inspected.set(abs, at)
-    const st = await lstat(abs).catch(() => undefined)
-    if (st === undefined || !st.isDirectory() || closed) return
     try {
       fsWatch(abs).close()
     } catch (err) {
@@ -138,24 +146,25 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     if (entries.some((e) => e.isDirectory())) watchSubtree(abs)
   }
 
-  // A burst reports thousands of new entries at once; a few lookups at a
-  // time keep their completions from piling into one long event-loop turn.
+  // A burst reports thousands of new entries at once: they are looked up a
+  // slice at a time, and the few directories among them inspected a few at
+  // a time, so neither the event loop nor libuv's threads are swamped.
   let toInspect: string[] = []
-  let nextToInspect = 0
-  let inspecting = 0
+  let inspecting = false
   const inspectNext = (): void => {
-    while (inspecting < 32 && nextToInspect < toInspect.length) {
-      inspecting++
-      const abs = toInspect[nextToInspect++]!
-      if (nextToInspect === toInspect.length) {
-        toInspect = []
-        nextToInspect = 0
-      }
-      void inspectNewDirectory(abs).finally(() => {
-        inspecting--
-        inspectNext()
-      })
-    }
+    if (inspecting || toInspect.length === 0 || closed) return
+    inspecting = true
+    const slice = toInspect.length <= 2_000 ? toInspect : toInspect.slice(0, 2_000)
+    toInspect = toInspect.length <= 2_000 ? [] : toInspect.slice(2_000)
+    void inspectSlice(slice).finally(() => {
+      inspecting = false
+      inspectNext()
+    })
+  }
+  const inspectSlice = async (slice: string[]): Promise<void> => {
+    const stats = await lstatMany('', slice)
+    const dirs = slice.filter((_, i) => stats[i]?.isDirectory() === true)
+    for (let i = 0; i < dirs.length && !closed; i += 32) await Promise.all(dirs.slice(i, i + 32).map(inspectNewDirectory))
   }
 
   /** Deliveries waiting to be handled; a big one is handled a slice per event-loop turn. */
@@ -184,7 +193,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
         }
         if (isRsyncTempName(path.basename(e.path)) || isExcluded(rel, undefined)) continue
         changes.push({ path: rel, kind: KIND[e.type] })
-        if (e.type === 'create') toInspect.push(e.path)
+        if (e.type === 'create' && firstReport(e.path)) toInspect.push(e.path)
         else if (e.type === 'delete' && subtrees.size > 0) dropSubtrees(e.path)
       }
     }

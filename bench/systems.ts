@@ -82,6 +82,9 @@ function rssOf (pid: number | undefined): number {
   return total
 }
 
+/** As `npm start`, the Dockerfile and the systemd unit start the service. */
+const SERVICE_NODE_ARGS = ['--max-semi-space-size=4']
+
 /** BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the syncplane process. */
 const nodeArgs = (): string[] => (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
 
@@ -103,7 +106,7 @@ export function syncplaneSystem (ctx: SystemContext, opts: { database?: string }
         rsync: { binary: ctx.rsync },
         targets: [{ name: 'bench', url: `${ctx.daemon.url}syncplane/`, passwordFile: ctx.passwordFile }],
       }))
-      handle = launch([process.execPath, ...nodeArgs(), CLI, 'serve', '--config', config])
+      handle = launch([process.execPath, ...SERVICE_NODE_ARGS, ...nodeArgs(), CLI, 'serve', '--config', config])
       while (waitReady) {
         try {
           if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) break

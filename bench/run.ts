@@ -1,4 +1,4 @@
-import { watch } from 'node:fs'
+import { existsSync, watch } from 'node:fs'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir, cpus, totalmem } from 'node:os'
@@ -77,7 +77,7 @@ async function startReady (system: System, source: string): Promise<string> {
   return replica
 }
 
-interface Sample { burstS: number; burstCpuS: number; burstRuns: number; converged: boolean; latencies: number[]; rssMb: number }
+interface Sample { burstS: number; burstCpuS: number; burstRuns: number; converged: boolean; latencies: number[]; latencyUnobserved: number; rssMb: number }
 
 async function measure (make: (ctx: SystemContext) => System, isSeed: boolean): Promise<Sample> {
   // Latency: an idle system, one file every 200 ms.
@@ -99,7 +99,10 @@ async function measure (make: (ctx: SystemContext) => System, isSeed: boolean): 
   }
   await waitUntil(async () => appeared.size >= LATENCY_FILES, isSeed ? SEED_TIMEOUT_MS : TIMEOUT_MS)
   watcher.close()
-  const latencies = [...written].map(([name, at]) => (appeared.get(name) ?? Infinity) - at)
+  // A file on the replica whose arrival the watch missed has no latency; one that never arrived has an infinite one.
+  const unseen = [...written.keys()].filter((name) => !appeared.has(name))
+  const latencyUnobserved = unseen.filter((name) => existsSync(path.join(replica, 'lat', name))).length
+  const latencies = [...written].filter(([name]) => appeared.has(name) || !existsSync(path.join(replica, 'lat', name))).map(([name, at]) => (appeared.get(name) ?? Infinity) - at)
   await system.stop()
 
   // Burst: 4 KiB files into existing directories, as fast as possible.
@@ -117,7 +120,7 @@ async function measure (make: (ctx: SystemContext) => System, isSeed: boolean): 
   const burstS = converged ? (performance.now() - lastWrite) / 1000 : Infinity
   const burstRuns = (await rsyncRuns()) - runsBefore
   const burstCpuS = (await system.stop()) - (await idleCpu(make))
-  return { burstS, burstCpuS, burstRuns, converged, latencies, rssMb: peakRss / 1e6 }
+  return { burstS, burstCpuS, burstRuns, converged, latencies, latencyUnobserved, rssMb: peakRss / 1e6 }
 }
 
 /** CPU a system spends starting and idling until ready: subtracted so the burst's CPU is the burst's. */
@@ -314,6 +317,7 @@ if (floors.length > 0) {
       latencyP50Ms: pct(lat, 50),
       latencyP99Ms: pct(lat, 99),
       latencyMaxMs: Math.max(...lat),
+      latencyUnobserved: samples.reduce((n, s) => n + s.latencyUnobserved, 0),
       peakRssMb: median(samples.map((s) => s.rssMb)),
     }
   }
@@ -324,10 +328,10 @@ if (floors.length > 0) {
     `### Burst and latency`,
     `burst: ${BURST_FILES} files of 4 KiB into ${BURST_DIRS} directories; latency: ${LATENCY_FILES} files of 4 KiB, one every ${LATENCY_GAP_MS} ms`,
     '',
-    '| system | burst: converge after last write | vs rsync floor | burst CPU-s (start-up subtracted) | rsync runs | latency p50 | p99 | max | peak RSS in burst |',
-    '|---|---|---|---|---|---|---|---|---|',
-    `| rsync floor (one rsync -a) | ${fmt(floorS)} s | 1.00× | – | 1 | – | – | – | – |`,
-    ...burstRows.map((r) => `| ${r.name} | ${r.converged ? `${fmt(r.burstS)} s` : `> ${(r.name === 'seed loop' ? SEED_TIMEOUT_MS : TIMEOUT_MS) / 1000} s (gave up)`} | ${r.converged ? `${fmt(r.burstS / floorS)}×` : '–'} | ${r.converged ? fmt(r.burstCpuS) : '–'} | ${r.burstRuns} | ${fmt(r.latencyP50Ms, 0)} ms | ${fmt(r.latencyP99Ms, 0)} ms | ${fmt(r.latencyMaxMs, 0)} ms | ${fmt(r.peakRssMb, 0)} MB |`),
+    '| system | burst: converge after last write | vs rsync floor | burst CPU-s (start-up subtracted) | rsync runs | latency p50 | p99 | max | arrived unobserved | peak RSS in burst |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    `| rsync floor (one rsync -a) | ${fmt(floorS)} s | 1.00× | – | 1 | – | – | – | – | – |`,
+    ...burstRows.map((r) => `| ${r.name} | ${r.converged ? `${fmt(r.burstS)} s` : `> ${(r.name === 'seed loop' ? SEED_TIMEOUT_MS : TIMEOUT_MS) / 1000} s (gave up)`} | ${r.converged ? `${fmt(r.burstS / floorS)}×` : '–'} | ${r.converged ? fmt(r.burstCpuS) : '–'} | ${r.burstRuns} | ${fmt(r.latencyP50Ms, 0)} ms | ${fmt(r.latencyP99Ms, 0)} ms | ${fmt(r.latencyMaxMs, 0)} ms | ${r.latencyUnobserved} | ${fmt(r.peakRssMb, 0)} MB |`),
   )
   // BENCH_SYSTEMS may have left some out.
   const sp = burstRows.find((r) => r.name === 'syncplane')

@@ -105,6 +105,8 @@ export function syncplaneSystem (ctx: SystemContext, opts: { database?: string }
         api: { port },
         rsync: { binary: ctx.rsync },
         targets: [{ name: 'bench', url: `${ctx.daemon.url}syncplane/`, passwordFile: ctx.passwordFile }],
+        // BENCH_SYNCPLANE_CONFIG='{"watcher":{"backend":"chokidar"}}' measures a non-default setting.
+        ...JSON.parse(process.env.BENCH_SYNCPLANE_CONFIG ?? '{}'),
       }))
       handle = launch([process.execPath, ...SERVICE_NODE_ARGS, ...nodeArgs(), CLI, 'serve', '--config', config])
       while (waitReady) {

@@ -167,24 +167,55 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     for (let i = 0; i < dirs.length && !closed; i += 32) await Promise.all(dirs.slice(i, i + 32).map(inspectNewDirectory))
   }
 
-  /** Deliveries waiting to be handled; a big one is handled a slice per event-loop turn. */
-  const deliveries: parcel.Event[][] = []
+  /** Deliveries waiting to be handled, and which root subscription made each; a big one is handled a slice per event-loop turn. */
+  const deliveries: Array<{ events: parcel.Event[]; from: 0 | 1 | null }> = []
   let handling = false
 
-  function onEvents (err: Error | null, events: parcel.Event[]): void {
+  function onEvents (err: Error | null, events: parcel.Event[], from: 0 | 1 | null = null): void {
     if (closed) return
     if (err) degrade(err, root)
-    deliveries.push(events)
+    deliveries.push({ events, from })
     if (!handling) handleSome()
+  }
+
+  // Both root subscriptions report every event, within microseconds of each
+  // other. Handling both would send each change twice, and an incremental
+  // run re-sends whole files (--ignore-times): a twin is dropped when the
+  // other subscription reported the same event in the last second or two.
+  // One subscription losing an event in the race leaves it unmatched, so
+  // the other's copy still counts.
+  let unmatched: [Map<string, number>, Map<string, number>] = [new Map(), new Map()]
+  let unmatchedBefore: [Map<string, number>, Map<string, number>] = [new Map(), new Map()]
+  let unmatchedSince = Date.now()
+  const isTwin = (e: parcel.Event, from: 0 | 1 | null): boolean => {
+    if (from === null) return false
+    const at = Date.now()
+    if (at - unmatchedSince > 1_000) {
+      unmatchedBefore = unmatched
+      unmatched = [new Map(), new Map()]
+      unmatchedSince = at
+    }
+    const key = `${e.type}\0${e.path}`
+    const other = 1 - from
+    for (const generation of [unmatched, unmatchedBefore]) {
+      const n = generation[other]!.get(key)
+      if (n === undefined) continue
+      if (n > 1) generation[other]!.set(key, n - 1)
+      else generation[other]!.delete(key)
+      return true
+    }
+    unmatched[from].set(key, (unmatched[from].get(key) ?? 0) + 1)
+    return false
   }
 
   function handleSome (): void {
     handling = true
     const changes: Change[] = []
     while (deliveries.length > 0 && changes.length < 2_000) {
-      const events = deliveries[0]!
-      const slice = events.length <= 2_000 ? deliveries.shift()! : events.splice(0, 2_000)
+      const { events, from } = deliveries[0]!
+      const slice = events.length <= 2_000 ? deliveries.shift()!.events : events.splice(0, 2_000)
       for (const e of slice) {
+        if (isTwin(e, from)) continue
         const rel = relative(e.path)
         if (rel === null) continue
         if (rel === '') {
@@ -208,7 +239,10 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
       try {
         // A second subscription needs other options to get a list of its own: ignoring a name nobody uses.
         const shadow = { ...parcelOpts, ignore: [path.join(root, '.syncplane-shadow-subscription')] }
-        rootSubs = [await subscribe(root, onEvents, parcelOpts), await subscribe(root, onEvents, shadow)]
+        rootSubs = [
+          await subscribe(root, (err, events) => onEvents(err, events, 0), parcelOpts),
+          await subscribe(root, (err, events) => onEvents(err, events, 1), shadow),
+        ]
         status = { state: status.lastError === null ? 'running' : 'degraded', lastError: status.lastError }
       } catch (err) {
         if (errnoOf(err) !== 'ENOSPC') throw err

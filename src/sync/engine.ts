@@ -372,12 +372,17 @@ export function createSyncEngine (deps: EngineDeps) {
       due = t.fullRetryAt
     }
     if (!paused && t.pending.size > 0) {
-      const incremental = t.retryAt ?? (t.urgent > 0 ? at : Math.min(t.lastChangeAt + options.batch.quietMs, t.firstPendingAt + options.batch.maxDelayMs))
+      const incremental = incrementalDue(t, at)
       if (at >= incremental) return startIncremental(t)
       due = Math.min(due, incremental)
     }
     if (due === Infinity) disarm(t)
     else arm(t, due)
+  }
+
+  /** When the pending changes of `t` are due to go: after backoff, at once if urgent, else when quiet or waited long enough. */
+  function incrementalDue (t: Target, at: number): number {
+    return t.retryAt ?? (t.urgent > 0 ? at : Math.min(t.lastChangeAt + options.batch.quietMs, t.firstPendingAt + options.batch.maxDelayMs))
   }
 
   /**
@@ -388,7 +393,7 @@ export function createSyncEngine (deps: EngineDeps) {
   function kickSide (t: Target): void {
     if (t.side !== null || paused || t.pending.size === 0 || t.failures > 0 || t.fullFailures > 0) return
     const at = now()
-    const due = t.retryAt ?? (t.urgent > 0 ? at : Math.min(t.lastChangeAt + options.batch.quietMs, t.firstPendingAt + options.batch.maxDelayMs))
+    const due = incrementalDue(t, at)
     if (at >= due) startIncremental(t, 'side')
     else arm(t, due)
   }
@@ -445,25 +450,14 @@ export function createSyncEngine (deps: EngineDeps) {
       jobs.finish(job.id, { status: 'succeeded', exitCode, error: null, warning: verdict.warning, ...verdict.stats, now: at })
       // Journal rows stay until the mirror is known not to have undone this.
       for (const [p, e] of batch) if (!t.held.has(p)) t.held.set(p, e)
-      if (verdict.vanished !== null && !dropsChanges(t)) {
-        const again = verdict.vanished === 'unknown' ? [...batch.keys()] : verdict.vanished
-        const entry = { seq: ++seq, firstSeq: seq, observedAt: at }
-        for (const p of again) if (!t.pending.has(p)) addPending(t, p, entry)
-        if (t.pending.size > 0) t.firstPendingAt = Math.min(t.firstPendingAt, at)
-      }
+      if (verdict.vanished !== null) requeueVanished(t, batch, verdict.vanished, at)
       t.failures = 0
       t.retryAt = null
       t.lastSuccessAt = at
       t.log.info({ jobId: job.id, kind: job.kind, paths: job.pathsCount, files: verdict.stats.filesTransferred, alongside: 'full mirror' }, 'sync succeeded')
     } else {
       jobs.finish(job.id, { status: verdict.interrupted ? 'interrupted' : 'failed', exitCode, error: verdict.error, warning: null, ...verdict.stats, now: at })
-      if (!dropsChanges(t)) {
-        for (const [p, e] of batch) {
-          const newer = t.pending.get(p)
-          t.pending.set(p, newer === undefined ? e : { ...newer, firstSeq: e.firstSeq, observedAt: e.observedAt })
-        }
-        t.firstPendingAt = Math.min(t.firstPendingAt, at)
-      }
+      requeueFailed(t, batch, at)
       if (!verdict.interrupted) {
         t.failures++
         t.slowRetry = verdict.retry === 'slow'
@@ -477,6 +471,25 @@ export function createSyncEngine (deps: EngineDeps) {
     emit({ type: 'job.finished', job: jobs.get(job.id)! })
     for (const b of barriers) b.check()
     kick(t)
+  }
+
+  /** Paths rsync found vanished mid-run (exit 24) go again, as a new change. */
+  function requeueVanished (t: Target, batch: Map<string, PendingEntry>, vanished: string[] | 'unknown', at: number): void {
+    if (dropsChanges(t)) return
+    const again = vanished === 'unknown' ? [...batch.keys()] : vanished
+    const entry = { seq: ++seq, firstSeq: seq, observedAt: at }
+    for (const p of again) if (!t.pending.has(p)) addPending(t, p, entry)
+    if (t.pending.size > 0) t.firstPendingAt = Math.min(t.firstPendingAt, at)
+  }
+
+  /** A failed run's paths are pending again, keeping when they were first seen. */
+  function requeueFailed (t: Target, batch: Map<string, PendingEntry>, at: number): void {
+    if (dropsChanges(t)) return
+    for (const [p, e] of batch) {
+      const newer = t.pending.get(p)
+      t.pending.set(p, newer === undefined ? e : { ...newer, firstSeq: e.firstSeq, observedAt: e.observedAt })
+    }
+    t.firstPendingAt = Math.min(t.firstPendingAt, at)
   }
 
   /** After a mirror: what side runs delivered is done if the mirror read it, else it goes again. */
@@ -581,12 +594,7 @@ export function createSyncEngine (deps: EngineDeps) {
       const done = jobs.finish(job.id, { status: 'succeeded', exitCode, error: null, warning: verdict.warning, ...verdict.stats, now: at })
       if (batch !== null) {
         journalWriter.remove(t.def.name, [...batch].map(([path, e]) => ({ path, seq: e.seq })))
-        if (verdict.vanished !== null && !dropsChanges(t)) {
-          const again = verdict.vanished === 'unknown' ? [...batch.keys()] : verdict.vanished
-          const entry = { seq: ++seq, firstSeq: seq, observedAt: at }
-          for (const p of again) if (!t.pending.has(p)) addPending(t, p, entry)
-          if (t.pending.size > 0) t.firstPendingAt = Math.min(t.firstPendingAt, at)
-        }
+        if (verdict.vanished !== null) requeueVanished(t, batch, verdict.vanished, at)
       }
       if (wasFull) {
         t.fullFailures = 0
@@ -612,13 +620,7 @@ export function createSyncEngine (deps: EngineDeps) {
       t.log.info({ jobId: job.id, kind: job.kind, paths: job.pathsCount, files: done.filesTransferred, bytes: done.bytesTransferred, ms: done.durationMs, warning: verdict.warning ?? undefined }, 'sync succeeded')
     } else {
       jobs.finish(job.id, { status: verdict.interrupted ? 'interrupted' : 'failed', exitCode, error: verdict.error, warning: null, ...verdict.stats, now: at })
-      if (batch !== null && !dropsChanges(t)) {
-        for (const [p, e] of batch) {
-          const newer = t.pending.get(p)
-          t.pending.set(p, newer === undefined ? e : { ...newer, firstSeq: e.firstSeq, observedAt: e.observedAt })
-        }
-        t.firstPendingAt = Math.min(t.firstPendingAt, at)
-      }
+      if (batch !== null) requeueFailed(t, batch, at)
       if (verdict.interrupted) {
         t.log.warn({ jobId: job.id, kind: job.kind }, 'sync interrupted')
       } else {

@@ -189,26 +189,41 @@ async function measureSustained (make: (ctx: SystemContext) => System): Promise<
 }
 
 /** /healthz and /v1/status, probed from a separate process while syncplane takes the burst. */
-async function controlPlaneDuringBurst (): Promise<{ healthz: number[]; status: number[]; errors: number; burstS: number }> {
+async function controlPlaneDuringBurst (): Promise<{ healthz: number[]; status: number[]; idle: number[]; errors: number; burstS: number; loop: LoopDelay }> {
   const { ctx, source } = await freshContext('control')
   const system = syncplaneSystem(ctx)
   const replica = await startReady(system, source)
-  const urls = [`${system.apiUrl}/healthz`, `${system.apiUrl}/v1/status`]
+  const idle = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./idle-server.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const idlePort = await new Promise<string>((resolve) => idle.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())))
+  const urls = [`${system.apiUrl}/healthz`, `${system.apiUrl}/v1/status`, `http://127.0.0.1:${idlePort}/`]
   const probe = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./http-probe.ts', import.meta.url)), String(PROBE_RATE), ...urls], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   probe.stdout.on('data', (d: Buffer) => { out += d.toString() })
   await new Promise<void>((resolve) => probe.stderr.once('data', () => resolve()))
   await sleep(1_000)
+  // A scrape resets the service's event-loop histogram, so the next one covers the burst alone.
+  await loopDelay(system.apiUrl!)
   await writeBurst(source)
   const lastWrite = performance.now()
   await waitUntil(async () => (await countReplica(replica)) >= BURST_FILES, TIMEOUT_MS, 50)
   const burstS = (performance.now() - lastWrite) / 1000
+  const loop = await loopDelay(system.apiUrl!)
   const exited = new Promise<void>((resolve) => probe.on('close', () => resolve()))
   probe.kill('SIGTERM')
   await exited
+  idle.kill('SIGTERM')
   await system.stop()
   const parsed = JSON.parse(out) as { latencies: Record<string, number[]>; errors: Record<string, number> }
-  return { healthz: parsed.latencies[urls[0]!]!, status: parsed.latencies[urls[1]!]!, errors: Object.values(parsed.errors).reduce((a, b) => a + b, 0), burstS }
+  return { healthz: parsed.latencies[urls[0]!]!, status: parsed.latencies[urls[1]!]!, idle: parsed.latencies[urls[2]!]!, errors: Object.values(parsed.errors).reduce((a, b) => a + b, 0), burstS, loop }
+}
+
+interface LoopDelay { p50Ms: number; p99Ms: number; maxMs: number }
+
+/** The service's event-loop delay since the previous scrape, from its /metrics: tells its own stalls from CPU scheduling. */
+async function loopDelay (apiUrl: string): Promise<LoopDelay> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text()
+  const read = (name: string) => Number(new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000
+  return { p50Ms: read('p50'), p99Ms: read('p99'), maxMs: read('max') }
 }
 
 /** Filtered job-history queries against a database of JOB_ROWS jobs, over HTTP from this process. */
@@ -371,7 +386,9 @@ if (control !== undefined) {
     '',
     '| endpoint | requests | p50 | p99 | max |',
     '|---|---|---|---|---|',
-    ...([['GET /healthz', control.healthz], ['GET /v1/status', control.status]] as const).map(([n, xs]) => `| ${n} | ${xs.length} | ${fmt(pct(xs, 50))} ms | ${fmt(pct(xs, 99))} ms | ${fmt(Math.max(...xs))} ms |`),
+    ...([['GET /healthz', control.healthz], ['GET /v1/status', control.status], ['an idle Node server beside it (the machine\'s floor)', control.idle]] as const).map(([n, xs]) => `| ${n} | ${xs.length} | ${fmt(pct(xs, 50))} ms | ${fmt(pct(xs, 99))} ms | ${fmt(Math.max(...xs))} ms |`),
+    '',
+    `The service's own event-loop delay over the burst (from its /metrics): p50 ${fmt(control.loop.p50Ms)} ms, p99 ${fmt(control.loop.p99Ms)} ms, max ${fmt(control.loop.maxMs)} ms.`,
     '',
     `Job history at ${JOB_ROWS.toLocaleString('en')} rows (one request at a time, keep-alive):`,
     '',

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { appendFileSync, readFileSync } from 'node:fs'
 import { chmod, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
@@ -49,7 +49,11 @@ function launch (argv: string[], env: NodeJS.ProcessEnv = process.env): { child:
   let out = ''
   child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr!.on('data', (d: Buffer) => { out += d.toString() })
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
+  // BENCH_SERVICE_LOG=FILE keeps what the systems print (with BENCH_NODE_ARGS=--trace-gc, say).
+  const exited = new Promise<void>((resolve) => child.on('close', () => {
+    if (process.env.BENCH_SERVICE_LOG) appendFileSync(process.env.BENCH_SERVICE_LOG, out)
+    resolve()
+  }))
   return {
     child,
     async stop () {

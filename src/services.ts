@@ -11,6 +11,7 @@ import { createReadiness } from './sync/readiness.js'
 import { resolveTargets } from './sync/targets.js'
 import { createChokidarWatcher } from './watcher/chokidar-watcher.js'
 import { compileExcludes } from './watcher/exclude-matcher.js'
+import { createParcelThreadWatcher } from './watcher/parcel-thread.js'
 import { createParcelWatcher } from './watcher/parcel-watcher.js'
 import type { Change, Watcher } from './watcher/watcher.js'
 import type { AppServices } from './http/services.js'
@@ -25,6 +26,12 @@ export interface ServicesOptions {
   env: Record<string, string | undefined>
   /** A seam for tests; production runs the real rsync. */
   runner?: RsyncRunner
+  /**
+   * The parcel backend on a thread of its own (the default), or on the
+   * service's thread. Its native addon loads in one thread per process, so
+   * a process that starts several services (the tests) keeps it on its own.
+   */
+  watcherThread?: boolean
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>
@@ -34,7 +41,7 @@ export type Services = Awaited<ReturnType<typeof createServices>>
  * stop() shuts down in the order that loses nothing: watcher, then rsync,
  * then the database.
  */
-export function createServices ({ loaded, logger, env, runner }: ServicesOptions) {
+export function createServices ({ loaded, logger, env, runner, watcherThread = true }: ServicesOptions) {
   const { config, secrets } = loaded
   const db = openDatabase(config.database)
   const migrated = migrate(db)
@@ -71,7 +78,6 @@ export function createServices ({ loaded, logger, env, runner }: ServicesOptions
 
   const watcherCommon = {
     root: config.source,
-    isExcluded: compileExcludes(config.exclude),
     logger: logger.child({ component: 'watcher' }),
     sink: {
       onChanges: (changes: Change[]) => {
@@ -81,9 +87,12 @@ export function createServices ({ loaded, logger, env, runner }: ServicesOptions
       onDegraded: (message: string) => engine.watcherDegraded(message),
     },
   }
+  const isExcluded = compileExcludes(config.exclude)
   watcher = config.watcher.backend === 'chokidar'
-    ? createChokidarWatcher({ ...watcherCommon, usePolling: config.watcher.usePolling, pollIntervalMs: config.watcher.pollIntervalMs })
-    : createParcelWatcher(watcherCommon)
+    ? createChokidarWatcher({ ...watcherCommon, isExcluded, usePolling: config.watcher.usePolling, pollIntervalMs: config.watcher.pollIntervalMs })
+    : watcherThread
+      ? createParcelThreadWatcher({ ...watcherCommon, excludes: config.exclude })
+      : createParcelWatcher({ ...watcherCommon, isExcluded })
   const activeWatcher = watcher
 
   const http: AppServices = { engine, jobs, readiness: createReadiness({ db, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: config.readiness.maxLagSec }), metrics, events }

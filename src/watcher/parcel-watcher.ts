@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { watch as fsWatch } from 'node:fs'
 import { readdir } from 'node:fs/promises'
-import parcel from '@parcel/watcher'
+import type parcel from '@parcel/watcher'
 import type { Logger } from 'pino'
 import { isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
 import { lstatMany } from './lstat-many.js'
@@ -59,7 +59,12 @@ const errnoOf = (err: unknown): string | undefined => {
  */
 export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   const { root, isExcluded, sink, logger } = opts
-  const subscribe = opts.subscribe ?? parcel.subscribe
+  // The addon is loaded on start, not on import: it loads in one thread per
+  // process, and importing this module must not claim it (see parcel-thread.ts).
+  let subscribe: Subscribe = opts.subscribe ?? ((...args) => import('@parcel/watcher').then((m) => {
+    subscribe = m.default.subscribe
+    return subscribe(...args)
+  }))
   const parcelOpts: parcel.Options = { backend: NATIVE_BACKEND[process.platform] }
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let closed = false

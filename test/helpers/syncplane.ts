@@ -52,7 +52,8 @@ export async function startSyncplane (opts: HarnessOptions): Promise<SyncplaneHa
     },
   })
   const logger = pino({ level: loaded.config.logLevel }, sink)
-  const services = createServices({ loaded, logger, env: { ...process.env, ...env }, runner: opts.runner })
+  // A test file starts many services in one process, where the parcel addon can load in one thread only.
+  const services = createServices({ loaded, logger, env: { ...process.env, ...env }, runner: opts.runner, watcherThread: false })
   const app = await buildApp({ services: services.http, logger, trustProxy: loaded.config.api.trustProxy, apiToken: loaded.apiToken })
   await app.ready()
   if (opts.start !== false) await services.start()

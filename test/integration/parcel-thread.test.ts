@@ -1,0 +1,75 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Writable } from 'node:stream'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { pino } from 'pino'
+import { makeTempDir } from '../helpers/temp-dir.js'
+import { waitFor } from '../helpers/wait-for.js'
+import type { Change, Watcher } from '../../src/watcher/watcher.js'
+// The thread runs the built entry beside the module (on Node 20 a worker does not get tsx's hooks), so this test takes the built module.
+const { createParcelThreadWatcher } = await import('../../dist/watcher/parcel-thread.js' as string) as typeof import('../../src/watcher/parcel-thread.js')
+
+const CRASHING = new URL('../fixtures/crashing-watcher-thread.mjs', import.meta.url)
+const EXITING = new URL('../fixtures/exiting-watcher-thread.mjs', import.meta.url)
+
+function harness (root: string, entry?: URL) {
+  const changes: Change[] = []
+  const degraded: string[] = []
+  const logs: Array<Record<string, unknown>> = []
+  const sink = new Writable({ write (chunk: Buffer, _enc, done) { logs.push(JSON.parse(chunk.toString())); done() } })
+  const logger = pino({ level: 'debug' }, sink).child({ component: 'watcher' })
+  const watcher: Watcher = createParcelThreadWatcher({
+    root,
+    excludes: ['*.tmp'],
+    logger,
+    ...(entry === undefined ? {} : { entry }),
+    sink: { onChanges: (c) => changes.push(...c), onDegraded: (m) => degraded.push(m) },
+  })
+  return { watcher, changes, degraded, logs }
+}
+
+test('changes the watcher thread sees reach the service thread, and its log lines the service log', async (t) => {
+  const tmp = await makeTempDir()
+  const h = harness(tmp.path)
+  t.after(async () => {
+    await h.watcher.close()
+    await tmp.cleanup()
+  })
+  await h.watcher.start()
+  assert.equal(h.watcher.status().state, 'running')
+
+  const hostile = '-a name\nwith *, \\ and ü'
+  await writeFile(path.join(tmp.path, hostile), 'x')
+  await writeFile(path.join(tmp.path, 'skipped.tmp'), 'x')
+  await writeFile(path.join(tmp.path, 'last.txt'), 'x')
+  await waitFor(() => h.changes.some((c) => c.path === 'last.txt'), { message: 'last.txt reported' })
+  assert.ok(h.changes.some((c) => c.path === hostile && c.kind === 'add'), `reported: ${JSON.stringify(h.changes)}`)
+  assert.ok(!h.changes.some((c) => c.path === 'skipped.tmp'), 'an excluded name is not reported')
+
+  const watching = h.logs.find((l) => l.msg === 'watching')
+  assert.equal(watching?.component, 'watcher', 'the thread logs under the service logger, with its bindings')
+  assert.equal(watching?.backend, 'parcel')
+})
+
+test('a watcher thread that dies turns the watcher degraded and says why', async (t) => {
+  const tmp = await makeTempDir()
+  const h = harness(tmp.path, CRASHING)
+  t.after(async () => {
+    await h.watcher.close()
+    await tmp.cleanup()
+  })
+  await h.watcher.start()
+  await waitFor(() => h.degraded.length > 0, { message: 'degraded reported' })
+  assert.match(h.degraded[0]!, /watcher thread failed: native watcher blew up/)
+  assert.equal(h.watcher.status().state, 'degraded')
+  assert.equal(h.degraded.length, 1, 'its exit after the error is not reported again')
+  assert.ok(h.logs.some((l) => l.level === 50 && /events will be missed/.test(String(l.msg))))
+})
+
+test('a watcher thread that leaves before it is watching fails the start', async (t) => {
+  const tmp = await makeTempDir()
+  t.after(tmp.cleanup)
+  const h = harness(tmp.path, EXITING)
+  await assert.rejects(h.watcher.start(), /exited \(code 3\) before it was watching/)
+})

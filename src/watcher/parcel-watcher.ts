@@ -69,7 +69,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let closed = false
   let rootSubs: Subscription[] = []
-  /** New entries queued for a look in the last 2 to 4 s: both root subscriptions report each one. */
+  /** New entries queued for a look in the last 2 to 4 s (forgotten once deleted): each is looked at once. */
   let queuedRecently = new Set<string>()
   let queuedBefore = new Set<string>()
   let rotatedAt = Date.now()
@@ -230,7 +230,12 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
         if (isRsyncTempName(path.basename(e.path)) || isExcluded(rel, undefined)) continue
         changes.push({ path: rel, kind: KIND[e.type] })
         if (e.type === 'create' && firstReport(e.path)) toInspect.push(e.path)
-        else if (e.type === 'delete' && subtrees.size > 0) dropSubtrees(e.path)
+        else if (e.type === 'delete') {
+          // Made again later, it is a new entry and must be looked at again.
+          queuedRecently.delete(e.path)
+          queuedBefore.delete(e.path)
+          if (subtrees.size > 0) dropSubtrees(e.path)
+        }
       }
     }
     report(changes)

@@ -52,68 +52,84 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
   const { root, excludes, sink, logger } = opts
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let worker: Worker | undefined
+  let starting: Promise<void> | undefined
+  let watching = false
   let exited = false
   let failed = false
   let closing: Promise<void> | undefined
 
   const relog = (line: string): void => {
-    const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = JSON.parse(line) as Record<string, unknown>
-    logger[LEVELS[level as number] ?? 'info'](fields, typeof msg === 'string' ? msg : '')
+    try {
+      const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = JSON.parse(line) as Record<string, unknown>
+      logger[LEVELS[level as number] ?? 'info'](fields, typeof msg === 'string' ? msg : '')
+    } catch {
+      logger.info({ line }, 'watcher thread log line')
+    }
   }
 
   // A watcher that died sees nothing more: degraded, so full mirrors keep the targets right.
   const lost = (message: string, err?: Error): void => {
-    if (status.state === 'stopped' || failed) return
+    if (closing !== undefined || failed) return
     failed = true
     logger.error({ err }, `${message}; events will be missed`)
     status = { state: 'degraded', lastError: message }
     sink.onDegraded(message)
   }
 
+  const spawn = (): Promise<void> => new Promise<void>((resolve, reject) => {
+    const init: ThreadInit = { root, excludes, logLevel: logger.level }
+    const w = new Worker(opts.entry ?? new URL('./parcel-thread-entry.js', import.meta.url), { workerData: init })
+    worker = w
+    w.on('message', (m: ThreadMessage) => {
+      switch (m.type) {
+        case 'changes': {
+          // Changes posted before a close still count: the engine outlives the watcher.
+          const changes: Change[] = new Array(m.paths.length)
+          for (let i = 0; i < m.paths.length; i++) changes[i] = { path: m.paths[i]!, kind: m.kinds[i]! }
+          sink.onChanges(changes)
+          break
+        }
+        case 'degraded':
+          if (closing !== undefined) break
+          status = m.status
+          sink.onDegraded(m.message)
+          break
+        case 'started':
+          watching = true
+          if (closing === undefined) status = m.status
+          resolve()
+          break
+        case 'start-failed':
+          reject(Object.assign(new Error(m.message), { code: m.code }))
+          void w.terminate()
+          break
+        case 'log':
+          relog(m.line)
+          break
+        case 'closed':
+          void w.terminate()
+          break
+      }
+    })
+    w.on('error', (err) => {
+      if (watching) lost(`watcher thread failed: ${err.message}`, err)
+      else {
+        reject(err)
+        void w.terminate()
+      }
+    })
+    w.on('exit', (code) => {
+      exited = true
+      if (watching) lost(`watcher thread exited (code ${code})`)
+      else reject(new Error(`watcher thread exited (code ${code}) before it was watching`))
+    })
+  })
+
   return {
     start () {
-      const init: ThreadInit = { root, excludes, logLevel: logger.level }
-      const w = new Worker(opts.entry ?? new URL('./parcel-thread-entry.js', import.meta.url), { workerData: init })
-      worker = w
-      return new Promise<void>((resolve, reject) => {
-        w.on('message', (m: ThreadMessage) => {
-          switch (m.type) {
-            case 'changes': {
-              if (status.state === 'stopped') break
-              const changes: Change[] = new Array(m.paths.length)
-              for (let i = 0; i < m.paths.length; i++) changes[i] = { path: m.paths[i]!, kind: m.kinds[i]! }
-              sink.onChanges(changes)
-              break
-            }
-            case 'degraded':
-              status = m.status
-              sink.onDegraded(m.message)
-              break
-            case 'started':
-              status = m.status
-              resolve()
-              break
-            case 'start-failed':
-              reject(Object.assign(new Error(m.message), { code: m.code }))
-              break
-            case 'log':
-              relog(m.line)
-              break
-            case 'closed':
-              void w.terminate()
-              break
-          }
-        })
-        w.on('error', (err) => {
-          if (status.state === 'starting') reject(err)
-          else lost(`watcher thread failed: ${err.message}`, err)
-        })
-        w.on('exit', (code) => {
-          exited = true
-          if (status.state === 'starting') reject(new Error(`watcher thread exited (code ${code}) before it was watching`))
-          else lost(`watcher thread exited (code ${code})`)
-        })
-      })
+      if (closing !== undefined) return Promise.reject(new Error('the watcher is closed'))
+      starting ??= spawn()
+      return starting
     },
 
     status () {

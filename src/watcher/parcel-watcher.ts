@@ -69,20 +69,43 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let closed = false
   let rootSubs: Subscription[] = []
-  /** New entries queued for a look in the last 2 to 4 s (forgotten once deleted): each is looked at once. */
-  let queuedRecently = new Set<string>()
-  let queuedBefore = new Set<string>()
+  /**
+   * New entries queued for a look in the last 2 to 4 s, with when, so each
+   * is looked at once; and deletions over the same span. An entry made
+   * again after it or a directory above it went away (`mv` reports only the
+   * top of a tree) is new again and is looked at again.
+   */
+  let queuedRecently = new Map<string, number>()
+  let queuedBefore = new Map<string, number>()
+  let deletedRecently = new Map<string, number>()
+  let deletedBefore = new Map<string, number>()
   let rotatedAt = Date.now()
+  const rotate = (at: number): void => {
+    if (at - rotatedAt <= 2_000) return
+    queuedBefore = queuedRecently
+    queuedRecently = new Map()
+    deletedBefore = deletedRecently
+    deletedRecently = new Map()
+    rotatedAt = at
+  }
+  const deletedSince = (abs: string, since: number): boolean => {
+    for (let p = abs; p.length > rootPrefix.length; p = path.dirname(p)) {
+      if ((deletedRecently.get(p) ?? deletedBefore.get(p) ?? -1) >= since) return true
+    }
+    return false
+  }
   const firstReport = (abs: string): boolean => {
     const at = Date.now()
-    if (at - rotatedAt > 2_000) {
-      queuedBefore = queuedRecently
-      queuedRecently = new Set()
-      rotatedAt = at
-    }
-    if (queuedRecently.has(abs) || queuedBefore.has(abs)) return false
-    queuedRecently.add(abs)
+    rotate(at)
+    const queuedAt = queuedRecently.get(abs) ?? queuedBefore.get(abs)
+    if (queuedAt !== undefined && !deletedSince(abs, queuedAt)) return false
+    queuedRecently.set(abs, at)
     return true
+  }
+  const forget = (abs: string): void => {
+    const at = Date.now()
+    rotate(at)
+    deletedRecently.set(abs, at)
   }
   /** Directories with a subscription of their own, by absolute path; undefined while subscribing. */
   const subtrees = new Map<string, Subscription | undefined>()
@@ -231,9 +254,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
         changes.push({ path: rel, kind: KIND[e.type] })
         if (e.type === 'create' && firstReport(e.path)) toInspect.push(e.path)
         else if (e.type === 'delete') {
-          // Made again later, it is a new entry and must be looked at again.
-          queuedRecently.delete(e.path)
-          queuedBefore.delete(e.path)
+          forget(e.path)
           if (subtrees.size > 0) dropSubtrees(e.path)
         }
       }

@@ -1,6 +1,6 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { pino } from 'pino'
 import type parcel from '@parcel/watcher'
@@ -8,19 +8,17 @@ import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { createParcelWatcher, type ParcelWatcherOptions } from '../../src/watcher/parcel-watcher.js'
 
-test('a tree deleted and made again within seconds gets a subscription of its own again', async (t) => {
-  const tmp = await makeTempDir()
-  t.after(tmp.cleanup)
-  // The root's events are delivered by hand; subscriptions of subtrees are only counted.
-  const root: Array<(err: Error | null, events: parcel.Event[]) => void> = []
+/** A parcel watcher whose root events are delivered by hand; subscriptions of subtrees are only counted. */
+async function handFed (t: TestContext, root: string) {
+  const deliver: Array<(err: Error | null, events: parcel.Event[]) => void> = []
   const subtrees: string[] = []
   const subscribe: NonNullable<ParcelWatcherOptions['subscribe']> = async (dir, fn) => {
-    if (dir === tmp.path) root.push(fn)
+    if (dir === root) deliver.push(fn)
     else subtrees.push(dir)
     return { unsubscribe: async () => {} }
   }
   const watcher = createParcelWatcher({
-    root: tmp.path,
+    root,
     isExcluded: () => false,
     sink: { onChanges: () => {}, onDegraded: () => {} },
     logger: pino({ level: 'silent' }),
@@ -28,16 +26,49 @@ test('a tree deleted and made again within seconds gets a subscription of its ow
   })
   t.after(() => watcher.close())
   await watcher.start()
+  const send = (type: parcel.EventType, ...parts: string[]) => deliver[0]!(null, [{ type, path: path.join(root, ...parts) }])
+  return { send, subtrees }
+}
 
+test('a tree deleted and made again within seconds gets a subscription of its own again', async (t) => {
+  const tmp = await makeTempDir()
+  t.after(tmp.cleanup)
+  const { send, subtrees } = await handFed(t, tmp.path)
   const tree = path.join(tmp.path, 'again')
+
   await mkdir(path.join(tree, 'p', 'q'), { recursive: true })
-  root[0]!(null, [{ type: 'create', path: tree }])
+  send('create', 'again')
   await waitFor(() => subtrees.length === 1, { message: 'the populated tree is subscribed' })
 
   await rm(tree, { recursive: true })
-  root[0]!(null, [{ type: 'delete', path: tree }])
+  send('delete', 'again')
   await mkdir(path.join(tree, 'p', 'q'), { recursive: true })
-  root[0]!(null, [{ type: 'create', path: tree }])
+  send('create', 'again')
   await waitFor(() => subtrees.length === 2, { message: 'the tree made again is subscribed again' })
   assert.deepEqual(subtrees, [tree, tree])
+})
+
+test('below a tree moved away and made again, a directory made again is looked at again', async (t) => {
+  const tmp = await makeTempDir()
+  t.after(tmp.cleanup)
+  const { send, subtrees } = await handFed(t, tmp.path)
+  const at = (...parts: string[]) => path.join(tmp.path, ...parts)
+
+  await mkdir(at('e', 'p'), { recursive: true })
+  send('create', 'e')
+  send('create', 'e', 'p')
+  await waitFor(() => subtrees.includes(at('e')), { message: 'e is subscribed' })
+  // mv reports the top of the tree only.
+  await rename(at('e'), at('away'))
+  send('delete', 'e')
+  await mkdir(at('e'))
+  send('create', 'e')
+  // New entries are looked at in order: once z is subscribed, the empty e has been looked at.
+  await mkdir(at('z', 'y'), { recursive: true })
+  send('create', 'z')
+  await waitFor(() => subtrees.includes(at('z')), { message: 'z is subscribed' })
+
+  await mkdir(at('e', 'p', 'q'), { recursive: true })
+  send('create', 'e', 'p')
+  await waitFor(() => subtrees.includes(at('e', 'p')), { message: 'e/p, made again with a subdirectory, is subscribed' })
 })

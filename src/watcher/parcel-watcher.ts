@@ -20,6 +20,9 @@ export interface ParcelWatcherOptions {
   subscribe?: Subscribe
 }
 
+/** A directory reported as updated that was born this recently was replaced, not modified. */
+const MADE_AGAIN_MS = 10_000
+
 const KIND: Record<parcel.EventType, ChangeKind> = { create: 'add', update: 'change', delete: 'unlink' }
 
 /** The native backend of each platform; left to parcel elsewhere. Never watchman: one more daemon to fail. */
@@ -178,6 +181,8 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   // slice at a time, and the few directories among them inspected a few at
   // a time, so neither the event loop nor libuv's threads are swamped.
   let toInspect: string[] = []
+  /** Queued for an `update`: among them, only a directory made just now is new. */
+  const updatedOnly = new Set<string>()
   let inspecting = false
   const inspectNext = (): void => {
     if (inspecting || toInspect.length === 0 || closed) return
@@ -191,7 +196,14 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   }
   const inspectSlice = async (slice: string[]): Promise<void> => {
     const stats = await lstatMany('', slice)
-    const dirs = slice.filter((_, i) => stats[i]?.isDirectory() === true)
+    const dirs = slice.filter((abs, i) => {
+      const wasUpdate = updatedOnly.delete(abs)
+      const st = stats[i]
+      if (st?.isDirectory() !== true) return false
+      // Without a birth time (Node 20 reads none on Linux), a replaced
+      // directory still has a fresh mtime, and a chmod leaves it old.
+      return !wasUpdate || Date.now() - (st.birthtimeMs || st.mtimeMs) < MADE_AGAIN_MS
+    })
     for (let i = 0; i < dirs.length && !closed; i += 32) await Promise.all(dirs.slice(i, i + 32).map(inspectNewDirectory))
   }
 
@@ -252,7 +264,12 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
         }
         if (isRsyncTempName(path.basename(e.path)) || isExcluded(rel, undefined)) continue
         changes.push({ path: rel, kind: KIND[e.type] })
-        if (e.type === 'create' && firstReport(e.path)) toInspect.push(e.path)
+        // parcel merges a delete and a create of one path within a batch into
+        // an update: a directory replaced that way is as new as a created one.
+        if ((e.type === 'create' || e.type === 'update') && firstReport(e.path)) {
+          if (e.type === 'update') updatedOnly.add(e.path)
+          toInspect.push(e.path)
+        }
         else if (e.type === 'delete') {
           forget(e.path)
           if (subtrees.size > 0) dropSubtrees(e.path)

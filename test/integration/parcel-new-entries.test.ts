@@ -72,3 +72,13 @@ test('below a tree moved away and made again, a directory made again is looked a
   send('create', 'e', 'p')
   await waitFor(() => subtrees.includes(at('e', 'p')), { message: 'e/p, made again with a subdirectory, is subscribed' })
 })
+
+test('a populated directory replaced within one batch, reported as an update, gets a subscription of its own', async (t) => {
+  const tmp = await makeTempDir()
+  t.after(tmp.cleanup)
+  const { send, subtrees } = await handFed(t, tmp.path)
+  // `rm -rf d && mkdir -p d/p/q` inside one batch: parcel reports d as updated.
+  await mkdir(path.join(tmp.path, 'd', 'p', 'q'), { recursive: true })
+  send('update', 'd')
+  await waitFor(() => subtrees.includes(path.join(tmp.path, 'd')), { message: 'the replaced d is subscribed' })
+})

@@ -200,8 +200,8 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
       const wasUpdate = updatedOnly.delete(abs)
       const st = stats[i]
       if (st?.isDirectory() !== true) return false
-      // Without a birth time (Node 20 reads none on Linux), a replaced
-      // directory still has a fresh mtime, and a chmod leaves it old.
+      // Where the filesystem keeps no birth time (0), a replaced directory
+      // still has a fresh mtime, and a chmod leaves it old.
       return !wasUpdate || Date.now() - (st.birthtimeMs || st.mtimeMs) < MADE_AGAIN_MS
     })
     for (let i = 0; i < dirs.length && !closed; i += 32) await Promise.all(dirs.slice(i, i + 32).map(inspectNewDirectory))
@@ -269,8 +269,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
         if ((e.type === 'create' || e.type === 'update') && firstReport(e.path)) {
           if (e.type === 'update') updatedOnly.add(e.path)
           toInspect.push(e.path)
-        }
-        else if (e.type === 'delete') {
+        } else if (e.type === 'delete') {
           forget(e.path)
           if (subtrees.size > 0) dropSubtrees(e.path)
         }

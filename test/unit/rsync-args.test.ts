@@ -13,6 +13,21 @@ test('an incremental run reads NUL-separated paths from stdin and deletes what i
   assert.deepEqual(args.slice(-2), ['/srv/up/', 'rsync://u@h:873/mod/'])
 })
 
+test('a daemon connection turns Nagle off, and extraArgs can turn it back on', () => {
+  const args = buildIncrementalArgs({ parsed: parseTargetUrl('rsync://u@h:873/mod/') }, { ...common, extraArgs: ['--sockopts=SO_SNDBUF=65536'] })
+  assert.ok(args.includes('--sockopts=TCP_NODELAY'))
+  assert.ok(args.indexOf('--sockopts=SO_SNDBUF=65536') > args.indexOf('--sockopts=TCP_NODELAY'), 'the operator\'s --sockopts comes last and wins')
+  assert.ok(!buildIncrementalArgs({ parsed: parseTargetUrl('/mnt/backup') }, common).some((a) => a.startsWith('--sockopts')), 'a local target has no socket')
+})
+
+test('an incremental run tells a daemon no timeout (it would announce it and stall 40 ms) but keeps its own', () => {
+  const args = buildIncrementalArgs({ parsed: parseTargetUrl('rsync://u@h:873/mod/') }, { ...common, extraArgs: ['-M--timeout=600'] })
+  assert.ok(args.includes('--timeout=30'))
+  assert.ok(args.indexOf('-M--timeout=600') > args.indexOf('-M--timeout=0'), 'the operator\'s remote timeout comes last and wins')
+  assert.ok(!buildFullArgs({ parsed: parseTargetUrl('rsync://u@h:873/mod/') }, { ...common, compare: 'mtime-ns' }).includes('-M--timeout=0'), 'a long mirror keeps the daemon\'s timeout')
+  assert.ok(!buildIncrementalArgs({ parsed: parseTargetUrl('deploy@web3:/srv/up/') }, common).includes('-M--timeout=0'))
+})
+
 test('a full run mirrors SRC/ into DEST/ with --delete and no file list', () => {
   const args = buildFullArgs({ parsed: parseTargetUrl('/mnt/backup') }, { ...common, compare: 'checksum' })
   assert.ok(args.includes('--delete'))

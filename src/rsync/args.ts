@@ -33,18 +33,23 @@ export interface RsyncCommonOptions {
  * - `--delete`: inside a listed directory, remove what the source no longer
  *   has (rsync only deletes in directories whose full content it sends, so
  *   unlisted siblings are never touched).
+ *
+ * `small`: the run's data fits in the socket buffers (see isSmallRun), so
+ * the client never waits long to write and needs no keepalive from a daemon.
  */
-export function buildIncrementalArgs (target: RsyncTarget, opts: RsyncCommonOptions): string[] {
+export function buildIncrementalArgs (target: RsyncTarget, opts: RsyncCommonOptions, run: { small: boolean } = { small: false }): string[] {
   return [
     '-a', '-r', '--ignore-times',
     '--files-from=-', '--from0',
     '--delete', '--delete-missing-args', '--force',
     // A daemon given a timeout announces it in an 8-byte message that Nagle
     // holds back, and the next write waits for the client's delayed ACK: 40 ms
-    // on every run, measured. The client keeps its own --timeout, and its
-    // keepalives keep a long run alive; a timeout set in the daemon's module
-    // still applies (the daemon takes the smaller non-zero one).
-    ...(target.parsed.kind === 'daemon' ? ['-M--timeout=0'] : []),
+    // on every run, measured. Only a small run goes without it: the daemon
+    // then sends no keepalives, which a client blocked writing a large run
+    // through a stalled receiver needs, while a client waiting to read sends
+    // its own. A timeout in the daemon's module still applies (the daemon
+    // takes the smaller non-zero one).
+    ...(target.parsed.kind === 'daemon' && run.small ? ['-M--timeout=0'] : []),
     ...commonArgs(target, opts),
     sourceArg(opts.source), target.parsed.destination,
   ]
@@ -81,8 +86,8 @@ export function encodeFileList (paths: readonly string[]): Buffer {
 function transportArgs (target: RsyncTarget, opts: RsyncCommonOptions): string[] {
   const args = [`--timeout=${opts.ioTimeoutSec}`]
   // rsync leaves Nagle on, and its handshake is small writes that each wait for
-  // the daemon's delayed ACK: 40 ms twice per run, measured 140 ms -> 55 ms for
-  // one file on loopback. A later --sockopts in extraArgs overrides this one.
+  // the daemon's delayed ACK: this alone took a one-file run on loopback from
+  // 140 to 55 ms. A --sockopts in extraArgs replaces this one (the last wins).
   if (target.parsed.kind === 'daemon') args.push(`--contimeout=${opts.connectTimeoutSec}`, '--sockopts=TCP_NODELAY')
   if (target.parsed.kind === 'ssh') args.push('-e', buildSshCommand(target.ssh, opts.connectTimeoutSec))
   return args

@@ -27,6 +27,30 @@ export function lstatKindsOf (source: string): (paths: readonly string[]) => Pro
   }
 }
 
+/** Beyond these, a run is not small (see isSmallRun). */
+export const SMALL_RUN_MAX_PATHS = 16
+export const SMALL_RUN_MAX_BYTES = 64 * 1024
+
+/**
+ * Whether a planned list is a small run: a few files (or deletions) whose
+ * bytes fit in the sockets' default buffers, so rsync never blocks long
+ * writing them. A listed directory is sent whole and never counts as small.
+ */
+export function isSmallRun (source: string, list: readonly string[]): boolean {
+  if (list.length > SMALL_RUN_MAX_PATHS) return false
+  let bytes = 0
+  for (const rel of list) {
+    try {
+      const st = lstatSync(path.join(source, rel))
+      if (st.isDirectory()) return false
+      bytes += st.size
+    } catch {
+      // Gone: a deletion, no data to send.
+    }
+  }
+  return bytes <= SMALL_RUN_MAX_BYTES
+}
+
 const parentOf = (rel: string): string => {
   const i = rel.lastIndexOf('/')
   return i === -1 ? '' : rel.slice(0, i)

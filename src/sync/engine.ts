@@ -7,7 +7,7 @@ import type { RsyncRunner } from '../rsync/runner.js'
 import type { WatcherStatus } from '../watcher/watcher.js'
 import { SyncplaneError } from '../errors.js'
 import { retryDelayMs, type BackoffOptions } from './backoff.js'
-import { lstatKindOf, lstatKindsOf, planBatch, type KindOf, type PathKind } from './batch-plan.js'
+import { isSmallRun, lstatKindOf, lstatKindsOf, planBatch, type KindOf, type PathKind } from './batch-plan.js'
 import { lstatMissingFrom, SENT_CHECK_DELAY_MS, type MissingFrom } from './sent-check.js'
 import { createJournalWriter } from './journal-writer.js'
 import { judgeOutcome, type Verdict } from './outcome.js'
@@ -422,7 +422,7 @@ export function createSyncEngine (deps: EngineDeps) {
         const list = planBatch(paths, (rel) => known.get(rel) ?? kindOf(rel))
         t.log.debug({ jobId: job.id, paths: paths.length, listed: list.length }, 'incremental sync started')
         return runner.run({
-          args: buildIncrementalArgs(t.def, common),
+          args: buildIncrementalArgs(t.def, common, { small: t.def.parsed.kind === 'daemon' && isSmallRun(options.source, list) }),
           input: encodeFileList(list),
           password: t.def.password,
           deadlineMs: options.rsync.deadlineSec * 1000,

@@ -1,6 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { planBatch, type PathKind } from '../../src/sync/batch-plan.js'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { isSmallRun, planBatch, SMALL_RUN_MAX_BYTES, SMALL_RUN_MAX_PATHS, type PathKind } from '../../src/sync/batch-plan.js'
 
 const tree = (entries: Record<string, PathKind>) => (rel: string): PathKind => entries[rel] ?? 'missing'
 
@@ -33,4 +36,16 @@ test('hostile names pass through untouched', () => {
   const names = ['sp ace', 'new\nline', '-leading', '--double', 'ünï', 'st*ar', 'back\\slash', '"q\'']
   const kinds = tree(Object.fromEntries(names.map((n) => [n, 'other' as const])))
   assert.deepEqual(planBatch(names, kinds), [...names].sort())
+})
+
+test('a small run is a few files and deletions that fit in the socket buffers; a directory never is', (t) => {
+  const source = mkdtempSync(path.join(tmpdir(), 'syncplane-small-run-'))
+  t.after(() => rmSync(source, { recursive: true, force: true }))
+  writeFileSync(path.join(source, 'a.jpg'), Buffer.alloc(4096))
+  writeFileSync(path.join(source, 'big.bin'), Buffer.alloc(SMALL_RUN_MAX_BYTES + 1))
+  mkdirSync(path.join(source, 'new-dir'))
+  assert.equal(isSmallRun(source, ['a.jpg', 'gone.jpg']), true)
+  assert.equal(isSmallRun(source, ['big.bin']), false)
+  assert.equal(isSmallRun(source, ['a.jpg', 'new-dir']), false)
+  assert.equal(isSmallRun(source, Array.from({ length: SMALL_RUN_MAX_PATHS + 1 }, (_, i) => `gone-${i}`)), false)
 })

@@ -13,19 +13,21 @@ test('an incremental run reads NUL-separated paths from stdin and deletes what i
   assert.deepEqual(args.slice(-2), ['/srv/up/', 'rsync://u@h:873/mod/'])
 })
 
-test('a daemon connection turns Nagle off, and extraArgs can turn it back on', () => {
-  const args = buildIncrementalArgs({ parsed: parseTargetUrl('rsync://u@h:873/mod/') }, { ...common, extraArgs: ['--sockopts=SO_SNDBUF=65536'] })
+test('a daemon connection turns Nagle off, and an operator\'s --sockopts replaces it', () => {
+  const args = buildIncrementalArgs({ parsed: parseTargetUrl('rsync://u@h:873/mod/') }, { ...common, extraArgs: ['--sockopts=TCP_NODELAY,SO_SNDBUF=65536'] })
   assert.ok(args.includes('--sockopts=TCP_NODELAY'))
-  assert.ok(args.indexOf('--sockopts=SO_SNDBUF=65536') > args.indexOf('--sockopts=TCP_NODELAY'), 'the operator\'s --sockopts comes last and wins')
+  assert.ok(args.indexOf('--sockopts=TCP_NODELAY,SO_SNDBUF=65536') > args.indexOf('--sockopts=TCP_NODELAY'), 'the operator\'s --sockopts comes last and wins')
   assert.ok(!buildIncrementalArgs({ parsed: parseTargetUrl('/mnt/backup') }, common).some((a) => a.startsWith('--sockopts')), 'a local target has no socket')
 })
 
-test('an incremental run tells a daemon no timeout (it would announce it and stall 40 ms) but keeps its own', () => {
-  const args = buildIncrementalArgs({ parsed: parseTargetUrl('rsync://u@h:873/mod/') }, { ...common, extraArgs: ['-M--timeout=600'] })
-  assert.ok(args.includes('--timeout=30'))
-  assert.ok(args.indexOf('-M--timeout=600') > args.indexOf('-M--timeout=0'), 'the operator\'s remote timeout comes last and wins')
-  assert.ok(!buildFullArgs({ parsed: parseTargetUrl('rsync://u@h:873/mod/') }, { ...common, compare: 'mtime-ns' }).includes('-M--timeout=0'), 'a long mirror keeps the daemon\'s timeout')
-  assert.ok(!buildIncrementalArgs({ parsed: parseTargetUrl('deploy@web3:/srv/up/') }, common).includes('-M--timeout=0'))
+test('a small incremental run tells a daemon no timeout (it would announce it and stall 40 ms) but keeps its own', () => {
+  const daemon = { parsed: parseTargetUrl('rsync://u@h:873/mod/') }
+  const small = buildIncrementalArgs(daemon, { ...common, extraArgs: ['-M--timeout=600'] }, { small: true })
+  assert.ok(small.includes('--timeout=30'))
+  assert.ok(small.indexOf('-M--timeout=600') > small.indexOf('-M--timeout=0'), 'the operator\'s remote timeout comes last and wins')
+  assert.ok(!buildIncrementalArgs(daemon, common, { small: false }).includes('-M--timeout=0'), 'a large run keeps the daemon\'s keepalives')
+  assert.ok(!buildFullArgs(daemon, { ...common, compare: 'mtime-ns' }).includes('-M--timeout=0'), 'a mirror keeps them too')
+  assert.ok(!buildIncrementalArgs({ parsed: parseTargetUrl('deploy@web3:/srv/up/') }, common, { small: true }).includes('-M--timeout=0'))
 })
 
 test('a full run mirrors SRC/ into DEST/ with --delete and no file list', () => {

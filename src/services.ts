@@ -6,9 +6,11 @@ import { createJobStore } from './db/job-store.js'
 import { createPendingStore } from './db/pending-store.js'
 import { createSettingsStore } from './db/settings-store.js'
 import { createExecaRunner, type RsyncRunner } from './rsync/runner.js'
+import { createSshConnections, type SshConnections } from './rsync/ssh-connections.js'
 import { createSyncEngine } from './sync/engine.js'
 import { createReadiness } from './sync/readiness.js'
 import { resolveTargets } from './sync/targets.js'
+import { parseTargetUrl } from './config/target-url.js'
 import { createChokidarWatcher } from './watcher/chokidar-watcher.js'
 import { compileExcludes } from './watcher/exclude-matcher.js'
 import { createParcelThreadWatcher } from './watcher/parcel-thread.js'
@@ -32,6 +34,8 @@ export interface ServicesOptions {
    * a process that starts several services (the tests) keeps it on its own.
    */
   watcherThread?: boolean
+  /** Where the directory of SSH control sockets is made (the system's temporary directory by default). */
+  sshControlParent?: string
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>
@@ -41,7 +45,7 @@ export type Services = Awaited<ReturnType<typeof createServices>>
  * stop() shuts down in the order that loses nothing: watcher, then rsync,
  * then the database.
  */
-export function createServices ({ loaded, logger, env, runner, watcherThread = true }: ServicesOptions) {
+export function createServices ({ loaded, logger, env, runner, watcherThread = true, sshControlParent }: ServicesOptions) {
   const { config, secrets } = loaded
   const db = openDatabase(config.database)
   const migrated = migrate(db)
@@ -50,6 +54,8 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   const jobs = createJobStore(db, { pathsPerJob: config.jobs.pathsPerJob })
   const pending = createPendingStore(db)
   const settings = createSettingsStore(db)
+
+  const sshConnections = openSshConnections(config, logger, sshControlParent)
 
   let watcher: Watcher | undefined
   const watcherStatus = () => watcher?.status() ?? { state: 'starting' as const, lastError: null }
@@ -63,7 +69,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       fullSync: config.fullSync,
       retry: config.retry,
     },
-    targets: resolveTargets(config, secrets),
+    targets: resolveTargets(config, secrets, sshConnections),
     jobs,
     pending,
     settings,
@@ -123,7 +129,10 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       clearTimeout(timer)
       if (!drained) {
         logger.warn({ drainMs }, 'running rsyncs did not finish in time; stopping them')
-        await engine.destroy()
+        // Closing the masters ends the remote side of runs that went through them.
+        await Promise.all([engine.destroy(), sshConnections?.close()])
+      } else {
+        await sshConnections?.close()
       }
     },
 
@@ -131,4 +140,16 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       db.close()
     },
   }
+}
+
+/** Only when some SSH target shares its connection; without the directory, runs connect anew. */
+function openSshConnections (config: LoadedConfig['config'], logger: Logger, parentDir: string | undefined): SshConnections | undefined {
+  const sharing = config.targets.some((t) => parseTargetUrl(t.url).kind === 'ssh' && t.ssh?.controlPersistSec !== 0)
+  if (!sharing) return undefined
+  const connections = createSshConnections({ logger: logger.child({ component: 'ssh' }), parentDir })
+  if ('unavailable' in connections) {
+    logger.warn({ reason: connections.unavailable }, 'SSH targets connect anew for every run')
+    return undefined
+  }
+  return connections
 }

@@ -6,6 +6,9 @@ import { Value } from 'typebox/value'
 import { ConfigSchema, type Config } from './schema.js'
 import { parseTargetUrl, TargetUrlError } from './target-url.js'
 
+/** ssh options that syncplane's own handling depends on, so ssh.options may not change them. */
+const MANAGED_SSH_OPTIONS: ReadonlySet<string> = new Set(['batchmode', 'controlmaster', 'controlpath', 'controlpersist'])
+
 export interface LoadedConfig {
   readonly config: Readonly<Config>
   /** rsync daemon passwords by target name; kept apart so the config itself can be logged and served. */
@@ -193,6 +196,12 @@ function checkTargets (config: Config, opts: LoadOptions, problems: string[], se
       problems.push(`${key}.ssh: applies only to SSH targets (host:/path)`)
     }
     if (target.ssh !== undefined) {
+      target.ssh.options.forEach((option, j) => {
+        const name = /^\s*([A-Za-z]+)/.exec(option)?.[1]?.toLowerCase()
+        if (name !== undefined && MANAGED_SSH_OPTIONS.has(name)) {
+          problems.push(`${key}.ssh.options[${j}]: ${option.trim()} is set by syncplane (BatchMode=yes; the Control* options share one connection per target: use ssh.controlPersistSec, 0 to turn sharing off)`)
+        }
+      })
       for (const field of ['identityFile', 'knownHostsFile'] as const) {
         const value = target.ssh[field]
         if (value === undefined) continue

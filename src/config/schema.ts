@@ -5,13 +5,22 @@ const TargetName = Type.String({
   description: 'Unique name: letters, digits, ".", "_", "-"; used in the API and logs',
 })
 
+/** Without an `ssh` block a target still shares its connection this long. */
+export const SSH_CONTROL_PERSIST_SEC = 60
+
 export const SshOptionsSchema = Type.Object({
   port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'ssh -p' })),
   identityFile: Type.Optional(Type.String({ minLength: 1, description: 'ssh -i, with IdentitiesOnly=yes; relative to the config file' })),
   knownHostsFile: Type.Optional(Type.String({ minLength: 1, description: 'UserKnownHostsFile; relative to the config file' })),
   options: Type.Array(Type.String({ minLength: 1 }), {
     default: [],
-    description: 'Extra ssh -o options, e.g. "Compression=no"',
+    description: 'Extra ssh -o options, e.g. "Compression=no"; they come before syncplane\'s, so they win',
+  }),
+  controlPersistSec: Type.Integer({
+    minimum: 0,
+    maximum: 86_400,
+    default: SSH_CONTROL_PERSIST_SEC,
+    description: 'Runs share one SSH connection (ControlMaster), kept open this long after the last run; 0 connects anew for every run',
   }),
 }, { additionalProperties: false })
 

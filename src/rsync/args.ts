@@ -5,6 +5,8 @@ export interface SshSettings {
   identityFile?: string | undefined
   knownHostsFile?: string | undefined
   options: readonly string[]
+  /** The runs share one connection through this control socket (see ssh-connections). */
+  control?: { readonly path: string, readonly persistSec: number } | undefined
 }
 
 export interface RsyncTarget {
@@ -109,20 +111,32 @@ function sourceArg (source: string): string {
 
 /**
  * rsync splits `-e` on spaces and honours single and double quotes (not
- * backslashes), so quote every word that needs it.
+ * backslashes), so quote every word that needs it. ssh keeps the first value
+ * it gets for an option: the options syncplane depends on come first (the
+ * config refuses them in `options`), the user's next, then the defaults they
+ * may override.
  */
 export function buildSshCommand (ssh: SshSettings | undefined, connectTimeoutSec: number): string {
-  const words = [
-    'ssh',
-    '-o', 'BatchMode=yes',
+  const words = ['ssh', '-o', 'BatchMode=yes']
+  if (ssh?.control !== undefined) {
+    // The first run becomes the master and stays in the background; later
+    // runs skip the key exchange and authentication (430 -> 200 ms per small
+    // run, measured on loopback).
+    words.push(
+      '-o', 'ControlMaster=auto',
+      '-o', `ControlPath=${ssh.control.path}`,
+      '-o', `ControlPersist=${ssh.control.persistSec}`,
+    )
+  }
+  for (const option of ssh?.options ?? []) words.push('-o', option)
+  words.push(
     '-o', `ConnectTimeout=${connectTimeoutSec}`,
     '-o', 'ServerAliveInterval=15',
     '-o', 'ServerAliveCountMax=3',
-  ]
+  )
   if (ssh?.port !== undefined) words.push('-p', String(ssh.port))
   if (ssh?.identityFile !== undefined) words.push('-i', ssh.identityFile, '-o', 'IdentitiesOnly=yes')
   if (ssh?.knownHostsFile !== undefined) words.push('-o', `UserKnownHostsFile=${ssh.knownHostsFile}`)
-  for (const option of ssh?.options ?? []) words.push('-o', option)
   return words.map(quoteWord).join(' ')
 }
 

@@ -2,6 +2,7 @@ import { getPriority, setPriority } from 'node:os'
 import { execa } from 'execa'
 import { SENT_LINE_PREFIX } from './args.js'
 import { REFUSED_LINE_PREFIX, unescapeRsyncName } from './output.js'
+import { isTransportFailure } from './ssh-connections.js'
 
 export interface RsyncInvocation {
   args: readonly string[]
@@ -14,6 +15,8 @@ export interface RsyncInvocation {
   killGraceMs: number
   /** Aborting stops the run the same way the deadline does. */
   signal?: AbortSignal | undefined
+  /** The shared SSH connection the run goes through (its socket at the start); retired when the run's connection fails. */
+  sshControl?: { readonly path: string, retire (path: string): void } | undefined
 }
 
 export interface RsyncOutcome {
@@ -57,6 +60,13 @@ export interface ExecaRunnerOptions {
 }
 
 const STDERR_TAIL_BYTES = 8 * 1024
+/**
+ * How long rsync's pipes may stay open after it exited. An ssh that joined a
+ * shared connection handed them to the master, which keeps them while the
+ * remote command lives: a hung remote rsync must not hold the run (or the
+ * shutdown) after the deadline killed the local one.
+ */
+const STDIO_GRACE_MS = 2_000
 const MAX_VANISHED_LINES = 100_000
 const MAX_SENT_NAMES = 100_000
 const MAX_STDOUT_CHARS = 16 * 1024 * 1024
@@ -108,6 +118,7 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
         }
       }
 
+      const controlPath = inv.sshControl?.path
       const child = execa(opts.binary, inv.args, {
         input: inv.input ?? Buffer.alloc(0),
         env: childEnv,
@@ -120,6 +131,15 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
         forceKillAfterDelay: false,
       })
 
+      let stdioTimer: NodeJS.Timeout | undefined
+      child.once('exit', () => {
+        stdioTimer = setTimeout(() => {
+          // Whatever of rsync's is left (an ssh waiting on its master) goes too.
+          signalGroup(child.pid, 'SIGTERM')
+          child.stdout?.destroy()
+          child.stderr?.destroy()
+        }, STDIO_GRACE_MS)
+      })
       if ((opts.nice ?? 0) > 0 && child.pid !== undefined) {
         try {
           setPriority(child.pid, Math.min(19, getPriority() + opts.nice!))
@@ -156,6 +176,7 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
       const result = await child
       clearTimeout(deadline)
       clearTimeout(killTimer)
+      clearTimeout(stdioTimer)
       inv.signal?.removeEventListener('abort', onAbort)
       if (partialLine !== '') stderrLine(partialLine)
       if (stdoutPartial !== '') stdoutLine(stdoutPartial)
@@ -163,6 +184,7 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
       const spawnError = result.failed && result.exitCode === undefined && result.signal === undefined
         ? (result.originalMessage ?? result.shortMessage)
         : null
+      if (controlPath !== undefined && isTransportFailure({ exitCode: result.exitCode ?? null, timedOut, aborted })) inv.sshControl!.retire(controlPath)
       return {
         exitCode: result.exitCode ?? null,
         signal: result.signal ?? null,

@@ -12,7 +12,7 @@ import { lstatMissingFrom, SENT_CHECK_DELAY_MS, type MissingFrom } from './sent-
 import { createJournalWriter } from './journal-writer.js'
 import { judgeOutcome, type Verdict } from './outcome.js'
 import { checkMirrorSafety } from './mirror-guard.js'
-import type { ResolvedTarget } from './targets.js'
+import { onLane, type Lane, type ResolvedTarget } from './targets.js'
 
 export interface EngineOptions {
   source: string
@@ -398,7 +398,7 @@ export function createSyncEngine (deps: EngineDeps) {
     else arm(t, due)
   }
 
-  function startIncremental (t: Target, lane: 'main' | 'side' = 'main'): void {
+  function startIncremental (t: Target, lane: Lane = 'main'): void {
     disarm(t)
     const batch = new Map<string, PendingEntry>()
     for (const [p, e] of t.pending) {
@@ -421,13 +421,15 @@ export function createSyncEngine (deps: EngineDeps) {
       .then((known) => {
         const list = planBatch(paths, (rel) => known.get(rel) ?? kindOf(rel))
         t.log.debug({ jobId: job.id, paths: paths.length, listed: list.length }, 'incremental sync started')
+        const target = onLane(t.def, lane)
         return runner.run({
-          args: buildIncrementalArgs(t.def, common, { small: t.def.parsed.kind === 'daemon' && isSmallRun(options.source, list) }),
+          args: buildIncrementalArgs(target, common, { small: target.parsed.kind === 'daemon' && isSmallRun(options.source, list) }),
           input: encodeFileList(list),
-          password: t.def.password,
+          password: target.password,
           deadlineMs: options.rsync.deadlineSec * 1000,
           killGraceMs: options.rsync.killGraceSec * 1000,
           signal: abort.signal,
+          sshControl: target.ssh?.control,
         })
       })
       .then((outcome) => {
@@ -535,17 +537,19 @@ export function createSyncEngine (deps: EngineDeps) {
     t.log.info({ jobId: job.id, trigger: job.trigger }, 'full sync started')
     const abort = new AbortController()
     // The safety check may ask the target (an rsync listing): hold the slot meanwhile.
-    const done = checkMirrorSafety({ source: options.source, target: t.def, common, runner, force, signal: abort.signal })
+    const target = onLane(t.def, 'main')
+    const done = checkMirrorSafety({ source: options.source, target, common, runner, force, signal: abort.signal })
       .then(async (refusal) => {
         if (refusal !== null) {
           return finishRun(t, job, { ok: false, interrupted: abort.signal.aborted, error: refusal.reason, stats: { filesTransferred: null, bytesTransferred: null }, retry: refusal.retry }, null)
         }
         const outcome = await runner.run({
-          args: buildFullArgs(t.def, { ...common, compare: options.fullSync.compare }),
-          password: t.def.password,
+          args: buildFullArgs(target, { ...common, compare: options.fullSync.compare }),
+          password: target.password,
           deadlineMs: options.fullSync.deadlineSec * 1000,
           killGraceMs: options.rsync.killGraceSec * 1000,
           signal: abort.signal,
+          sshControl: target.ssh?.control,
         })
         finishRun(t, job, judgeOutcome(outcome, options.source, isMissing), outcome.exitCode)
         checkSentLater(t, outcome.sent)

@@ -73,6 +73,7 @@ async function countTargetEntries (input: GuardInput): Promise<number | string> 
     deadlineMs: LIST_DEADLINE_MS,
     killGraceMs: 2_000,
     signal: input.signal,
+    sshControl: input.target.ssh?.control,
   })
   if (outcome.exitCode !== 0) {
     const why = outcome.exitCode === null ? (outcome.spawnError ?? 'rsync was stopped') : `rsync exited with code ${outcome.exitCode} (${describeExitCode(outcome.exitCode)})`

@@ -1,22 +1,44 @@
-import type { Config } from '../config/schema.js'
+import { SSH_CONTROL_PERSIST_SEC, type Config } from '../config/schema.js'
 import { parseTargetUrl, type TargetUrl } from '../config/target-url.js'
 import type { SshSettings } from '../rsync/args.js'
+import type { SshConnections, SshControl } from '../rsync/ssh-connections.js'
 
 export interface ResolvedTarget {
   name: string
   /** As configured; holds no secret (passwords live apart). */
   url: string
   parsed: TargetUrl
-  ssh: SshSettings | undefined
+  ssh: (SshSettings & { control?: SshControl | undefined }) | undefined
+  /**
+   * The shared SSH connections of the two lanes (the engine's main runs and
+   * the runs alongside a mirror), when sharing is on. Each carries one run at
+   * a time, so the connection of a run that failed can be closed outright.
+   */
+  sshLanes: { main: SshControl, side: SshControl } | undefined
   password: string | undefined
 }
 
-export function resolveTargets (config: Readonly<Config>, secrets: ReadonlyMap<string, string>): ResolvedTarget[] {
-  return config.targets.map((t) => ({
-    name: t.name,
-    url: t.url,
-    parsed: parseTargetUrl(t.url),
-    ssh: t.ssh,
-    password: secrets.get(t.name),
-  }))
+export type Lane = 'main' | 'side'
+
+/** `connections`: where SSH targets share their connections; without it every run connects anew. */
+export function resolveTargets (config: Readonly<Config>, secrets: ReadonlyMap<string, string>, connections?: SshConnections): ResolvedTarget[] {
+  return config.targets.map((t, index) => {
+    const parsed = parseTargetUrl(t.url)
+    const persistSec = t.ssh?.controlPersistSec ?? SSH_CONTROL_PERSIST_SEC
+    const sharing = parsed.kind === 'ssh' && persistSec > 0 && connections !== undefined
+    return {
+      name: t.name,
+      url: t.url,
+      parsed,
+      ssh: t.ssh,
+      sshLanes: sharing ? { main: connections.control(`${index}m`, persistSec), side: connections.control(`${index}s`, persistSec) } : undefined,
+      password: secrets.get(t.name),
+    }
+  })
+}
+
+/** The target as a run on `lane` sees it: with that lane's SSH connection. */
+export function onLane (target: ResolvedTarget, lane: Lane): ResolvedTarget {
+  if (target.sshLanes === undefined) return target
+  return { ...target, ssh: { options: [], ...target.ssh, control: target.sshLanes[lane] } }
 }

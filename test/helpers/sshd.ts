@@ -29,6 +29,8 @@ export interface Sshd {
   sshArgs: string[];
   /** The same as one string for `rsync -e`. */
   rshCommand: string;
+  /** What sshd logged (LogLevel VERBOSE: one "Accepted publickey" per connection). */
+  output(): string;
   /** Kills sshd and any session processes; idempotent. */
   stop(): Promise<void>;
 }
@@ -184,6 +186,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     pid: running.pid,
     sshArgs,
     rshCommand: ['ssh', ...sshArgs].map(quoteForRsync).join(' '),
+    output: () => running.output(),
     async stop(): Promise<void> {
       await running.stop();
     },

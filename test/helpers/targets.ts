@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { mkdir } from 'node:fs/promises'
 import { startRsyncDaemon, type RsyncDaemon } from './rsync-daemon.js'
-import { startSshd, sshdAvailable } from './sshd.js'
+import { startSshd, sshdAvailable, type Sshd } from './sshd.js'
 
 export type TargetKind = 'daemon' | 'ssh' | 'local'
 
@@ -14,6 +14,7 @@ export interface TestTarget {
   /** Where the replica lands on this machine. */
   dir: string
   daemon?: RsyncDaemon
+  sshd?: Sshd
   stop (): Promise<void>
 }
 
@@ -51,6 +52,7 @@ export async function startTarget (kind: TargetKind, root: string, name: string 
       },
       env: {},
       dir,
+      sshd,
       stop: () => sshd.stop(),
     }
   }

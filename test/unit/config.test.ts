@@ -83,6 +83,17 @@ test('duplicate names, a target inside the source and SSH-only options on a daem
   assert.ok(problems.includes('targets[1].ssh: applies only to SSH targets (host:/path)'), problems.join('\n'))
 })
 
+test('ssh options that syncplane depends on are refused, naming the option and the way to turn sharing off', () => {
+  const problems = problemsOf({ ...base, targets: [
+    { name: 'web3', url: 'deploy@web3:/srv/up/', ssh: { options: ['Compression=no', 'ControlPath /tmp/x', 'batchmode=no'] } },
+  ] })
+  assert.equal(problems.length, 2, problems.join('\n'))
+  assert.match(problems[0]!, /^targets\[0\]\.ssh\.options\[1\]: ControlPath \/tmp\/x is set by syncplane .*controlPersistSec/)
+  assert.match(problems[1]!, /^targets\[0\]\.ssh\.options\[2\]: batchmode=no is set by syncplane/)
+  const loaded = parseConfig({ ...base, targets: [{ name: 'web3', url: 'deploy@web3:/srv/up/', ssh: { port: 2222 } }] }, opts)
+  assert.equal(loaded.config.targets[0]!.ssh!.controlPersistSec, 60)
+})
+
 test('the README configuration reference is generated from the schema (run `npm run docs:config` to refresh it)', async () => {
   const { readFileSync } = await import('node:fs')
   const { renderConfigReference } = await import('../../src/config/reference.js')

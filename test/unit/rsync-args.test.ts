@@ -1,4 +1,5 @@
 import { test } from 'node:test'
+import { execFileSync, spawnSync } from 'node:child_process'
 import assert from 'node:assert/strict'
 import { buildFullArgs, buildIncrementalArgs, buildSshCommand, encodeFileList } from '../../src/rsync/args.js'
 import { parseTargetUrl } from '../../src/config/target-url.js'
@@ -44,11 +45,37 @@ test('a full run mirrors SRC/ into DEST/ with --delete and no file list', () => 
 test('an SSH target gets a non-interactive ssh with timeouts and its own key', () => {
   const args = buildIncrementalArgs({ parsed: parseTargetUrl('deploy@web3:/srv/up/'), ssh: { port: 2222, identityFile: '/keys/my key', options: ['Compression=no'] } }, common)
   const e = args[args.indexOf('-e') + 1]!
-  assert.match(e, /^ssh -o BatchMode=yes -o ConnectTimeout=10 /)
+  assert.match(e, /^ssh -o BatchMode=yes -o Compression=no -o ConnectTimeout=10 /)
   assert.match(e, / -p 2222 /)
   assert.match(e, / -i '\/keys\/my key' /)
-  assert.match(e, / -o Compression=no$/)
+  assert.doesNotMatch(e, /Control/)
   assert.equal(buildSshCommand(undefined, 5).includes('ConnectTimeout=5'), true)
+})
+
+/** What ssh itself makes of a command line from buildSshCommand (`ssh -G` prints the options in effect). */
+function sshEffectiveOptions (command: string): Map<string, string> {
+  const words = [...command.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!)
+  const out = execFileSync(words[0]!, ['-F', '/dev/null', ...words.slice(1), '-G', 'example.invalid'], { encoding: 'utf8' })
+  return new Map(out.split('\n').filter((l) => l !== '').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]))
+}
+
+const hasSsh = spawnSync('ssh', ['-V']).status === 0
+
+test('a target\'s own ssh options win over syncplane\'s (ssh keeps the first value)', { skip: !hasSsh && 'ssh is not installed' }, () => {
+  const effective = sshEffectiveOptions(buildSshCommand({ options: ['ConnectTimeout=99', 'ServerAliveInterval=7'] }, 10))
+  assert.equal(effective.get('connecttimeout'), '99')
+  assert.equal(effective.get('serveraliveinterval'), '7')
+  assert.equal(effective.get('batchmode'), 'yes')
+})
+
+test('runs to an SSH target share one connection, and nothing in its options can undo that or BatchMode', { skip: !hasSsh && 'ssh is not installed' }, () => {
+  const control = { path: '/tmp/syncplane-ssh-AbC123/0-0', persistSec: 60 }
+  const shared = sshEffectiveOptions(buildSshCommand({ options: ['ControlMaster=no', 'ControlPath=/elsewhere', 'BatchMode=no'], control }, 10))
+  assert.equal(shared.get('controlmaster'), 'auto')
+  assert.equal(shared.get('controlpath'), control.path)
+  assert.equal(shared.get('controlpersist'), '60')
+  assert.equal(shared.get('batchmode'), 'yes')
+  assert.equal(sshEffectiveOptions(buildSshCommand({ options: [] }, 10)).get('controlmaster'), 'false')
 })
 
 test('the file list is NUL-terminated UTF-8 and carries newlines verbatim', () => {

@@ -1,5 +1,5 @@
-import { getPriority, setPriority } from 'node:os'
 import { execa } from 'execa'
+import { lowerChildPriority, readAutogroupNice } from '../priority.js'
 import { SENT_LINE_PREFIX } from './args.js'
 import { REFUSED_LINE_PREFIX, unescapeRsyncName } from './output.js'
 import { isTransportFailure } from './ssh-connections.js'
@@ -83,6 +83,9 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
     if (v !== undefined && !['RSYNC_PASSWORD', 'RSYNC_OLD_ARGS', 'RSYNC_PROTECT_ARGS', 'RSYNC_RSH'].includes(k)) env[k] = v
   }
 
+  const nice = opts.nice ?? 0
+  const ownAutogroupNice = nice > 0 ? readAutogroupNice('self') : undefined
+
   return {
     async run (inv) {
       const childEnv = inv.password === undefined ? env : { ...env, RSYNC_PASSWORD: inv.password }
@@ -140,13 +143,7 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
           child.stderr?.destroy()
         }, STDIO_GRACE_MS)
       })
-      if ((opts.nice ?? 0) > 0 && child.pid !== undefined) {
-        try {
-          setPriority(child.pid, Math.min(19, getPriority() + opts.nice!))
-        } catch {
-          // Already gone: its outcome says why.
-        }
-      }
+      if (nice > 0 && child.pid !== undefined) lowerChildPriority(child.pid, nice, ownAutogroupNice)
       child.stdout?.setEncoding('utf8')
       child.stdout?.on('data', (chunk: string) => {
         const lines = (stdoutPartial + chunk).split('\n')

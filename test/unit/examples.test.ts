@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parse } from 'yaml'
 import { parseConfig } from '../../src/config/load.js'
+import { ConfigSchema } from '../../src/config/schema.js'
 
 test('the docker-compose example config is valid once its paths and secrets exist', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'syncplane-compose-'))
@@ -20,4 +21,40 @@ test('the docker-compose example config is valid once its paths and secrets exis
   const loaded = parseConfig(raw, { env: {}, baseDir: root, origin: 'compose example' })
   assert.equal(loaded.apiToken, 'a-long-random-api-token-here')
   assert.equal(loaded.secrets.get('replica'), 'secret')
+})
+
+/** Dotted paths of every key the schema knows, array items as `[]`. */
+function schemaKeys (schema: Record<string, any>, prefix = ''): string[] {
+  if (schema.type === 'array' && schema.items?.type === 'object') return schemaKeys(schema.items, `${prefix}[]`)
+  if (schema.type !== 'object' || schema.properties === undefined) return [prefix]
+  return Object.entries(schema.properties as Record<string, any>).flatMap(([k, v]) => [`${prefix}${prefix ? '.' : ''}${k}`, ...schemaKeys(v, `${prefix}${prefix ? '.' : ''}${k}`).filter((p) => p !== `${prefix}${prefix ? '.' : ''}${k}`)])
+}
+
+test('the production example config is valid once its files exist, and names every key the service knows', () => {
+  const text = readFileSync(new URL('../../examples/syncplane.yaml', import.meta.url), 'utf8')
+  const raw = parse(text) as Record<string, any>
+  const root = mkdtempSync(path.join(tmpdir(), 'syncplane-example-'))
+  raw.source = path.join(root, 'uploads')
+  mkdirSync(raw.source)
+  raw.database = path.join(root, 'syncplane.db')
+  for (const t of raw.targets as Array<Record<string, any>>) {
+    if (t.passwordFile !== undefined) writeFileSync(t.passwordFile = path.join(root, `${t.name}.password`), 'secret\n')
+    if (t.ssh !== undefined) {
+      writeFileSync(t.ssh.identityFile = path.join(root, 'id_ed25519'), 'key\n')
+      writeFileSync(t.ssh.knownHostsFile = path.join(root, 'known_hosts'), 'host key\n')
+    }
+    if (t.url.startsWith('/')) t.url = `${path.join(root, 'backup')}/`
+  }
+  parseConfig(raw, { env: {}, baseDir: root, origin: 'production example' })
+
+  // A key is named when it is set, or shown in a comment ("#   token: …").
+  const present = (keyPath: string, doc: any): boolean => {
+    const [head, ...rest] = keyPath.split('.')
+    if (head!.endsWith('[]')) return (doc?.[head!.slice(0, -2)] as unknown[] ?? []).some((item) => rest.length === 0 || present(rest.join('.'), item))
+    if (doc === undefined || !(head! in doc)) return false
+    return rest.length === 0 || present(rest.join('.'), doc[head!])
+  }
+  const missing = schemaKeys(ConfigSchema as unknown as Record<string, any>)
+    .filter((k) => !present(k, raw) && !new RegExp(`#\\s+${k.split('.').at(-1)!.replace('[]', '')}:`).test(text))
+  assert.deepEqual(missing, [], 'keys the example neither sets nor shows in a comment')
 })

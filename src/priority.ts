@@ -1,10 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import { getPriority, setPriority } from 'node:os'
 
 /**
- * CPU priority of the service's bulk work. The service keeps its priority;
- * rsync runs nicer, so that on a busy host a health probe is answered first
- * and a burst of uploads only delays replication a little.
+ * CPU priority of the service's bulk work. The thread that answers HTTP keeps
+ * the service's priority; rsync and the service's worker threads run nicer,
+ * so that on a busy host a health probe is answered first and a burst of
+ * uploads only delays replication a little.
  *
  * All of it is best effort: a process may be gone, a platform may have no
  * such notion, and lowering one's own priority never needs a privilege.
@@ -45,5 +46,30 @@ export function lowerChildPriority (pid: number, increment: number, ownAutogroup
     writeFileSync(`/proc/${pid}/autogroup`, String(Math.min(19, ownAutogroupNice + increment)))
   } catch {
     // Gone, or the kernel's rate limit.
+  }
+}
+
+/**
+ * Makes the calling thread `increment` nicer than it is. On Linux a nice is
+ * a thread's own (setpriority on a thread id) and threads the thread starts
+ * later inherit it, native ones included. Within the process's autogroup
+ * this ranks the thread below the one answering HTTP. Returns the thread's
+ * nice afterwards, or undefined where a thread cannot be told apart.
+ */
+export function lowerThisThreadPriority (increment: number): number | undefined {
+  if (increment <= 0) return undefined
+  let tid: number
+  try {
+    // "PID/task/TID": the kernel's name for the calling thread.
+    tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1))
+  } catch {
+    return undefined
+  }
+  if (!Number.isInteger(tid) || tid <= 0) return undefined
+  try {
+    setPriority(tid, Math.min(19, getPriority(tid) + increment))
+    return getPriority(tid)
+  } catch {
+    return undefined
   }
 }

@@ -8,6 +8,7 @@ import { createSettingsStore } from './db/settings-store.js'
 import { createExecaRunner, type RsyncRunner } from './rsync/runner.js'
 import { createSshConnections, type SshConnections } from './rsync/ssh-connections.js'
 import { createSyncEngine } from './sync/engine.js'
+import { createLookupThread, type SourceLookup } from './sync/lookup-thread.js'
 import { createReadiness } from './sync/readiness.js'
 import { resolveTargets } from './sync/targets.js'
 import { parseTargetUrl } from './config/target-url.js'
@@ -34,6 +35,12 @@ export interface ServicesOptions {
    * a process that starts several services (the tests) keeps it on its own.
    */
   watcherThread?: boolean
+  /**
+   * Many source lookups on a thread of their own (the default), or on
+   * libuv's pool. A worker thread runs built code only, so a process that
+   * runs the sources (the tests) keeps them in-process.
+   */
+  lookupThread?: boolean
   /** Where the directory of SSH control sockets is made (the system's temporary directory by default). */
   sshControlParent?: string
 }
@@ -45,7 +52,7 @@ export type Services = Awaited<ReturnType<typeof createServices>>
  * stop() shuts down in the order that loses nothing: watcher, then rsync,
  * then the database.
  */
-export function createServices ({ loaded, logger, env, runner, watcherThread = true, sshControlParent }: ServicesOptions) {
+export function createServices ({ loaded, logger, env, runner, watcherThread = true, lookupThread = true, sshControlParent }: ServicesOptions) {
   const { config, secrets } = loaded
   const db = openDatabase(config.database)
   const migrated = migrate(db)
@@ -56,6 +63,10 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   const settings = createSettingsStore(db)
 
   const sshConnections = openSshConnections(config, logger, sshControlParent)
+
+  const lookup: SourceLookup | undefined = lookupThread
+    ? createLookupThread({ source: config.source, nice: config.threads.nice, logger: logger.child({ component: 'lookup' }) })
+    : undefined
 
   let watcher: Watcher | undefined
   const watcherStatus = () => watcher?.status() ?? { state: 'starting' as const, lastError: null }
@@ -76,6 +87,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     runner: runner ?? createExecaRunner({ binary: config.rsync.binary, baseEnv: env, nice: config.rsync.nice }),
     logger: logger.child({ component: 'sync' }),
     watcherStatus,
+    kindsOf: lookup?.kindsOf,
   })
 
   const retention = createJobRetention({ jobs, retentionDays: config.jobs.retentionDays, maxJobs: config.jobs.maxJobs, logger: logger.child({ component: 'retention' }) })
@@ -97,7 +109,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   watcher = config.watcher.backend === 'chokidar'
     ? createChokidarWatcher({ ...watcherCommon, isExcluded, usePolling: config.watcher.usePolling, pollIntervalMs: config.watcher.pollIntervalMs })
     : watcherThread
-      ? createParcelThreadWatcher({ ...watcherCommon, excludes: config.exclude })
+      ? createParcelThreadWatcher({ ...watcherCommon, excludes: config.exclude, nice: config.threads.nice })
       : createParcelWatcher({ ...watcherCommon, isExcluded })
   const activeWatcher = watcher
 
@@ -134,6 +146,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       } else {
         await sshConnections?.close()
       }
+      await lookup?.close()
     },
 
     closeDatabase (): void {

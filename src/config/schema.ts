@@ -71,6 +71,9 @@ export const ConfigSchema = Type.Object({
     extraArgs: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Appended to every rsync command line, e.g. ["--bwlimit=10m"]' }),
     nice: Type.Integer({ minimum: 0, maximum: 19, default: 10, description: 'Runs rsync this much nicer than the service (a nice increment): the upload service and this API get the CPU first; 0 keeps them level' }),
   }, { additionalProperties: false, default: {} }),
+  threads: Type.Object({
+    nice: Type.Integer({ minimum: 0, maximum: 19, default: 10, description: 'The service\'s worker threads (the watcher\'s, the source lookups\') run this much nicer than the thread that answers HTTP, so probes are answered first in a burst; 0 keeps them level' }),
+  }, { additionalProperties: false, default: {} }),
   fullSync: Type.Object({
     onStart: Type.Boolean({ default: true, description: 'Mirror every target once the watch is established' }),
     intervalSec: Type.Integer({ minimum: 0, default: 3_600, description: 'Mirror every target this often (0: never); repairs missed events and drift on the targets' }),

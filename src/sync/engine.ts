@@ -7,8 +7,8 @@ import type { RsyncRunner } from '../rsync/runner.js'
 import type { WatcherStatus } from '../watcher/watcher.js'
 import { SyncplaneError } from '../errors.js'
 import { retryDelayMs, type BackoffOptions } from './backoff.js'
-import { isSmallRun, lstatKindOf, lstatKindsOf, planBatch, type KindOf, type PathKind } from './batch-plan.js'
-import { lstatMissingFrom, SENT_CHECK_DELAY_MS, type MissingFrom } from './sent-check.js'
+import { isSmallRun, lstatKindOf, lstatKindsOf, planBatch, type KindOf, type KindsOf, type PathKind } from './batch-plan.js'
+import { SENT_CHECK_DELAY_MS, type MissingFrom } from './sent-check.js'
 import { createJournalWriter } from './journal-writer.js'
 import { judgeOutcome, type Verdict } from './outcome.js'
 import { checkMirrorSafety } from './mirror-guard.js'
@@ -35,6 +35,8 @@ export interface EngineDeps {
   now?: () => number
   random?: () => number
   kindOf?: KindOf
+  /** Many paths at once, off the event loop (the service passes its lookup thread); libuv's pool by default. */
+  kindsOf?: KindsOf
   missingFrom?: MissingFrom
 }
 
@@ -174,12 +176,15 @@ export function createSyncEngine (deps: EngineDeps) {
   const now = deps.now ?? Date.now
   const random = deps.random ?? Math.random
   const kindOf = deps.kindOf ?? lstatKindOf(options.source)
-  const lookUpMany = deps.kindOf === undefined ? lstatKindsOf(options.source) : undefined
-  // A few lookups are cheaper on the loop than a trip through libuv's thread
-  // pool, which other file work in the process may be keeping busy.
-  const kindsOf = async (paths: readonly string[]): Promise<Map<string, PathKind>> =>
-    lookUpMany !== undefined && paths.length > 256 ? lookUpMany(paths) : new Map(paths.map((p) => [p, kindOf(p)]))
-  const missingFrom = deps.missingFrom ?? lstatMissingFrom(options.source)
+  const lookUpMany = deps.kindsOf ?? (deps.kindOf === undefined ? lstatKindsOf(options.source) : undefined)
+  const kindsHere = async (paths: readonly string[]): Promise<Map<string, PathKind>> => new Map(paths.map((p) => [p, kindOf(p)]))
+  // A few lookups are cheaper on the loop than a trip to another thread.
+  const kindsOf = (paths: readonly string[]): Promise<Map<string, PathKind>> =>
+    lookUpMany !== undefined && paths.length > 256 ? lookUpMany(paths) : kindsHere(paths)
+  const missingFrom = deps.missingFrom ?? (async (names: readonly string[]): Promise<string[]> => {
+    const kinds = await (lookUpMany ?? kindsHere)(names)
+    return names.filter((n) => kinds.get(n) === 'missing')
+  })
   const isMissing = (rel: string): boolean => kindOf(rel) === 'missing'
   /** Names runs sent, waiting to be checked against the source (see SENT_CHECK_DELAY_MS). */
   const sentChecks = new Set<{ names: string[]; timer: NodeJS.Timeout }>()

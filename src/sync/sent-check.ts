@@ -1,5 +1,3 @@
-import { lstatMany } from '../watcher/lstat-many.js'
-
 /**
  * How long after a run its sent names are checked against the source. It
  * must outlast the watcher backend's coalescing window: @parcel/watcher
@@ -12,10 +10,3 @@ export const SENT_CHECK_DELAY_MS = 1_000
 
 /** The names, relative to `source`, that no longer exist there. */
 export type MissingFrom = (names: readonly string[]) => Promise<string[]>
-
-export function lstatMissingFrom (source: string): MissingFrom {
-  return async (names) => {
-    const stats = await lstatMany(source, names)
-    return names.filter((_, i) => stats[i] === undefined)
-  }
-}

@@ -1,5 +1,7 @@
+import { lstatSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { pino } from 'pino'
+import { lowerThisThreadPriority } from '../priority.js'
 import { compileExcludes } from './exclude-matcher.js'
 import { createParcelWatcher } from './parcel-watcher.js'
 import type { ThreadInit, ThreadMessage } from './parcel-thread.js'
@@ -9,6 +11,8 @@ import type { ChangeKind } from './watcher.js'
 const port = parentPort!
 const init = workerData as ThreadInit
 const post = (m: ThreadMessage): void => port.postMessage(m)
+// Before the addon loads: the native threads parcel starts inherit the nice.
+lowerThisThreadPriority(init.nice)
 
 // Log lines go to the service's thread, which logs them with its own bindings and destination.
 const logger = pino({ level: init.logLevel }, { write: (line: string) => post({ type: 'log', line }) })
@@ -17,6 +21,15 @@ const watcher = createParcelWatcher({
   root: init.root,
   isExcluded: compileExcludes(init.excludes),
   logger,
+  // On this thread blocking costs no probe anything, and spares libuv's pool,
+  // whose threads run at the service's priority.
+  lstatMany: async (paths) => paths.map((p) => {
+    try {
+      return lstatSync(p, { throwIfNoEntry: false })
+    } catch {
+      return undefined
+    }
+  }),
   sink: {
     onChanges (changes) {
       const paths = new Array<string>(changes.length)

@@ -8,6 +8,8 @@ export interface ParcelThreadOptions {
   excludes: readonly string[]
   sink: WatcherSink
   logger: Logger
+  /** How much nicer than the service's thread the watcher's runs (parcel's native threads inherit it). */
+  nice: number
   /** A seam for tests: the script the thread runs (production: parcel-thread-entry.js beside this file). */
   entry?: URL
 }
@@ -17,6 +19,7 @@ export interface ThreadInit {
   root: string
   excludes: readonly string[]
   logLevel: string
+  nice: number
 }
 
 /** What the watcher thread posts. Changes come as two parallel arrays, which clone faster than an array of objects. */
@@ -77,7 +80,7 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
   }
 
   const spawn = (): Promise<void> => new Promise<void>((resolve, reject) => {
-    const init: ThreadInit = { root, excludes, logLevel: logger.level }
+    const init: ThreadInit = { root, excludes, logLevel: logger.level, nice: opts.nice }
     const w = new Worker(opts.entry ?? new URL('./parcel-thread-entry.js', import.meta.url), { workerData: init })
     worker = w
     w.on('message', (m: ThreadMessage) => {

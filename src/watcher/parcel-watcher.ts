@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { watch as fsWatch } from 'node:fs'
 import { readdir } from 'node:fs/promises'
+import type { Stats } from 'node:fs'
 import type parcel from '@parcel/watcher'
 import type { Logger } from 'pino'
 import { isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
@@ -18,6 +19,8 @@ export interface ParcelWatcherOptions {
   logger: Logger
   /** A seam for tests; production uses @parcel/watcher's own. */
   subscribe?: Subscribe
+  /** lstat of absolute paths, undefined where none; libuv's pool by default, a thread of its own may block instead. */
+  lstatMany?: (paths: readonly string[]) => Promise<Array<Stats | undefined>>
 }
 
 /** A directory reported as updated that was born this recently was replaced, not modified. */
@@ -68,6 +71,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     subscribe = m.default.subscribe
     return subscribe(...args)
   }))
+  const lookUp = opts.lstatMany ?? ((paths: readonly string[]) => lstatMany('', paths))
   const parcelOpts: parcel.Options = { backend: NATIVE_BACKEND[process.platform] }
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let closed = false
@@ -195,7 +199,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     })
   }
   const inspectSlice = async (slice: string[]): Promise<void> => {
-    const stats = await lstatMany('', slice)
+    const stats = await lookUp(slice)
     const dirs = slice.filter((abs, i) => {
       const wasUpdate = updatedOnly.delete(abs)
       const st = stats[i]

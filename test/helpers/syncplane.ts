@@ -55,7 +55,7 @@ export async function startSyncplane (opts: HarnessOptions): Promise<SyncplaneHa
   })
   const logger = pino({ level: loaded.config.logLevel }, sink)
   // A test file starts many services in one process, where the parcel addon can load in one thread only.
-  const services = createServices({ loaded, logger, env: { ...process.env, ...env }, runner: opts.runner, watcherThread: false, sshControlParent: opts.sshControlParent })
+  const services = createServices({ loaded, logger, env: { ...process.env, ...env }, runner: opts.runner, watcherThread: false, lookupThread: false, sshControlParent: opts.sshControlParent })
   const app = await buildApp({ services: services.http, logger, trustProxy: loaded.config.api.trustProxy, apiToken: loaded.apiToken })
   await app.ready()
   if (opts.start !== false) await services.start()

@@ -1,7 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
+import { readdirSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
+import { getPriority } from 'node:os'
 import path from 'node:path'
 import { pino } from 'pino'
 import { makeTempDir } from '../helpers/temp-dir.js'
@@ -25,21 +27,37 @@ function harness (root: string, entry?: URL) {
     root,
     excludes: ['*.tmp'],
     logger,
+    nice: 5,
     ...(entry === undefined ? {} : { entry }),
     sink: { onChanges: (c) => changes.push(...c), onDegraded: (m) => degraded.push(m) },
   })
   return { watcher, changes, degraded, logs }
 }
 
-test('changes the watcher thread sees reach the service thread, and its log lines the service log', async (t) => {
+/** Threads of this process at this nice. */
+const threadsAt = (nice: number): number => readdirSync('/proc/self/task').filter((tid) => {
+  try {
+    return getPriority(Number(tid)) === nice
+  } catch {
+    return false
+  }
+}).length
+
+// One test only runs the real thread: parcel's addon loads in one thread per process.
+test('changes the watcher thread sees reach the service thread, its log lines the service log, and it runs nicer', async (t) => {
   const tmp = await makeTempDir()
   const h = harness(tmp.path)
   t.after(async () => {
     await h.watcher.close()
     await tmp.cleanup()
   })
+  const own = getPriority()
+  const nicedBefore = threadsAt(Math.min(19, own + 5))
   await h.watcher.start()
   assert.equal(h.watcher.status().state, 'running')
+  // The thread itself, and parcel's inotify reader started from it.
+  assert.ok(threadsAt(Math.min(19, own + 5)) >= nicedBefore + 2, `threads 5 nicer than this one: ${nicedBefore} before the start, ${threadsAt(Math.min(19, own + 5))} after`)
+  assert.equal(getPriority(), own, 'the service thread keeps its priority')
 
   const hostile = '-a name\nwith *, \\ and ü'
   await writeFile(path.join(tmp.path, hostile), 'x')

@@ -8,7 +8,8 @@ import { createSettingsStore } from './db/settings-store.js'
 import { createExecaRunner, type RsyncRunner } from './rsync/runner.js'
 import { createSshConnections, type SshConnections } from './rsync/ssh-connections.js'
 import { createSyncEngine } from './sync/engine.js'
-import { createLookupThread, type SourceLookup } from './sync/lookup-thread.js'
+import { createLookupThread } from './sync/lookup-thread.js'
+import type { SourceLookup } from './sync/source-lookup.js'
 import { createReadiness } from './sync/readiness.js'
 import { resolveTargets } from './sync/targets.js'
 import { parseTargetUrl } from './config/target-url.js'
@@ -87,7 +88,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     runner: runner ?? createExecaRunner({ binary: config.rsync.binary, baseEnv: env, nice: config.rsync.nice }),
     logger: logger.child({ component: 'sync' }),
     watcherStatus,
-    kindsOf: lookup?.kindsOf,
+    lookup,
   })
 
   const retention = createJobRetention({ jobs, retentionDays: config.jobs.retentionDays, maxJobs: config.jobs.maxJobs, logger: logger.child({ component: 'retention' }) })

@@ -7,7 +7,7 @@ import { isTransportFailure } from './ssh-connections.js'
 export interface RsyncInvocation {
   args: readonly string[]
   /** Fed to rsync's stdin (the `--files-from=-` list). */
-  input?: Buffer | undefined
+  input?: Uint8Array | undefined
   /** Goes to the child's environment only; never to argv or logs. */
   password?: string | undefined
   /** Hard limit: SIGTERM to the whole process group, SIGKILL after `killGraceMs`. */

@@ -2,13 +2,14 @@ import type { Logger } from 'pino'
 import type { Job, JobStore, JobTrigger } from '../db/job-store.js'
 import type { PendingStore } from '../db/pending-store.js'
 import type { SettingsStore } from '../db/settings-store.js'
-import { buildFullArgs, buildIncrementalArgs, encodeFileList, type FullCompare, type RsyncCommonOptions } from '../rsync/args.js'
+import { buildFullArgs, buildIncrementalArgs, type FullCompare, type RsyncCommonOptions } from '../rsync/args.js'
 import type { RsyncRunner } from '../rsync/runner.js'
 import type { WatcherStatus } from '../watcher/watcher.js'
 import { SyncplaneError } from '../errors.js'
 import { retryDelayMs, type BackoffOptions } from './backoff.js'
-import { isSmallRun, lstatKindOf, lstatKindsOf, planBatch, type KindOf, type KindsOf, type PathKind } from './batch-plan.js'
-import { SENT_CHECK_DELAY_MS, type MissingFrom } from './sent-check.js'
+import { lstatKindOf } from './batch-plan.js'
+import { SENT_CHECK_DELAY_MS } from './sent-check.js'
+import { createInProcessLookup, planRun, type PlannedRun, type SourceLookup } from './source-lookup.js'
 import { createJournalWriter } from './journal-writer.js'
 import { judgeOutcome, type Verdict } from './outcome.js'
 import { checkMirrorSafety } from './mirror-guard.js'
@@ -34,10 +35,8 @@ export interface EngineDeps {
   watcherStatus: () => WatcherStatus
   now?: () => number
   random?: () => number
-  kindOf?: KindOf
-  /** Many paths at once, off the event loop (the service passes its lookup thread); libuv's pool by default. */
-  kindsOf?: KindsOf
-  missingFrom?: MissingFrom
+  /** Large lookups on the source, off the event loop (the service passes its lookup thread); libuv's pool by default. */
+  lookup?: SourceLookup
 }
 
 export type TargetState = 'idle' | 'waiting' | 'paused' | 'syncing' | 'retrying' | 'failing'
@@ -175,16 +174,12 @@ export function createSyncEngine (deps: EngineDeps) {
   const { options, jobs, pending: journal, settings, runner, logger } = deps
   const now = deps.now ?? Date.now
   const random = deps.random ?? Math.random
-  const kindOf = deps.kindOf ?? lstatKindOf(options.source)
-  const lookUpMany = deps.kindsOf ?? (deps.kindOf === undefined ? lstatKindsOf(options.source) : undefined)
-  const kindsHere = async (paths: readonly string[]): Promise<Map<string, PathKind>> => new Map(paths.map((p) => [p, kindOf(p)]))
-  // A few lookups are cheaper on the loop than a trip to another thread.
-  const kindsOf = (paths: readonly string[]): Promise<Map<string, PathKind>> =>
-    lookUpMany !== undefined && paths.length > 256 ? lookUpMany(paths) : kindsHere(paths)
-  const missingFrom = deps.missingFrom ?? (async (names: readonly string[]): Promise<string[]> => {
-    const kinds = await (lookUpMany ?? kindsHere)(names)
-    return names.filter((n) => kinds.get(n) === 'missing')
-  })
+  const kindOf = lstatKindOf(options.source)
+  const lookup = deps.lookup ?? createInProcessLookup(options.source)
+  // A few lookups cost the loop less than a trip to another thread, and never
+  // wait for a niced one: a single upload's latency depends on this.
+  const planIncremental = async (paths: readonly string[]): Promise<PlannedRun> =>
+    paths.length <= 256 ? planRun(options.source, paths, kindOf) : lookup.plan(paths)
   const isMissing = (rel: string): boolean => kindOf(rel) === 'missing'
   /** Names runs sent, waiting to be checked against the source (see SENT_CHECK_DELAY_MS). */
   const sentChecks = new Set<{ names: string[]; timer: NodeJS.Timeout }>()
@@ -421,15 +416,14 @@ export function createSyncEngine (deps: EngineDeps) {
     emit({ type: 'job.started', job })
     if (lane === 'main') t.inFlight = batch
     const abort = new AbortController()
-    // The source is looked at off the event loop: a batch may name 20,000 paths.
-    const done = kindsOf(paths)
-      .then((known) => {
-        const list = planBatch(paths, (rel) => known.get(rel) ?? kindOf(rel))
-        t.log.debug({ jobId: job.id, paths: paths.length, listed: list.length }, 'incremental sync started')
+    // A batch may name 20,000 paths: it is planned off the event loop.
+    const done = planIncremental(paths)
+      .then((planned) => {
+        t.log.debug({ jobId: job.id, paths: paths.length, listed: planned.listed }, 'incremental sync started')
         const target = onLane(t.def, lane)
         return runner.run({
-          args: buildIncrementalArgs(target, common, { small: target.parsed.kind === 'daemon' && isSmallRun(options.source, list) }),
-          input: encodeFileList(list),
+          args: buildIncrementalArgs(target, common, { small: planned.small }),
+          input: planned.input,
           password: target.password,
           deadlineMs: options.rsync.deadlineSec * 1000,
           killGraceMs: options.rsync.killGraceSec * 1000,
@@ -574,7 +568,7 @@ export function createSyncEngine (deps: EngineDeps) {
   }
 
   async function checkSent (log: Logger, names: string[]): Promise<void> {
-    const missing = await missingFrom(names).catch((err: unknown) => {
+    const missing = await lookup.missing(names).catch((err: unknown) => {
       log.warn({ err }, 'could not check what a run sent against the source')
       return []
     })

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
-import { lstatKindsOf, type KindsOf, type PathKind } from './batch-plan.js'
+import { createInProcessLookup, type PlannedRun, type SourceLookup } from './source-lookup.js'
 
 export interface LookupThreadOptions {
   source: string
@@ -17,41 +17,45 @@ export interface LookupInit {
   nice: number
 }
 
-/** One request: paths relative to the source, NUL-separated (the one byte no name holds), which clones as one string. */
-export interface LookupRequest { id: number; paths: string }
-/** Its answer: one KIND_CODES index per path, in a buffer handed over rather than copied. */
-export interface LookupReply { id: number; kinds: Uint8Array }
+/** Paths relative to the source, NUL-separated (the one byte no name holds): one string clones faster than an array. */
+export type LookupRequest = { id: number; op: 'plan' | 'missing'; paths: string }
+export type LookupReply =
+  | { id: number; op: 'plan'; run: PlannedRun }
+  | { id: number; op: 'missing'; paths: string }
 
-export const KIND_CODES: readonly PathKind[] = ['missing', 'dir', 'other']
-
-export interface SourceLookup {
-  kindsOf: KindsOf
-  /** Stops the thread; lookups asked for afterwards run on this thread's libuv pool. */
-  close (): Promise<void>
+interface Waiting {
+  op: LookupRequest['op']
+  paths: readonly string[]
+  resolve (reply: LookupReply): void
 }
 
 /**
- * Looks many source paths up at once on a thread of its own, niced below
- * the service's, with plain synchronous lstats. A burst of 10,000 uploads
- * is looked up twice (to plan the run, and a second after it to catch
- * entries that lived briefly): through libuv's pool that was 20,000
- * callbacks and Stats objects on the thread that answers HTTP, and four
- * pool threads at the service's priority competing with it for the CPU.
+ * The engine's lookups on the source, on a thread of its own niced below the
+ * service's, with plain synchronous lstats. A burst of 10,000 uploads is
+ * looked at twice: to plan its run (which also encodes the list for rsync),
+ * and a second after it, to catch entries that lived briefly. On the thread
+ * that answers HTTP that was 20,000 lstat callbacks and Stats objects, a
+ * 10,000-entry map and a plan made in one go, and four libuv pool threads
+ * at the service's priority competing with it for the CPU.
  *
  * The thread starts on the first lookup. If it dies, the lookups it held
  * and every later one run in-process instead: slower for probes, never lost.
  */
 export function createLookupThread (opts: LookupThreadOptions): SourceLookup {
-  const inProcess = lstatKindsOf(opts.source)
-  const waiting = new Map<number, { paths: readonly string[]; resolve: (kinds: Map<string, PathKind>) => void }>()
+  const inProcess = createInProcessLookup(opts.source)
+  const waiting = new Map<number, Waiting>()
   let worker: Worker | undefined
   let gone = false
   let nextId = 0
 
+  const inProcessReply = async (id: number, w: Waiting): Promise<LookupReply> => w.op === 'plan'
+    ? { id, op: 'plan', run: await inProcess.plan(w.paths) }
+    : { id, op: 'missing', paths: (await inProcess.missing(w.paths)).join('\0') }
+
   const fallBack = (): void => {
-    const held = [...waiting.values()]
+    const held = [...waiting]
     waiting.clear()
-    for (const w of held) void inProcess(w.paths).then(w.resolve)
+    for (const [id, w] of held) void inProcessReply(id, w).then(w.resolve)
   }
 
   const lose = (err?: Error): void => {
@@ -71,27 +75,37 @@ export function createLookupThread (opts: LookupThreadOptions): SourceLookup {
       if (req === undefined) return
       waiting.delete(m.id)
       if (waiting.size === 0) w.unref()
-      const kinds = new Map<string, PathKind>()
-      for (let i = 0; i < req.paths.length; i++) kinds.set(req.paths[i]!, KIND_CODES[m.kinds[i]!] ?? 'missing')
-      req.resolve(kinds)
+      req.resolve(m)
     })
     w.on('error', (err) => lose(err))
     w.on('exit', () => lose())
     return w
   }
 
+  const ask = (op: LookupRequest['op'], paths: readonly string[]): Promise<LookupReply> => {
+    const id = nextId++
+    if (gone) return inProcessReply(id, { op, paths, resolve: () => undefined })
+    worker ??= spawn()
+    return new Promise((resolve) => {
+      if (waiting.size === 0) worker!.ref()
+      waiting.set(id, { op, paths, resolve })
+      const req: LookupRequest = { id, op, paths: paths.join('\0') }
+      worker!.postMessage(req)
+    })
+  }
+
   return {
-    kindsOf (paths) {
-      if (paths.length === 0) return Promise.resolve(new Map())
-      if (gone) return inProcess(paths)
-      worker ??= spawn()
-      const id = nextId++
-      return new Promise((resolve) => {
-        if (waiting.size === 0) worker!.ref()
-        waiting.set(id, { paths, resolve })
-        const req: LookupRequest = { id, paths: paths.join('\0') }
-        worker!.postMessage(req)
-      })
+    async plan (paths) {
+      const reply = await ask('plan', paths)
+      if (reply.op !== 'plan') throw new Error('the lookup thread answered a plan with something else')
+      return reply.run
+    },
+
+    async missing (names) {
+      if (names.length === 0) return []
+      const reply = await ask('missing', names)
+      if (reply.op !== 'missing') throw new Error('the lookup thread answered a check with something else')
+      return reply.paths === '' ? [] : reply.paths.split('\0')
     },
 
     async close () {

@@ -8,10 +8,13 @@ import path from 'node:path'
 import { pino } from 'pino'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { lstatKindOf } from '../../src/sync/batch-plan.js'
+import { planRun } from '../../src/sync/source-lookup.js'
 // The thread runs the built entry beside the module (on Node 20 a worker does not get tsx's hooks), so this test takes the built module.
 const { createLookupThread } = await import('../../dist/sync/lookup-thread.js' as string) as typeof import('../../src/sync/lookup-thread.js')
 
 const EXITING = new URL('../fixtures/exiting-lookup-thread.mjs', import.meta.url)
+const HOSTILE = '-a name\nwith *, \\ and ü'
 
 async function harness (entry?: URL) {
   const tmp = await makeTempDir()
@@ -19,26 +22,32 @@ async function harness (entry?: URL) {
   const sink = new Writable({ write (chunk: Buffer, _enc, done) { logs.push(JSON.parse(chunk.toString())); done() } })
   const lookup = createLookupThread({ source: tmp.path, nice: 6, logger: pino(sink), ...(entry === undefined ? {} : { entry }) })
   await mkdir(path.join(tmp.path, 'dir', 'sub'), { recursive: true })
-  const hostile = '-a name\nwith *, \\ and ü'
-  await writeFile(path.join(tmp.path, 'dir', hostile), 'x')
+  await writeFile(path.join(tmp.path, 'dir', HOSTILE), 'x')
+  await writeFile(path.join(tmp.path, 'dir', 'sub', 'inside.txt'), 'x')
   await symlink('nowhere', path.join(tmp.path, 'dangling'))
-  const paths = ['dir', 'dir/sub', `dir/${hostile}`, 'dangling', 'gone', 'dir/gone/deeper', `dir/${hostile}/below`]
-  const expected = new Map([['dir', 'dir'], ['dir/sub', 'dir'], [`dir/${hostile}`, 'other'], ['dangling', 'other'], ['gone', 'missing'], ['dir/gone/deeper', 'missing'], [`dir/${hostile}/below`, 'missing']])
-  return { tmp, lookup, logs, paths, expected }
+  // A batch as a burst leaves it: new entries, one below a listed directory, and deletions deep in a tree gone whole.
+  const batch = ['dir/sub', 'dir/sub/inside.txt', `dir/${HOSTILE}`, 'dangling', 'gone/a/b', 'gone/a/c', `dir/${HOSTILE}/below`]
+  return { tmp, lookup, logs, batch }
 }
 
-test('the lookup thread tells directories, other entries and missing paths apart, hostile names included', async (t) => {
+test('the lookup thread plans a batch as the service thread would, and tells which names are gone, hostile names included', async (t) => {
   const h = await harness()
   t.after(async () => {
     await h.lookup.close()
     await h.tmp.cleanup()
   })
-  assert.deepEqual(await h.lookup.kindsOf(h.paths), h.expected)
-  assert.deepEqual(await h.lookup.kindsOf([]), new Map())
-  // Many at once, answered in order of asking, each to its own caller.
-  const [a, b] = await Promise.all([h.lookup.kindsOf(['gone', 'dir']), h.lookup.kindsOf(['dir/sub'])])
-  assert.deepEqual(a, new Map([['gone', 'missing'], ['dir', 'dir']]))
-  assert.deepEqual(b, new Map([['dir/sub', 'dir']]))
+  const here = planRun(h.tmp.path, h.batch, lstatKindOf(h.tmp.path))
+  const there = await h.lookup.plan(h.batch)
+  // Below a file that replaced a directory, the file is listed; below a listed directory, nothing.
+  assert.deepEqual(Buffer.from(there.input).toString().split('\0'), ['dangling', `dir/${HOSTILE}`, 'dir/sub', 'gone', ''])
+  assert.deepEqual({ ...there, input: Buffer.from(there.input) }, { ...here, input: Buffer.from(here.input) })
+  assert.deepEqual(await h.lookup.missing(['dir', 'gone', `dir/${HOSTILE}`, `dir/${HOSTILE}/below`]), ['gone', `dir/${HOSTILE}/below`])
+  assert.deepEqual(await h.lookup.missing([]), [])
+  // Several at once, each answered to its caller.
+  const [a, b] = await Promise.all([h.lookup.missing(['gone', 'dir']), h.lookup.plan(['dir/sub/inside.txt'])])
+  assert.deepEqual(a, ['gone'])
+  assert.deepEqual(b.listed, 1)
+  assert.equal(b.small, true)
 })
 
 test('the lookup thread runs nicer than the service thread', async (t) => {
@@ -55,7 +64,7 @@ test('the lookup thread runs nicer than the service thread', async (t) => {
       return false
     }
   }).length
-  await h.lookup.kindsOf(['dir'])
+  await h.lookup.missing(['dir'])
   assert.equal(niced(), 1, 'one thread 6 nicer than this one')
   assert.equal(getPriority(), own, 'the service thread keeps its priority')
 })
@@ -63,19 +72,21 @@ test('the lookup thread runs nicer than the service thread', async (t) => {
 test('a lookup thread that dies leaves no lookup unanswered: they run in-process, and it says so once', async (t) => {
   const h = await harness(EXITING)
   t.after(h.tmp.cleanup)
-  assert.deepEqual(await h.lookup.kindsOf(h.paths), h.expected, 'the lookup the thread took with it')
-  assert.deepEqual(await h.lookup.kindsOf(['dir', 'gone']), new Map([['dir', 'dir'], ['gone', 'missing']]), 'a later one')
+  const expected = planRun(h.tmp.path, h.batch, lstatKindOf(h.tmp.path))
+  assert.deepEqual(Buffer.from((await h.lookup.plan(h.batch)).input), Buffer.from(expected.input), 'the plan the thread took with it')
+  assert.deepEqual(await h.lookup.missing(['dir', 'gone']), ['gone'], 'a later lookup')
   await waitFor(() => h.logs.length > 0, { message: 'the loss logged' })
   assert.equal(h.logs.filter((l) => l.level === 50).length, 1)
   assert.match(String(h.logs[0]!.msg), /lookup thread stopped/)
   await h.lookup.close()
 })
 
-test('lookups after close run in-process', async (t) => {
+test('lookups after close run in-process, and a close is no failure', async (t) => {
   const h = await harness()
   t.after(h.tmp.cleanup)
-  await h.lookup.kindsOf(['dir'])
+  await h.lookup.missing(['dir'])
   await h.lookup.close()
-  assert.deepEqual(await h.lookup.kindsOf(h.paths), h.expected)
-  assert.deepEqual(h.logs, [], 'a close is no failure')
+  assert.deepEqual(await h.lookup.missing(['dir', 'gone']), ['gone'])
+  assert.equal((await h.lookup.plan(h.batch)).listed, 4)
+  assert.deepEqual(h.logs, [])
 })

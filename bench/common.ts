@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
@@ -33,5 +34,19 @@ export async function writeTree (root: string, opts: { files: number; dirs: numb
   for (let i = 0; i < opts.files; i += 1_000) {
     await Promise.all(Array.from({ length: Math.min(1_000, opts.files - i) }, (_, k) =>
       writeFile(path.join(root, `d${(i + k) % opts.dirs}`, `${prefix}${i + k}`), Buffer.alloc(opts.size, (i + k) % 251))))
+  }
+}
+
+/**
+ * CPU time of a process's main thread, and the time it waited, runnable, for
+ * a CPU (/proc/PID/task/PID/schedstat), in ms: tells a service's own work
+ * from what the scheduler kept it waiting.
+ */
+export function mainThreadTimes (pid: number | undefined): { runMs: number; waitMs: number } {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number)
+    return { runMs: run! / 1e6, waitMs: wait! / 1e6 }
+  } catch {
+    return { runMs: NaN, waitMs: NaN }
   }
 }

@@ -18,6 +18,8 @@ export interface System {
   rss (): number
   /** The HTTP API, for those that have one. */
   apiUrl?: string
+  /** The pid of the service itself (under the bash wrapper), for those that have one. */
+  servicePid?: () => number | undefined
 }
 
 export interface SystemContext {
@@ -70,6 +72,15 @@ function launch (argv: string[], env: NodeJS.ProcessEnv = process.env): { child:
   }
 }
 
+function childrenOf (pid: number | undefined): number[] {
+  if (pid === undefined) return []
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
+}
+
 /** RSS of the process tree under the bash wrapper (the system itself and any helpers), in bytes. */
 function rssOf (pid: number | undefined): number {
   if (pid === undefined) return 0
@@ -77,7 +88,7 @@ function rssOf (pid: number | undefined): number {
   const visit = (p: number, isWrapper: boolean): void => {
     try {
       if (!isWrapper) total += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024
-      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) visit(Number(child), false)
+      for (const child of childrenOf(p)) visit(child, false)
     } catch {
       // Gone meanwhile.
     }
@@ -122,6 +133,7 @@ export function syncplaneSystem (ctx: SystemContext, opts: { database?: string }
     },
     stop: () => handle!.stop(),
     rss: () => rssOf(handle?.child.pid),
+    servicePid: () => childrenOf(handle?.child.pid)[0],
   }
 }
 

@@ -159,6 +159,9 @@ interface Target {
   lastError: TargetStatus['lastError']
 }
 
+/** Up to this many paths are looked up on the event loop (about a millisecond of lstats). */
+const SMALL_LOOKUP = 256
+
 const PAUSED_KEY = 'watch.paused'
 const LIFECYCLE_KEY = 'engine.lifecycle'
 const owedKey = (target: string): string => `target.${target}.fullOwedSeq`
@@ -179,8 +182,10 @@ export function createSyncEngine (deps: EngineDeps) {
   // A few lookups cost the loop less than a trip to another thread, and never
   // wait for a niced one: a single upload's latency depends on this.
   const planIncremental = async (paths: readonly string[]): Promise<PlannedRun> =>
-    paths.length <= 256 ? planRun(options.source, paths, kindOf) : lookup.plan(paths)
+    paths.length <= SMALL_LOOKUP ? planRun(options.source, paths, kindOf) : lookup.plan(paths)
   const isMissing = (rel: string): boolean => kindOf(rel) === 'missing'
+  const missingOf = async (names: readonly string[]): Promise<string[]> =>
+    names.length <= SMALL_LOOKUP ? names.filter(isMissing) : lookup.missing(names)
   /** Names runs sent, waiting to be checked against the source (see SENT_CHECK_DELAY_MS). */
   const sentChecks = new Set<{ names: string[]; timer: NodeJS.Timeout }>()
   const common: RsyncCommonOptions = {
@@ -568,7 +573,7 @@ export function createSyncEngine (deps: EngineDeps) {
   }
 
   async function checkSent (log: Logger, names: string[]): Promise<void> {
-    const missing = await lookup.missing(names).catch((err: unknown) => {
+    const missing = await missingOf(names).catch((err: unknown) => {
       log.warn({ err }, 'could not check what a run sent against the source')
       return []
     })

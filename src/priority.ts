@@ -21,6 +21,15 @@ export function readAutogroupNice (pid: number | 'self'): number | undefined {
   }
 }
 
+/** Without CAP_SYS_ADMIN the kernel takes one autogroup change per 100 ms, host-wide. */
+const AUTOGROUP_RETRY_MS = 110
+/** About 5 s: a run that outlives them keeps the default group weight. */
+const AUTOGROUP_ATTEMPTS = 45
+
+export type WriteAutogroup = (pid: number, nice: number) => void
+
+const writeAutogroupFile: WriteAutogroup = (pid, nice) => writeFileSync(`/proc/${pid}/autogroup`, String(nice))
+
 /**
  * Makes a child process `increment` nicer than this one, its autogroup
  * included. Where the kernel schedules by autogroup (one per session, the
@@ -29,24 +38,32 @@ export function readAutogroupNice (pid: number | 'self'): number | undefined {
  * detached (for its process group) has a session of its own: against the
  * service, only the group's nice counts. Measured here on one CPU: a nice-19
  * busy loop in its own session still took half of it from a nice-0 one, and
- * 1.3% once its autogroup was niced too. Without CAP_SYS_ADMIN the kernel
- * takes one autogroup change per 100 ms; a child it refuses keeps the
- * default group weight.
+ * 1.3% once its autogroup was niced too.
+ *
+ * The kernel refuses an autogroup change (EAGAIN) within 100 ms of the last
+ * one anywhere on the host, unless the caller has CAP_SYS_ADMIN: with
+ * several targets, their runs start on the same tick. A refused change is
+ * tried again on a timer that keeps no process alive, until the child is gone.
  *
  * `ownAutogroupNice` is this process's, read once (see readAutogroupNice).
  */
-export function lowerChildPriority (pid: number, increment: number, ownAutogroupNice: number | undefined): void {
+export function lowerChildPriority (pid: number, increment: number, ownAutogroupNice: number | undefined, write: WriteAutogroup = writeAutogroupFile): void {
   try {
     setPriority(pid, Math.min(19, getPriority() + increment))
   } catch {
     // Already gone: its outcome says why.
   }
   if (ownAutogroupNice === undefined) return
-  try {
-    writeFileSync(`/proc/${pid}/autogroup`, String(Math.min(19, ownAutogroupNice + increment)))
-  } catch {
-    // Gone, or the kernel's rate limit.
+  const nice = Math.min(19, ownAutogroupNice + increment)
+  const attempt = (left: number): void => {
+    try {
+      write(pid, nice)
+    } catch (err) {
+      // ENOENT or ESRCH: the run is over.
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN' && left > 1) setTimeout(attempt, AUTOGROUP_RETRY_MS, left - 1).unref()
+    }
   }
+  attempt(AUTOGROUP_ATTEMPTS)
 }
 
 /**

@@ -18,7 +18,7 @@ export function lstatKindOf (source: string): KindOf {
 }
 
 /** How many relative paths look on the source right now, looked up off the event loop. */
-export type KindsOf = (paths: readonly string[]) => Promise<Map<string, PathKind>>
+type KindsOf = (paths: readonly string[]) => Promise<Map<string, PathKind>>
 
 /** The kinds of many paths at once, looked up on libuv's threads rather than the event loop. */
 export function lstatKindsOf (source: string): KindsOf {

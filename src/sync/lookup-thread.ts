@@ -27,6 +27,7 @@ interface Waiting {
   op: LookupRequest['op']
   paths: readonly string[]
   resolve (reply: LookupReply): void
+  reject (err: unknown): void
 }
 
 /**
@@ -55,13 +56,13 @@ export function createLookupThread (opts: LookupThreadOptions): SourceLookup {
   const fallBack = (): void => {
     const held = [...waiting]
     waiting.clear()
-    for (const [id, w] of held) void inProcessReply(id, w).then(w.resolve)
+    for (const [id, w] of held) inProcessReply(id, w).then(w.resolve, w.reject)
   }
 
   const lose = (err?: Error): void => {
     if (gone) return
     gone = true
-    opts.logger.error({ err }, 'the source lookup thread stopped; looking paths up on the service thread')
+    opts.logger.error({ err }, 'the source lookup thread stopped; looking paths up on the service thread from now on')
     fallBack()
   }
 
@@ -78,17 +79,17 @@ export function createLookupThread (opts: LookupThreadOptions): SourceLookup {
       req.resolve(m)
     })
     w.on('error', (err) => lose(err))
-    w.on('exit', () => lose())
+    w.on('exit', (code) => lose(new Error(`the lookup thread exited with code ${code}`)))
     return w
   }
 
   const ask = (op: LookupRequest['op'], paths: readonly string[]): Promise<LookupReply> => {
     const id = nextId++
-    if (gone) return inProcessReply(id, { op, paths, resolve: () => undefined })
+    if (gone) return inProcessReply(id, { op, paths, resolve: () => undefined, reject: () => undefined })
     worker ??= spawn()
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       if (waiting.size === 0) worker!.ref()
-      waiting.set(id, { op, paths, resolve })
+      waiting.set(id, { op, paths, resolve, reject })
       const req: LookupRequest = { id, op, paths: paths.join('\0') }
       worker!.postMessage(req)
     })

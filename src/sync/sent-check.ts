@@ -7,6 +7,3 @@
  * target until the next full mirror.
  */
 export const SENT_CHECK_DELAY_MS = 1_000
-
-/** The names, relative to `source`, that no longer exist there. */
-export type MissingFrom = (names: readonly string[]) => Promise<string[]>

@@ -11,8 +11,6 @@ import type { ChangeKind } from './watcher.js'
 const port = parentPort!
 const init = workerData as ThreadInit
 const post = (m: ThreadMessage): void => port.postMessage(m)
-// Before the addon loads: the native threads parcel starts inherit the nice.
-lowerThisThreadPriority(init.nice)
 
 // Log lines go to the service's thread, which logs them with its own bindings and destination.
 const logger = pino({ level: init.logLevel }, { write: (line: string) => post({ type: 'log', line }) })
@@ -21,8 +19,8 @@ const watcher = createParcelWatcher({
   root: init.root,
   isExcluded: compileExcludes(init.excludes),
   logger,
-  // On this thread blocking costs no probe anything, and spares libuv's pool,
-  // whose threads run at the service's priority.
+  // On this thread blocking costs no probe anything, and spares libuv's pool
+  // (its threads run at the service's priority) the lstats of a burst.
   lstatMany: async (paths) => paths.map((p) => {
     try {
       return lstatSync(p, { throwIfNoEntry: false })
@@ -55,6 +53,12 @@ port.on('message', (m: unknown) => {
 })
 
 watcher.start().then(
-  () => post({ type: 'started', status: watcher.status() }),
+  () => {
+    // Only now: parcel's native threads, started by the first subscription,
+    // inherit the nice of the thread that starts them, and the one reading
+    // inotify must keep up with a burst, or the kernel's queue overflows.
+    if (lowerThisThreadPriority(init.nice) === undefined && init.nice > 0) logger.debug('the watcher thread could not lower its priority')
+    post({ type: 'started', status: watcher.status() })
+  },
   (err: NodeJS.ErrnoException) => post({ type: 'start-failed', message: err.message, code: err.code }),
 )

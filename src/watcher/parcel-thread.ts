@@ -8,7 +8,7 @@ export interface ParcelThreadOptions {
   excludes: readonly string[]
   sink: WatcherSink
   logger: Logger
-  /** How much nicer than the service's thread the watcher's runs (parcel's native threads inherit it). */
+  /** How much nicer than the service's thread the watcher's JavaScript thread runs (parcel's native ones keep the service's priority). */
   nice: number
   /** A seam for tests: the script the thread runs (production: parcel-thread-entry.js beside this file). */
   entry?: URL

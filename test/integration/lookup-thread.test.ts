@@ -8,6 +8,8 @@ import path from 'node:path'
 import { pino } from 'pino'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { spawnService } from '../helpers/service-process.js'
+import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { lstatKindOf } from '../../src/sync/batch-plan.js'
 import { planRun } from '../../src/sync/source-lookup.js'
 // The thread runs the built entry beside the module (on Node 20 a worker does not get tsx's hooks), so this test takes the built module.
@@ -89,4 +91,22 @@ test('lookups after close run in-process, and a close is no failure', async (t) 
   assert.deepEqual(await h.lookup.missing(['dir', 'gone']), ['gone'])
   assert.equal((await h.lookup.plan(h.batch)).listed, 4)
   assert.deepEqual(h.logs, [])
+})
+
+test('a burst through the built service plans its large batches on the lookup thread and reaches the target whole', async (t) => {
+  const tmp = await makeTempDir()
+  t.after(() => tmp.cleanup())
+  const source = path.join(tmp.path, 'source')
+  const replica = path.join(tmp.path, 'replica')
+  await mkdir(source)
+  await mkdir(replica)
+  for (let d = 0; d < 10; d++) await mkdir(path.join(source, `d${d}`))
+  const svc = await spawnService({ root: tmp.path, config: { source, database: path.join(tmp.path, 'syncplane.db'), logLevel: 'debug', targets: [{ name: 'replica', url: `${replica}/` }] } })
+  t.after(() => svc.proc.stop())
+  await svc.waitReady()
+  await Promise.all(Array.from({ length: 1_500 }, (_, i) => writeFile(path.join(source, `d${i % 10}`, `${i % 3 === 0 ? HOSTILE : 'f'}-${i}`), `${i}`)))
+  await waitForTreesEqual(source, replica, { ignore: isRsyncTempFile, timeoutMs: 30_000 })
+  const jobs = (await svc.api('/v1/jobs?kind=incremental&limit=500')).body.jobs as Array<{ pathsCount: number; status: string }>
+  assert.ok(jobs.some((j) => j.pathsCount > 256 && j.status === 'succeeded'), `a batch large enough for the thread: ${JSON.stringify(jobs.map((j) => j.pathsCount))}`)
+  assert.doesNotMatch(svc.proc.output(), /lookup thread stopped/)
 })

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parse } from 'yaml'
@@ -30,10 +30,11 @@ function schemaKeys (schema: Record<string, any>, prefix = ''): string[] {
   return Object.entries(schema.properties as Record<string, any>).flatMap(([k, v]) => [`${prefix}${prefix ? '.' : ''}${k}`, ...schemaKeys(v, `${prefix}${prefix ? '.' : ''}${k}`).filter((p) => p !== `${prefix}${prefix ? '.' : ''}${k}`)])
 }
 
-test('the production example config is valid once its files exist, and names every key the service knows', () => {
+test('the production example config is valid once its files exist, and names every key the service knows', (t) => {
   const text = readFileSync(new URL('../../examples/syncplane.yaml', import.meta.url), 'utf8')
   const raw = parse(text) as Record<string, any>
   const root = mkdtempSync(path.join(tmpdir(), 'syncplane-example-'))
+  t.after(() => rmSync(root, { recursive: true, force: true }))
   raw.source = path.join(root, 'uploads')
   mkdirSync(raw.source)
   raw.database = path.join(root, 'syncplane.db')

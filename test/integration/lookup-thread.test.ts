@@ -1,13 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
-import { readdirSync } from 'node:fs'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { getPriority } from 'node:os'
 import path from 'node:path'
 import { pino } from 'pino'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { threadsAt } from '../helpers/threads.js'
 import { spawnService } from '../helpers/service-process.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { lstatKindOf } from '../../src/sync/batch-plan.js'
@@ -59,15 +59,8 @@ test('the lookup thread runs nicer than the service thread', async (t) => {
     await h.tmp.cleanup()
   })
   const own = getPriority()
-  const niced = (): number => readdirSync('/proc/self/task').filter((tid) => {
-    try {
-      return getPriority(Number(tid)) === Math.min(19, own + 6)
-    } catch {
-      return false
-    }
-  }).length
   await h.lookup.missing(['dir'])
-  assert.equal(niced(), 1, 'one thread 6 nicer than this one')
+  assert.equal(threadsAt(Math.min(19, own + 6)), 1, 'one thread 6 nicer than this one')
   assert.equal(getPriority(), own, 'the service thread keeps its priority')
 })
 

@@ -1,13 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
-import { readdirSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { getPriority } from 'node:os'
 import path from 'node:path'
 import { pino } from 'pino'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { threadsAt } from '../helpers/threads.js'
 import type { Change, Watcher } from '../../src/watcher/watcher.js'
 // The thread runs the built entry beside the module (on Node 20 a worker does not get tsx's hooks), so this test takes the built module.
 const { createParcelThreadWatcher } = await import('../../dist/watcher/parcel-thread.js' as string) as typeof import('../../src/watcher/parcel-thread.js')
@@ -33,15 +33,6 @@ function harness (root: string, entry?: URL) {
   })
   return { watcher, changes, degraded, logs }
 }
-
-/** Threads of this process at this nice. */
-const threadsAt = (nice: number): number => readdirSync('/proc/self/task').filter((tid) => {
-  try {
-    return getPriority(Number(tid)) === nice
-  } catch {
-    return false
-  }
-}).length
 
 // One test only runs the real thread: parcel's addon loads in one thread per process.
 test('changes the watcher thread sees reach the service thread, its log lines the service log, and it runs nicer', async (t) => {

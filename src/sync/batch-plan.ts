@@ -10,8 +10,11 @@ export type KindOf = (relPath: string) => PathKind
 export function lstatKindOf (source: string): KindOf {
   return (rel) => {
     try {
-      return lstatSync(path.join(source, rel)).isDirectory() ? 'dir' : 'other'
+      // A missing entry is the common case of a burst's deletions: no exception for it.
+      const st = lstatSync(path.join(source, rel), { throwIfNoEntry: false })
+      return st === undefined ? 'missing' : st.isDirectory() ? 'dir' : 'other'
     } catch {
+      // ENOTDIR, EACCES: not there as far as rsync is concerned either.
       return 'missing'
     }
   }

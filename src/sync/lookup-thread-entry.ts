@@ -1,8 +1,6 @@
-import { lstatSync } from 'node:fs'
-import path from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import { lowerThisThreadPriority } from '../priority.js'
-import type { PathKind } from './batch-plan.js'
+import { lstatKindOf } from './batch-plan.js'
 import type { LookupInit, LookupReply, LookupRequest } from './lookup-thread.js'
 import { planRun } from './source-lookup.js'
 
@@ -11,15 +9,7 @@ const port = parentPort!
 const init = workerData as LookupInit
 lowerThisThreadPriority(init.nice)
 
-const kindOf = (rel: string): PathKind => {
-  try {
-    const st = lstatSync(path.join(init.source, rel), { throwIfNoEntry: false })
-    return st === undefined ? 'missing' : st.isDirectory() ? 'dir' : 'other'
-  } catch {
-    // ENOTDIR, EACCES: not there as far as rsync is concerned either.
-    return 'missing'
-  }
-}
+const kindOf = lstatKindOf(init.source)
 
 port.on('message', (req: LookupRequest) => {
   const rels = req.paths.split('\0')

@@ -49,14 +49,14 @@ export function createLookupThread (opts: LookupThreadOptions): SourceLookup {
   let gone = false
   let nextId = 0
 
-  const inProcessReply = async (id: number, w: Waiting): Promise<LookupReply> => w.op === 'plan'
-    ? { id, op: 'plan', run: await inProcess.plan(w.paths) }
-    : { id, op: 'missing', paths: (await inProcess.missing(w.paths)).join('\0') }
+  const inProcessReply = async (id: number, op: LookupRequest['op'], paths: readonly string[]): Promise<LookupReply> => op === 'plan'
+    ? { id, op: 'plan', run: await inProcess.plan(paths) }
+    : { id, op: 'missing', paths: (await inProcess.missing(paths)).join('\0') }
 
   const fallBack = (): void => {
     const held = [...waiting]
     waiting.clear()
-    for (const [id, w] of held) inProcessReply(id, w).then(w.resolve, w.reject)
+    for (const [id, w] of held) inProcessReply(id, w.op, w.paths).then(w.resolve, w.reject)
   }
 
   const lose = (err?: Error): void => {
@@ -85,7 +85,7 @@ export function createLookupThread (opts: LookupThreadOptions): SourceLookup {
 
   const ask = (op: LookupRequest['op'], paths: readonly string[]): Promise<LookupReply> => {
     const id = nextId++
-    if (gone) return inProcessReply(id, { op, paths, resolve: () => undefined, reject: () => undefined })
+    if (gone) return inProcessReply(id, op, paths)
     worker ??= spawn()
     return new Promise((resolve, reject) => {
       if (waiting.size === 0) worker!.ref()

@@ -11,6 +11,7 @@ import { fmt, mainThreadTimes, median, pct, sleep, waitUntil } from './common.js
 import { prepareSustained, sustained, type SustainedResult } from './sustained.js'
 import { prepareScaleSource, scale, type ScaleResult } from './scale.js'
 import { seedJobHistory, timeJobQueries, type QueryTiming } from './jobs-history.js'
+import { readSchedTrace, schedTable, startSchedTrace, type WaitAttribution } from './sched-trace.js'
 
 // `npm run bench` runs the full sizes; BENCH_SMOKE=1 (CI) the same code on small ones.
 const SMOKE = process.env.BENCH_SMOKE === '1'
@@ -29,6 +30,8 @@ const BIG_FILES = SMOKE ? 5_000 : 1_000_000
 const BIG_DIRS = SMOKE ? 500 : 100_000
 const JOB_ROWS = SMOKE ? 20_000 : 1_000_000
 const PROBE_RATE = 50
+/** BENCH_SCHED_TRACE=1 records the scheduler over each control-plane burst (perf, as root) and says who had the CPUs while an HTTP thread waited. */
+const SCHED_TRACE = process.env.BENCH_SCHED_TRACE === '1'
 /** BENCH_ONLY=burst,sustained,scale,control runs a subset while working on one. */
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'burst,sustained,scale,control').split(','))
 
@@ -189,7 +192,7 @@ async function measureSustained (make: (ctx: SystemContext) => System): Promise<
 }
 
 interface ThreadTimes { runMs: number; waitMs: number }
-interface ControlSample { healthz: number[]; status: number[]; idle: number[]; errors: number; burstS: number; loop: LoopDelay; service: ThreadTimes; idleServer: ThreadTimes }
+interface ControlSample { healthz: number[]; status: number[]; idle: number[]; errors: number; burstS: number; loop: LoopDelay; service: ThreadTimes; idleServer: ThreadTimes; sched?: WaitAttribution[] }
 
 const timesSince = (pid: number | undefined, before: ThreadTimes): ThreadTimes => {
   const now = mainThreadTimes(pid)
@@ -223,19 +226,30 @@ async function controlPlaneDuringBurst (): Promise<ControlSample> {
     const servicePid = system.servicePid!()
     const serviceBefore = mainThreadTimes(servicePid)
     const idleBefore = mainThreadTimes(idle.pid)
+    const traceFile = path.join(ctx.root, 'sched.data')
+    const trace = SCHED_TRACE ? await startSchedTrace(traceFile) : undefined
     await writeBurst(source)
     const lastWrite = performance.now()
     await waitUntil(async () => (await countReplica(replica)) >= BURST_FILES, TIMEOUT_MS, 50)
     const burstS = (performance.now() - lastWrite) / 1000
     const service = timesSince(servicePid, serviceBefore)
     const idleServer = timesSince(idle.pid, idleBefore)
+    await trace?.stop()
+    const sched = trace && servicePid !== undefined && idle.pid !== undefined
+      ? readSchedTrace(traceFile, [{ label: 'syncplane main thread', pid: servicePid }, { label: 'idle server', pid: idle.pid }], [
+        { label: 'syncplane', pid: servicePid },
+        { label: 'idle server', pid: idle.pid },
+        { label: 'prober', pid: prober.pid! },
+        { label: 'bench (the writer)', pid: process.pid },
+      ])
+      : undefined
     const loop = await loopDelay(system.apiUrl!)
     const exited = new Promise<void>((resolve) => prober.on('close', () => resolve()))
     prober.kill('SIGTERM')
     await exited
     probe = undefined
     const parsed = JSON.parse(out) as { latencies: Record<string, number[]>; errors: Record<string, number> }
-    return { healthz: parsed.latencies[urls[0]!]!, status: parsed.latencies[urls[1]!]!, idle: parsed.latencies[urls[2]!]!, errors: Object.values(parsed.errors).reduce((a, b) => a + b, 0), burstS, loop, service, idleServer }
+    return { healthz: parsed.latencies[urls[0]!]!, status: parsed.latencies[urls[1]!]!, idle: parsed.latencies[urls[2]!]!, errors: Object.values(parsed.errors).reduce((a, b) => a + b, 0), burstS, loop, service, idleServer, sched }
   } finally {
     probe?.kill('SIGKILL')
     idle.kill('SIGTERM')
@@ -423,7 +437,10 @@ if (controls.length > 0) {
     '',
     `The service's own event-loop delay over the burst (from its /metrics, sampled every 10 ms, so 10 ms is no delay): p50 ${fmt(median(each((c) => c.loop.p50Ms)))} ms, p99 ${fmt(median(each((c) => c.loop.p99Ms)))} ms (each run: ${each((c) => c.loop.p99Ms).map((x) => fmt(x, 1)).join(', ')}), max ${fmt(Math.max(...each((c) => c.loop.maxMs)))} ms.`,
   )
+  const traced = controls.flatMap((c) => c.sched ?? [])
+  if (traced.length > 0) lines.push('', ...schedTable(traced, controls.length))
 }
+
 if (jobTimings.length > 0) {
   lines.push(
     '',

@@ -8,7 +8,7 @@ import { fmt, waitUntil } from './common.js'
  * that answers HTTP (runnable, or woken, but not yet on a CPU), what the
  * CPUs ran meanwhile. It tells a service's own threads from everything else
  * on the machine, and from a CPU that sat idle while a woken thread waited
- * for it (a virtual CPU the host had not scheduled yet).
+ * for it (on a VM, most likely a virtual CPU the host had not run yet).
  */
 
 /** Waits shorter than this are ordinary scheduling and are not attributed. */
@@ -43,10 +43,9 @@ export async function startSchedTrace (file: string): Promise<{ stop: () => Prom
   }
 }
 
-interface Switch { cpu: number; t: number; prevPid: number; prevState: string; nextPid: number }
-
 const LINE = /^\s*(\d+)\/(\d+)\s+\[(\d+)\]\s+([\d.]+):\s+sched:(\w+):\s*(.*)$/
-const field = (trace: string, name: string): string | undefined => new RegExp(`(?:^|\\s)${name}=(\\S+)`).exec(trace)?.[1]
+const FIELDS = new Map(['pid', 'comm', 'prev_pid', 'prev_comm', 'prev_state', 'next_pid', 'next_comm'].map((name) => [name, new RegExp(`(?:^|\\s)${name}=(\\S+)`)]))
+const field = (trace: string, name: string): string | undefined => FIELDS.get(name)!.exec(trace)?.[1]
 const KERNEL_THREAD = /^(kworker|ksoftirqd|rcu_|migration|kthreadd|kcompactd|khugepaged|jbd2|kswapd|irq\/|cpuhp|watchdog)/
 
 /**
@@ -74,7 +73,7 @@ export function attributeWaits (script: string, watched: WatchedThread[], partie
       commOf.set(woken, field(trace!, 'comm') ?? '')
       if (!readySince.has(woken)) readySince.set(woken, t)
     } else if (event === 'sched_switch') {
-      const s: Switch = { cpu: Number(cpu), t, prevPid: Number(field(trace!, 'prev_pid')), prevState: field(trace!, 'prev_state') ?? '', nextPid: Number(field(trace!, 'next_pid')) }
+      const s = { cpu: Number(cpu), t, prevPid: Number(field(trace!, 'prev_pid')), prevState: field(trace!, 'prev_state') ?? '', nextPid: Number(field(trace!, 'next_pid')) }
       commOf.set(s.prevPid, field(trace!, 'prev_comm') ?? '')
       commOf.set(s.nextPid, field(trace!, 'next_comm') ?? '')
       const current = running.get(s.cpu)

@@ -212,6 +212,8 @@ async function controlPlaneDuringBurst (): Promise<ControlSample> {
   const replica = await startReady(system, source)
   const idle = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./idle-server.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'], detached: true })
   let probe: ReturnType<typeof spawn> | undefined
+  const traceFile = path.join(ctx.root, 'sched.data')
+  let trace: Awaited<ReturnType<typeof startSchedTrace>> | undefined
   try {
     const idlePort = await new Promise<string>((resolve) => idle.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())))
     const urls = [`${system.apiUrl}/healthz`, `${system.apiUrl}/v1/status`, `http://127.0.0.1:${idlePort}/`]
@@ -226,8 +228,7 @@ async function controlPlaneDuringBurst (): Promise<ControlSample> {
     const servicePid = system.servicePid!()
     const serviceBefore = mainThreadTimes(servicePid)
     const idleBefore = mainThreadTimes(idle.pid)
-    const traceFile = path.join(ctx.root, 'sched.data')
-    const trace = SCHED_TRACE ? await startSchedTrace(traceFile) : undefined
+    trace = SCHED_TRACE ? await startSchedTrace(traceFile) : undefined
     await writeBurst(source)
     const lastWrite = performance.now()
     await waitUntil(async () => (await countReplica(replica)) >= BURST_FILES, TIMEOUT_MS, 50)
@@ -236,7 +237,7 @@ async function controlPlaneDuringBurst (): Promise<ControlSample> {
     const idleServer = timesSince(idle.pid, idleBefore)
     await trace?.stop()
     const sched = trace && servicePid !== undefined && idle.pid !== undefined
-      ? readSchedTrace(traceFile, [{ label: 'syncplane main thread', pid: servicePid }, { label: 'idle server', pid: idle.pid }], [
+      ? await readSchedTrace(traceFile, [{ label: 'syncplane main thread', pid: servicePid }, { label: 'idle server', pid: idle.pid }], [
         { label: 'syncplane', pid: servicePid },
         { label: 'idle server', pid: idle.pid },
         { label: 'prober', pid: prober.pid! },
@@ -251,6 +252,7 @@ async function controlPlaneDuringBurst (): Promise<ControlSample> {
     const parsed = JSON.parse(out) as { latencies: Record<string, number[]>; errors: Record<string, number> }
     return { healthz: parsed.latencies[urls[0]!]!, status: parsed.latencies[urls[1]!]!, idle: parsed.latencies[urls[2]!]!, errors: Object.values(parsed.errors).reduce((a, b) => a + b, 0), burstS, loop, service, idleServer, sched }
   } finally {
+    await trace?.stop()
     probe?.kill('SIGKILL')
     idle.kill('SIGTERM')
     await system.stop()

@@ -39,3 +39,40 @@ test('a thread preempted while runnable waits from the switch, and short waits a
   assert.equal(main!.waits, 1)
   assert.deepEqual(Object.fromEntries(Object.entries(main!.cpuMs).map(([k, v]) => [k, Math.round(v)])), { rsync: 10 })
 })
+
+test('a wake-up of a thread that is running starts no wait, and a sleep ends one', () => {
+  const trace = [
+    sw(3.000, 0, [0, 0, 'swapper/0', 'R'], [100, 100, 'node']),
+    // Woken while still on the CPU (between setting its state and sleeping): not a wait.
+    waking(3.001, '60/60', 0, 100),
+    sw(3.002, 0, [100, 100, 'node', 'S'], [70, 70, 'rsync']),
+    sw(3.100, 0, [70, 70, 'rsync', 'S'], [100, 100, 'node']),
+  ].join('\n')
+  const [main] = attributeWaits(trace, [{ label: 'main', pid: 100 }], [])
+  assert.equal(main!.waits, 0)
+})
+
+test('an exiting task (printed as PID/-1) still ends its span and lets the waiting thread in', () => {
+  const trace = [
+    sw(4.000, 0, [0, 0, 'swapper/0', 'R'], [80, 81, 'node']),
+    waking(4.001, '60/60', 0, 100),
+    '  80/81   [000]  4.005000: sched:sched_stat_runtime: comm=node pid=81 runtime=4000000 [ns]',
+    `  80/-1   [000]  4.011000: sched:sched_switch: prev_comm=node prev_pid=81 prev_prio=120 prev_state=X ==> next_comm=node next_pid=100 next_prio=120`,
+  ].join('\n')
+  const [main] = attributeWaits(trace, [{ label: 'main', pid: 100 }], [{ label: 'dying', pid: 80 }])
+  assert.equal(main!.waits, 1)
+  assert.deepEqual(Object.fromEntries(Object.entries(main!.cpuMs).map(([k, v]) => [k, Math.round(v)])), { dying: 10 })
+})
+
+test('a CPU busy from before its first switch to after the last event counts for the whole wait', () => {
+  const trace = [
+    // CPU 1 runs rsync throughout: it switches only at 5.030, after the wait.
+    waking(5.000, '60/60', 0, 100),
+    sw(5.001, 0, [50, 50, 'node', 'R'], [50, 50, 'node']),
+    sw(5.020, 0, [50, 50, 'node', 'R'], [100, 100, 'node']),
+    sw(5.030, 1, [70, 70, 'rsync', 'R'], [70, 70, 'rsync']),
+  ].join('\n')
+  const [main] = attributeWaits(trace, [{ label: 'main', pid: 100 }], [{ label: 'writer', pid: 50 }])
+  assert.equal(main!.waits, 1)
+  assert.deepEqual(Object.fromEntries(Object.entries(main!.cpuMs).map(([k, v]) => [k, Math.round(v)])), { writer: 20, rsync: 20 })
+})

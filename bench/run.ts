@@ -235,6 +235,12 @@ async function controlPlaneDuringBurst (): Promise<ControlSample> {
     const burstS = (performance.now() - lastWrite) / 1000
     const service = timesSince(servicePid, serviceBefore)
     const idleServer = timesSince(idle.pid, idleBefore)
+    const loop = await loopDelay(system.apiUrl!)
+    const exited = new Promise<void>((resolve) => prober.on('close', () => resolve()))
+    prober.kill('SIGTERM')
+    await exited
+    probe = undefined
+    // Only once the probes are in: reading the trace takes seconds of the bench's CPU.
     await trace?.stop()
     const sched = trace && servicePid !== undefined && idle.pid !== undefined
       ? await readSchedTrace(traceFile, [{ label: 'syncplane main thread', pid: servicePid }, { label: 'idle server', pid: idle.pid }], [
@@ -244,11 +250,6 @@ async function controlPlaneDuringBurst (): Promise<ControlSample> {
         { label: 'bench (the writer)', pid: process.pid },
       ])
       : undefined
-    const loop = await loopDelay(system.apiUrl!)
-    const exited = new Promise<void>((resolve) => prober.on('close', () => resolve()))
-    prober.kill('SIGTERM')
-    await exited
-    probe = undefined
     const parsed = JSON.parse(out) as { latencies: Record<string, number[]>; errors: Record<string, number> }
     return { healthz: parsed.latencies[urls[0]!]!, status: parsed.latencies[urls[1]!]!, idle: parsed.latencies[urls[2]!]!, errors: Object.values(parsed.errors).reduce((a, b) => a + b, 0), burstS, loop, service, idleServer, sched }
   } finally {

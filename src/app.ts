@@ -2,13 +2,14 @@ import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Problem } from './http/schemas/common.js'
 import { JobDetailSchema, JobListSchema, JobSchema } from './http/schemas/jobs.js'
-import { ReadinessSchema, ResyncResultSchema, StatusSchema } from './http/schemas/control.js'
+import { ConfirmDeletesResultSchema, ReadinessSchema, ResyncResultSchema, StatusSchema } from './http/schemas/control.js'
 import { errorHandler, notFoundHandler } from './http/problem.js'
 import { registerSwagger } from './http/swagger.js'
 import { registerAuth } from './http/auth.js'
 import { healthRoutes } from './http/routes/health.js'
 import { controlRoutes } from './http/routes/control.js'
 import { resyncRoutes } from './http/routes/resync.js'
+import { deletesRoutes } from './http/routes/deletes.js'
 import { jobRoutes } from './http/routes/jobs.js'
 import { flushRoutes } from './http/routes/flush.js'
 import { metricsRoutes } from './http/routes/metrics.js'
@@ -40,7 +41,7 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
     trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  for (const schema of [Problem, JobSchema, JobDetailSchema, JobListSchema, ReadinessSchema, StatusSchema, ResyncResultSchema]) {
+  for (const schema of [Problem, JobSchema, JobDetailSchema, JobListSchema, ReadinessSchema, StatusSchema, ResyncResultSchema, ConfirmDeletesResultSchema]) {
     app.addSchema(schema)
   }
   app.setErrorHandler(errorHandler)
@@ -52,6 +53,7 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
   await app.register(healthRoutes, { services })
   await app.register(controlRoutes, { services })
   await app.register(resyncRoutes, { services })
+  await app.register(deletesRoutes, { services })
   await app.register(flushRoutes, { services })
   await app.register(jobRoutes, { services })
   await app.register(metricsRoutes, { services })

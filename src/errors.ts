@@ -16,6 +16,10 @@ export const ErrorCodes = {
   UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
   WATCH_PAUSED: { status: 409, title: 'Watching is paused' },
   URI_TOO_LONG: { status: 414, title: 'URI too long' },
+  SOURCE_UNAVAILABLE: { status: 409, title: 'The source is not available' },
+  NO_DELETES_HELD: { status: 409, title: 'The target holds no deletions' },
+  DELETES_CHANGED: { status: 409, title: 'The held deletions changed' },
+  DELETES_HELD: { status: 409, title: 'Deletions are held' },
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

@@ -17,11 +17,13 @@ import { createChokidarWatcher } from './watcher/chokidar-watcher.js'
 import { compileExcludes } from './watcher/exclude-matcher.js'
 import { createParcelThreadWatcher } from './watcher/parcel-thread.js'
 import { createParcelWatcher } from './watcher/parcel-watcher.js'
-import type { Change, Watcher } from './watcher/watcher.js'
+import type { Change, Watcher, WatcherStatus } from './watcher/watcher.js'
 import type { AppServices } from './http/services.js'
 import { createMetrics } from './metrics.js'
 import { createEventLog } from './sync/event-log.js'
 import { createJobRetention } from './sync/job-retention.js'
+import { createSourceGuard } from './sync/source-guard.js'
+import { readRootIdentity, type RootIdentity } from './watcher/source-identity.js'
 
 export interface ServicesOptions {
   loaded: LoadedConfig
@@ -70,7 +72,25 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     : undefined
 
   let watcher: Watcher | undefined
-  const watcherStatus = () => watcher?.status() ?? { state: 'starting' as const, lastError: null }
+  // The directory the running watcher was started on.
+  let watched: RootIdentity | null = null
+  const sourceGuard = createSourceGuard({
+    root: config.source,
+    marker: config.sourceMarker,
+    settings,
+    logger: logger.child({ component: 'source' }),
+    pollMs: SOURCE_POLL_MS,
+    onChange: (fault, current) => {
+      engine.sourceChanged(fault)
+      if (current !== null && watched !== null && (current.dev !== watched.dev || current.ino !== watched.ino)) void rewatch()
+    },
+  })
+  // A source fault is the watcher's: it no longer sees the tree it was asked to watch.
+  const watcherStatus = (): WatcherStatus => {
+    const fault = sourceGuard.current()
+    if (fault !== null) return { state: 'degraded', lastError: fault.message }
+    return watcher?.status() ?? { state: 'starting' as const, lastError: null }
+  }
 
   const engine = createSyncEngine({
     options: {
@@ -80,6 +100,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       rsync: config.rsync,
       fullSync: config.fullSync,
       retry: config.retry,
+      deletes: config.deletes,
     },
     targets: resolveTargets(config, secrets, sshConnections),
     jobs,
@@ -89,6 +110,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     logger: logger.child({ component: 'sync' }),
     watcherStatus,
     lookup,
+    source: sourceGuard,
   })
 
   const retention = createJobRetention({ jobs, retentionDays: config.jobs.retentionDays, maxJobs: config.jobs.maxJobs, logger: logger.child({ component: 'retention' }) })
@@ -107,12 +129,42 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     },
   }
   const isExcluded = compileExcludes(config.exclude)
-  watcher = config.watcher.backend === 'chokidar'
+  const createWatcher = (): Watcher => config.watcher.backend === 'chokidar'
     ? createChokidarWatcher({ ...watcherCommon, isExcluded, usePolling: config.watcher.usePolling, pollIntervalMs: config.watcher.pollIntervalMs })
     : watcherThread
       ? createParcelThreadWatcher({ ...watcherCommon, excludes: config.exclude, nice: config.threads.nice })
       : createParcelWatcher({ ...watcherCommon, isExcluded })
-  const activeWatcher = watcher
+  watcher = createWatcher()
+  let stopping = false
+  let rewatching: Promise<void> | null = null
+
+  /**
+   * Another directory is at the source path (a volume unmounted or mounted,
+   * a root moved and made again): the old watch sees a tree that is gone.
+   * Watch the new one and mirror it, since what was written before the new
+   * watch was never reported; the engine holds deletions meanwhile.
+   */
+  async function rewatch (): Promise<void> {
+    if (rewatching !== null || stopping) return
+    rewatching = (async () => {
+      const old = watcher!
+      await old.close().catch((err: unknown) => logger.warn({ err }, 'closing the old watch failed'))
+      if (stopping) return
+      watched = readRootIdentity(config.source)
+      watcher = createWatcher()
+      await watcher.start()
+      logger.warn({ source: config.source }, 'watching the directory now at the source path')
+      engine.requestFullSync({ trigger: 'watcher' })
+    })().catch((err: unknown) => {
+      logger.error({ err }, 'could not watch the directory now at the source path')
+    }).finally(() => {
+      rewatching = null
+      // It may have changed again meanwhile.
+      const current = readRootIdentity(config.source)
+      if (current !== null && watched !== null && (current.dev !== watched.dev || current.ino !== watched.ino)) void rewatch()
+    })
+    await rewatching
+  }
 
   const http: AppServices = { engine, jobs, readiness: createReadiness({ db, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: config.readiness.maxLagSec }), metrics, events }
 
@@ -125,7 +177,9 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
 
     /** Establishes the watch, then (if configured) mirrors every target once. */
     async start (): Promise<void> {
-      await activeWatcher.start()
+      sourceGuard.start()
+      watched = readRootIdentity(config.source)
+      await watcher!.start()
       engine.start()
       retention.start()
       if (config.fullSync.onStart) engine.requestFullSync({ trigger: 'startup' })
@@ -133,7 +187,10 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
 
     async stop (drainMs: number): Promise<void> {
       retention.stop()
-      await activeWatcher.close()
+      stopping = true
+      sourceGuard.close()
+      await rewatching
+      await watcher!.close()
       let timer: NodeJS.Timeout | undefined
       const drained = await Promise.race([
         engine.close().then(() => true),
@@ -155,6 +212,9 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     },
   }
 }
+
+/** Between runs the source root is looked at this often (runs look for themselves): a fault is seen within 2 s. */
+const SOURCE_POLL_MS = 500
 
 /** Only when some SSH target shares its connection; without the directory, runs connect anew. */
 function openSshConnections (config: LoadedConfig['config'], logger: Logger, parentDir: string | undefined): SshConnections | undefined {

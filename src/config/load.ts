@@ -3,6 +3,7 @@ import path from 'node:path'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'
+import type { Static } from 'typebox'
 import { ConfigSchema, type Config } from './schema.js'
 import { parseTargetUrl, TargetUrlError } from './target-url.js'
 
@@ -71,7 +72,7 @@ export function parseConfig (raw: unknown, opts: LoadOptions): LoadedConfig {
   if (!validator.Check(withDefaults)) {
     throw new ConfigError(opts.origin, schemaProblems(withDefaults))
   }
-  const config = withDefaults as Config
+  const config = normalizeSource(withDefaults as Static<typeof ConfigSchema>)
   config.database = path.resolve(opts.baseDir, config.database)
   const problems: string[] = []
   const secrets = new Map<string, string>()
@@ -154,6 +155,14 @@ function pointerToKey (pointer: string): string {
     const name = part.replace(/~1/g, '/').replace(/~0/g, '~')
     return /^\d+$/.test(name) ? `${acc}[${name}]` : acc ? `${acc}.${name}` : name
   }, '')
+}
+
+/** `source: PATH` and `source: { path, marker }` become one shape. */
+function normalizeSource (raw: Static<typeof ConfigSchema>): Config {
+  const { source, ...rest } = raw
+  return typeof source === 'string'
+    ? { ...rest, source, sourceMarker: null }
+    : { ...rest, source: source.path, sourceMarker: source.marker ?? null }
 }
 
 function checkSource (config: Config, problems: string[]): void {

@@ -35,8 +35,16 @@ export const TargetSchema = Type.Object({
   ssh: Type.Optional(SshOptionsSchema),
 }, { additionalProperties: false })
 
+export const SourceSchema = Type.Object({
+  path: Type.String({ minLength: 1, description: 'Absolute path of the watched tree' }),
+  marker: Type.Optional(Type.String({
+    pattern: '^[^/]+$',
+    description: 'A file that must exist at the top of the source (e.g. ".syncplane-root", like Syncthing\'s .stfolder); while it is missing nothing is sent or deleted. Recommended for mounted upload volumes',
+  })),
+}, { additionalProperties: false })
+
 export const ConfigSchema = Type.Object({
-  source: Type.String({ minLength: 1, description: 'Absolute path of the watched tree' }),
+  source: Type.Union([Type.String({ minLength: 1 }), SourceSchema], { description: 'Absolute path of the watched tree, or { path, marker }' }),
   exclude: Type.Array(Type.String({ minLength: 1 }), {
     default: [],
     description: 'rsync exclude patterns, applied by the watcher and by every rsync run',
@@ -97,11 +105,18 @@ export const ConfigSchema = Type.Object({
   readiness: Type.Object({
     maxLagSec: Type.Integer({ minimum: 0, default: 0, description: '/readyz fails while any target lags more than this (0: lag is not checked)' }),
   }, { additionalProperties: false, default: {} }),
+  deletes: Type.Object({
+    maxFiles: Type.Integer({ minimum: 0, default: 1_000, description: 'A run that would delete more files than this on a target deletes nothing: the target holds its deletions until an operator confirms them (0: no limit)' }),
+    maxPercent: Type.Number({ minimum: 0, maximum: 100, default: 50, description: 'Likewise for a run that would delete more than this share of a target\'s files (100: no limit)' }),
+    minFiles: Type.Integer({ minimum: 0, default: 10, description: 'Runs deleting at most this many files are never held by maxPercent (a tree of a few files)' }),
+  }, { additionalProperties: false, default: {} }),
   shutdown: Type.Object({
     drainSec: Type.Integer({ minimum: 0, maximum: 3_600, default: 10, description: 'On SIGTERM, how long running rsyncs may finish before they are stopped' }),
   }, { additionalProperties: false, default: {} }),
   targets: Type.Array(TargetSchema, { minItems: 1, description: 'Where to replicate; each target has its own queue' }),
 }, { additionalProperties: false })
 
-export type Config = Static<typeof ConfigSchema>
+/** The config as the loader hands it out: `source` is always the path, `sourceMarker` the marker or null. */
+export type Config = Omit<Static<typeof ConfigSchema>, 'source'> & { source: string; sourceMarker: string | null }
+export type DeleteGuardConfig = Config['deletes']
 export type TargetConfig = Static<typeof TargetSchema>

@@ -17,6 +17,7 @@ export function statusToDto (status: EngineStatus) {
       nextRetryAt: isoOrNull(t.nextRetryAt),
       lastSuccessAt: isoOrNull(t.lastSuccessAt),
       lastError: t.lastError === null ? null : { ...t.lastError, at: iso(t.lastError.at) },
+      deletesHeld: t.deletesHeld === null ? null : { ...t.deletesHeld, since: iso(t.deletesHeld.since) },
     })),
   }
 }

@@ -5,7 +5,7 @@ import type { EventLog } from '../sync/event-log.js'
 
 /** What the HTTP layer may call: one object, decorated nowhere, passed to each route plugin. */
 export interface AppServices {
-  engine: Pick<SyncEngine, 'status' | 'pause' | 'resume' | 'requestFullSync' | 'waitForJobs' | 'flush'>
+  engine: Pick<SyncEngine, 'status' | 'pause' | 'resume' | 'requestFullSync' | 'waitForFullSync' | 'previewFullSync' | 'confirmDeletes' | 'flush'>
   jobs: Pick<JobStore, 'get' | 'list' | 'paths'>
   readiness: () => Readiness
   metrics: { contentType: string; render (): Promise<string> }

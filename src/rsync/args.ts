@@ -39,11 +39,12 @@ export interface RsyncCommonOptions {
  * `small`: the run's data fits in the socket buffers (see isSmallRun), so
  * the client never waits long to write and needs no keepalive from a daemon.
  */
-export function buildIncrementalArgs (target: RsyncTarget, opts: RsyncCommonOptions, run: { small: boolean } = { small: false }): string[] {
+export function buildIncrementalArgs (target: RsyncTarget, opts: RsyncCommonOptions, run: RunShape & { small: boolean } = { small: false }): string[] {
   return [
     '-a', '-r', '--ignore-times',
     '--files-from=-', '--from0',
     '--delete', '--delete-missing-args', '--force',
+    ...deletionArgs(run),
     // A daemon given a timeout announces it in an 8-byte message that Nagle
     // holds back, and the next write waits for the client's delayed ACK: 40 ms
     // on every run, measured. Only a small run goes without it: the daemon
@@ -57,6 +58,25 @@ export function buildIncrementalArgs (target: RsyncTarget, opts: RsyncCommonOpti
   ]
 }
 
+/**
+ * How a run treats deletions (see the delete guard in src/sync):
+ * - `maxDelete`: `--max-delete=N`; 0 sends everything and deletes nothing,
+ *   while rsync counts what it would have deleted (files inside a deleted
+ *   directory included). Absent: no limit.
+ * - `deletionsOnly`: the second pass of a run whose deletions were counted:
+ *   `--existing --ignore-existing` transfer nothing, `--delete` still acts.
+ */
+export interface RunShape {
+  maxDelete?: number | undefined
+  deletionsOnly?: boolean | undefined
+}
+
+function deletionArgs (run: RunShape): string[] {
+  const args = run.maxDelete === undefined ? [] : [`--max-delete=${run.maxDelete}`]
+  if (run.deletionsOnly === true) args.push('--existing', '--ignore-existing')
+  return args
+}
+
 export type FullCompare = 'mtime-ns' | 'mtime' | 'checksum'
 
 /**
@@ -65,14 +85,25 @@ export type FullCompare = 'mtime-ns' | 'mtime' | 'checksum'
  * changed on the target within the second it was written looks unchanged;
  * `--modify-window=-1` compares nanoseconds instead.
  */
-export function buildFullArgs (target: RsyncTarget, opts: RsyncCommonOptions & { compare: FullCompare }): string[] {
+export function buildFullArgs (target: RsyncTarget, opts: RsyncCommonOptions & { compare: FullCompare }, run: RunShape = {}): string[] {
   const compare = { 'mtime-ns': ['--modify-window=-1'], mtime: [], checksum: ['--checksum'] }[opts.compare]
   return [
     '-a', '--delete',
+    ...deletionArgs(run),
     ...compare,
     ...commonArgs(target, opts),
     sourceArg(opts.source), target.parsed.destination,
   ]
+}
+
+/** Marks the stdout lines of a preview: rsync's itemized change, a space, the name. */
+export const PREVIEW_LINE_PREFIX = 'syncplane-item: '
+
+/** What a full mirror would do, changing nothing: `-n` with every item itemized on stdout. */
+export function buildPreviewArgs (target: RsyncTarget, opts: RsyncCommonOptions & { compare: FullCompare }): string[] {
+  const args = buildFullArgs(target, opts)
+  // The last --out-format wins over the one commonArgs put in.
+  return ['-n', ...args.slice(0, -2), `--out-format=${PREVIEW_LINE_PREFIX}%i %n`, ...args.slice(-2)]
 }
 
 /** Lists the top level of the target (to tell whether it is empty) without changing it. */

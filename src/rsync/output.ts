@@ -43,6 +43,32 @@ export function parseStats (stdout: string): RsyncStats {
   }
 }
 
+/** What a run's `--stats` say of the tree: entries listed, created and deleted (files and directories). */
+export interface TreeCounts {
+  files: number | null
+  created: number
+  deleted: number
+}
+
+export function parseTreeCounts (stdout: string): TreeCounts {
+  const num = (label: string): number | null => {
+    const m = new RegExp(`^Number of ${label}: (\\d+)`, 'm').exec(stdout)
+    return m ? Number(m[1]) : null
+  }
+  return { files: num('files'), created: num('created files') ?? 0, deleted: num('deleted files') ?? 0 }
+}
+
+const SKIPPED_DELETES = /^Deletions stopped due to --max-delete limit \((\d+) skipped\)/
+
+/**
+ * `--max-delete` reports what it kept from happening on stderr, wherever the
+ * receiver runs (a daemon's run still exits 0; a local one exits 25).
+ */
+export function parseSkippedDeletes (line: string): number | null {
+  const m = SKIPPED_DELETES.exec(line)
+  return m ? Number(m[1]) : null
+}
+
 /**
  * rsync prints control and non-ASCII bytes in names as `\#ooo` (octal);
  * undo that to get the real name back.

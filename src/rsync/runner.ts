@@ -1,7 +1,7 @@
 import { execa } from 'execa'
 import { lowerChildPriority, readAutogroupNice } from '../priority.js'
 import { SENT_LINE_PREFIX } from './args.js'
-import { REFUSED_LINE_PREFIX, unescapeRsyncName } from './output.js'
+import { parseSkippedDeletes, REFUSED_LINE_PREFIX, unescapeRsyncName } from './output.js'
 import { isTransportFailure } from './ssh-connections.js'
 
 export interface RsyncInvocation {
@@ -36,6 +36,8 @@ export interface RsyncOutcome {
   refusedLines: string[]
   /** How many error lines were neither a refusal nor rsync's closing summary (or refusals past the cap). */
   otherErrorLines: number
+  /** Deletions `--max-delete` kept from happening (rsync's own count, files inside deleted directories included). */
+  skippedDeletes: number
   timedOut: boolean
   aborted: boolean
   /** Set when the process could not be spawned at all (e.g. rsync not installed). */
@@ -95,8 +97,12 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
       const vanishedLines: string[] = []
       const refusedLines: string[] = []
       let otherErrorLines = 0
+      let skippedDeletes = 0
       const stderrLine = (line: string): void => {
-        if (line.startsWith('file has vanished: ')) {
+        const skipped = parseSkippedDeletes(line)
+        if (skipped !== null) {
+          skippedDeletes += skipped
+        } else if (line.startsWith('file has vanished: ')) {
           if (vanishedLines.length < MAX_VANISHED_LINES) vanishedLines.push(line)
         } else if (line.startsWith(REFUSED_LINE_PREFIX) && refusedLines.length < MAX_VANISHED_LINES) {
           refusedLines.push(line)
@@ -192,6 +198,7 @@ export function createExecaRunner (opts: ExecaRunnerOptions): RsyncRunner {
         vanishedLines: vanishedLines.map(redact),
         refusedLines: refusedLines.map(redact),
         otherErrorLines,
+        skippedDeletes,
         timedOut,
         aborted,
         spawnError: spawnError == null ? null : redact(spawnError),

@@ -3,7 +3,9 @@ import type { Job, JobStore, JobTrigger } from '../db/job-store.js'
 import type { PendingStore } from '../db/pending-store.js'
 import type { SettingsStore } from '../db/settings-store.js'
 import { buildFullArgs, buildIncrementalArgs, type FullCompare, type RsyncCommonOptions } from '../rsync/args.js'
-import type { RsyncRunner } from '../rsync/runner.js'
+import { parseTreeCounts } from '../rsync/output.js'
+import type { RsyncOutcome, RsyncRunner } from '../rsync/runner.js'
+import { blocksRuns, type SourceFault } from '../watcher/source-identity.js'
 import type { WatcherStatus } from '../watcher/watcher.js'
 import { SyncplaneError } from '../errors.js'
 import { retryDelayMs, type BackoffOptions } from './backoff.js'
@@ -14,6 +16,8 @@ import { createJournalWriter } from './journal-writer.js'
 import { judgeOutcome, type Verdict } from './outcome.js'
 import { checkMirrorSafety } from './mirror-guard.js'
 import { onLane, type Lane, type ResolvedTarget } from './targets.js'
+import { previewMirror, type MirrorPreview } from './mirror-preview.js'
+import { deleteLimit, limitMessage, parseHold, type DeleteGuardOptions, type DeleteHold, type HoldReason } from './delete-guard.js'
 
 export interface EngineOptions {
   source: string
@@ -22,6 +26,14 @@ export interface EngineOptions {
   rsync: { ioTimeoutSec: number; connectTimeoutSec: number; deadlineSec: number; killGraceSec: number; extraArgs: readonly string[] }
   fullSync: { compare: FullCompare; deadlineSec: number; intervalSec: number; afterCrash: boolean }
   retry: BackoffOptions
+  deletes: DeleteGuardOptions
+}
+
+/** The source root's guard (see source-guard.ts): runs look before they start and before they delete. */
+export interface SourceCheck {
+  check (): SourceFault | null
+  /** The directory now at the path becomes the replicated one. */
+  adopt (): void
 }
 
 export interface EngineDeps {
@@ -37,9 +49,11 @@ export interface EngineDeps {
   random?: () => number
   /** Large lookups on the source, off the event loop (the service passes its lookup thread); libuv's pool by default. */
   lookup?: SourceLookup
+  source?: SourceCheck
 }
 
-export type TargetState = 'idle' | 'waiting' | 'paused' | 'syncing' | 'retrying' | 'failing'
+export const TARGET_STATES = ['idle', 'waiting', 'paused', 'syncing', 'retrying', 'failing', 'held'] as const
+export type TargetState = typeof TARGET_STATES[number]
 
 export interface TargetStatus {
   name: string
@@ -57,10 +71,14 @@ export interface TargetStatus {
   nextRetryAt: number | null
   lastSuccessAt: number | null
   lastError: { message: string; at: number; jobId: number } | null
+  /** Deletions this target holds back until an operator confirms them (the mass-delete guard or a source fault). */
+  deletesHeld: DeleteHold | null
 }
 
 export interface EngineStatus {
   watcher: { state: WatcherStatus['state'] | 'paused'; lastError: string | null }
+  /** Null while the source is the directory that was replicated. */
+  sourceFault: SourceFault | null
   paused: boolean
   targets: TargetStatus[]
 }
@@ -84,6 +102,9 @@ export type EngineEvent =
   | { type: 'job.queued' | 'job.started' | 'job.finished'; job: Job }
   | { type: 'watch.paused' | 'watch.resumed' }
   | { type: 'watcher.degraded'; message: string }
+  | { type: 'source.restored' }
+  | { type: 'deletes.held'; target: string; hold: DeleteHold }
+  | { type: 'deletes.released'; target: string }
 
 export interface FlushRequest {
   targets?: readonly string[] | undefined
@@ -157,6 +178,9 @@ interface Target {
   slowRetry: boolean
   lastSuccessAt: number | null
   lastError: TargetStatus['lastError']
+  hold: DeleteHold | null
+  /** Entries on the target, as the last mirror counted them and later runs changed them; null until a mirror. */
+  fileCount: number | null
 }
 
 /** Up to this many paths are looked up on the event loop (about a millisecond of lstats). */
@@ -165,6 +189,8 @@ const SMALL_LOOKUP = 256
 const PAUSED_KEY = 'watch.paused'
 const LIFECYCLE_KEY = 'engine.lifecycle'
 const owedKey = (target: string): string => `target.${target}.fullOwedSeq`
+const holdKey = (target: string): string => `target.${target}.deletesHeld`
+const filesKey = (target: string): string => `target.${target}.files`
 
 export type SyncEngine = ReturnType<typeof createSyncEngine>
 
@@ -228,10 +254,13 @@ export function createSyncEngine (deps: EngineDeps) {
       slowRetry: false,
       lastSuccessAt: null,
       lastError: null,
+      hold: null,
+      fileCount: null,
     })
   }
 
   let paused = settings.get(PAUSED_KEY) === '1'
+  let sourceFault: SourceFault | null = null
   let started = false
   let closing = false
   let seq = journal.maxSeq()
@@ -263,6 +292,9 @@ export function createSyncEngine (deps: EngineDeps) {
     for (const t of targets.values()) {
       const owed = settings.get(owedKey(t.def.name))
       if (owed !== undefined) seq = Math.max(seq, Number(owed))
+      t.hold = parseHold(settings.get(holdKey(t.def.name)))
+      const files = settings.get(filesKey(t.def.name))
+      t.fileCount = files === undefined ? null : Number(files)
     }
     let restored = 0
     const unknown = new Set<string>()
@@ -364,6 +396,8 @@ export function createSyncEngine (deps: EngineDeps) {
   /** Decides whether target `t` should start a run now, later, or not at all. */
   function kick (t: Target): void {
     if (!started || closing) return
+    // Nothing to read from: runs wait for the source (sourceChanged kicks again).
+    if (blocksRuns(sourceFault)) return disarm(t)
     if (t.running?.kind === 'full') return kickSide(t)
     // A side run outlived its mirror: it finishes before anything else starts.
     if (t.side !== null) return
@@ -405,6 +439,7 @@ export function createSyncEngine (deps: EngineDeps) {
 
   function startIncremental (t: Target, lane: Lane = 'main'): void {
     disarm(t)
+    if (blocksRuns(checkSource())) return
     const batch = new Map<string, PendingEntry>()
     for (const [p, e] of t.pending) {
       if (batch.size >= options.batch.maxPaths) break
@@ -423,11 +458,11 @@ export function createSyncEngine (deps: EngineDeps) {
     const abort = new AbortController()
     // A batch may name 20,000 paths: it is planned off the event loop.
     const done = planIncremental(paths)
-      .then((planned) => {
+      .then(async (planned) => {
         t.log.debug({ jobId: job.id, paths: paths.length, listed: planned.listed }, 'incremental sync started')
         const target = onLane(t.def, lane)
-        return runner.run({
-          args: buildIncrementalArgs(target, common, { small: planned.small }),
+        const pass = (shape: { maxDelete?: number, deletionsOnly?: boolean }): Promise<RsyncOutcome> => runner.run({
+          args: buildIncrementalArgs(target, common, { small: planned.small, ...shape }),
           input: planned.input,
           password: target.password,
           deadlineMs: options.rsync.deadlineSec * 1000,
@@ -435,10 +470,11 @@ export function createSyncEngine (deps: EngineDeps) {
           signal: abort.signal,
           sshControl: target.ssh?.control,
         })
-      })
-      .then((outcome) => {
-        if (lane === 'main') finishRun(t, job, judgeOutcome(outcome, options.source, isMissing), outcome.exitCode)
-        else finishSide(t, job, batch, judgeOutcome(outcome, options.source, isMissing), outcome.exitCode)
+        const { outcome, held } = await guardDeletions(t, job, 'incremental', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }))
+        const verdict = withHeldWarning(judgeOutcome(outcome, options.source, isMissing), held, t)
+        if (verdict.ok) countEntries(t, outcome, 'incremental')
+        if (lane === 'main') finishRun(t, job, verdict, outcome.exitCode)
+        else finishSide(t, job, batch, verdict, outcome.exitCode)
         checkSentLater(t, outcome.sent)
       })
       .catch((err: unknown) => {
@@ -517,6 +553,7 @@ export function createSyncEngine (deps: EngineDeps) {
 
   function startFull (t: Target): void {
     disarm(t)
+    if (blocksRuns(checkSource())) return
     const at = now()
     const queued = t.queuedFull ?? {
       job: jobs.create({
@@ -535,7 +572,9 @@ export function createSyncEngine (deps: EngineDeps) {
     t.collapsed = false
     // Changes up to here are read by this mirror; later ones are kept for after it.
     t.fullStartSeq = seq
-    const { job, force } = queued
+    const { job } = queued
+    // An operator confirmed the held deletions: this mirror makes them, unlimited.
+    const force = queued.force || t.hold?.confirmed === true
     jobs.markRunning(job.id, at)
     emit({ type: 'job.started', job: jobs.get(job.id)! })
     t.log.info({ jobId: job.id, trigger: job.trigger }, 'full sync started')
@@ -547,19 +586,110 @@ export function createSyncEngine (deps: EngineDeps) {
         if (refusal !== null) {
           return finishRun(t, job, { ok: false, interrupted: abort.signal.aborted, error: refusal.reason, stats: { filesTransferred: null, bytesTransferred: null }, retry: refusal.retry }, null)
         }
-        const outcome = await runner.run({
-          args: buildFullArgs(target, { ...common, compare: options.fullSync.compare }),
+        const pass = (shape: { maxDelete?: number, deletionsOnly?: boolean }): Promise<RsyncOutcome> => runner.run({
+          args: buildFullArgs(target, { ...common, compare: options.fullSync.compare }, shape),
           password: target.password,
           deadlineMs: options.fullSync.deadlineSec * 1000,
           killGraceMs: options.rsync.killGraceSec * 1000,
           signal: abort.signal,
           sshControl: target.ssh?.control,
         })
-        finishRun(t, job, judgeOutcome(outcome, options.source, isMissing), outcome.exitCode)
+        const { outcome, held } = force
+          ? { outcome: await pass({}), held: 0 }
+          : await guardDeletions(t, job, 'full', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }))
+        const verdict = withHeldWarning(judgeOutcome(outcome, options.source, isMissing), held, t)
+        if (verdict.ok) {
+          countEntries(t, outcome, 'full')
+          if (force) releaseHold(t)
+        }
+        finishRun(t, job, verdict, outcome.exitCode)
         checkSentLater(t, outcome.sent)
       })
       .catch((err: unknown) => crash(t, job, err))
     t.running = { jobId: job.id, kind: 'full', abort, done }
+  }
+
+  /** Looks at the source root now (a few stats): a fault found here is applied before the run goes on. */
+  function checkSource (): SourceFault | null {
+    if (deps.source !== undefined) deps.source.check()
+    return sourceFault
+  }
+
+  /**
+   * The second half of the delete guard (see delete-guard.ts). `first` ran
+   * with --max-delete=0: it sent everything and counted what it would delete.
+   * Within the limit, `deletions` makes them; otherwise they are held.
+   */
+  async function guardDeletions (t: Target, job: Job, kind: 'incremental' | 'full', first: RsyncOutcome, deletions: (maxDelete: number | undefined) => Promise<RsyncOutcome>): Promise<{ outcome: RsyncOutcome, held: number }> {
+    const skipped = first.skippedDeletes
+    if (skipped === 0 || !judgeOutcome(first, options.source, isMissing).ok) return { outcome: first, held: 0 }
+    const files = parseTreeCounts(first.stdout).files
+    // A mirror lists the source; the target holds that and what it would delete.
+    const targetFiles = kind === 'full' ? (files === null ? null : files + skipped) : t.fileCount
+    // A source that is not the replicated directory any more (looked at again now) deletes nothing.
+    const fault = checkSource()
+    if (fault !== null) return { outcome: first, held: hold(t, job, kind, skipped, 'source', fault.message) }
+    if (t.hold !== null) return { outcome: first, held: hold(t, job, kind, skipped, t.hold.reason, t.hold.message) }
+    const limit = deleteLimit(options.deletes, targetFiles)
+    if (skipped > limit) return { outcome: first, held: hold(t, job, kind, skipped, 'limit', limitMessage(skipped, options.deletes, targetFiles)) }
+    const second = await deletions(limit === Infinity ? undefined : limit)
+    // More to delete than counted a moment ago: the limit stopped the rest.
+    const held = second.skippedDeletes > 0 ? hold(t, job, 'incremental', second.skippedDeletes, 'limit', limitMessage(skipped + second.skippedDeletes, options.deletes, targetFiles)) : 0
+    const firstExit = first.exitCode === 25 ? 0 : first.exitCode
+    return {
+      outcome: {
+        ...second,
+        exitCode: second.exitCode === 0 || second.exitCode === 25 ? firstExit : second.exitCode,
+        stdout: `${first.stdout}\n${second.stdout}`,
+        sent: first.sent,
+        vanishedLines: [...first.vanishedLines, ...second.vanishedLines],
+        skippedDeletes: 0,
+      },
+      held,
+    }
+  }
+
+  /** Records that `t` holds `count` more deletions (a mirror's count replaces the sum: it saw them all). */
+  function hold (t: Target, job: Job, kind: 'incremental' | 'full', count: number, reason: HoldReason, message: string): number {
+    const previous = t.hold
+    t.hold = {
+      reason: previous?.reason ?? reason,
+      message: previous?.message ?? message,
+      count: kind === 'full' ? count : (previous?.count ?? 0) + count,
+      since: previous?.since ?? now(),
+      jobId: job.id,
+      confirmed: false,
+    }
+    settings.set(holdKey(t.def.name), JSON.stringify(t.hold))
+    t.log.warn({ jobId: job.id, held: count, total: t.hold.count, reason: t.hold.message }, 'deletions held')
+    emit({ type: 'deletes.held', target: t.def.name, hold: t.hold })
+    return count
+  }
+
+  function releaseHold (t: Target): void {
+    if (t.hold === null) return
+    t.log.info({ count: t.hold.count, reason: t.hold.reason }, 'held deletions released')
+    t.hold = null
+    settings.delete(holdKey(t.def.name))
+    emit({ type: 'deletes.released', target: t.def.name })
+  }
+
+  function withHeldWarning (verdict: Verdict, held: number, t: Target): Verdict {
+    if (!verdict.ok || held === 0) return verdict
+    const note = `${held} deletions held (${t.hold?.count ?? held} in all on this target): ${t.hold?.message ?? ''}`
+    return { ...verdict, warning: verdict.warning === null ? note : `${verdict.warning}; ${note}` }
+  }
+
+  /** Keeps the count of entries on the target that the share limit weighs deletions against. */
+  function countEntries (t: Target, outcome: RsyncOutcome, kind: 'incremental' | 'full'): void {
+    const counts = parseTreeCounts(outcome.stdout)
+    if (kind === 'full') {
+      if (counts.files === null) return
+      t.fileCount = counts.files + (t.hold?.count ?? 0)
+      settings.set(filesKey(t.def.name), String(t.fileCount))
+    } else if (t.fileCount !== null) {
+      t.fileCount = Math.max(0, t.fileCount + counts.created - counts.deleted)
+    }
   }
 
   /**
@@ -658,6 +788,20 @@ export function createSyncEngine (deps: EngineDeps) {
     kick(t)
   }
 
+  /** Resolves with the jobs once every one of them has finished. */
+  async function waitForJobs (ids: readonly number[]): Promise<Job[]> {
+    await Promise.all(ids.map((id) => {
+      const job = jobs.get(id)
+      if (job === undefined || (job.status !== 'queued' && job.status !== 'running')) return undefined
+      return new Promise<void>((resolve) => {
+        const list = waiters.get(id) ?? []
+        list.push(resolve)
+        waiters.set(id, list)
+      })
+    }))
+    return ids.map((id) => jobs.get(id)).filter((j): j is Job => j !== undefined)
+  }
+
   function notify (jobId: number): void {
     const list = waiters.get(jobId)
     if (list === undefined) return
@@ -676,7 +820,11 @@ export function createSyncEngine (deps: EngineDeps) {
 
   function requestFullSync (req: FullSyncRequest): Job[] {
     if (closing) throw new SyncplaneError('ENGINE_CLOSED', 'syncplane is shutting down')
-    return selectTargets(req.targets).map((t) => {
+    if (req.trigger === 'api' && blocksRuns(checkSource())) throw new SyncplaneError('SOURCE_UNAVAILABLE', sourceFault!.message)
+    const selected = selectTargets(req.targets)
+    // Forcing a mirror is how an operator confirms what a target holds back.
+    if (req.force === true) confirmHolds(selected)
+    return selected.map((t) => {
       if (t.queuedFull !== null) {
         if (req.force === true) t.queuedFull.force = true
         return t.queuedFull.job
@@ -688,6 +836,39 @@ export function createSyncEngine (deps: EngineDeps) {
       queueMicrotask(() => kick(t))
       return job
     })
+  }
+
+  function confirmHolds (selected: readonly Target[]): void {
+    for (const t of selected) {
+      if (t.hold === null || t.hold.confirmed) continue
+      t.hold = { ...t.hold, confirmed: true }
+      settings.set(holdKey(t.def.name), JSON.stringify(t.hold))
+      t.log.warn({ count: t.hold.count }, 'held deletions confirmed; the next full mirror makes them')
+    }
+    // Once every target let go, the directory now at the source path is the source.
+    if (sourceFault !== null && [...targets.values()].every((t) => t.hold === null || t.hold.confirmed)) deps.source?.adopt()
+  }
+
+  /** Applies what the source guard found: holds deletions on every target, or lets go of them when the source is back. */
+  function sourceChanged (fault: SourceFault | null): void {
+    sourceFault = fault
+    if (fault !== null) {
+      if (!blocksRuns(fault)) {
+        const at = now()
+        for (const t of targets.values()) {
+          if (t.hold !== null) continue
+          t.hold = { reason: 'source', message: fault.message, count: 0, since: at, jobId: null, confirmed: false }
+          settings.set(holdKey(t.def.name), JSON.stringify(t.hold))
+          emit({ type: 'deletes.held', target: t.def.name, hold: t.hold })
+        }
+      }
+      emit({ type: 'watcher.degraded', message: fault.message })
+    } else {
+      // The replicated directory is back: what its absence looked like deleting was never deleted.
+      for (const t of targets.values()) if (t.hold?.reason === 'source' && !t.hold.confirmed) releaseHold(t)
+      emit({ type: 'source.restored' })
+    }
+    for (const t of targets.values()) kick(t)
   }
 
   function statusOf (t: Target, at: number): TargetStatus {
@@ -702,7 +883,7 @@ export function createSyncEngine (deps: EngineDeps) {
       ? 'syncing'
       : failures > 0
         ? (t.slowRetry ? 'failing' : 'retrying')
-        : owed ? (paused ? 'paused' : 'waiting') : 'idle'
+        : t.hold !== null ? 'held' : owed ? (paused ? 'paused' : 'waiting') : 'idle'
     return {
       name: t.def.name,
       url: t.def.url,
@@ -717,6 +898,7 @@ export function createSyncEngine (deps: EngineDeps) {
       nextRetryAt: retryAt,
       lastSuccessAt: t.lastSuccessAt,
       lastError: t.lastError,
+      deletesHeld: t.hold,
     }
   }
 
@@ -789,6 +971,36 @@ export function createSyncEngine (deps: EngineDeps) {
     recordChanges,
     requestFullSync,
     flush,
+    sourceChanged,
+
+    /** What a forced full mirror would send and delete on each target (the first `cap` names of each), changing nothing. */
+    async previewFullSync (names: readonly string[] | undefined, cap: number): Promise<MirrorPreview[]> {
+      if (closing) throw new SyncplaneError('ENGINE_CLOSED', 'syncplane is shutting down')
+      if (blocksRuns(checkSource())) throw new SyncplaneError('SOURCE_UNAVAILABLE', sourceFault!.message)
+      return Promise.all(selectTargets(names).map((t) => previewMirror({
+        target: onLane(t.def, 'main'),
+        common: { ...common, compare: options.fullSync.compare },
+        runner,
+        cap,
+        deadlineMs: options.fullSync.deadlineSec * 1000,
+        killGraceMs: options.rsync.killGraceSec * 1000,
+      })))
+    },
+
+    /**
+     * An operator confirms the deletions target `name` holds: a forced full
+     * mirror makes them. `expected` guards against confirming a count that
+     * changed since it was read.
+     */
+    confirmDeletes (name: string, opts: { expected?: number | undefined, requestedBy?: string | undefined } = {}): { hold: DeleteHold, job: Job } {
+      const t = selectTargets([name])[0]!
+      if (t.hold === null) throw new SyncplaneError('NO_DELETES_HELD', `target "${name}" holds no deletions`)
+      if (opts.expected !== undefined && opts.expected !== t.hold.count) {
+        throw new SyncplaneError('DELETES_CHANGED', `target "${name}" now holds ${t.hold.count} deletions, not ${opts.expected}; preview again`)
+      }
+      const [job] = requestFullSync({ targets: [name], trigger: 'api', force: true, requestedBy: opts.requestedBy })
+      return { hold: t.hold, job: job! }
+    },
 
     /** Job and watcher events, for live streams and metrics. Returns the unsubscribe function. */
     subscribe (listener: (event: EngineEvent) => void): () => void {
@@ -844,18 +1056,24 @@ export function createSyncEngine (deps: EngineDeps) {
       return changed
     },
 
-    /** Resolves with the jobs once every one of them has finished. */
-    async waitForJobs (ids: readonly number[]): Promise<Job[]> {
-      await Promise.all(ids.map((id) => {
-        const job = jobs.get(id)
-        if (job === undefined || (job.status !== 'queued' && job.status !== 'running')) return undefined
-        return new Promise<void>((resolve) => {
-          const list = waiters.get(id) ?? []
-          list.push(resolve)
-          waiters.set(id, list)
-        })
-      }))
-      return ids.map((id) => jobs.get(id)).filter((j): j is Job => j !== undefined)
+    waitForJobs,
+
+    /**
+     * Waits up to `timeoutMs` for queued full mirrors; says which of their
+     * targets hold deletions afterwards (the mirror left those undone).
+     */
+    async waitForFullSync (queued: readonly Job[], timeoutMs: number): Promise<{ done: boolean, jobs: Job[], deletesHeld: Array<{ target: string, count: number, message: string }> }> {
+      let timer: NodeJS.Timeout | undefined
+      const done = await Promise.race([
+        waitForJobs(queued.map((j) => j.id)).then(() => true),
+        new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs) }),
+      ])
+      clearTimeout(timer)
+      const deletesHeld = [...new Set(queued.map((j) => j.target))].flatMap((name) => {
+        const h = targets.get(name)?.hold
+        return h === undefined || h === null || h.confirmed ? [] : [{ target: name, count: h.count, message: h.message }]
+      })
+      return { done, jobs: queued.map((j) => jobs.get(j.id) ?? j), deletesHeld }
     },
 
     status (): EngineStatus {
@@ -863,6 +1081,7 @@ export function createSyncEngine (deps: EngineDeps) {
       const w = deps.watcherStatus()
       return {
         watcher: { state: paused && w.state !== 'stopped' ? 'paused' : w.state, lastError: w.lastError },
+        sourceFault,
         paused,
         targets: [...targets.values()].map((t) => statusOf(t, at)),
       }

@@ -40,6 +40,10 @@ export function createEventLog (engine: Pick<SyncEngine, 'subscribe' | 'status'>
       }
     } else if (event.type === 'watcher.degraded') {
       append(event.type, { message: event.message })
+    } else if (event.type === 'deletes.held') {
+      append(event.type, { target: event.target, hold: event.hold })
+    } else if (event.type === 'deletes.released') {
+      append(event.type, { target: event.target })
     } else {
       append(event.type, {})
     }

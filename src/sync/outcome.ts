@@ -31,7 +31,8 @@ export function judgeOutcome (o: RsyncOutcome, source: string, isMissing: (rel: 
   if (o.timedOut) {
     return { ok: false, interrupted: false, error: withTail('killed: the run passed its deadline'), stats, retry: 'normal' }
   }
-  if (o.exitCode === 0) return { ok: true, warning: null, vanished: null, stats }
+  // 25: --max-delete kept deletions back, as asked; the engine weighs the count.
+  if (o.exitCode === 0 || (o.exitCode === 25 && o.skippedDeletes > 0)) return { ok: true, warning: null, vanished: null, stats }
   if (o.exitCode === 24) {
     const vanished = parseVanished(o.vanishedLines, source)
     return {

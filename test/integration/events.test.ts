@@ -74,7 +74,7 @@ test('GET /v1/events streams job and watch events with increasing ids, and resum
 
 test('a client that fell behind the bounded buffer is told how many events it missed', () => {
   let emit: (e: EngineEvent) => void = () => undefined
-  const engine = { subscribe: (l: (e: EngineEvent) => void) => { emit = l; return () => undefined }, status: () => ({ watcher: { state: 'running' as const, lastError: null }, paused: false, targets: [] }) }
+  const engine = { subscribe: (l: (e: EngineEvent) => void) => { emit = l; return () => undefined }, status: () => ({ watcher: { state: 'running' as const, lastError: null }, sourceFault: null, paused: false, targets: [] }) }
   const log = createEventLog(engine, { capacity: 3 })
   for (let i = 0; i < 5; i++) emit({ type: 'watch.paused' })
   assert.deepEqual(log.since(0).events.map((e) => e.id), [3, 4, 5])

@@ -30,7 +30,7 @@ test('a short-lived file a mirror copied, never reported by the watcher, is dele
   migrate(db)
   const jobs = createJobStore(db, { pathsPerJob: config.jobs.pathsPerJob })
   const engine = createSyncEngine({
-    options: { source, excludes: [], batch: config.batch, rsync: config.rsync, fullSync: config.fullSync, retry: config.retry },
+    options: { source, excludes: [], batch: config.batch, rsync: config.rsync, fullSync: config.fullSync, retry: config.retry, deletes: config.deletes },
     targets: resolveTargets(config, secrets),
     jobs,
     pending: createPendingStore(db),

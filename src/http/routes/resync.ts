@@ -9,34 +9,26 @@ export const resyncRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     schema: {
       operationId: 'resync',
       tags: ['sync'],
-      summary: 'Queue a full mirror (rsync --delete) of the source to some or all targets',
-      description: 'Answers 202 with the queued jobs. With `wait=true` it answers when they finished: 200 if all succeeded, 502 with the jobs if any did not, 504 if `timeout` passed first (the jobs go on). A target that already has a full sync queued answers with that job.',
+      summary: 'Queue a full mirror (rsync --delete) of the source to some or all targets, or preview one',
+      description: 'Answers 202 with the queued jobs. With `wait=true` it answers when they finished: 200 if all succeeded, 502 with the jobs if any did not, 409 with `deletesHeld` if a target holds deletions (the mass-delete guard or a source fault kept them back: preview with `dryRun`, then confirm them or resync with `force`), 504 if `timeout` passed first (the jobs go on). A target that already has a full sync queued answers with that job. With `dryRun: true` nothing changes: 200 with what a forced mirror would send and delete per target (`rsync -n`). 409 `SOURCE_UNAVAILABLE` while the source root is missing or its marker is.',
       querystring: ResyncQuery,
       body: ResyncBody,
-      response: { 200: ResyncResultSchema, 202: ResyncResultSchema, 502: ResyncResultSchema, 504: ResyncResultSchema, ...problemResponses },
+      response: { 200: ResyncResultSchema, 202: ResyncResultSchema, 409: ResyncResultSchema, 502: ResyncResultSchema, 504: ResyncResultSchema, ...problemResponses },
     },
     // The body is optional: a bare `curl -X POST` means "all targets".
     preValidation: async (request) => {
       request.body ??= {}
     },
   }, async (request, reply) => {
-    const queued = services.engine.requestFullSync({
-      targets: request.body?.targets,
-      force: request.body?.force,
-      trigger: 'api',
-      requestedBy: request.ip,
-    })
-    const ids = queued.map((j) => j.id)
+    const body = request.body ?? {}
+    if (body.dryRun === true) {
+      const preview = await services.engine.previewFullSync(body.targets, request.query.limit)
+      return reply.code(200).send({ jobs: [], preview })
+    }
+    const queued = services.engine.requestFullSync({ targets: body.targets, force: body.force, trigger: 'api', requestedBy: request.ip })
     if (!request.query.wait) return reply.code(202).send({ jobs: queued.map(jobToDto) })
-    const waitMs = (request.query.timeout ?? 86_400) * 1000
-    let timer: NodeJS.Timeout | undefined
-    const timedOut = await Promise.race([
-      services.engine.waitForJobs(ids).then(() => false),
-      new Promise<true>((resolve) => { timer = setTimeout(() => resolve(true), waitMs) }),
-    ])
-    clearTimeout(timer)
-    const jobs = ids.map((id) => services.jobs.get(id)).filter((j) => j !== undefined)
-    const code = timedOut ? 504 : jobs.every((j) => j.status === 'succeeded') ? 200 : 502
-    return reply.code(code).send({ jobs: jobs.map(jobToDto) })
+    const { done, jobs, deletesHeld } = await services.engine.waitForFullSync(queued, (request.query.timeout ?? 86_400) * 1000)
+    const code = !done ? 504 : !jobs.every((j) => j.status === 'succeeded') ? 502 : deletesHeld.length > 0 ? 409 : 200
+    return reply.code(code).send({ jobs: jobs.map(jobToDto), ...(deletesHeld.length > 0 ? { deletesHeld } : {}) })
   })
 }

@@ -1,5 +1,7 @@
 import { Type } from 'typebox'
-import { NullableTimestamp } from './common.js'
+import { NullableTimestamp, Timestamp } from './common.js'
+import { TARGET_STATES } from '../../sync/engine.js'
+import { SOURCE_FAULT_KINDS } from '../../watcher/source-identity.js'
 
 export const HealthSchema = Type.Object({ status: Type.Literal('ok') })
 
@@ -15,7 +17,7 @@ export const ReadinessSchema = Type.Object({
 export const TargetStatusSchema = Type.Object({
   name: Type.String(),
   url: Type.String(),
-  state: Type.Enum(['idle', 'waiting', 'paused', 'syncing', 'retrying', 'failing']),
+  state: Type.Enum(TARGET_STATES, { description: '`held`: the target holds deletions back until an operator confirms them (see deletesHeld)' }),
   pending: Type.Integer({ description: 'Changed paths waiting for this target' }),
   inFlight: Type.Integer({ description: 'Paths in the running rsync' }),
   fullSyncPending: Type.Boolean({ description: 'A full mirror is owed to this target (requested, periodic, after a crash, or replacing a backlog too long to keep)' }),
@@ -30,6 +32,14 @@ export const TargetStatusSchema = Type.Object({
     at: Type.String({ format: 'date-time' }),
     jobId: Type.Integer(),
   }), Type.Null()]),
+  deletesHeld: Type.Union([Type.Object({
+    reason: Type.Enum(['limit', 'source'], { description: '`limit`: a run would have deleted more than deletes.maxFiles or deletes.maxPercent allow; `source`: the source root was unmounted or replaced' }),
+    count: Type.Integer({ description: 'Deletions held back so far, as rsync counted them (files inside deleted directories included)' }),
+    message: Type.String(),
+    since: Timestamp,
+    jobId: Type.Union([Type.Integer(), Type.Null()], { description: 'The run that held deletions last' }),
+    confirmed: Type.Boolean({ description: 'An operator confirmed them: the next full mirror makes them' }),
+  }, { description: 'Preview with POST /v1/resync {"dryRun": true}; release with POST /v1/targets/{name}/deletes/confirm or a forced resync' }), Type.Null()]),
 })
 
 export const StatusSchema = Type.Object({
@@ -37,6 +47,10 @@ export const StatusSchema = Type.Object({
     state: Type.Enum(['starting', 'running', 'paused', 'degraded', 'stopped']),
     lastError: Type.Union([Type.String(), Type.Null()]),
   }),
+  sourceFault: Type.Union([Type.Object({
+    kind: Type.Enum(SOURCE_FAULT_KINDS),
+    message: Type.String(),
+  }, { description: 'The source root is not the directory that was replicated: `missing` and `marker-missing` stop every run; `unmounted` and `replaced` let additions through and hold every deletion' }), Type.Null()]),
   paused: Type.Boolean(),
   targets: Type.Array(TargetStatusSchema),
 }, { $id: 'Status', title: 'Status' })
@@ -48,17 +62,44 @@ export const WatchStateSchema = Type.Object({
 
 export const ResyncBody = Type.Object({
   targets: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100, description: 'Target names; all targets when absent or empty' })),
-  force: Type.Optional(Type.Boolean({ description: 'Mirror even when the source is empty and a target is not' })),
+  force: Type.Optional(Type.Boolean({ description: 'Mirror even when the source is empty and a target is not, and make every deletion a target holds (this confirms them)' })),
+  dryRun: Type.Optional(Type.Boolean({ description: 'Change nothing: answer 200 with what a forced mirror would send and delete on each target (rsync -n)' })),
 }, { additionalProperties: false })
 
 export const ResyncQuery = Type.Object({
-  wait: Type.Boolean({ default: false, description: 'Answer when the jobs finished: 200 if all succeeded, 502 otherwise' }),
+  wait: Type.Boolean({ default: false, description: 'Answer when the jobs finished: 200 if all succeeded, 502 otherwise, 409 if a target holds deletions' }),
+  limit: Type.Integer({ minimum: 0, maximum: 100_000, default: 1_000, description: 'With dryRun: names listed per target and kind' }),
   timeout: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'With wait: give up waiting after this many seconds (504); the jobs go on' })),
 }, { additionalProperties: false })
 
+const PreviewList = Type.Object({
+  count: Type.Integer(),
+  paths: Type.Array(Type.String(), { description: 'The first names, up to the `limit` query parameter' }),
+})
+
 export const ResyncResultSchema = Type.Object({
-  jobs: Type.Array(Type.Ref('Job')),
+  jobs: Type.Array(Type.Ref('Job'), { description: 'Empty for a dry run' }),
+  preview: Type.Optional(Type.Array(Type.Object({
+    target: Type.String(),
+    send: PreviewList,
+    delete: PreviewList,
+    error: Type.Union([Type.String(), Type.Null()], { description: 'Why this target could not be previewed' }),
+  }), { description: 'A dry run: what a forced mirror would do' })),
+  deletesHeld: Type.Optional(Type.Array(Type.Object({
+    target: Type.String(),
+    count: Type.Integer(),
+    message: Type.String(),
+  }), { description: 'With wait: targets that hold deletions after the jobs (answered 409)' })),
 }, { $id: 'ResyncResult', title: 'ResyncResult' })
+
+export const ConfirmDeletesBody = Type.Object({
+  expected: Type.Optional(Type.Integer({ minimum: 0, description: 'The count the operator reviewed; refused (409) when the target now holds another' })),
+}, { additionalProperties: false })
+
+export const ConfirmDeletesResultSchema = Type.Object({
+  job: Type.Ref('Job'),
+  count: Type.Integer({ description: 'The deletions confirmed' }),
+}, { $id: 'ConfirmDeletesResult', title: 'ConfirmDeletesResult' })
 
 const RelativePath = Type.String({
   minLength: 1,

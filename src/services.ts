@@ -150,9 +150,20 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       const old = watcher!
       await old.close().catch((err: unknown) => logger.warn({ err }, 'closing the old watch failed'))
       if (stopping) return
-      watched = readRootIdentity(config.source)
-      watcher = createWatcher()
-      await watcher.start()
+      // parcel keeps the old tree a moment after an unmount (its unsubscribe fails with EINVAL): try again.
+      for (let attempt = 1; !stopping; attempt++) {
+        watched = readRootIdentity(config.source)
+        watcher = createWatcher()
+        try {
+          await watcher.start()
+          break
+        } catch (err) {
+          await watcher.close().catch(() => undefined)
+          logger.warn({ err, attempt }, 'could not watch the directory now at the source path yet; trying again')
+          await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)))
+        }
+      }
+      if (stopping) return
       logger.warn({ source: config.source }, 'watching the directory now at the source path')
       engine.requestFullSync({ trigger: 'watcher' })
     })().catch((err: unknown) => {

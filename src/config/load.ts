@@ -123,10 +123,15 @@ function isLoopback (host: string): boolean {
 
 function schemaProblems (value: unknown): string[] {
   const seen = new Set<string>()
-  const problems: string[] = []
+  const problems: Array<{ key: string, line: string, keyword: string }> = []
+  const unions = new Set<string>()
   for (const error of validator.Errors(value)) {
     const key = pointerToKey(error.instancePath)
     let message: string
+    if (error.keyword === 'anyOf') {
+      unions.add(key)
+      continue
+    }
     if (error.keyword === 'boolean') message = 'unknown key'
     else if (error.keyword === 'additionalProperties') continue
     else if (error.keyword === 'required') {
@@ -136,15 +141,21 @@ function schemaProblems (value: unknown): string[] {
     } else if (error.keyword === 'enum') {
       message = `must be one of: ${((error.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')}`
     } else message = error.message
-    add(key || '(root)', message)
+    add(key || '(root)', message, error.keyword)
   }
-  return problems
+  // `source` is a path or a mapping: say which problem the given form has, not what each form wanted.
+  for (const key of unions) {
+    const own = problems.filter((p) => !(p.key === key && p.keyword === 'type'))
+    if (!own.some((p) => p.key === key || p.key.startsWith(`${key}.`))) own.push({ key, line: `${key}: must be a path or a mapping with path (and marker)`, keyword: 'anyOf' })
+    problems.splice(0, problems.length, ...own)
+  }
+  return problems.map((p) => p.line)
 
-  function add (key: string, message: string): void {
+  function add (key: string, message: string, keyword = ''): void {
     const line = `${key}: ${message}`
     if (!seen.has(line)) {
       seen.add(line)
-      problems.push(line)
+      problems.push({ key, line, keyword })
     }
   }
 }

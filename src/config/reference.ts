@@ -10,6 +10,7 @@ interface SchemaNode {
   description?: string
   minimum?: number
   maximum?: number
+  anyOf?: SchemaNode[]
 }
 
 /**
@@ -28,6 +29,12 @@ function walk (node: SchemaNode, prefix: string, rows: string[]): void {
     const required = node.required?.includes(name) ?? false
     if (child.type === 'object') {
       walk(child, `${key}.`, rows)
+      continue
+    }
+    if (child.anyOf !== undefined) {
+      // `source: PATH` or `source: { path, marker }`: one row, then the long form's keys.
+      rows.push(`| \`${key}\` | ${child.anyOf.map(typeOf).join(' \\| ')} | ${defaultOf(child, required)} | ${(child.description ?? '').replace(/\|/g, '\\|')} |`)
+      for (const variant of child.anyOf) if (variant.type === 'object') walk(variant, `${key}.`, rows)
       continue
     }
     rows.push(`| \`${key}\` | ${typeOf(child)} | ${defaultOf(child, required)} | ${(child.description ?? '').replace(/\|/g, '\\|')} |`)

@@ -179,6 +179,8 @@ interface Target {
   lastSuccessAt: number | null
   lastError: TargetStatus['lastError']
   hold: DeleteHold | null
+  /** Missing names of held incremental runs (not kept across restarts: a mirror's count replaces the sum anyway). */
+  heldNames: Set<string>
   /** Entries on the target, as the last mirror counted them and later runs changed them; null until a mirror. */
   fileCount: number | null
 }
@@ -255,6 +257,7 @@ export function createSyncEngine (deps: EngineDeps) {
       lastSuccessAt: null,
       lastError: null,
       hold: null,
+      heldNames: new Set(),
       fileCount: null,
     })
   }
@@ -470,7 +473,7 @@ export function createSyncEngine (deps: EngineDeps) {
           signal: abort.signal,
           sshControl: target.ssh?.control,
         })
-        const { outcome, held } = await guardDeletions(t, job, 'incremental', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }))
+        const { outcome, held } = await guardDeletions(t, job, 'incremental', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }), undefined, planned.input)
         const verdict = withHeldWarning(judgeOutcome(outcome, options.source, isMissing), held, t)
         if (verdict.ok) countEntries(t, outcome, 'incremental')
         if (lane === 'main') finishRun(t, job, verdict, outcome.exitCode)
@@ -583,7 +586,7 @@ export function createSyncEngine (deps: EngineDeps) {
     const target = onLane(t.def, 'main')
     const done = checkMirrorSafety({ source: options.source, target, common, runner, force, signal: abort.signal })
       .then(async (refusal) => {
-        if (refusal !== null) {
+        if (refusal !== null && refusal.holdDeletes !== true) {
           return finishRun(t, job, { ok: false, interrupted: abort.signal.aborted, error: refusal.reason, stats: { filesTransferred: null, bytesTransferred: null }, retry: refusal.retry }, null)
         }
         const pass = (shape: { maxDelete?: number, deletionsOnly?: boolean }): Promise<RsyncOutcome> => runner.run({
@@ -596,7 +599,7 @@ export function createSyncEngine (deps: EngineDeps) {
         })
         const { outcome, held } = force
           ? { outcome: await pass({}), held: 0 }
-          : await guardDeletions(t, job, 'full', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }))
+          : await guardDeletions(t, job, 'full', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }), refusal?.reason)
         const verdict = withHeldWarning(judgeOutcome(outcome, options.source, isMissing), held, t)
         if (verdict.ok) {
           countEntries(t, outcome, 'full')
@@ -620,18 +623,24 @@ export function createSyncEngine (deps: EngineDeps) {
    * with --max-delete=0: it sent everything and counted what it would delete.
    * Within the limit, `deletions` makes them; otherwise they are held.
    */
-  async function guardDeletions (t: Target, job: Job, kind: 'incremental' | 'full', first: RsyncOutcome, deletions: (maxDelete: number | undefined) => Promise<RsyncOutcome>): Promise<{ outcome: RsyncOutcome, held: number }> {
+  async function guardDeletions (t: Target, job: Job, kind: 'incremental' | 'full', first: RsyncOutcome, deletions: (maxDelete: number | undefined) => Promise<RsyncOutcome>, mustHold?: string, list?: Uint8Array): Promise<{ outcome: RsyncOutcome, held: number }> {
     const skipped = first.skippedDeletes
     if (skipped === 0 || !judgeOutcome(first, options.source, isMissing).ok) return { outcome: first, held: 0 }
+    const holdAll = (reason: HoldReason, message: string): { outcome: RsyncOutcome, held: number } => {
+      // The watcher may report one deletion in several batches: a held one counts once.
+      const anew = kind !== 'incremental' || list === undefined || heldAnew(t, list)
+      return { outcome: first, held: anew || t.hold === null ? hold(t, job, kind, skipped, reason, message) : 0 }
+    }
+    if (mustHold !== undefined) return holdAll('source', mustHold)
     const files = parseTreeCounts(first.stdout).files
     // A mirror lists the source; the target holds that and what it would delete.
     const targetFiles = kind === 'full' ? (files === null ? null : files + skipped) : t.fileCount
     // A source that is not the replicated directory any more (looked at again now) deletes nothing.
     const fault = checkSource()
-    if (fault !== null) return { outcome: first, held: hold(t, job, kind, skipped, 'source', fault.message) }
-    if (t.hold !== null) return { outcome: first, held: hold(t, job, kind, skipped, t.hold.reason, t.hold.message) }
+    if (fault !== null) return holdAll('source', fault.message)
+    if (t.hold !== null) return holdAll(t.hold.reason, t.hold.message)
     const limit = deleteLimit(options.deletes, targetFiles)
-    if (skipped > limit) return { outcome: first, held: hold(t, job, kind, skipped, 'limit', limitMessage(skipped, options.deletes, targetFiles)) }
+    if (skipped > limit) return holdAll('limit', limitMessage(skipped, options.deletes, targetFiles))
     const second = await deletions(limit === Infinity ? undefined : limit)
     // More to delete than counted a moment ago: the limit stopped the rest.
     const held = second.skippedDeletes > 0 ? hold(t, job, 'incremental', second.skippedDeletes, 'limit', limitMessage(skipped + second.skippedDeletes, options.deletes, targetFiles)) : 0
@@ -647,6 +656,17 @@ export function createSyncEngine (deps: EngineDeps) {
       },
       held,
     }
+  }
+
+  /** Remembers the missing names of a held run's list; false when every one was held before. */
+  function heldAnew (t: Target, list: Uint8Array): boolean {
+    let anew = false
+    for (const rel of Buffer.from(list).toString('utf8').split('\0')) {
+      if (rel === '' || t.heldNames.has(rel) || !isMissing(rel)) continue
+      t.heldNames.add(rel)
+      anew = true
+    }
+    return anew
   }
 
   /** Records that `t` holds `count` more deletions (a mirror's count replaces the sum: it saw them all). */
@@ -670,6 +690,7 @@ export function createSyncEngine (deps: EngineDeps) {
     if (t.hold === null) return
     t.log.info({ count: t.hold.count, reason: t.hold.reason }, 'held deletions released')
     t.hold = null
+    t.heldNames.clear()
     settings.delete(holdKey(t.def.name))
     emit({ type: 'deletes.released', target: t.def.name })
   }

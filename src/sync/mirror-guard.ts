@@ -17,6 +17,8 @@ export interface Refusal {
   reason: string
   /** `slow` when only an operator can fix it; `normal` when it may pass by itself (the target was unreachable). */
   retry: 'slow' | 'normal'
+  /** The mirror may run, sending what there is, but every deletion it would make is held. */
+  holdDeletes?: boolean
 }
 
 const LIST_DEADLINE_MS = 60_000
@@ -24,7 +26,9 @@ const LIST_DEADLINE_MS = 60_000
 /**
  * A full mirror runs with `--delete`. If the source is missing or empty
  * (an upload volume that did not mount) while the target still holds files,
- * mirroring would wipe every replica. Refuse unless an operator forces it.
+ * mirroring would wipe every replica: its deletions are held unless an
+ * operator forces it. An unreadable source, or an empty one beside a target
+ * that cannot be listed, is refused.
  */
 export async function checkMirrorSafety (input: GuardInput): Promise<Refusal | null> {
   let entries: string[]
@@ -43,8 +47,9 @@ export async function checkMirrorSafety (input: GuardInput): Promise<Refusal | n
   // what was written to the source since it was first read.
   if (sourceHasEntries(input.source)) return null
   return {
-    reason: `source directory ${input.source} is empty but the target still holds files; refusing to delete them with a full mirror (an unmounted volume looks like this). Check the source, then POST /v1/resync with {"force": true} to mirror anyway`,
+    reason: `the source directory ${input.source} is empty but the target still holds files; their deletion is held (an unmounted volume looks like this). Check the source, then confirm the deletions or force a resync`,
     retry: 'slow',
+    holdDeletes: true,
   }
 }
 

@@ -10,7 +10,7 @@ import { createExecaRunner, type RsyncRunner } from '../../src/rsync/runner.js'
 
 for (const kind of ['local', 'daemon'] as TargetKind[]) {
   describe(`an empty source never wipes a ${kind} target`, () => {
-    test('the mirror refuses with a clear error until an operator forces it', async (t) => {
+    test('the mirror holds its deletions with a clear reason until an operator forces it', async (t) => {
       const tmp = await makeTempDir()
       const target = await startTarget(kind, tmp.path, 'web2')
       await writeFile(path.join(target.dir, 'precious.jpg'), 'uploaded last week')
@@ -24,13 +24,12 @@ for (const kind of ['local', 'daemon'] as TargetKind[]) {
         await tmp.cleanup()
       })
 
-      const failed = await waitFor(() => sp.services.db.prepare("SELECT * FROM jobs WHERE kind = 'full' AND status = 'failed'").get() as { error: string } | undefined,
-        { message: 'the startup mirror is refused' })
-      assert.match(failed.error, /is empty but the target still holds files.*"force": true/)
+      const held = await waitFor(async () => (await sp.app.inject({ url: '/v1/status' })).json().targets[0].deletesHeld,
+        { message: 'the startup mirror holds its deletions' })
+      assert.match(held.message, /is empty but the target still holds files; their deletion is held/)
+      assert.equal(held.count, 1)
       assert.deepEqual(await readdir(target.dir), ['precious.jpg'])
-      const status = (await sp.app.inject({ url: '/v1/status' })).json()
-      assert.equal(status.targets[0].state, 'failing')
-      assert.match(status.targets[0].lastError.message, /refusing to delete/)
+      await waitFor(async () => (await sp.app.inject({ url: '/v1/status' })).json().targets[0].state === 'held', { message: 'the target shows as held' })
 
       const forced = await sp.app.inject({ method: 'POST', url: '/v1/resync?wait=true', payload: { force: true } })
       assert.equal(forced.statusCode, 200, forced.body)
@@ -69,6 +68,20 @@ test('files written while the mirror looks at an empty source are not taken for 
 
 test('a resync that waits answers 502 with the failed jobs, so curl --fail tells the truth', async (t) => {
   const tmp = await makeTempDir()
+  // The target's parent is a file: rsync cannot make the directory.
+  await writeFile(path.join(tmp.path, 'not-a-directory'), 'x')
+  const sp = await startSyncplane({ root: tmp.path, targets: [{ name: 'web2', url: `${path.join(tmp.path, 'not-a-directory', 'replica')}/` }], config: { fullSync: { onStart: false } } })
+  t.after(async () => {
+    await sp.close()
+    await tmp.cleanup()
+  })
+  const res = await sp.app.inject({ method: 'POST', url: '/v1/resync?wait=true' })
+  assert.equal(res.statusCode, 502)
+  assert.equal(res.json().jobs[0].status, 'failed')
+})
+
+test('a resync that waits answers 409 with the held deletions, so curl --fail tells the truth', async (t) => {
+  const tmp = await makeTempDir()
   const target = await startTarget('local', tmp.path, 'web2')
   await writeFile(path.join(target.dir, 'precious.jpg'), 'x')
   const sp = await startSyncplane({ root: tmp.path, targets: [target.config], config: { fullSync: { onStart: false } } })
@@ -77,6 +90,8 @@ test('a resync that waits answers 502 with the failed jobs, so curl --fail tells
     await tmp.cleanup()
   })
   const res = await sp.app.inject({ method: 'POST', url: '/v1/resync?wait=true' })
-  assert.equal(res.statusCode, 502)
-  assert.equal(res.json().jobs[0].status, 'failed')
+  assert.equal(res.statusCode, 409)
+  assert.equal(res.json().jobs[0].status, 'succeeded')
+  assert.deepEqual(res.json().deletesHeld.map((h: { target: string, count: number }) => [h.target, h.count]), [['web2', 1]])
+  assert.deepEqual(await readdir(target.dir), ['precious.jpg'])
 })

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
 import { ResyncBody, ResyncQuery, ResyncResultSchema } from '../schemas/control.js'
 import { problemResponses } from '../schemas/common.js'
 import { jobToDto } from '../dto.js'
@@ -13,7 +14,18 @@ export const resyncRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
       description: 'Answers 202 with the queued jobs. With `wait=true` it answers when they finished: 200 if all succeeded, 502 with the jobs if any did not, 409 with `deletesHeld` if a target holds deletions (the mass-delete guard or a source fault kept them back: preview with `dryRun`, then confirm them or resync with `force`), 504 if `timeout` passed first (the jobs go on). A target that already has a full sync queued answers with that job. With `dryRun: true` nothing changes: 200 with what a forced mirror would send and delete per target (`rsync -n`). 409 `SOURCE_UNAVAILABLE` while the source root is missing or its marker is.',
       querystring: ResyncQuery,
       body: ResyncBody,
-      response: { 200: ResyncResultSchema, 202: ResyncResultSchema, 409: ResyncResultSchema, 502: ResyncResultSchema, 504: ResyncResultSchema, ...problemResponses },
+      response: {
+        200: ResyncResultSchema,
+        202: ResyncResultSchema,
+        // Held deletions after a wait, or a problem (the source unavailable).
+        409: {
+          description: 'A target holds deletions (`deletesHeld`), or a problem such as SOURCE_UNAVAILABLE',
+          content: { 'application/json': { schema: ResyncResultSchema }, 'application/problem+json': { schema: Type.Ref('Problem') } },
+        },
+        502: ResyncResultSchema,
+        504: ResyncResultSchema,
+        ...problemResponses,
+      },
     },
     // The body is optional: a bare `curl -X POST` means "all targets".
     preValidation: async (request) => {

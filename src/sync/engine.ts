@@ -14,6 +14,7 @@ import { createJournalWriter } from './journal-writer.js'
 import { judgeOutcome, type Verdict } from './outcome.js'
 import { checkMirrorSafety } from './mirror-guard.js'
 import { onLane, type Lane, type ResolvedTarget } from './targets.js'
+import { passWatcherBarrier, type WatcherBarrier } from './watcher-barrier.js'
 
 export interface EngineOptions {
   source: string
@@ -37,6 +38,8 @@ export interface EngineDeps {
   random?: () => number
   /** Large lookups on the source, off the event loop (the service passes its lookup thread); libuv's pool by default. */
   lookup?: SourceLookup
+  /** Resolves once the watcher reported every change made before the call: a flush without paths waits for it. */
+  watcherBarrier?: WatcherBarrier
 }
 
 export type TargetState = 'idle' | 'waiting' | 'paused' | 'syncing' | 'retrying' | 'failing'
@@ -762,7 +765,10 @@ export function createSyncEngine (deps: EngineDeps) {
     if (closing) throw new SyncplaneError('ENGINE_CLOSED', 'syncplane is shutting down')
     if (paused) throw new SyncplaneError('WATCH_PAUSED', 'watching is paused: nothing would reach the targets; POST /v1/watch/resume first')
     const selected = new Set(selectTargets(req.targets))
+    const startedAt = performance.now()
     if (req.paths !== undefined && req.paths.length > 0) recordChanges(req.paths)
+    // Without paths, what was written just before may not be reported yet: the seq below must come after it.
+    else if (deps.watcherBarrier !== undefined && !(await passWatcherBarrier(deps.watcherBarrier, req.timeoutMs))) return { done: false, jobs: [] }
     const barrier: Barrier = { seq, targets: selected, jobs: new Set(), check: () => undefined }
     const reached = (): boolean => [...selected].every((t) => undeliveredFloor(t) > barrier.seq)
     if (reached()) return { done: true, jobs: [] }
@@ -775,7 +781,7 @@ export function createSyncEngine (deps: EngineDeps) {
       const done = await new Promise<boolean>((resolve) => {
         barrier.check = () => { if (reached()) resolve(true) }
         barriers.add(barrier)
-        timer = setTimeout(() => resolve(false), req.timeoutMs)
+        timer = setTimeout(() => resolve(false), Math.max(0, req.timeoutMs - (performance.now() - startedAt)))
       })
       return { done, jobs: [...barrier.jobs].map((id) => jobs.get(id)).filter((j): j is Job => j !== undefined) }
     } finally {

@@ -7,6 +7,9 @@ import { spawnService } from '../helpers/service-process.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget, type TestTarget } from '../helpers/targets.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { checkMirrorSafety } from '../../src/sync/mirror-guard.js'
+import { parseTargetUrl } from '../../src/config/target-url.js'
+import type { RsyncRunner } from '../../src/rsync/runner.js'
 
 const SENTINEL = '.syncplane-flush-'
 
@@ -178,4 +181,26 @@ describe('the built service (parcel on its own thread)', () => {
     assert.equal(await contentOf(path.join(local.dir, 'upload.txt')), 'upload')
     assert.match(svc.proc.output(), /cannot write a flush sentinel/)
   })
+})
+
+test('a source holding only a flush sentinel still looks empty to the mirror guard', async (t) => {
+  const tmp = await makeTempDir()
+  t.after(() => tmp.cleanup())
+  const source = path.join(tmp.path, 'source')
+  const replica = path.join(tmp.path, 'replica')
+  await mkdir(source)
+  await mkdir(replica)
+  await writeFile(path.join(replica, 'precious.jpg'), 'keep me')
+  // What a flush leaves for a moment in the empty mount point of an unmounted volume.
+  await writeFile(path.join(source, `${SENTINEL}0123456789abcdef`), '')
+  const url = `${replica}/`
+  const refusal = await checkMirrorSafety({
+    source,
+    target: { name: 'backup', url, parsed: parseTargetUrl(url), ssh: undefined, sshLanes: undefined, password: undefined },
+    common: { source, excludes: [], ioTimeoutSec: 10, connectTimeoutSec: 10, extraArgs: [] },
+    runner: { run: () => { throw new Error('a local target is listed without rsync') } } as unknown as RsyncRunner,
+    force: false,
+    signal: new AbortController().signal,
+  })
+  assert.match(refusal?.reason ?? 'no refusal', /is empty but the target still holds files/)
 })

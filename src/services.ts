@@ -17,6 +17,7 @@ import { createChokidarWatcher } from './watcher/chokidar-watcher.js'
 import { compileExcludes } from './watcher/exclude-matcher.js'
 import { createParcelThreadWatcher } from './watcher/parcel-thread.js'
 import { createParcelWatcher } from './watcher/parcel-watcher.js'
+import { SENTINEL_EXCLUDE } from './watcher/flush-sentinel.js'
 import type { Change, Watcher, WatcherStatus } from './watcher/watcher.js'
 import type { AppServices } from './http/services.js'
 import { createMetrics } from './metrics.js'
@@ -95,7 +96,8 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   const engine = createSyncEngine({
     options: {
       source: config.source,
-      excludes: config.exclude,
+      // First, so no user pattern or extra argument can include a flush sentinel.
+      excludes: [SENTINEL_EXCLUDE, ...config.exclude],
       batch: config.batch,
       rsync: config.rsync,
       fullSync: config.fullSync,
@@ -111,6 +113,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     watcherStatus,
     lookup,
     source: sourceGuard,
+    watcherBarrier: (signal) => watcher?.barrier(signal) ?? Promise.resolve(),
   })
 
   const retention = createJobRetention({ jobs, retentionDays: config.jobs.retentionDays, maxJobs: config.jobs.maxJobs, logger: logger.child({ component: 'retention' }) })

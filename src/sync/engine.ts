@@ -18,6 +18,7 @@ import { checkMirrorSafety } from './mirror-guard.js'
 import { onLane, type Lane, type ResolvedTarget } from './targets.js'
 import { previewMirror, type MirrorPreview } from './mirror-preview.js'
 import { deleteLimit, limitMessage, parseHold, type DeleteGuardOptions, type DeleteHold, type HoldReason } from './delete-guard.js'
+import { passWatcherBarrier, type WatcherBarrier } from './watcher-barrier.js'
 
 export interface EngineOptions {
   source: string
@@ -50,6 +51,8 @@ export interface EngineDeps {
   /** Large lookups on the source, off the event loop (the service passes its lookup thread); libuv's pool by default. */
   lookup?: SourceLookup
   source?: SourceCheck
+  /** Resolves once the watcher reported every change made before the call: a flush without paths waits for it. */
+  watcherBarrier?: WatcherBarrier
 }
 
 export const TARGET_STATES = ['idle', 'waiting', 'paused', 'syncing', 'retrying', 'failing', 'held'] as const
@@ -965,7 +968,10 @@ export function createSyncEngine (deps: EngineDeps) {
     if (closing) throw new SyncplaneError('ENGINE_CLOSED', 'syncplane is shutting down')
     if (paused) throw new SyncplaneError('WATCH_PAUSED', 'watching is paused: nothing would reach the targets; POST /v1/watch/resume first')
     const selected = new Set(selectTargets(req.targets))
+    const startedAt = performance.now()
     if (req.paths !== undefined && req.paths.length > 0) recordChanges(req.paths)
+    // Without paths, what was written just before may not be reported yet: the seq below must come after it.
+    else if (deps.watcherBarrier !== undefined && !(await passWatcherBarrier(deps.watcherBarrier, req.timeoutMs))) return { done: false, jobs: [] }
     const barrier: Barrier = { seq, targets: selected, jobs: new Set(), check: () => undefined }
     const reached = (): boolean => [...selected].every((t) => undeliveredFloor(t) > barrier.seq)
     if (reached()) return { done: true, jobs: [] }
@@ -978,7 +984,7 @@ export function createSyncEngine (deps: EngineDeps) {
       const done = await new Promise<boolean>((resolve) => {
         barrier.check = () => { if (reached()) resolve(true) }
         barriers.add(barrier)
-        timer = setTimeout(() => resolve(false), req.timeoutMs)
+        timer = setTimeout(() => resolve(false), Math.max(0, req.timeoutMs - (performance.now() - startedAt)))
       })
       return { done, jobs: [...barrier.jobs].map((id) => jobs.get(id)).filter((j): j is Job => j !== undefined) }
     } finally {

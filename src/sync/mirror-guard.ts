@@ -3,6 +3,7 @@ import { buildListArgs, type RsyncCommonOptions } from '../rsync/args.js'
 import { describeExitCode } from '../rsync/output.js'
 import type { RsyncRunner } from '../rsync/runner.js'
 import type { ResolvedTarget } from './targets.js'
+import { isSentinelName } from '../watcher/flush-sentinel.js'
 
 interface GuardInput {
   source: string
@@ -33,7 +34,7 @@ const LIST_DEADLINE_MS = 60_000
 export async function checkMirrorSafety (input: GuardInput): Promise<Refusal | null> {
   let entries: string[]
   try {
-    entries = readdirSync(input.source)
+    entries = userEntries(input.source)
   } catch (err) {
     return { reason: `source directory ${input.source} is not readable (${(err as NodeJS.ErrnoException).code ?? 'error'}); refusing to mirror it with --delete`, retry: 'slow' }
   }
@@ -53,9 +54,14 @@ export async function checkMirrorSafety (input: GuardInput): Promise<Refusal | n
   }
 }
 
+/** A flush's sentinel (excluded from every run) in an unmounted volume's empty mount point must not make it look full. */
+function userEntries (source: string): string[] {
+  return readdirSync(source).filter((name) => !isSentinelName(name))
+}
+
 function sourceHasEntries (source: string): boolean {
   try {
-    return readdirSync(source).length > 0
+    return userEntries(source).length > 0
   } catch {
     return false
   }

@@ -3,6 +3,7 @@ import type { Stats } from 'node:fs'
 import { watch, type FSWatcher } from 'chokidar'
 import type { Logger } from 'pino'
 import { isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
+import { createSentinelRounds, isSentinelName, removeStaleSentinels } from './flush-sentinel.js'
 import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
 import { watchLimitMessage } from './watch-limit.js'
 
@@ -15,18 +16,38 @@ export interface ChokidarWatcherOptions {
   logger: Logger
 }
 
+/** Paths the kernel reported changed that chokidar has not reported yet are kept this long at most (it may never: an atime-only change). */
+const UNCONFIRMED_MS = 10_000
+
+/**
+ * A flush barrier, without polling: libuv reads one inotify queue for every
+ * watch of the loop and hands each event to the `raw` listener at once, in
+ * the kernel's order, so the sentinel's raw event comes after every earlier
+ * one. Creations, deletions and moves are reported from raw events anyway;
+ * a modification is reported by chokidar only after a stat, so the paths of
+ * raw modifications chokidar has not reported yet go out with the sentinel.
+ * With polling there is no queue: the barrier waits for the sentinel and two
+ * poll intervals, a good guess rather than a guarantee.
+ */
 export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
   const { root, isExcluded, sink, logger } = opts
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let fsWatcher: FSWatcher | undefined
   let buffer: Change[] = []
   let flushScheduled = false
+  const rounds = createSentinelRounds(logger)
+  /** Raw modifications chokidar has not reported yet: absolute path → when, in two generations (see UNCONFIRMED_MS). */
+  let unconfirmed = new Map<string, number>()
+  let unconfirmedBefore = new Map<string, number>()
+  let unconfirmedSince = Date.now()
 
   const relative = (abs: string): string => path.relative(root, abs).split(path.sep).join('/')
 
   const ignored = (abs: string, stats?: Stats): boolean => {
     const rel = relative(abs)
     if (rel === '' || rel.startsWith('..')) return false
+    // Raw events carry a sentinel; only a poller must list it to see it.
+    if (isSentinelName(path.basename(abs))) return !opts.usePolling
     if (isRsyncTempName(path.basename(abs))) return true
     return isExcluded(rel, stats?.isDirectory())
   }
@@ -38,9 +59,23 @@ export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
     if (changes.length > 0) sink.onChanges(changes)
   }
 
+  /** Every change reported before the sentinel goes to the sink now, then the barrier learns it was seen. */
+  const sentinelSeen = (name: string): void => {
+    const since = Date.now() - UNCONFIRMED_MS
+    for (const generation of [unconfirmedBefore, unconfirmed]) {
+      for (const [abs, at] of generation) if (at >= since && abs !== root && !ignored(abs)) buffer.push({ path: relative(abs), kind: 'change' })
+      generation.clear()
+    }
+    flush()
+    rounds.seen('root', name)
+  }
+
   const push = (kind: ChangeKind, abs: string): void => {
+    if (isSentinelName(path.basename(abs))) return sentinelSeen(path.basename(abs))
     const rel = relative(abs)
     if (rel === '' || rel.startsWith('..')) return
+    unconfirmed.delete(abs)
+    unconfirmedBefore.delete(abs)
     buffer.push({ path: rel, kind })
     if (!flushScheduled) {
       flushScheduled = true
@@ -50,6 +85,16 @@ export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
 
   const rawPath = (abs: string): void => {
     if (!ignored(abs)) push('rename', abs)
+  }
+
+  const rawChange = (abs: string): void => {
+    const at = Date.now()
+    if (at - unconfirmedSince > UNCONFIRMED_MS / 2) {
+      unconfirmedBefore = unconfirmed
+      unconfirmed = new Map()
+      unconfirmedSince = at
+    }
+    unconfirmed.set(abs, at)
   }
 
   const degrade = (err: NodeJS.ErrnoException): void => {
@@ -86,8 +131,14 @@ export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
         // sends what exists and deletes what does not.
         fsWatcher.on('raw', (event, name, details) => {
           const watched = (details as { watchedPath?: string } | undefined)?.watchedPath
-          if (event !== 'rename' || !name || watched === undefined) return
-          // A file's own watch reports its basename; a directory's names the entry.
+          if (!name || watched === undefined) return
+          if (isSentinelName(name)) return sentinelSeen(name)
+          if (event === 'change') {
+            // A file's own watch reports its basename; a directory's names the entry (reported by both).
+            rawChange(path.basename(watched) === name ? watched : path.join(watched, name))
+            return
+          }
+          if (event !== 'rename') return
           if (path.basename(watched) === name) rawPath(watched)
           rawPath(path.join(watched, name))
         })
@@ -99,6 +150,7 @@ export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
           }
         })
         fsWatcher.on('ready', () => {
+          void removeStaleSentinels(root)
           status = { state: status.lastError === null ? 'running' : 'degraded', lastError: status.lastError }
           logger.info({ root, backend: 'chokidar', state: status.state }, 'watching')
           if (!settled) {
@@ -113,8 +165,14 @@ export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
       return status
     },
 
+    barrier (signal) {
+      if (fsWatcher === undefined || status.state === 'stopped') return Promise.resolve()
+      return rounds.run({ queues: new Map([['root', root]]), signal, minWaitMs: opts.usePolling ? 2 * opts.pollIntervalMs : 0 })
+    },
+
     async close () {
       status = { ...status, state: 'stopped' }
+      rounds.close()
       await fsWatcher?.close()
       flush()
     },

@@ -4,7 +4,7 @@ import { pino } from 'pino'
 import { lowerThisThreadPriority } from '../priority.js'
 import { compileExcludes } from './exclude-matcher.js'
 import { createParcelWatcher } from './parcel-watcher.js'
-import type { ThreadInit, ThreadMessage } from './parcel-thread.js'
+import type { ThreadInit, ThreadMessage, ThreadRequest } from './parcel-thread.js'
 import type { ChangeKind } from './watcher.js'
 
 /** The watcher thread (see parcel-thread.ts): the parcel backend, reporting by message. */
@@ -44,12 +44,26 @@ const watcher = createParcelWatcher({
   },
 })
 
-port.on('message', (m: unknown) => {
-  if (m !== 'close') return
-  void watcher.close().then(() => {
-    post({ type: 'closed' })
-    port.close()
-  })
+/** Barriers under way, by the id the service's thread gave them. */
+const barriers = new Map<number, AbortController>()
+
+port.on('message', (m: ThreadRequest) => {
+  if (m === 'close') {
+    void watcher.close().then(() => {
+      post({ type: 'closed' })
+      port.close()
+    })
+  } else if (m.type === 'barrier') {
+    const abort = new AbortController()
+    barriers.set(m.id, abort)
+    // Posted after the changes the barrier waited for: the service's thread receives them first.
+    watcher.barrier(abort.signal).then(
+      () => post({ type: 'barrier-passed', id: m.id }),
+      (err: unknown) => { if (!abort.signal.aborted) logger.error({ err }, 'a flush barrier failed') },
+    ).finally(() => barriers.delete(m.id))
+  } else {
+    barriers.get(m.id)?.abort()
+  }
 })
 
 watcher.start().then(

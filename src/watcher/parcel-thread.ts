@@ -30,6 +30,11 @@ export type ThreadMessage =
   | { type: 'start-failed'; message: string; code: string | undefined }
   | { type: 'closed' }
   | { type: 'log'; line: string }
+  /** Every change reported before this message went out before it: the barrier is passed. */
+  | { type: 'barrier-passed'; id: number }
+
+/** What the service's thread posts to the watcher thread. */
+export type ThreadRequest = 'close' | { type: 'barrier' | 'barrier-cancel'; id: number }
 
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
 
@@ -60,6 +65,13 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
   let exited = false
   let failed = false
   let closing: Promise<void> | undefined
+  /** Barriers the thread is working on, by id; all pass when the thread closes or dies (it reports nothing more). */
+  const barriers = new Map<number, () => void>()
+  let lastBarrier = 0
+  const passAll = (): void => {
+    for (const pass of barriers.values()) pass()
+    barriers.clear()
+  }
 
   const relog = (line: string): void => {
     try {
@@ -72,6 +84,7 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
 
   // A watcher that died sees nothing more: degraded, so full mirrors keep the targets right.
   const lost = (message: string, err?: Error): void => {
+    passAll()
     if (closing !== undefined || failed) return
     failed = true
     logger.error({ err }, `${message}; events will be missed`)
@@ -109,6 +122,10 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
         case 'log':
           relog(m.line)
           break
+        case 'barrier-passed':
+          barriers.get(m.id)?.()
+          barriers.delete(m.id)
+          break
         case 'closed':
           void w.terminate()
           break
@@ -123,6 +140,7 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
     })
     w.on('exit', (code) => {
       exited = true
+      passAll()
       if (watching) lost(`watcher thread exited (code ${code})`)
       else reject(new Error(`watcher thread exited (code ${code}) before it was watching`))
     })
@@ -139,6 +157,28 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
       return status
     },
 
+    barrier (signal) {
+      const w = worker
+      if (w === undefined || !watching || exited || failed || closing !== undefined) return Promise.resolve()
+      const id = ++lastBarrier
+      const request = (m: ThreadRequest): void => w.postMessage(m)
+      return new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          barriers.delete(id)
+          // The thread stops waiting and removes its sentinels.
+          if (!exited) request({ type: 'barrier-cancel', id })
+          reject(signal.reason)
+        }
+        if (signal.aborted) return onAbort()
+        signal.addEventListener('abort', onAbort, { once: true })
+        barriers.set(id, () => {
+          signal.removeEventListener('abort', onAbort)
+          resolve()
+        })
+        request({ type: 'barrier', id })
+      })
+    },
+
     close () {
       closing ??= (async () => {
         status = { ...status, state: 'stopped' }
@@ -147,9 +187,10 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
         const timer = setTimeout(() => void w.terminate(), CLOSE_TIMEOUT_MS)
         await new Promise<void>((resolve) => {
           w.once('exit', () => resolve())
-          w.postMessage('close')
+          w.postMessage('close' satisfies ThreadRequest)
         })
         clearTimeout(timer)
+        passAll()
       })()
       return closing
     },

@@ -5,6 +5,7 @@ import type { Stats } from 'node:fs'
 import type parcel from '@parcel/watcher'
 import type { Logger } from 'pino'
 import { isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
+import { createSentinelRounds, isSentinelName, removeStaleSentinels } from './flush-sentinel.js'
 import { lstatMany } from './lstat-many.js'
 import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
 import { watchLimitMessage } from './watch-limit.js'
@@ -62,6 +63,12 @@ const errnoOf = (err: unknown): string | undefined => {
  * thread adds in between is dropped (measured: a few in 30,000 files written
  * at 500/s). Each subscription has its own list, and losing the same event
  * from both needs both windows to catch it.
+ *
+ * A flush barrier's sentinel goes into the root and into the directory of
+ * every subscription of its own: all share parcel's one inotify queue, but
+ * each hands its events over through a list and a callback queue of its
+ * own, unordered relative to the others, and either root list may lose the
+ * sentinel's event (it is touched again until each reports it).
  */
 export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   const { root, isExcluded, sink, logger } = opts
@@ -116,6 +123,9 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   }
   /** Directories with a subscription of their own, by absolute path; undefined while subscribing. */
   const subtrees = new Map<string, Subscription | undefined>()
+  /** Subscriptions under way, each settled once it reported its directory (see barrier). */
+  const subscribing = new Set<Promise<void>>()
+  const rounds = createSentinelRounds(logger)
 
   // parcel reports normalized absolute paths under the root; path.relative
   // would normalize both again, and a burst brings tens of thousands.
@@ -146,6 +156,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     for (const [dir, sub] of subtrees) {
       if (dir !== abs && !dir.startsWith(prefix)) continue
       subtrees.delete(dir)
+      rounds.drop(dir)
       sub?.unsubscribe().catch((err: unknown) => logger.debug({ err, dir }, 'unsubscribing a removed directory failed'))
     }
   }
@@ -153,7 +164,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   const watchSubtree = (abs: string): void => {
     if (subtrees.has(abs) || closed) return
     subtrees.set(abs, undefined)
-    subscribe(abs, onEvents, parcelOpts).then((sub) => {
+    const subscribed = subscribe(abs, (err, events) => onEvents(err, events, null, abs), parcelOpts).then((sub) => {
       if (closed || !subtrees.has(abs)) {
         void sub.unsubscribe()
         return
@@ -167,7 +178,8 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
       const code = errnoOf(err)
       if (code === 'ENOENT' || code === 'ENOTDIR') return
       degrade(err, abs)
-    })
+    }).finally(() => subscribing.delete(subscribed))
+    subscribing.add(subscribed)
   }
 
   const inspectNewDirectory = async (abs: string): Promise<void> => {
@@ -188,6 +200,10 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   /** Queued for an `update`: among them, only a directory made just now is new. */
   const updatedOnly = new Set<string>()
   let inspecting = false
+  /** Entries ever queued for a look, and looked at (in order): what a barrier waits on. */
+  let inspectQueued = 0
+  let inspectDone = 0
+  let inspectWaiters: Array<{ upTo: number; resolve: () => void }> = []
   const inspectNext = (): void => {
     if (inspecting || toInspect.length === 0 || closed) return
     inspecting = true
@@ -195,8 +211,22 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     toInspect = toInspect.length <= 2_000 ? [] : toInspect.slice(2_000)
     void inspectSlice(slice).finally(() => {
       inspecting = false
+      inspectDone += slice.length
+      const due = inspectWaiters.filter((w) => w.upTo <= inspectDone)
+      inspectWaiters = inspectWaiters.filter((w) => w.upTo > inspectDone)
+      for (const w of due) w.resolve()
       inspectNext()
     })
+  }
+  /**
+   * A new tree whose subdirectories the root does not watch gets a
+   * subscription of its own, which reports the tree again once it is
+   * established: a barrier waits for that, for what was reported before it.
+   */
+  const inspectionsSettled = async (): Promise<void> => {
+    const upTo = inspectQueued
+    if (inspectDone < upTo && !closed) await new Promise<void>((resolve) => inspectWaiters.push({ upTo, resolve }))
+    await Promise.all([...subscribing])
   }
   const inspectSlice = async (slice: string[]): Promise<void> => {
     const stats = await lookUp(slice)
@@ -211,14 +241,18 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     for (let i = 0; i < dirs.length && !closed; i += 32) await Promise.all(dirs.slice(i, i + 32).map(inspectNewDirectory))
   }
 
-  /** Deliveries waiting to be handled, and which root subscription made each; a big one is handled a slice per event-loop turn. */
-  const deliveries: Array<{ events: parcel.Event[]; from: 0 | 1 | null }> = []
+  /**
+   * Deliveries waiting to be handled, which root subscription made each (for
+   * twins) and which queue (for barriers); a big one is handled a slice per
+   * event-loop turn. `sentinels`: the ones it carried, seen once all of it is.
+   */
+  const deliveries: Array<{ events: parcel.Event[]; from: 0 | 1 | null; queue: string; sentinels: string[] }> = []
   let handling = false
 
-  function onEvents (err: Error | null, events: parcel.Event[], from: 0 | 1 | null = null): void {
+  function onEvents (err: Error | null, events: parcel.Event[], from: 0 | 1 | null, queue: string): void {
     if (closed) return
     if (err) degrade(err, root)
-    deliveries.push({ events, from })
+    deliveries.push({ events, from, queue, sentinels: [] })
     if (!handling) handleSome()
   }
 
@@ -255,10 +289,18 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   function handleSome (): void {
     handling = true
     const changes: Change[] = []
+    // parcel orders a delivery by path, not by time: its sentinel counts once all of it went out.
+    const seen: Array<{ queue: string; name: string }> = []
     while (deliveries.length > 0 && changes.length < 2_000) {
-      const { events, from } = deliveries[0]!
-      const slice = events.length <= 2_000 ? deliveries.shift()!.events : events.splice(0, 2_000)
+      const { events, from, queue, sentinels } = deliveries[0]!
+      const whole = events.length <= 2_000
+      const slice = whole ? deliveries.shift()!.events : events.splice(0, 2_000)
       for (const e of slice) {
+        // Before twins and excludes: every queue must report it, whatever the user excludes.
+        if (isSentinelName(path.basename(e.path))) {
+          sentinels.push(path.basename(e.path))
+          continue
+        }
         if (isTwin(e, from)) continue
         const rel = relative(e.path)
         if (rel === null) continue
@@ -273,13 +315,16 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
         if ((e.type === 'create' || e.type === 'update') && firstReport(e.path)) {
           if (e.type === 'update') updatedOnly.add(e.path)
           toInspect.push(e.path)
+          inspectQueued++
         } else if (e.type === 'delete') {
           forget(e.path)
           if (subtrees.size > 0) dropSubtrees(e.path)
         }
       }
+      if (whole) for (const name of sentinels) seen.push({ queue, name })
     }
     report(changes)
+    for (const s of seen) rounds.seen(s.queue, s.name)
     inspectNext()
     if (deliveries.length > 0) setImmediate(handleSome)
     else handling = false
@@ -291,9 +336,10 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
         // A second subscription needs other options to get a list of its own: ignoring a name nobody uses.
         const shadow = { ...parcelOpts, ignore: [path.join(root, '.syncplane-shadow-subscription')] }
         rootSubs = [
-          await subscribe(root, (err, events) => onEvents(err, events, 0), parcelOpts),
-          await subscribe(root, (err, events) => onEvents(err, events, 1), shadow),
+          await subscribe(root, (err, events) => onEvents(err, events, 0, 'root:0'), parcelOpts),
+          await subscribe(root, (err, events) => onEvents(err, events, 1, 'root:1'), shadow),
         ]
+        await removeStaleSentinels(root)
         status = { state: status.lastError === null ? 'running' : 'degraded', lastError: status.lastError }
       } catch (err) {
         if (errnoOf(err) !== 'ENOSPC') throw err
@@ -309,8 +355,18 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
       return status
     },
 
+    barrier (signal) {
+      if (closed) return Promise.resolve()
+      const queues = new Map(rootSubs.map((_, i) => [`root:${i}`, root]))
+      for (const [dir, sub] of subtrees) if (sub !== undefined) queues.set(dir, dir)
+      return rounds.run({ queues, signal, settled: inspectionsSettled })
+    },
+
     async close () {
       closed = true
+      rounds.close()
+      for (const w of inspectWaiters) w.resolve()
+      inspectWaiters = []
       status = { ...status, state: 'stopped' }
       const subs = [...rootSubs, ...subtrees.values()].filter((s) => s !== undefined)
       subtrees.clear()

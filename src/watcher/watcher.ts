@@ -24,6 +24,12 @@ export interface Watcher {
   /** Resolves once the tree is being watched. */
   start (): Promise<void>
   status (): WatcherStatus
+  /**
+   * Resolves once every change made before the call has been handed to the
+   * sink (see flush-sentinel.ts for how, and where only a fixed wait is
+   * possible); rejects with the signal's reason when it aborts first.
+   */
+  barrier (signal: AbortSignal): Promise<void>
   close (): Promise<void>
 }
 

@@ -16,6 +16,7 @@ export const ErrorCodes = {
   UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
   WATCH_PAUSED: { status: 409, title: 'Watching is paused' },
   URI_TOO_LONG: { status: 414, title: 'URI too long' },
+  DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

@@ -19,7 +19,7 @@ export const ErrorCodes = {
   SOURCE_UNAVAILABLE: { status: 409, title: 'The source is not available' },
   NO_DELETES_HELD: { status: 409, title: 'The target holds no deletions' },
   DELETES_CHANGED: { status: 409, title: 'The held deletions changed' },
-  DELETES_HELD: { status: 409, title: 'Deletions are held' },
+  DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

@@ -3,7 +3,7 @@ import { pino } from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, demoConfig, loadConfigFile, parseConfig, type LoadedConfig } from './config/load.js'
 import { probeRsync, RsyncUnavailableError } from './rsync/version.js'
-import { createServices } from './services.js'
+import { createServices, type Services } from './services.js'
 
 export interface ServeOptions {
   /** YAML config file; without one, the embedded demo default under ./data. */
@@ -29,7 +29,15 @@ export async function serve (opts: ServeOptions): Promise<void> {
     process.exit(1)
   }
 
-  const services = createServices({ loaded, logger, env: process.env })
+  let services: Services
+  try {
+    services = createServices({ loaded, logger, env: process.env })
+  } catch (err) {
+    // Opening, migrating or reading the database at start: a JSON line for the log, a sentence for the operator.
+    logger.fatal({ err }, 'failed to open the database')
+    process.stderr.write(`syncplane: failed to start: ${(err as Error).message}\n`)
+    process.exit(1)
+  }
   const app = await buildApp({ services: services.http, logger, trustProxy: config.api.trustProxy, apiToken: loaded.apiToken })
 
   let stopping = false

@@ -5,6 +5,10 @@ import { migrate } from './db/migrate.js'
 import { createJobStore } from './db/job-store.js'
 import { createPendingStore } from './db/pending-store.js'
 import { createSettingsStore } from './db/settings-store.js'
+import { createDatabaseHealth } from './db/database-health.js'
+import { createResilientJobStore } from './db/resilient-job-store.js'
+import { createResilientSettings } from './db/resilient-settings.js'
+import { createJournalWriter } from './sync/journal-writer.js'
 import { createExecaRunner, type RsyncRunner } from './rsync/runner.js'
 import { createSshConnections, type SshConnections } from './rsync/ssh-connections.js'
 import { createSyncEngine } from './sync/engine.js'
@@ -62,9 +66,17 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   const migrated = migrate(db)
   if (migrated.from !== migrated.to) logger.info(migrated, 'database migrated')
 
-  const jobs = createJobStore(db, { pathsPerJob: config.jobs.pathsPerJob })
+  // A failing database (a full disk) must not stop replication: every store
+  // that writes keeps what it could not write, retries, and reports here.
+  const databaseHealth = createDatabaseHealth({ logger: logger.child({ component: 'database' }) })
+  const jobs = createResilientJobStore(createJobStore(db, { pathsPerJob: config.jobs.pathsPerJob }), {
+    health: databaseHealth,
+    logger: logger.child({ component: 'jobs' }),
+    pathsPerJob: config.jobs.pathsPerJob,
+  })
   const pending = createPendingStore(db)
-  const settings = createSettingsStore(db)
+  const journalWriter = createJournalWriter(pending, { health: databaseHealth })
+  const settings = createResilientSettings(createSettingsStore(db), { health: databaseHealth })
 
   const sshConnections = openSshConnections(config, logger, sshControlParent)
 
@@ -107,6 +119,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     targets: resolveTargets(config, secrets, sshConnections),
     jobs,
     pending,
+    journalWriter,
     settings,
     runner: runner ?? createExecaRunner({ binary: config.rsync.binary, baseEnv: env, nice: config.rsync.nice }),
     logger: logger.child({ component: 'sync' }),
@@ -180,7 +193,8 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     await rewatching
   }
 
-  const http: AppServices = { engine, jobs, readiness: createReadiness({ db, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: config.readiness.maxLagSec }), metrics, events }
+  const readiness = createReadiness({ db, database: databaseHealth.status, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: config.readiness.maxLagSec })
+  const http: AppServices = { engine, jobs, readiness, database: databaseHealth.status, metrics, events }
 
   return {
     config,
@@ -221,7 +235,11 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       await lookup?.close()
     },
 
+    /** After stop(): a last attempt at what a failing database did not take yet, then no more retries. */
     closeDatabase (): void {
+      // Each one stops its retry timer, whatever the others answer.
+      const written = [journalWriter.flush(), jobs.flush(), settings.flush()]
+      if (written.includes(false)) logger.warn({ database: databaseHealth.status().error }, 'the database still fails: what it did not take is lost with this process (the journal is answered by a recovery mirror at the next start)')
       db.close()
     },
   }

@@ -40,7 +40,9 @@ const out = (opts: CommandOptions, body: unknown, human: () => string, exitCode:
 export const commands: Record<string, (api: ApiClient, args: string[], opts: CommandOptions) => Promise<CommandResult>> = {
   async status (api, _args, opts) {
     const { body } = await api.call('GET', '/v1/status')
-    return out(opts, body, () => `watcher: ${body.watcher.state}${body.watcher.lastError ? ` (${body.watcher.lastError})` : ''}\n` + table(
+    // Said only while it fails, so the usual answer stays as it was.
+    const database = body.database?.state === 'failing' ? `database: failing since ${body.database.since} (${body.database.error})\n` : ''
+    return out(opts, body, () => `watcher: ${body.watcher.state}${body.watcher.lastError ? ` (${body.watcher.lastError})` : ''}\n` + database + table(
       ['TARGET', 'STATE', 'PENDING', 'LAG', 'FAILURES', 'LAST SUCCESS', 'LAST ERROR'],
       body.targets.map((t: any) => [t.name, t.state + (t.fullSyncPending ? '+mirror' : ''), t.pending + t.inFlight, duration(t.lagMs), t.consecutiveFailures, t.lastSuccessAt, truncate(t.lastError?.message, 60)]),
     ))

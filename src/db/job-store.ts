@@ -37,6 +37,8 @@ export interface Job {
 }
 
 export interface NewJob {
+  /** Chosen by the caller (the resilient store numbers jobs itself); the next free id without it. */
+  id?: number | undefined
   target: string
   kind: JobKind
   trigger: JobTrigger
@@ -114,12 +116,34 @@ const toJob = (r: JobRow): Job => ({
   durationMs: r.duration_ms,
 })
 
-export type JobStore = ReturnType<typeof createJobStore>
+/** What the engine, the API and retention use of the job history. */
+export interface JobStore {
+  create (job: NewJob): Job
+  markRunning (id: number, now: number): void
+  finish (id: number, o: JobOutcome): Job
+  get (id: number): Job | undefined
+  paths (id: number, limit: number): string[]
+  list (filter: JobFilter, limit: number): Job[]
+  prune (opts: { before: number | null; keep: number | null; batch: number }): number
+  interruptUnfinished (now: number): number
+}
+
+export type JobTable = ReturnType<typeof createJobStore>
 
 export function createJobStore (db: Db, opts: { pathsPerJob: number }) {
   const insertJob = db.prepare<unknown[], { id: number }>(`
-    INSERT INTO jobs (target, kind, trigger, status, attempt, paths_count, paths_truncated, requested_by, created_at, started_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+    INSERT INTO jobs (id, target, kind, trigger, status, attempt, paths_count, paths_truncated, requested_by, created_at, started_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+  const upsertJob = db.prepare(`
+    INSERT INTO jobs (id, target, kind, trigger, status, attempt, paths_count, paths_truncated, files_transferred, bytes_transferred,
+      exit_code, error, warning, requested_by, created_at, started_at, finished_at, duration_ms)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET status = excluded.status, paths_truncated = excluded.paths_truncated,
+      files_transferred = excluded.files_transferred, bytes_transferred = excluded.bytes_transferred, exit_code = excluded.exit_code,
+      error = excluded.error, warning = excluded.warning, started_at = excluded.started_at, finished_at = excluded.finished_at,
+      duration_ms = excluded.duration_ms`)
+  // AUTOINCREMENT remembers ids of pruned jobs too, so a new id never names an old job.
+  const lastSeq = db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'")
   const insertPath = db.prepare('INSERT OR IGNORE INTO job_paths (job_id, path) VALUES (?, ?)')
   const selectJob = db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE id = ?')
   const selectPaths = db.prepare<[number, number], { path: string }>('SELECT path FROM job_paths WHERE job_id = ? ORDER BY path LIMIT ?')
@@ -141,7 +165,7 @@ export function createJobStore (db: Db, opts: { pathsPerJob: number }) {
   const create = db.transaction((job: NewJob): Job => {
     const kept = job.paths.length > opts.pathsPerJob ? job.paths.slice(0, opts.pathsPerJob) : job.paths
     const { id } = insertJob.get(
-      job.target, job.kind, job.trigger, job.status, job.attempt, job.paths.length,
+      job.id ?? null, job.target, job.kind, job.trigger, job.status, job.attempt, job.paths.length,
       kept.length < job.paths.length ? 1 : 0, job.requestedBy ?? null, job.now,
       job.status === 'running' ? job.now : null,
     )!
@@ -149,8 +173,26 @@ export function createJobStore (db: Db, opts: { pathsPerJob: number }) {
     return toJob(selectJob.get(id)!)
   })
 
+  const save = db.transaction((entries: ReadonlyArray<{ job: Job; paths: readonly string[] }>) => {
+    for (const { job: j, paths } of entries) {
+      upsertJob.run(j.id, j.target, j.kind, j.trigger, j.status, j.attempt, j.pathsCount, j.pathsTruncated ? 1 : 0, j.filesTransferred,
+        j.bytesTransferred, j.exitCode, j.error, j.warning, j.requestedBy, j.createdAt, j.startedAt, j.finishedAt, j.durationMs)
+      for (const p of paths) insertPath.run(j.id, p)
+    }
+  })
+
   return {
     create,
+
+    /** The highest id ever given to a job (0 for none). */
+    lastId (): number {
+      return lastSeq.get()?.seq ?? 0
+    },
+
+    /** Writes jobs as they are (a new row or over the old one) with the paths given: the backlog of a failing database. */
+    save (entries: ReadonlyArray<{ job: Job; paths: readonly string[] }>): void {
+      save(entries)
+    },
 
     markRunning (id: number, now: number): void {
       setRunning.run(now, id)

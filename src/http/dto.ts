@@ -1,3 +1,4 @@
+import type { DatabaseHealthStatus } from '../db/database-health.js'
 import type { Job } from '../db/job-store.js'
 import type { EngineStatus } from '../sync/engine.js'
 
@@ -9,9 +10,10 @@ export function jobToDto (job: Job) {
   return { ...job, createdAt: iso(job.createdAt), startedAt: isoOrNull(job.startedAt), finishedAt: isoOrNull(job.finishedAt) }
 }
 
-export function statusToDto (status: EngineStatus) {
+export function statusToDto (status: EngineStatus, database: DatabaseHealthStatus) {
   return {
     ...status,
+    database: { ...database, since: isoOrNull(database.since) },
     targets: status.targets.map((t) => ({
       ...t,
       nextRetryAt: isoOrNull(t.nextRetryAt),

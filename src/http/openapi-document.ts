@@ -15,6 +15,7 @@ export async function renderOpenApi (): Promise<string> {
     engine: { status: unavailable, pause: unavailable, resume: unavailable, requestFullSync: unavailable, waitForFullSync: unavailable, previewFullSync: unavailable, confirmDeletes: unavailable, flush: unavailable },
     jobs: { get: unavailable, list: unavailable, paths: unavailable },
     readiness: unavailable,
+    database: unavailable,
     metrics: { contentType: 'text/plain', render: unavailable },
     events: { since: unavailable, lastId: unavailable, listen: unavailable },
   }

@@ -1,3 +1,4 @@
+import type { DatabaseHealthStatus } from '../db/database-health.js'
 import type { JobStore } from '../db/job-store.js'
 import type { SyncEngine } from '../sync/engine.js'
 import type { Readiness } from '../sync/readiness.js'
@@ -8,6 +9,8 @@ export interface AppServices {
   engine: Pick<SyncEngine, 'status' | 'pause' | 'resume' | 'requestFullSync' | 'waitForFullSync' | 'previewFullSync' | 'confirmDeletes' | 'flush'>
   jobs: Pick<JobStore, 'get' | 'list' | 'paths'>
   readiness: () => Readiness
+  /** Whether the database takes every write, or what has been failing since when. */
+  database: () => DatabaseHealthStatus
   metrics: { contentType: string; render (): Promise<string> }
   events: Pick<EventLog, 'since' | 'lastId' | 'listen'>
 }

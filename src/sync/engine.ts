@@ -12,7 +12,7 @@ import { retryDelayMs, type BackoffOptions } from './backoff.js'
 import { lstatKindOf } from './batch-plan.js'
 import { SENT_CHECK_DELAY_MS } from './sent-check.js'
 import { createInProcessLookup, planRun, type PlannedRun, type SourceLookup } from './source-lookup.js'
-import { createJournalWriter } from './journal-writer.js'
+import { createJournalWriter, type JournalWriter } from './journal-writer.js'
 import { judgeOutcome, type Verdict } from './outcome.js'
 import { checkMirrorSafety } from './mirror-guard.js'
 import { onLane, type Lane, type ResolvedTarget } from './targets.js'
@@ -42,6 +42,8 @@ export interface EngineDeps {
   targets: readonly ResolvedTarget[]
   jobs: JobStore
   pending: PendingStore
+  /** Writes the journal behind the engine (the service's retries while the database fails); a plain one over `pending` by default. */
+  journalWriter?: JournalWriter
   settings: SettingsStore
   runner: RsyncRunner
   logger: Logger
@@ -270,7 +272,7 @@ export function createSyncEngine (deps: EngineDeps) {
   let started = false
   let closing = false
   let seq = journal.maxSeq()
-  const journalWriter = createJournalWriter(journal)
+  const journalWriter = deps.journalWriter ?? createJournalWriter(journal)
   let periodic: NodeJS.Timeout | undefined
   const waiters = new Map<number, Array<() => void>>()
   const listeners = new Set<(event: EngineEvent) => void>()
@@ -316,7 +318,7 @@ export function createSyncEngine (deps: EngineDeps) {
     }
     for (const name of unknown) {
       logger.warn({ target: name }, 'dropping the journal of a target that is no longer configured')
-      journal.removeTarget(name)
+      journalWriter.removeTarget(name)
     }
     if (restored > 0) logger.info({ paths: restored }, 'restored pending changes from the journal')
     for (const t of targets.values()) {
@@ -950,8 +952,8 @@ export function createSyncEngine (deps: EngineDeps) {
         t.queuedFull = null
       }
     }
-    journalWriter.flush()
-    settings.set(LIFECYCLE_KEY, 'stopped')
+    // A journal the database did not take is incomplete: the next start must mirror as after a crash.
+    if (journalWriter.flush()) settings.set(LIFECYCLE_KEY, 'stopped')
   }
 
   /** The oldest seq target `t` has not confirmed, or Infinity when it is up to date. */

@@ -1,13 +1,23 @@
 import type { PendingRow, PendingStore } from '../db/pending-store.js'
-
-type JournalOp =
-  | { kind: 'upsert'; rows: PendingRow[] }
-  | { kind: 'remove'; target: string; entries: Array<{ path: string; seq: number }> }
-  | { kind: 'removeUpTo'; target: string; seq: number }
-  | { kind: 'removeTarget'; target: string }
+import type { DatabaseHealthReporter } from '../db/database-health.js'
+import { createWriteRetry, type Timers } from '../db/write-retry.js'
+import type { BackoffOptions } from './backoff.js'
+import { compactJournalOps, journalOpsSize, type JournalOp } from './journal-compaction.js'
 
 /** Rows written per event-loop turn: about a millisecond of SQLite work. */
 const ROWS_PER_TURN = 500
+
+export interface JournalWriterOptions {
+  /** Hears when writes fail and when the journal has caught up; without it failures only wait and retry. */
+  health?: DatabaseHealthReporter
+  backoff?: BackoffOptions
+  random?: () => number
+  timers?: Timers
+}
+
+export type JournalWriter = ReturnType<typeof createJournalWriter>
+
+const ignoreHealth: DatabaseHealthReporter = { failed: () => undefined, recovered: () => undefined }
 
 /**
  * Writes the pending journal in the order the engine decided, a slice per
@@ -16,33 +26,27 @@ const ROWS_PER_TURN = 500
  * transaction over all of them takes. The memory state stays the truth; the
  * journal trails it by a few turns, and an unclean stop is answered by a
  * recovery mirror anyway.
+ *
+ * When the database fails (a full disk), nothing is dropped: the queue is
+ * kept, folded so it holds each path once, and written after a wait that
+ * grows with each failure, until the journal has caught up.
  */
-export function createJournalWriter (journal: PendingStore) {
-  const queue: JournalOp[] = []
-  let scheduled = false
+export function createJournalWriter (journal: PendingStore, opts: JournalWriterOptions = {}) {
+  let queue: JournalOp[] = []
 
-  const schedule = (): void => {
-    if (scheduled || queue.length === 0) return
-    scheduled = true
-    setImmediate(() => {
-      scheduled = false
-      write(ROWS_PER_TURN)
-      schedule()
-    })
-  }
-
-  /** Applies queued operations in order, up to `budget` rows; splits the last one if needed. */
-  const write = (budget: number): void => {
+  /** Applies queued operations in order, up to `budget` rows; takes from the queue only what was written. */
+  const write = (budget: number): boolean => {
     while (queue.length > 0 && budget > 0) {
       const op = queue[0]!
       if (op.kind === 'upsert' || op.kind === 'remove') {
         const list: unknown[] = op.kind === 'upsert' ? op.rows : op.entries
         const n = Math.min(budget, list.length)
-        const slice = list.splice(0, n)
+        const slice = n === list.length ? list : list.slice(0, n)
         if (op.kind === 'upsert') journal.upsert(slice as PendingRow[])
         else journal.remove(op.target, slice as Array<{ path: string; seq: number }>)
+        list.splice(0, n)
         budget -= n
-        if (list.length > 0) return
+        if (list.length > 0) return false
       } else {
         if (op.kind === 'removeUpTo') journal.removeUpTo(op.target, op.seq)
         else journal.removeTarget(op.target)
@@ -50,33 +54,54 @@ export function createJournalWriter (journal: PendingStore) {
       }
       queue.shift()
     }
+    return queue.length === 0
   }
+
+  const retry = createWriteRetry({
+    writer: 'journal',
+    doing: 'writing the journal',
+    health: opts.health ?? ignoreHealth,
+    write,
+    budget: ROWS_PER_TURN,
+    onFailure: () => { queue = compactJournalOps(queue) },
+    backoff: opts.backoff,
+    random: opts.random,
+    timers: opts.timers,
+  })
 
   return {
     upsert (row: PendingRow): void {
       const last = queue.at(-1)
       if (last?.kind === 'upsert') last.rows.push(row)
       else queue.push({ kind: 'upsert', rows: [row] })
-      schedule()
+      retry.soon()
     },
     remove (target: string, entries: Array<{ path: string; seq: number }>): void {
       if (entries.length === 0) return
       queue.push({ kind: 'remove', target, entries })
-      schedule()
+      retry.soon()
     },
     removeUpTo (target: string, seq: number): void {
       queue.push({ kind: 'removeUpTo', target, seq })
-      schedule()
+      retry.soon()
     },
     removeTarget (target: string): void {
       // Rows of this target still queued would only be deleted again.
       for (const op of queue) if (op.kind === 'upsert') op.rows = op.rows.filter((r) => r.target !== target)
       queue.push({ kind: 'removeTarget', target })
-      schedule()
+      retry.soon()
     },
-    /** Writes everything queued now (shutdown). */
-    flush (): void {
-      write(Infinity)
+    /**
+     * Writes everything queued now (shutdown) and stops retrying. False when
+     * the database refused: the journal then lacks changes, which only a
+     * recovery mirror at the next start repairs.
+     */
+    flush (): boolean {
+      return retry.flush()
+    },
+    /** Queued rows and statements not written yet. */
+    backlog (): number {
+      return journalOpsSize(queue)
     },
   }
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../db/open.js'
+import type { DatabaseHealthStatus } from '../db/database-health.js'
 import type { WatcherStatus } from '../watcher/watcher.js'
 
 export interface Readiness {
@@ -11,10 +12,11 @@ export interface Readiness {
 }
 
 /**
- * Ready = the watcher is established, the database answers, and (with
- * maxLagSec) no target lags further behind than the operator tolerates.
+ * Ready = the watcher is established, the database answers and takes every
+ * write, and (with maxLagSec) no target lags further behind than the
+ * operator tolerates.
  */
-export function createReadiness (deps: { db: Db; watcherStatus: () => WatcherStatus; targetLagsMs: () => Array<{ name: string; lagMs: number }>; maxLagSec: number }) {
+export function createReadiness (deps: { db: Db; database: () => DatabaseHealthStatus; watcherStatus: () => WatcherStatus; targetLagsMs: () => Array<{ name: string; lagMs: number }>; maxLagSec: number }) {
   const ping = deps.db.prepare('SELECT 1')
   return (): Readiness => {
     const w = deps.watcherStatus()
@@ -22,7 +24,9 @@ export function createReadiness (deps: { db: Db; watcherStatus: () => WatcherSta
     let database: Readiness['checks']['database']
     try {
       ping.get()
-      database = { ok: true, detail: null }
+      // Reads may work while writes fail (a full disk): those are kept in memory, which is not ready.
+      const writes = deps.database()
+      database = { ok: writes.state === 'ok', detail: writes.error }
     } catch (err) {
       database = { ok: false, detail: (err as Error).message }
     }

@@ -9,10 +9,10 @@ export const controlRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     schema: {
       operationId: 'getStatus',
       tags: ['status'],
-      summary: 'Watcher state and, per target, backlog, state and last outcome',
+      summary: 'Watcher and database state and, per target, backlog, state and last outcome',
       response: { 200: StatusSchema, ...problemResponses },
     },
-  }, async () => statusToDto(services.engine.status()))
+  }, async () => statusToDto(services.engine.status(), services.database()))
 
   app.post('/v1/watch/pause', {
     schema: {

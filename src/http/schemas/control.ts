@@ -52,6 +52,11 @@ export const StatusSchema = Type.Object({
     message: Type.String(),
   }, { description: 'The source root is not the directory that was replicated: `missing` and `marker-missing` stop every run; `unmounted` and `replaced` let additions through and hold every deletion' }), Type.Null()]),
   paused: Type.Boolean(),
+  database: Type.Object({
+    state: Type.Enum(['ok', 'failing'], { description: 'failing: some writes (journal, job history, settings) are kept in memory and retried; replication goes on' }),
+    error: Type.Union([Type.String(), Type.Null()], { description: 'What fails, e.g. "database or disk is full (SQLITE_FULL) writing the journal"' }),
+    since: NullableTimestamp,
+  }),
   targets: Type.Array(TargetStatusSchema),
 }, { $id: 'Status', title: 'Status' })
 

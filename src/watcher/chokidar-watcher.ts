@@ -2,7 +2,7 @@ import path from 'node:path'
 import type { Stats } from 'node:fs'
 import { watch, type FSWatcher } from 'chokidar'
 import type { Logger } from 'pino'
-import { isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
+import { compileExcludes, isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
 import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
 import { watchLimitMessage } from './watch-limit.js'
 
@@ -16,7 +16,8 @@ export interface ChokidarWatcherOptions {
 }
 
 export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
-  const { root, isExcluded, sink, logger } = opts
+  const { root, sink, logger } = opts
+  let { isExcluded } = opts
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let fsWatcher: FSWatcher | undefined
   let buffer: Change[] = []
@@ -111,6 +112,13 @@ export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
 
     status () {
       return status
+    },
+
+    reconfigure ({ excludes }) {
+      // chokidar does not descend into what it ignored: a directory excluded
+      // until now is watched only after a restart (the mirror a dropped
+      // pattern brings, and the periodic ones, copy its files meanwhile).
+      isExcluded = compileExcludes(excludes)
     },
 
     async close () {

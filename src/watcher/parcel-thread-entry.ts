@@ -4,7 +4,7 @@ import { pino } from 'pino'
 import { lowerThisThreadPriority } from '../priority.js'
 import { compileExcludes } from './exclude-matcher.js'
 import { createParcelWatcher } from './parcel-watcher.js'
-import type { ThreadInit, ThreadMessage } from './parcel-thread.js'
+import type { ThreadCommand, ThreadInit, ThreadMessage } from './parcel-thread.js'
 import type { ChangeKind } from './watcher.js'
 
 /** The watcher thread (see parcel-thread.ts): the parcel backend, reporting by message. */
@@ -44,8 +44,12 @@ const watcher = createParcelWatcher({
   },
 })
 
-port.on('message', (m: unknown) => {
-  if (m !== 'close') return
+port.on('message', (m: ThreadCommand) => {
+  if (m !== 'close') {
+    logger.level = m.settings.logLevel
+    watcher.reconfigure(m.settings)
+    return
+  }
   void watcher.close().then(() => {
     post({ type: 'closed' })
     port.close()

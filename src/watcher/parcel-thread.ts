@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
-import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
+import type { Change, ChangeKind, Watcher, WatcherSettings, WatcherSink, WatcherStatus } from './watcher.js'
 
 export interface ParcelThreadOptions {
   root: string
@@ -15,12 +15,13 @@ export interface ParcelThreadOptions {
 }
 
 /** What the watcher thread starts with. */
-export interface ThreadInit {
+export interface ThreadInit extends WatcherSettings {
   root: string
-  excludes: readonly string[]
-  logLevel: string
   nice: number
 }
+
+/** What the service's thread posts to the watcher thread. */
+export type ThreadCommand = 'close' | { type: 'reconfigure'; settings: WatcherSettings }
 
 /** What the watcher thread posts. Changes come as two parallel arrays, which clone faster than an array of objects. */
 export type ThreadMessage =
@@ -52,7 +53,8 @@ const CLOSE_TIMEOUT_MS = 5_000
  * it: one service per process, as `syncplane serve` runs.
  */
 export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
-  const { root, excludes, sink, logger } = opts
+  const { root, sink, logger } = opts
+  let settings: WatcherSettings = { excludes: opts.excludes, logLevel: logger.level }
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let worker: Worker | undefined
   let starting: Promise<void> | undefined
@@ -80,7 +82,7 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
   }
 
   const spawn = (): Promise<void> => new Promise<void>((resolve, reject) => {
-    const init: ThreadInit = { root, excludes, logLevel: logger.level, nice: opts.nice }
+    const init: ThreadInit = { root, ...settings, nice: opts.nice }
     const w = new Worker(opts.entry ?? new URL('./parcel-thread-entry.js', import.meta.url), { workerData: init })
     worker = w
     w.on('message', (m: ThreadMessage) => {
@@ -139,6 +141,14 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
       return status
     },
 
+    reconfigure (next) {
+      settings = { excludes: next.excludes, logLevel: next.logLevel }
+      if (worker !== undefined && !exited && closing === undefined) {
+        const command: ThreadCommand = { type: 'reconfigure', settings }
+        worker.postMessage(command)
+      }
+    },
+
     close () {
       closing ??= (async () => {
         status = { ...status, state: 'stopped' }
@@ -147,7 +157,8 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
         const timer = setTimeout(() => void w.terminate(), CLOSE_TIMEOUT_MS)
         await new Promise<void>((resolve) => {
           w.once('exit', () => resolve())
-          w.postMessage('close')
+          const command: ThreadCommand = 'close'
+          w.postMessage(command)
         })
         clearTimeout(timer)
       })()

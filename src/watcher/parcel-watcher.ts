@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import type parcel from '@parcel/watcher'
 import type { Logger } from 'pino'
-import { isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
+import { compileExcludes, isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
 import { lstatMany } from './lstat-many.js'
 import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
 import { watchLimitMessage } from './watch-limit.js'
@@ -64,7 +64,8 @@ const errnoOf = (err: unknown): string | undefined => {
  * from both needs both windows to catch it.
  */
 export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
-  const { root, isExcluded, sink, logger } = opts
+  const { root, sink, logger } = opts
+  let { isExcluded } = opts
   // The addon is loaded on start, not on import: it loads in one thread per
   // process, and importing this module must not claim it (see parcel-thread.ts).
   let subscribe: Subscribe = opts.subscribe ?? ((...args) => import('@parcel/watcher').then((m) => {
@@ -307,6 +308,13 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
 
     status () {
       return status
+    },
+
+    reconfigure ({ excludes }) {
+      // A directory created under a pattern dropped now got no subscription of
+      // its own when it appeared: a tree made at once there is watched in part
+      // until a restart (the mirror a dropped pattern brings copies its files).
+      isExcluded = compileExcludes(excludes)
     },
 
     async close () {

@@ -37,8 +37,15 @@ export function createReloader (deps: ReloaderDeps): () => void {
       logger.error({ restartOnly }, `configuration reload refused, nothing applied: ${restartOnly.join(', ')} cannot change while running (restart syncplane to apply the file)`)
       return
     }
-    deps.setLogLevel(next.config.logLevel)
     const nothing = keys.length === 0 && targets.added.length + targets.removed.length + targets.changed.length === 0
-    logger.info({ changed: keys, targets, mirrorOwed: outcome.engine.mirrorOwed }, nothing ? 'configuration reloaded: nothing changed' : 'configuration reloaded')
+    const summarize = (): void => logger.info({ changed: keys, targets, mirrorOwed: outcome.engine.mirrorOwed }, nothing ? 'configuration reloaded: nothing changed' : 'configuration reloaded')
+    // The summary goes out under the more talkative of the two levels.
+    if (logger.isLevelEnabled('info')) {
+      summarize()
+      deps.setLogLevel(next.config.logLevel)
+    } else {
+      deps.setLogLevel(next.config.logLevel)
+      summarize()
+    }
   }
 }

@@ -62,8 +62,11 @@ async function run (opts: ServeOptions, loaded: LoadedConfig, root: ReturnType<t
   let stopping = false
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) {
-      // The lifecycle marker stays `running`: the next start mirrors every target.
+      // Unless the drain happens to finish meanwhile, the lifecycle marker
+      // stays `running`: the next start mirrors every target.
       logger.warn({ signal }, 'second signal during shutdown: exiting without draining')
+      // Sends the running rsyncs SIGTERM at once, so none outlives the process (their paths stay journaled).
+      void services.engine.destroy()
       exitAfterFlush(logger, 1, (code) => process.exit(code))
       return
     }

@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs'
-import { pino } from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, demoConfig, loadConfigFile, parseConfig, type LoadedConfig } from './config/load.js'
+import { createFatalHandler, exitAfterFlush } from './fatal.js'
+import { createRootLogger } from './logger.js'
+import { createReloader } from './reload.js'
 import { probeRsync, RsyncUnavailableError } from './rsync/version.js'
 import { createServices, type Services } from './services.js'
 
@@ -15,10 +17,35 @@ export interface ServeOptions {
  * handlers or exits. Everything below it takes what it needs as arguments.
  */
 export async function serve (opts: ServeOptions): Promise<void> {
-  const loaded = loadOrExit(opts.configPath)
-  const { config } = loaded
-  const logger = pino({ level: config.logLevel, base: { service: 'syncplane' } })
+  const root = createRootLogger({ level: 'info', base: { service: 'syncplane' } })
+  const { logger } = root
+  // From here on a crash anywhere is one JSON line and a non-zero exit, never a bare stack trace.
+  const fatal = createFatalHandler({ logger, exit: (code) => process.exit(code) })
+  process.on('uncaughtException', (err) => fatal(err, 'uncaughtException'))
+  process.on('unhandledRejection', (reason) => fatal(reason, 'unhandledRejection'))
+  // Without a handler SIGHUP ends the process (exit 129), which systemd's
+  // Restart=on-failure does not restart. One that comes while starting is
+  // applied once the service is up.
+  let reload: (() => void) | undefined
+  let reloadPending = false
+  process.on('SIGHUP', () => {
+    if (reload === undefined) reloadPending = true
+    else reload()
+  })
+  try {
+    const loaded = loadOrExit(opts.configPath)
+    root.setLevel(loaded.config.logLevel)
+    reload = await run(opts, loaded, root)
+    if (reloadPending) reload()
+  } catch (err) {
+    fatal(err, 'startup')
+  }
+}
 
+/** Starts the service; returns what SIGHUP does from now on. */
+async function run (opts: ServeOptions, loaded: LoadedConfig, root: ReturnType<typeof createRootLogger>): Promise<() => void> {
+  const { config } = loaded
+  const { logger } = root
   try {
     const version = await probeRsync(config.rsync.binary)
     logger.info({ rsync: version }, 'rsync found')
@@ -43,22 +70,30 @@ export async function serve (opts: ServeOptions): Promise<void> {
   let stopping = false
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting without draining')
-      process.exit(1)
+      // Unless the drain happens to finish meanwhile, the lifecycle marker
+      // stays `running`: the next start mirrors every target.
+      logger.warn({ signal }, 'second signal during shutdown: exiting without draining')
+      // Sends the running rsyncs SIGTERM at once, so none outlives the process (their paths stay journaled).
+      void services.engine.destroy()
+      exitAfterFlush(logger, 1, (code) => process.exit(code))
+      return
     }
     stopping = true
     logger.info({ signal }, 'shutting down')
-    const drainMs = config.shutdown.drainSec * 1000
+    // Read now: a reload may have changed them since the start.
+    const { shutdown, rsync } = services.config
+    const drainMs = shutdown.drainSec * 1000
     // Backstop: if draining itself hangs, still exit (journaled work survives).
-    setTimeout(() => process.exit(1), drainMs + config.rsync.killGraceSec * 1000 + 10_000).unref()
+    setTimeout(() => process.exit(1), drainMs + rsync.killGraceSec * 1000 + 10_000).unref()
     await services.stop(drainMs)
     await app.close()
     services.closeDatabase()
     logger.info('stopped')
     process.exit(0)
   }
-  process.once('SIGTERM', (s) => void stop(s))
-  process.once('SIGINT', (s) => void stop(s))
+  // `on`, not `once`: a second signal must reach the handler above, not Node's default (death by signal).
+  process.on('SIGTERM', (s) => void stop(s))
+  process.on('SIGINT', (s) => void stop(s))
 
   try {
     await app.listen({ host: config.api.host, port: config.api.port })
@@ -67,6 +102,18 @@ export async function serve (opts: ServeOptions): Promise<void> {
     logger.fatal({ err }, 'failed to start')
     process.stderr.write(`syncplane: failed to start: ${(err as Error).message}\n`)
     process.exit(1)
+  }
+
+  const configPath = opts.configPath
+  const reload = createReloader({
+    load: configPath === undefined ? undefined : () => loadConfigFile(configPath, process.env),
+    reconfigure: (next) => services.reconfigure(next),
+    setLogLevel: (level) => root.setLevel(level),
+    logger,
+  })
+  return () => {
+    if (stopping) logger.info('reload requested during shutdown: ignored')
+    else reload()
   }
 }
 
@@ -83,4 +130,3 @@ function loadOrExit (configPath: string | undefined): LoadedConfig {
     process.exit(2)
   }
 }
-

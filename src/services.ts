@@ -11,11 +11,11 @@ import { createResilientSettings } from './db/resilient-settings.js'
 import { createJournalWriter } from './sync/journal-writer.js'
 import { createExecaRunner, type RsyncRunner } from './rsync/runner.js'
 import { createSshConnections, type SshConnections } from './rsync/ssh-connections.js'
-import { createSyncEngine } from './sync/engine.js'
+import { createSyncEngine, type EngineOptions, type Reconfigured } from './sync/engine.js'
 import { createLookupThread } from './sync/lookup-thread.js'
 import type { SourceLookup } from './sync/source-lookup.js'
 import { createReadiness } from './sync/readiness.js'
-import { resolveTargets } from './sync/targets.js'
+import { resolveTarget, resolveTargets, type ResolvedTarget } from './sync/targets.js'
 import { parseTargetUrl } from './config/target-url.js'
 import { createChokidarWatcher } from './watcher/chokidar-watcher.js'
 import { compileExcludes } from './watcher/exclude-matcher.js'
@@ -29,6 +29,7 @@ import { createEventLog } from './sync/event-log.js'
 import { createJobRetention } from './sync/job-retention.js'
 import { createSourceGuard } from './sync/source-guard.js'
 import { readRootIdentity, type RootIdentity } from './watcher/source-identity.js'
+import { diffConfig, type ConfigChanges } from './config/diff.js'
 
 export interface ServicesOptions {
   loaded: LoadedConfig
@@ -55,6 +56,25 @@ export interface ServicesOptions {
 
 export type Services = Awaited<ReturnType<typeof createServices>>
 
+/** What reconfigure() did: nothing when a key that needs a restart changed. */
+export type ReconfigureOutcome =
+  | { applied: false; changes: ConfigChanges }
+  | { applied: true; changes: ConfigChanges; engine: Reconfigured }
+
+/** Every engine setting, straight from the configuration: a reload replaces them all at once. */
+function engineOptions (config: LoadedConfig['config']): EngineOptions {
+  return {
+    source: config.source,
+    // First, so no user pattern or extra argument can include a flush sentinel.
+    excludes: [SENTINEL_EXCLUDE, ...config.exclude],
+    batch: config.batch,
+    rsync: config.rsync,
+    fullSync: config.fullSync,
+    retry: config.retry,
+    deletes: config.deletes,
+  }
+}
+
 /**
  * Wires database, watcher and engine together. Nothing runs until start();
  * stop() shuts down in the order that loses nothing: watcher, then rsync,
@@ -62,6 +82,8 @@ export type Services = Awaited<ReturnType<typeof createServices>>
  */
 export function createServices ({ loaded, logger, env, runner, watcherThread = true, lookupThread = true, sshControlParent }: ServicesOptions) {
   const { config, secrets } = loaded
+  /** The configuration in effect: the one started with, or the last reload applied. */
+  let current = loaded
   const db = openDatabase(config.database)
   const migrated = migrate(db)
   if (migrated.from !== migrated.to) logger.info(migrated, 'database migrated')
@@ -78,7 +100,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   const journalWriter = createJournalWriter(pending, { health: databaseHealth })
   const settings = createResilientSettings(createSettingsStore(db), { health: databaseHealth })
 
-  const sshConnections = openSshConnections(config, logger, sshControlParent)
+  let sshConnections = openSshConnections(config, logger, sshControlParent)
 
   const lookup: SourceLookup | undefined = lookupThread
     ? createLookupThread({ source: config.source, nice: config.threads.nice, logger: logger.child({ component: 'lookup' }) })
@@ -105,18 +127,14 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     return watcher?.status() ?? { state: 'starting' as const, lastError: null }
   }
 
+  const initialTargets = resolveTargets(config, secrets, sshConnections)
+  /** The targets as the engine runs them: a reload hands an unchanged one over as the same object. */
+  let targetDefs = new Map(initialTargets.map((d) => [d.name, d]))
+  /** Names the SSH connections of targets resolved later; never one in use (see resolveTarget). */
+  let nextSshKey = initialTargets.length
   const engine = createSyncEngine({
-    options: {
-      source: config.source,
-      // First, so no user pattern or extra argument can include a flush sentinel.
-      excludes: [SENTINEL_EXCLUDE, ...config.exclude],
-      batch: config.batch,
-      rsync: config.rsync,
-      fullSync: config.fullSync,
-      retry: config.retry,
-      deletes: config.deletes,
-    },
-    targets: resolveTargets(config, secrets, sshConnections),
+    options: engineOptions(config),
+    targets: initialTargets,
     jobs,
     pending,
     journalWriter,
@@ -129,7 +147,9 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     watcherBarrier: (signal) => watcher?.barrier(signal) ?? Promise.resolve(),
   })
 
-  const retention = createJobRetention({ jobs, retentionDays: config.jobs.retentionDays, maxJobs: config.jobs.maxJobs, logger: logger.child({ component: 'retention' }) })
+  const retentionOf = (c: LoadedConfig['config']) => createJobRetention({ jobs, retentionDays: c.jobs.retentionDays, maxJobs: c.jobs.maxJobs, logger: logger.child({ component: 'retention' }) })
+  let retention = retentionOf(config)
+  let started = false
   const metrics = createMetrics(engine)
   const events = createEventLog(engine, { capacity: 1_000 })
 
@@ -144,12 +164,12 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       onDegraded: (message: string) => engine.watcherDegraded(message),
     },
   }
-  const isExcluded = compileExcludes(config.exclude)
+  // With the excludes in effect (a reload may have changed them since start).
   const createWatcher = (): Watcher => config.watcher.backend === 'chokidar'
-    ? createChokidarWatcher({ ...watcherCommon, isExcluded, usePolling: config.watcher.usePolling, pollIntervalMs: config.watcher.pollIntervalMs })
+    ? createChokidarWatcher({ ...watcherCommon, isExcluded: compileExcludes(current.config.exclude), usePolling: config.watcher.usePolling, pollIntervalMs: config.watcher.pollIntervalMs })
     : watcherThread
-      ? createParcelThreadWatcher({ ...watcherCommon, excludes: config.exclude, nice: config.threads.nice })
-      : createParcelWatcher({ ...watcherCommon, isExcluded })
+      ? createParcelThreadWatcher({ ...watcherCommon, excludes: current.config.exclude, nice: config.threads.nice })
+      : createParcelWatcher({ ...watcherCommon, isExcluded: compileExcludes(current.config.exclude) })
   watcher = createWatcher()
   let stopping = false
   let rewatching: Promise<void> | null = null
@@ -193,11 +213,15 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     await rewatching
   }
 
-  const readiness = createReadiness({ db, database: databaseHealth.status, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: config.readiness.maxLagSec })
-  const http: AppServices = { engine, jobs, readiness, database: databaseHealth.status, metrics, events }
+  const readinessOf = (c: LoadedConfig['config']) => createReadiness({ db, database: databaseHealth.status, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: c.readiness.maxLagSec })
+  // The routes read `readiness` from this object on every request, so a reload can replace it.
+  const http: AppServices = { engine, jobs, readiness: readinessOf(config), database: databaseHealth.status, metrics, events }
 
   return {
-    config,
+    /** The configuration in effect. */
+    get config () {
+      return current.config
+    },
     db,
     engine,
     jobs,
@@ -210,7 +234,37 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       await watcher!.start()
       engine.start()
       retention.start()
-      if (config.fullSync.onStart) engine.requestFullSync({ trigger: 'startup' })
+      started = true
+      if (current.config.fullSync.onStart) engine.requestFullSync({ trigger: 'startup' })
+    },
+
+    /**
+     * Takes over a reloaded configuration, or none of it when a key that
+     * needs a restart changed: half a file applied would match neither
+     * version of it (new targets fed from the old source, say).
+     */
+    reconfigure (next: LoadedConfig): ReconfigureOutcome {
+      const changes = diffConfig(current, next)
+      if (changes.restartOnly.length > 0) return { applied: false, changes }
+      const c = next.config
+      const resolve = new Set([...changes.targets.added, ...changes.targets.changed])
+      if (sshConnections === undefined && resolve.size > 0) sshConnections = openSshConnections(c, logger, sshControlParent)
+      const defs: ResolvedTarget[] = c.targets.map((t) => resolve.has(t.name)
+        ? resolveTarget(t, next.secrets.get(t.name), sshConnections, nextSshKey++)
+        : targetDefs.get(t.name)!)
+      const done = engine.reconfigure(engineOptions(c), defs)
+      targetDefs = new Map(defs.map((d) => [d.name, d]))
+      watcher!.reconfigure({ excludes: c.exclude, logLevel: c.logLevel })
+      http.readiness = readinessOf(c)
+      if (changes.keys.some((k) => k.startsWith('jobs.'))) {
+        retention.stop()
+        retention = retentionOf(c)
+        if (started) retention.start()
+      }
+      current = next
+      // An added target gets what every target gets at start.
+      if (started && c.fullSync.onStart && done.added.length > 0) engine.requestFullSync({ targets: done.added, trigger: 'reload' })
+      return { applied: true, changes, engine: done }
     },
 
     async stop (drainMs: number): Promise<void> {

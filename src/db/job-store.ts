@@ -6,9 +6,11 @@ export const JOB_KINDS = ['incremental', 'full'] as const
  * the mirror at start, `retry` a repeat after a failure, `resume` the first
  * batch after a pause, `periodic` the scheduled mirror, `recovery` a mirror
  * owed from before a crash or restart, `watcher` a mirror after the watcher
- * reported lost events, `overflow` a mirror instead of a backlog too long to keep.
+ * reported lost events, `overflow` a mirror instead of a backlog too long to keep,
+ * `reload` a mirror after a configuration reload (a target added or given a new
+ * destination, an exclude pattern dropped).
  */
-export const JOB_TRIGGERS = ['watch', 'api', 'startup', 'retry', 'resume', 'periodic', 'recovery', 'watcher', 'overflow'] as const
+export const JOB_TRIGGERS = ['watch', 'api', 'startup', 'retry', 'resume', 'periodic', 'recovery', 'watcher', 'overflow', 'reload'] as const
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'interrupted'] as const
 
 export type JobKind = typeof JOB_KINDS[number]

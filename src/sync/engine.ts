@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util'
 import type { Logger } from 'pino'
 import type { Job, JobStore, JobTrigger } from '../db/job-store.js'
 import type { PendingStore } from '../db/pending-store.js'
@@ -111,6 +112,16 @@ export type EngineEvent =
   | { type: 'deletes.held'; target: string; hold: DeleteHold }
   | { type: 'deletes.released'; target: string }
 
+/** What reconfigure() did, by target name. */
+export interface Reconfigured {
+  added: string[]
+  removed: string[]
+  /** Kept their pending changes; a new destination (url, ssh) is owed a full mirror. */
+  changed: string[]
+  /** Existing targets now owed a full mirror: a changed destination, or an exclude pattern dropped. */
+  mirrorOwed: string[]
+}
+
 export interface FlushRequest {
   targets?: readonly string[] | undefined
   /** Paths (relative to the source) the caller just changed; recorded now, whatever the watcher has seen yet. */
@@ -188,6 +199,8 @@ interface Target {
   heldNames: Set<string>
   /** Entries on the target, as the last mirror counted them and later runs changed them; null until a mirror. */
   fileCount: number | null
+  /** Dropped from the configuration: its last run may still be ending, nothing starts again. */
+  removed: boolean
 }
 
 /** Up to this many paths are looked up on the event loop (about a millisecond of lstats). */
@@ -207,7 +220,9 @@ export type SyncEngine = ReturnType<typeof createSyncEngine>
  * or dead target only ever delays itself.
  */
 export function createSyncEngine (deps: EngineDeps) {
-  const { options, jobs, pending: journal, settings, runner, logger } = deps
+  const { jobs, pending: journal, settings, runner, logger } = deps
+  // Replaced wholesale by reconfigure(): read it at use, never keep a part of it.
+  let options = deps.options
   const now = deps.now ?? Date.now
   const random = deps.random ?? Math.random
   const kindOf = lstatKindOf(options.source)
@@ -221,17 +236,21 @@ export function createSyncEngine (deps: EngineDeps) {
     names.length <= SMALL_LOOKUP ? names.filter(isMissing) : lookup.missing(names)
   /** Names runs sent, waiting to be checked against the source (see SENT_CHECK_DELAY_MS). */
   const sentChecks = new Set<{ names: string[]; timer: NodeJS.Timeout }>()
-  const common: RsyncCommonOptions = {
-    source: options.source,
-    excludes: options.excludes,
-    ioTimeoutSec: options.rsync.ioTimeoutSec,
-    connectTimeoutSec: options.rsync.connectTimeoutSec,
-    extraArgs: options.rsync.extraArgs,
-  }
+  const commonOf = (o: EngineOptions): RsyncCommonOptions => ({
+    source: o.source,
+    excludes: o.excludes,
+    ioTimeoutSec: o.rsync.ioTimeoutSec,
+    connectTimeoutSec: o.rsync.connectTimeoutSec,
+    extraArgs: o.rsync.extraArgs,
+  })
+  let common = commonOf(options)
 
   const targets = new Map<string, Target>()
-  for (const def of deps.targets) {
-    targets.set(def.name, {
+  for (const def of deps.targets) targets.set(def.name, newTarget(def))
+
+  /** The record of a target as it starts: nothing pending, nothing owed (restore() and reconfigure() fill that in). */
+  function newTarget (def: ResolvedTarget): Target {
+    return {
       def,
       log: logger.child({ target: def.name }),
       pending: new Map(),
@@ -264,7 +283,8 @@ export function createSyncEngine (deps: EngineDeps) {
       hold: null,
       heldNames: new Set(),
       fileCount: null,
-    })
+      removed: false,
+    }
   }
 
   let paused = settings.get(PAUSED_KEY) === '1'
@@ -274,6 +294,8 @@ export function createSyncEngine (deps: EngineDeps) {
   let seq = journal.maxSeq()
   const journalWriter = deps.journalWriter ?? createJournalWriter(journal)
   let periodic: NodeJS.Timeout | undefined
+  /** Runs of removed targets, stopped but maybe not yet ended: shutdown waits for them too. */
+  const retiring = new Set<Promise<void>>()
   const waiters = new Map<number, Array<() => void>>()
   const listeners = new Set<(event: EngineEvent) => void>()
   const barriers = new Set<Barrier>()
@@ -403,7 +425,7 @@ export function createSyncEngine (deps: EngineDeps) {
 
   /** Decides whether target `t` should start a run now, later, or not at all. */
   function kick (t: Target): void {
-    if (!started || closing) return
+    if (!started || closing || t.removed) return
     // Nothing to read from: runs wait for the source (sourceChanged kicks again).
     if (blocksRuns(sourceFault)) return disarm(t)
     if (t.running?.kind === 'full') return kickSide(t)
@@ -938,7 +960,7 @@ export function createSyncEngine (deps: EngineDeps) {
         t.side?.abort.abort()
       }
     }
-    await Promise.all([...targets.values()].flatMap((t) => [t.running?.done, t.side?.done]))
+    await Promise.all([...targets.values()].flatMap((t) => [t.running?.done, t.side?.done]).concat([...retiring]))
     // The watcher is closed by now, so what is missing is missing: journal it.
     const checks = [...sentChecks]
     sentChecks.clear()
@@ -996,6 +1018,113 @@ export function createSyncEngine (deps: EngineDeps) {
     }
   }
 
+  function schedulePeriodic (): void {
+    clearInterval(periodic)
+    periodic = undefined
+    if (options.fullSync.intervalSec > 0) {
+      periodic = setInterval(() => {
+        if (!closing) requestFullSync({ trigger: 'periodic' })
+      }, options.fullSync.intervalSec * 1000)
+    }
+  }
+
+  /**
+   * A reloaded configuration. `next` replaces every option at once (a run
+   * already going keeps what it started with), so a new group of settings
+   * needs no code here. The targets become `defs`: a def that is the very
+   * object a target runs with leaves it alone, a new object under a known
+   * name changes it in place (its pending changes stay), a name not seen
+   * before is added with nothing owed (the caller asks for its first mirror),
+   * a name missing is removed.
+   */
+  function reconfigure (next: EngineOptions, defs: readonly ResolvedTarget[]): Reconfigured {
+    if (closing) throw new SyncplaneError('ENGINE_CLOSED', 'syncplane is shutting down')
+    // The journal, the lookups and the watch all belong to one source.
+    if (next.source !== options.source) throw new Error(`the source cannot change while running (${options.source} → ${next.source})`)
+    // Files a dropped pattern kept out never reached any target, and no change will ever name them.
+    const excludeDropped = options.excludes.some((p) => !next.excludes.includes(p))
+    const intervalChanged = next.fullSync.intervalSec !== options.fullSync.intervalSec
+    options = next
+    common = commonOf(next)
+    if (started && intervalChanged) schedulePeriodic()
+
+    const result: Reconfigured = { added: [], removed: [], changed: [], mirrorOwed: [] }
+    const wanted = new Set(defs.map((d) => d.name))
+    for (const t of [...targets.values()]) {
+      if (wanted.has(t.def.name)) continue
+      removeTarget(t)
+      result.removed.push(t.def.name)
+    }
+    for (const def of defs) {
+      const t = targets.get(def.name)
+      if (t === undefined) {
+        targets.set(def.name, newTarget(def))
+        result.added.push(def.name)
+        continue
+      }
+      if (excludeDropped) oweFull(t, 'reload')
+      if (t.def === def) continue
+      const moved = t.def.url !== def.url || !isDeepStrictEqual(t.def.ssh, def.ssh)
+      t.def = def
+      result.changed.push(def.name)
+      // The operator just fixed something (a password, a key): try it now, not after the backoff.
+      t.retryAt = null
+      t.fullRetryAt = null
+      if (moved) {
+        // What runs to the old destination is no longer wanted; its changes go to the new one, after a mirror.
+        t.running?.abort.abort()
+        t.side?.abort.abort()
+        oweFull(t, 'reload')
+        // The old destination's size and held deletions say nothing of the new one: its first mirror weighs them.
+        forgetDestination(t)
+      }
+      if (moved && !excludeDropped) result.mirrorOwed.push(def.name)
+    }
+    if (excludeDropped) result.mirrorOwed.push(...defs.map((d) => d.name).filter((n) => !result.added.includes(n)))
+    // New batch and retry settings may make a run due sooner (or later).
+    for (const t of targets.values()) kick(t)
+    for (const b of barriers) b.check()
+    return result
+  }
+
+  /** Drops a target: its pending changes, owed mirror and queued job go; a running rsync is stopped. */
+  function forgetDestination (t: Target): void {
+    releaseHold(t)
+    t.fileCount = null
+    settings.delete(filesKey(t.def.name))
+  }
+
+  function removeTarget (t: Target): void {
+    t.removed = true
+    targets.delete(t.def.name)
+    disarm(t)
+    const runningJobId = t.running?.jobId ?? null
+    for (const run of [t.running, t.side]) {
+      if (run === null) continue
+      run.abort.abort()
+      const ended: Promise<void> = run.done.finally(() => retiring.delete(ended))
+      retiring.add(ended)
+    }
+    if (t.queuedFull !== null) {
+      const { id } = t.queuedFull.job
+      t.queuedFull = null
+      jobs.finish(id, { status: 'interrupted', exitCode: null, error: 'the target was removed from the configuration before this job started', warning: null, filesTransferred: null, bytesTransferred: null, now: now() })
+      notify(id)
+      emit({ type: 'job.finished', job: jobs.get(id)! })
+    }
+    const dropped = t.pending.size + (t.inFlight?.size ?? 0) + (t.side?.batch.size ?? 0) + t.held.size
+    t.pending.clear()
+    t.held.clear()
+    t.fullOwedSeq = null
+    t.droppedFrom = null
+    journalWriter.removeTarget(t.def.name)
+    settings.delete(owedKey(t.def.name))
+    forgetDestination(t)
+    // A flush no longer waits for a target that will never be sent to.
+    for (const b of barriers) b.targets.delete(t)
+    t.log.info({ droppedPaths: dropped, stoppedJobId: runningJobId }, 'target removed from the configuration; its pending changes are dropped')
+  }
+
   return {
     recordChanges,
     requestFullSync,
@@ -1040,13 +1169,11 @@ export function createSyncEngine (deps: EngineDeps) {
     /** Starts syncing; call once the watcher is established, so no mirror runs ahead of the watch. */
     start (): void {
       started = true
-      if (options.fullSync.intervalSec > 0) {
-        periodic = setInterval(() => {
-          if (!closing) requestFullSync({ trigger: 'periodic' })
-        }, options.fullSync.intervalSec * 1000)
-      }
+      schedulePeriodic()
       for (const t of targets.values()) kick(t)
     },
+
+    reconfigure,
 
     /** The watcher may have missed events: only a full mirror can repair that. */
     watcherDegraded (message: string): void {

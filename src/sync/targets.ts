@@ -1,4 +1,4 @@
-import { SSH_CONTROL_PERSIST_SEC, type Config } from '../config/schema.js'
+import { SSH_CONTROL_PERSIST_SEC, type Config, type TargetConfig } from '../config/schema.js'
 import { parseTargetUrl, type TargetUrl } from '../config/target-url.js'
 import type { SshSettings } from '../rsync/args.js'
 import type { SshConnections, SshControl } from '../rsync/ssh-connections.js'
@@ -22,19 +22,26 @@ export type Lane = 'main' | 'side'
 
 /** `connections`: where SSH targets share their connections; without it every run connects anew. */
 export function resolveTargets (config: Readonly<Config>, secrets: ReadonlyMap<string, string>, connections?: SshConnections): ResolvedTarget[] {
-  return config.targets.map((t, index) => {
-    const parsed = parseTargetUrl(t.url)
-    const persistSec = t.ssh?.controlPersistSec ?? SSH_CONTROL_PERSIST_SEC
-    const sharing = parsed.kind === 'ssh' && persistSec > 0 && connections !== undefined
-    return {
-      name: t.name,
-      url: t.url,
-      parsed,
-      ssh: t.ssh,
-      sshLanes: sharing ? { main: connections.control(`${index}m`, persistSec), side: connections.control(`${index}s`, persistSec) } : undefined,
-      password: secrets.get(t.name),
-    }
-  })
+  return config.targets.map((t, index) => resolveTarget(t, secrets.get(t.name), connections, index))
+}
+
+/**
+ * One target. `key` names its SSH connections: never one another target
+ * used, nor this target before a change of host or options, since a run
+ * goes wherever the master behind the socket is connected.
+ */
+export function resolveTarget (t: Readonly<TargetConfig>, password: string | undefined, connections: SshConnections | undefined, key: number): ResolvedTarget {
+  const parsed = parseTargetUrl(t.url)
+  const persistSec = t.ssh?.controlPersistSec ?? SSH_CONTROL_PERSIST_SEC
+  const sharing = parsed.kind === 'ssh' && persistSec > 0 && connections !== undefined
+  return {
+    name: t.name,
+    url: t.url,
+    parsed,
+    ssh: t.ssh,
+    sshLanes: sharing ? { main: connections.control(`${key}m`, persistSec), side: connections.control(`${key}s`, persistSec) } : undefined,
+    password,
+  }
 }
 
 /** The target as a run on `lane` sees it: with that lane's SSH connection. */

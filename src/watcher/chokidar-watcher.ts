@@ -2,7 +2,7 @@ import path from 'node:path'
 import type { Stats } from 'node:fs'
 import { watch, type FSWatcher } from 'chokidar'
 import type { Logger } from 'pino'
-import { isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
+import { compileExcludes, isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
 import { createSentinelRounds, isSentinelName, removeStaleSentinels } from './flush-sentinel.js'
 import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
 import { watchLimitMessage } from './watch-limit.js'
@@ -30,7 +30,8 @@ const UNCONFIRMED_MS = 10_000
  * poll intervals, a good guess rather than a guarantee.
  */
 export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
-  const { root, isExcluded, sink, logger } = opts
+  const { root, sink, logger } = opts
+  let { isExcluded } = opts
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let fsWatcher: FSWatcher | undefined
   let buffer: Change[] = []
@@ -168,6 +169,13 @@ export function createChokidarWatcher (opts: ChokidarWatcherOptions): Watcher {
     barrier (signal) {
       if (fsWatcher === undefined || status.state === 'stopped') return Promise.resolve()
       return rounds.run({ queues: new Map([['root', root]]), signal, minWaitMs: opts.usePolling ? 2 * opts.pollIntervalMs : 0 })
+    },
+
+    reconfigure ({ excludes }) {
+      // chokidar does not descend into what it ignored: a directory excluded
+      // until now is watched only after a restart (the mirror a dropped
+      // pattern brings, and the periodic ones, copy its files meanwhile).
+      isExcluded = compileExcludes(excludes)
     },
 
     async close () {

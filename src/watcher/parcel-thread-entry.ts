@@ -53,6 +53,9 @@ port.on('message', (m: ThreadRequest) => {
       post({ type: 'closed' })
       port.close()
     })
+  } else if (m.type === 'reconfigure') {
+    logger.level = m.settings.logLevel
+    watcher.reconfigure(m.settings)
   } else if (m.type === 'barrier') {
     const abort = new AbortController()
     barriers.set(m.id, abort)

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
-import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
+import type { Change, ChangeKind, Watcher, WatcherSettings, WatcherSink, WatcherStatus } from './watcher.js'
 
 export interface ParcelThreadOptions {
   root: string
@@ -15,13 +15,12 @@ export interface ParcelThreadOptions {
 }
 
 /** What the watcher thread starts with. */
-export interface ThreadInit {
+export interface ThreadInit extends WatcherSettings {
   root: string
-  excludes: readonly string[]
-  logLevel: string
   nice: number
 }
 
+/** What the service's thread posts to the watcher thread. */
 /** What the watcher thread posts. Changes come as two parallel arrays, which clone faster than an array of objects. */
 export type ThreadMessage =
   | { type: 'changes'; paths: string[]; kinds: ChangeKind[] }
@@ -34,7 +33,7 @@ export type ThreadMessage =
   | { type: 'barrier-passed'; id: number }
 
 /** What the service's thread posts to the watcher thread. */
-export type ThreadRequest = 'close' | { type: 'barrier' | 'barrier-cancel'; id: number }
+export type ThreadRequest = 'close' | { type: 'barrier' | 'barrier-cancel'; id: number } | { type: 'reconfigure'; settings: WatcherSettings }
 
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
 
@@ -57,7 +56,8 @@ const CLOSE_TIMEOUT_MS = 5_000
  * it: one service per process, as `syncplane serve` runs.
  */
 export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
-  const { root, excludes, sink, logger } = opts
+  const { root, sink, logger } = opts
+  let settings: WatcherSettings = { excludes: opts.excludes, logLevel: logger.level }
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let worker: Worker | undefined
   let starting: Promise<void> | undefined
@@ -93,7 +93,7 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
   }
 
   const spawn = (): Promise<void> => new Promise<void>((resolve, reject) => {
-    const init: ThreadInit = { root, excludes, logLevel: logger.level, nice: opts.nice }
+    const init: ThreadInit = { root, ...settings, nice: opts.nice }
     const w = new Worker(opts.entry ?? new URL('./parcel-thread-entry.js', import.meta.url), { workerData: init })
     worker = w
     w.on('message', (m: ThreadMessage) => {
@@ -177,6 +177,13 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
         })
         request({ type: 'barrier', id })
       })
+    },
+
+    reconfigure (next) {
+      settings = { excludes: next.excludes, logLevel: next.logLevel }
+      if (worker !== undefined && !exited && closing === undefined) {
+        worker.postMessage({ type: 'reconfigure', settings } satisfies ThreadRequest)
+      }
     },
 
     close () {

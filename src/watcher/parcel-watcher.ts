@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import type parcel from '@parcel/watcher'
 import type { Logger } from 'pino'
-import { isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
+import { compileExcludes, isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
 import { createSentinelRounds, isSentinelName, removeStaleSentinels } from './flush-sentinel.js'
 import { lstatMany } from './lstat-many.js'
 import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
@@ -71,7 +71,8 @@ const errnoOf = (err: unknown): string | undefined => {
  * sentinel's event (it is touched again until each reports it).
  */
 export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
-  const { root, isExcluded, sink, logger } = opts
+  const { root, sink, logger } = opts
+  let { isExcluded } = opts
   // The addon is loaded on start, not on import: it loads in one thread per
   // process, and importing this module must not claim it (see parcel-thread.ts).
   let subscribe: Subscribe = opts.subscribe ?? ((...args) => import('@parcel/watcher').then((m) => {
@@ -360,6 +361,13 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
       const queues = new Map(rootSubs.map((_, i) => [`root:${i}`, root]))
       for (const [dir, sub] of subtrees) if (sub !== undefined) queues.set(dir, dir)
       return rounds.run({ queues, signal, settled: inspectionsSettled })
+    },
+
+    reconfigure ({ excludes }) {
+      // A directory created under a pattern dropped now got no subscription of
+      // its own when it appeared: a tree made at once there is watched in part
+      // until a restart (the mirror a dropped pattern brings copies its files).
+      isExcluded = compileExcludes(excludes)
     },
 
     async close () {

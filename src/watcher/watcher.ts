@@ -31,6 +31,14 @@ export interface Watcher {
    */
   barrier (signal: AbortSignal): Promise<void>
   close (): Promise<void>
+  /** A reloaded configuration: the patterns apply to changes seen from now on. */
+  reconfigure (settings: WatcherSettings): void
+}
+
+export interface WatcherSettings {
+  excludes: readonly string[]
+  /** For a watcher thread, whose logger is its own (the service's loggers follow the root's level). */
+  logLevel: string
 }
 
 export interface WatcherSink {

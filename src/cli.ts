@@ -16,6 +16,13 @@ Client (talks to a running service):
   pause | resume               stop / restart syncing watched changes
   resync [--target T]… [--wait [--timeout S]] [--force]
                                full mirror; with --wait, exit 1 if it failed
+                               or a target holds deletions
+  resync --dry-run [--target T]… [--limit N]
+                               what a forced mirror would send and delete
+  confirm-deletes TARGET [--expected N]
+                               release the deletions TARGET holds (a forced
+                               mirror makes them); --expected: the count you
+                               reviewed, refused if it changed
   flush [PATH…] [--target T]… [--timeout S]
                                wait until every change is on every target
   jobs [--status S] [--kind K] [--target T] [--limit N]
@@ -52,6 +59,8 @@ async function main (argv: string[]): Promise<number> {
         target: { type: 'string', multiple: true },
         wait: { type: 'boolean' },
         force: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        expected: { type: 'string' },
         timeout: { type: 'string' },
         status: { type: 'string' },
         kind: { type: 'string' },
@@ -77,7 +86,8 @@ async function main (argv: string[]): Promise<number> {
     return -1
   }
   const run = commands[command]
-  if (run === undefined || (command !== 'flush' && rest.length > 0)) {
+  const positionalsAllowed: Record<string, number> = { flush: Infinity, 'confirm-deletes': 1 }
+  if (run === undefined || rest.length > (positionalsAllowed[command] ?? 0)) {
     process.stderr.write(`syncplane: unknown command "${positionals.join(' ')}"\n\n${USAGE}`)
     return EXIT.usage
   }
@@ -87,6 +97,11 @@ async function main (argv: string[]): Promise<number> {
     if (!Number.isFinite(n) || n <= 0) throw new ClientError(`--${name} must be a positive number, got "${value}"`, EXIT.usage)
     return n
   }
+  const count = (name: string, value: string): number => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < 0) throw new ClientError(`--${name} must be a whole number, got "${value}"`, EXIT.usage)
+    return n
+  }
   try {
     const api = createApiClient({ url: values.url ?? process.env.SYNCPLANE_URL ?? 'http://127.0.0.1:8787', token: process.env.SYNCPLANE_API_TOKEN })
     const result = await run(api, rest, {
@@ -94,6 +109,8 @@ async function main (argv: string[]): Promise<number> {
       targets: values.target ?? [],
       wait: values.wait ?? false,
       force: values.force ?? false,
+      dryRun: values['dry-run'] ?? false,
+      expected: values.expected === undefined ? undefined : count('expected', values.expected),
       timeout: number('timeout', values.timeout),
       status: values.status,
       kind: values.kind,

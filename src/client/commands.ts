@@ -6,6 +6,8 @@ export interface CommandOptions {
   targets: string[]
   wait: boolean
   force: boolean
+  dryRun: boolean
+  expected: number | undefined
   timeout: number | undefined
   status: string | undefined
   kind: string | undefined
@@ -33,6 +35,20 @@ const jobsTable = (jobs: JobDto[]): string => table(
   jobs.map((j) => [j.id, j.target, j.kind, j.trigger, j.status, j.pathsCount, j.filesTransferred, j.bytesTransferred, duration(j.durationMs), j.createdAt, truncate(j.error, 60)]),
 )
 
+interface PreviewDto {
+  target: string
+  send: { count: number, paths: string[] }
+  delete: { count: number, paths: string[] }
+  error: string | null
+}
+
+const previewText = (p: PreviewDto): string => {
+  if (p.error !== null) return `${p.target}: could not preview: ${p.error}\n`
+  const list = (verb: string, l: PreviewDto['send']): string =>
+    `${p.target}: would ${verb} ${l.count}\n${l.paths.map((name) => `  ${JSON.stringify(name)}\n`).join('')}${l.count > l.paths.length ? `  … and ${l.count - l.paths.length} more\n` : ''}`
+  return list('send', p.send) + list('delete', p.delete)
+}
+
 const out = (opts: CommandOptions, body: unknown, human: () => string, exitCode: number = EXIT.ok): CommandResult =>
   ({ exitCode, output: opts.json ? `${JSON.stringify(body, null, 2)}\n` : human() })
 
@@ -59,12 +75,29 @@ export const commands: Record<string, (api: ApiClient, args: string[], opts: Com
   },
 
   async resync (api, _args, opts) {
+    if (opts.dryRun) {
+      const { body } = await api.call('POST', `/v1/resync?limit=${opts.limit ?? 20}`, { targets: opts.targets, dryRun: true })
+      return out(opts, body, () => body.preview.map((p: PreviewDto) => previewText(p)).join('\n'), body.preview.some((p: PreviewDto) => p.error !== null) ? EXIT.failed : EXIT.ok)
+    }
     const query = opts.wait ? `?wait=true${opts.timeout === undefined ? '' : `&timeout=${Math.ceil(opts.timeout)}`}` : ''
     const { status, body } = await api.call('POST', `/v1/resync${query}`, { targets: opts.targets, ...(opts.force ? { force: true } : {}) })
-    const failed = status === 502 || status === 504
+    const failed = status === 502 || status === 504 || status === 409
     const result = out(opts, body, () => jobsTable(body.jobs), failed ? EXIT.failed : EXIT.ok)
-    if (failed && !opts.json) result.output += status === 504 ? 'resync: still running when the timeout passed\n' : 'resync: a job failed\n'
+    if (failed && !opts.json) {
+      result.output += status === 504
+        ? 'resync: still running when the timeout passed\n'
+        : status === 409
+          ? (body.deletesHeld as Array<{ target: string, count: number }>).map((h) => `resync: ${h.target} holds ${h.count} deletions; preview with resync --dry-run, then confirm-deletes ${h.target}\n`).join('')
+          : 'resync: a job failed\n'
+    }
     return result
+  },
+
+  async 'confirm-deletes' (api, args, opts) {
+    const [target] = args
+    if (target === undefined) throw new ClientError('name the target whose deletions to confirm', EXIT.usage)
+    const { body } = await api.call('POST', `/v1/targets/${encodeURIComponent(target)}/deletes/confirm`, opts.expected === undefined ? {} : { expected: opts.expected })
+    return out(opts, body, () => `confirmed ${body.count} deletions on ${target}: job ${body.job.id} mirrors it\n`)
   },
 
   async flush (api, args, opts) {

@@ -106,9 +106,9 @@ export const ConfigSchema = Type.Object({
     maxLagSec: Type.Integer({ minimum: 0, default: 0, description: '/readyz fails while any target lags more than this (0: lag is not checked)' }),
   }, { additionalProperties: false, default: {} }),
   deletes: Type.Object({
-    maxFiles: Type.Integer({ minimum: 0, default: 1_000, description: 'A run that would delete more files than this on a target deletes nothing: the target holds its deletions until an operator confirms them (0: no limit)' }),
+    maxFiles: Type.Integer({ minimum: 0, default: 10_000, description: 'A run that would delete more files than this on a target deletes nothing: the target holds its deletions until an operator confirms them (0: no limit)' }),
     maxPercent: Type.Number({ minimum: 0, maximum: 100, default: 50, description: 'Likewise for a run that would delete more than this share of a target\'s files (100: no limit)' }),
-    minFiles: Type.Integer({ minimum: 0, default: 10, description: 'Runs deleting at most this many files are never held by maxPercent (a tree of a few files)' }),
+    minFiles: Type.Integer({ minimum: 0, default: 1_000, description: 'Runs deleting at most this many files are never held by maxPercent: in a small tree a directory deleted or renamed is often most of it' }),
   }, { additionalProperties: false, default: {} }),
   shutdown: Type.Object({
     drainSec: Type.Integer({ minimum: 0, maximum: 3_600, default: 10, description: 'On SIGTERM, how long running rsyncs may finish before they are stopped' }),

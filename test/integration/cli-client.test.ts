@@ -1,6 +1,6 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
@@ -78,5 +78,20 @@ describe('the syncplane CLI client against a live service', () => {
     assert.equal(down.stderr, `syncplane status: cannot reach syncplane at http://127.0.0.1:${closed}: ECONNREFUSED\n`)
     const usage = await cli(['jobs', '--limit', 'many'])
     assert.equal(usage.code, 2)
+  })
+
+  test('resync --dry-run lists what a forced mirror would do and changes nothing; confirm-deletes refuses when nothing is held', async () => {
+    const stray = path.join(target.dir, 'stray name.txt')
+    await writeFile(stray, 'only on the target')
+    const preview = await cli(['resync', '--dry-run'])
+    assert.equal(preview.code, 0, preview.stderr)
+    assert.match(preview.stdout, /backup: would delete 1\n {2}"stray name\.txt"\n/)
+    assert.equal(await readFile(stray, 'utf8'), 'only on the target')
+    const nothing = await cli(['confirm-deletes', 'backup'])
+    assert.equal(nothing.code, 1)
+    assert.match(nothing.stderr, /409 The target holds no deletions: target "backup" holds no deletions/)
+    const usage = await cli(['confirm-deletes', 'backup', '--expected', 'some'])
+    assert.equal(usage.code, 2)
+    await rm(stray)
   })
 })

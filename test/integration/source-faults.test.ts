@@ -145,6 +145,8 @@ describe('the root marker', () => {
 describe('the mass-delete guard', () => {
   test('a 60 % rm -rf is held until confirmed while other changes keep flowing, then applied', async (t) => {
     const { sp, target } = await setUp(t, 'daemon', {
+      // The default floor (1,000) leaves a tree this small alone.
+      config: () => ({ deletes: { minFiles: 10 } }),
       before: async (source) => {
         await fill(path.join(source, 'old'), 30)
         await fill(path.join(source, 'keep'), 20)

@@ -100,3 +100,14 @@ test('the README configuration reference is generated from the schema (run `npm 
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
   assert.ok(readme.includes(`<!-- config-reference:start -->\n${renderConfigReference()}<!-- config-reference:end -->`))
 })
+
+test('the source is a path or a mapping with a path and a root marker, and a wrong form says which', () => {
+  assert.equal(parseConfig(base, opts).config.sourceMarker, null)
+  const long = parseConfig({ ...base, source: { path: dir, marker: '.syncplane-root' } }, opts).config
+  assert.equal(long.source, dir)
+  assert.equal(long.sourceMarker, '.syncplane-root')
+  assert.deepEqual(problemsOf({ ...base, source: 5 }), ['source: must be a path or a mapping with path (and marker)'])
+  assert.deepEqual(problemsOf({ ...base, source: { path: dir, markr: 'x' } }), ['source.markr: unknown key'])
+  assert.deepEqual(problemsOf({ ...base, source: { path: dir, marker: 'a/b' } }), ['source.marker: must match pattern "^[^/]+$"'])
+  assert.deepEqual(problemsOf({ ...base, deletes: { maxPercent: 150 } }), ['deletes.maxPercent: must be <= 100'])
+})

@@ -336,10 +336,11 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
       try {
         // A second subscription needs other options to get a list of its own: ignoring a name nobody uses.
         const shadow = { ...parcelOpts, ignore: [path.join(root, '.syncplane-shadow-subscription')] }
-        rootSubs = [
-          await subscribe(root, (err, events) => onEvents(err, events, 0, 'root:0'), parcelOpts),
-          await subscribe(root, (err, events) => onEvents(err, events, 1, 'root:1'), shadow),
-        ]
+        // One at a time into the list, so that close() after a failed start
+        // ends the one that succeeded (left behind, it keeps the process alive).
+        rootSubs = []
+        rootSubs.push(await subscribe(root, (err, events) => onEvents(err, events, 0, 'root:0'), parcelOpts))
+        rootSubs.push(await subscribe(root, (err, events) => onEvents(err, events, 1, 'root:1'), shadow))
         await removeStaleSentinels(root)
         status = { state: status.lastError === null ? 'running' : 'degraded', lastError: status.lastError }
       } catch (err) {

@@ -184,17 +184,21 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     if (rewatching !== null || stopping) return
     rewatching = (async () => {
       const old = watcher!
-      await old.close().catch((err: unknown) => logger.warn({ err }, 'closing the old watch failed'))
+      if (old.restart === undefined) await old.close().catch((err: unknown) => logger.warn({ err }, 'closing the old watch failed'))
       if (stopping) return
       // parcel keeps the old tree a moment after an unmount (its unsubscribe fails with EINVAL): try again.
       for (let attempt = 1; !stopping; attempt++) {
         watched = readRootIdentity(config.source)
-        watcher = createWatcher()
         try {
-          await watcher.start()
+          if (old.restart !== undefined) {
+            await old.restart()
+          } else {
+            watcher = createWatcher()
+            await watcher.start()
+          }
           break
         } catch (err) {
-          await watcher.close().catch(() => undefined)
+          if (watcher !== old) await watcher!.close().catch(() => undefined)
           logger.warn({ err, attempt }, 'could not watch the directory now at the source path yet; trying again')
           await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)))
         }

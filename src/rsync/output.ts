@@ -50,12 +50,15 @@ export interface TreeCounts {
   deleted: number
 }
 
+/** A run of two passes (see the delete guard) prints two blocks: the first lists the tree, both may create or delete. */
 export function parseTreeCounts (stdout: string): TreeCounts {
-  const num = (label: string): number | null => {
-    const m = new RegExp(`^Number of ${label}: (\\d+)`, 'm').exec(stdout)
-    return m ? Number(m[1]) : null
+  const sum = (label: string): number => {
+    let n = 0
+    for (const m of stdout.matchAll(new RegExp(`^Number of ${label}: (\\d+)`, 'gm'))) n += Number(m[1])
+    return n
   }
-  return { files: num('files'), created: num('created files') ?? 0, deleted: num('deleted files') ?? 0 }
+  const files = /^Number of files: (\d+)/m.exec(stdout)
+  return { files: files ? Number(files[1]) : null, created: sum('created files'), deleted: sum('deleted files') }
 }
 
 const SKIPPED_DELETES = /^Deletions stopped due to --max-delete limit \((\d+) skipped\)/

@@ -5,7 +5,7 @@ import { lowerThisThreadPriority } from '../priority.js'
 import { compileExcludes } from './exclude-matcher.js'
 import { createParcelWatcher } from './parcel-watcher.js'
 import type { ThreadInit, ThreadMessage, ThreadRequest } from './parcel-thread.js'
-import type { ChangeKind } from './watcher.js'
+import type { ChangeKind, Watcher } from './watcher.js'
 
 /** The watcher thread (see parcel-thread.ts): the parcel backend, reporting by message. */
 const port = parentPort!
@@ -15,9 +15,10 @@ const post = (m: ThreadMessage): void => port.postMessage(m)
 // Log lines go to the service's thread, which logs them with its own bindings and destination.
 const logger = pino({ level: init.logLevel }, { write: (line: string) => post({ type: 'log', line }) })
 
-const watcher = createParcelWatcher({
+let excludes = init.excludes
+const makeWatcher = (): Watcher => createParcelWatcher({
   root: init.root,
-  isExcluded: compileExcludes(init.excludes),
+  isExcluded: compileExcludes(excludes),
   logger,
   // On this thread blocking costs no probe anything, and spares libuv's pool
   // (its threads run at the service's priority) the lstats of a burst.
@@ -43,6 +44,7 @@ const watcher = createParcelWatcher({
     },
   },
 })
+let watcher = makeWatcher()
 
 /** Barriers under way, by the id the service's thread gave them. */
 const barriers = new Map<number, AbortController>()
@@ -53,8 +55,19 @@ port.on('message', (m: ThreadRequest) => {
       post({ type: 'closed' })
       port.close()
     })
+  } else if (m === 'restart') {
+    // Another directory is at the root: a new parcel watcher on this thread, which keeps the addon.
+    for (const abort of barriers.values()) abort.abort()
+    void watcher.close().then(() => {
+      watcher = makeWatcher()
+      return watcher.start()
+    }).then(
+      () => post({ type: 'restarted', status: watcher.status() }),
+      (err: Error) => post({ type: 'restart-failed', message: err.message }),
+    )
   } else if (m.type === 'reconfigure') {
     logger.level = m.settings.logLevel
+    excludes = m.settings.excludes
     watcher.reconfigure(m.settings)
   } else if (m.type === 'barrier') {
     const abort = new AbortController()

@@ -31,9 +31,11 @@ export type ThreadMessage =
   | { type: 'log'; line: string }
   /** Every change reported before this message went out before it: the barrier is passed. */
   | { type: 'barrier-passed'; id: number }
+  | { type: 'restarted'; status: WatcherStatus }
+  | { type: 'restart-failed'; message: string }
 
 /** What the service's thread posts to the watcher thread. */
-export type ThreadRequest = 'close' | { type: 'barrier' | 'barrier-cancel'; id: number } | { type: 'reconfigure'; settings: WatcherSettings }
+export type ThreadRequest = 'close' | 'restart' | { type: 'barrier' | 'barrier-cancel'; id: number } | { type: 'reconfigure'; settings: WatcherSettings }
 
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
 
@@ -68,6 +70,7 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
   /** Barriers the thread is working on, by id; all pass when the thread closes or dies (it reports nothing more). */
   const barriers = new Map<number, () => void>()
   let lastBarrier = 0
+  let restarting: { resolve: () => void; reject: (err: Error) => void } | undefined
   const passAll = (): void => {
     for (const pass of barriers.values()) pass()
     barriers.clear()
@@ -122,6 +125,15 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
         case 'log':
           relog(m.line)
           break
+        case 'restarted':
+          status = m.status
+          restarting?.resolve()
+          restarting = undefined
+          break
+        case 'restart-failed':
+          restarting?.reject(new Error(m.message))
+          restarting = undefined
+          break
         case 'barrier-passed':
           barriers.get(m.id)?.()
           barriers.delete(m.id)
@@ -141,6 +153,8 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
     w.on('exit', (code) => {
       exited = true
       passAll()
+      restarting?.reject(new Error(`watcher thread exited (code ${code})`))
+      restarting = undefined
       if (watching) lost(`watcher thread exited (code ${code})`)
       else reject(new Error(`watcher thread exited (code ${code}) before it was watching`))
     })
@@ -176,6 +190,17 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
           resolve()
         })
         request({ type: 'barrier', id })
+      })
+    },
+
+    restart () {
+      const w = worker
+      if (w === undefined || exited || closing !== undefined) return Promise.reject(new Error('the watcher thread is not running'))
+      if (restarting !== undefined) return Promise.reject(new Error('the watcher thread is already restarting'))
+      passAll()
+      return new Promise<void>((resolve, reject) => {
+        restarting = { resolve, reject }
+        w.postMessage('restart' satisfies ThreadRequest)
       })
     },
 

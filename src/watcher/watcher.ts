@@ -33,6 +33,13 @@ export interface Watcher {
   close (): Promise<void>
   /** A reloaded configuration: the patterns apply to changes seen from now on. */
   reconfigure (settings: WatcherSettings): void
+  /**
+   * Watches the directory now at the root path (another volume mounted, the
+   * root replaced) in place of the old one. Only a backend that cannot be
+   * made anew has it (the thread's: parcel's addon loads in one thread per
+   * process); the others are closed and made again.
+   */
+  restart? (): Promise<void>
 }
 
 export interface WatcherSettings {

@@ -7,6 +7,7 @@ import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget, type TargetKind, type TestTarget } from '../helpers/targets.js'
 import { canMount, mountTmpfs, unmountLazily } from '../helpers/tmpfs.js'
+import { spawnService } from '../helpers/service-process.js'
 
 const skip = canMount() ? false : 'mounting a tmpfs needs root'
 
@@ -106,6 +107,56 @@ for (const kind of ['local', 'daemon'] as TargetKind[]) {
     })
   })
 }
+
+describe('a volume that did not mount before a restart', { skip }, () => {
+  test('is caught before the first mirror: the startup mirror deletes nothing', async (t) => {
+    const tmp = await makeTempDir()
+    const target = await startTarget('local', tmp.path, 'web2')
+    const source = path.join(tmp.path, 'source')
+    await mountTmpfs(t, source)
+    await fill(path.join(source, 'sub'), 50)
+    const first = await startSyncplane({ root: tmp.path, targets: [target.config] })
+    await startupMirrorDone(first)
+    await first.close()
+    unmountLazily(source)
+    await writeFile(path.join(source, 'written-while-down.jpg'), 'x')
+
+    const again = await startSyncplane({ root: tmp.path, targets: [target.config] })
+    t.after(async () => {
+      await again.close()
+      await tmp.cleanup()
+    })
+    assert.equal((await status(again)).sourceFault.kind, 'unmounted', 'known from the identity stored by the previous run')
+    await waitFor(async () => (await status(again)).targets[0].deletesHeld?.count === 50, { message: 'the startup mirror holds what it would delete' })
+    assert.equal(await count(path.join(target.dir, 'sub')), 50)
+    assert.equal(await readFile(path.join(target.dir, 'written-while-down.jpg'), 'utf8'), 'x')
+  })
+})
+
+describe('the built service (parcel on its worker thread)', { skip }, () => {
+  test('an unmount is seen, deletes nothing, and the bare mount point is watched again', async (t) => {
+    const tmp = await makeTempDir()
+    const target = await startTarget('local', tmp.path, 'web2')
+    const source = path.join(tmp.path, 'source')
+    await mountTmpfs(t, source)
+    await fill(path.join(source, 'sub'), 50)
+    const svc = await spawnService({ root: tmp.path, config: { source, database: path.join(tmp.path, 'sp.db'), targets: [target.config] } })
+    t.after(async () => {
+      if (process.env.SYNCPLANE_TEST_LOGS === '1') console.log(svc.proc.output())
+      await svc.proc.stop()
+      await tmp.cleanup()
+    })
+    await svc.waitReady()
+    await waitFor(async () => (await count(path.join(target.dir, 'sub'))) === 50, { message: 'the startup mirror arrives' })
+    unmountLazily(source)
+    await waitFor(async () => (await svc.api('/readyz')).status === 503, { timeoutMs: 2_000, message: 'not ready within 2 s' })
+    await writeFile(path.join(source, 'after-unmount.jpg'), 'new upload')
+    await waitFor(() => readFile(path.join(target.dir, 'after-unmount.jpg'), 'utf8'), { message: 'the upload into the mount point arrives' })
+    await waitFor(async () => (await svc.api('/v1/status')).body.targets[0].deletesHeld?.count === 50, { message: 'the re-watch mirror counts what it held' })
+    assert.equal(await count(path.join(target.dir, 'sub')), 50)
+    assert.match(svc.proc.output(), /"msg":"source fault"/)
+  })
+})
 
 describe('the root marker', () => {
   test('while the marker is missing nothing is sent or deleted; when it is back replication goes on', async (t) => {

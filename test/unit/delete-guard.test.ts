@@ -27,6 +27,7 @@ test("rsync's --max-delete report and its tree counts are read", () => {
   const stats = 'Number of files: 6 (reg: 4, dir: 2)\nNumber of created files: 1 (reg: 1)\nNumber of deleted files: 3 (reg: 2, dir: 1)\n'
   assert.deepEqual(parseTreeCounts(stats), { files: 6, created: 1, deleted: 3 })
   assert.deepEqual(parseTreeCounts(''), { files: null, created: 0, deleted: 0 })
+  assert.deepEqual(parseTreeCounts(`${stats}\nNumber of files: 2\nNumber of created files: 0\nNumber of deleted files: 30 (reg: 30)\n`), { files: 6, created: 1, deleted: 33 }, 'both passes count')
 })
 
 test('runs count deletions first (--max-delete=0), then delete only (--existing --ignore-existing)', () => {

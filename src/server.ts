@@ -73,9 +73,8 @@ async function run (opts: ServeOptions, loaded: LoadedConfig, root: ReturnType<t
       // Unless the drain happens to finish meanwhile, the lifecycle marker
       // stays `running`: the next start mirrors every target.
       logger.warn({ signal }, 'second signal during shutdown: exiting without draining')
-      // Sends the running rsyncs SIGTERM at once, so none outlives the process (their paths stay journaled).
-      void services.engine.destroy()
-      exitAfterFlush(logger, 1, (code) => process.exit(code))
+      // The running rsyncs get SIGTERM at once, so none outlives the process (their paths stay journaled).
+      void services.abort().then(() => exitAfterFlush(logger, 1, (code) => process.exit(code)))
       return
     }
     stopping = true

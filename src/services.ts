@@ -173,6 +173,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   watcher = createWatcher()
   let stopping = false
   let rewatching: Promise<void> | null = null
+  let watcherClosed: Promise<void> | undefined
 
   /**
    * Another directory is at the source path (a volume unmounted or mounted,
@@ -276,7 +277,8 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       stopping = true
       sourceGuard.close()
       await rewatching
-      await watcher!.close()
+      watcherClosed = watcher!.close()
+      await watcherClosed
       let timer: NodeJS.Timeout | undefined
       const drained = await Promise.race([
         engine.close().then(() => true),
@@ -291,6 +293,18 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
         await sshConnections?.close()
       }
       await lookup?.close()
+    },
+
+    /**
+     * A second signal during stop(): the running rsyncs are stopped at once,
+     * and the watcher thread may end the parcel call it is in (a thread torn
+     * down by exit in the middle of one aborts the process), 2 s at most.
+     */
+    async abort (): Promise<void> {
+      void engine.destroy()
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([watcherClosed, new Promise((resolve) => { timer = setTimeout(resolve, 2_000) })])
+      clearTimeout(timer)
     },
 
     /** After stop(): a last attempt at what a failing database did not take yet, then no more retries. */

@@ -48,7 +48,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     svc.signal(signal)
     const exit = await svc.exited
     const exitMs = performance.now() - second
-    assert.equal(exit.signal, null, 'not killed by the signal (Node\'s default handler)')
+    assert.equal(exit.signal, null, `not killed by the signal (Node's default handler): ${svc.proc.output().slice(-3000)}`)
     assert.equal(exit.code, 1, svc.proc.output().slice(-2000))
     assert.ok(exitMs < 5_000, `exited ${Math.round(exitMs)} ms after the second signal`)
     assert.ok(jsonLines(svc).some((l) => l.level === 40 && /second signal during shutdown/.test(l.msg)))

@@ -10,15 +10,20 @@ export interface ResolvedTarget {
   parsed: TargetUrl
   ssh: (SshSettings & { control?: SshControl | undefined }) | undefined
   /**
-   * The shared SSH connections of the two lanes (the engine's main runs and
-   * the runs alongside a mirror), when sharing is on. Each carries one run at
+   * The shared SSH connections of the two lanes (the engine's primary runs
+   * and the runs alongside a mirror), when sharing is on. Each carries one run at
    * a time, so the connection of a run that failed can be closed outright.
    */
-  sshLanes: { main: SshControl, side: SshControl } | undefined
+  sshLanes: Record<Lane, SshControl> | undefined
   password: string | undefined
 }
 
-export type Lane = 'main' | 'side'
+/**
+ * A target runs on two lanes: the primary one (one run at a time, an
+ * incremental batch or a full mirror) and, while a mirror runs, one
+ * incremental run alongside it.
+ */
+export type Lane = 'primary' | 'alongsideMirror'
 
 /** `connections`: where SSH targets share their connections; without it every run connects anew. */
 export function resolveTargets (config: Readonly<Config>, secrets: ReadonlyMap<string, string>, connections?: SshConnections): ResolvedTarget[] {
@@ -39,7 +44,7 @@ export function resolveTarget (t: Readonly<TargetConfig>, password: string | und
     url: t.url,
     parsed,
     ssh: t.ssh,
-    sshLanes: sharing ? { main: connections.control(`${key}m`, persistSec), side: connections.control(`${key}s`, persistSec) } : undefined,
+    sshLanes: sharing ? { primary: connections.control(`${key}m`, persistSec), alongsideMirror: connections.control(`${key}s`, persistSec) } : undefined,
     password,
   }
 }

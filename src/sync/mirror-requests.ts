@@ -9,7 +9,7 @@ import type { FullSyncRequest, SourceCheck } from './engine-types.js'
 import type { JobWaiters } from './job-waiters.js'
 import { previewMirror, type MirrorPreview } from './mirror-preview.js'
 import { rsyncBaseOf } from './runs.js'
-import { onLane } from './targets.js'
+import { onLane } from './lanes.js'
 import type { TargetRuntime } from './target-runtime.js'
 
 export interface MirrorRequestDeps {

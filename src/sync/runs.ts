@@ -10,7 +10,7 @@ import { checkMirrorSafety } from './mirror-guard.js'
 import { judgeOutcome, type Verdict } from './outcome.js'
 import type { EndedRun } from './settle-run.js'
 import type { PlannedRun } from './source-lookup.js'
-import { onLane, type Lane } from './targets.js'
+import { onLane, type Lane } from './lanes.js'
 import type { TargetRuntime } from './target-runtime.js'
 
 export interface RunDeps {

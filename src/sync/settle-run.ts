@@ -3,7 +3,7 @@ import { retryDelayMs } from './backoff.js'
 import { awaitMirror, deliveredBatch, deliveredByMirror, releaseAwaitingMirror, requeueFailed, requeueVanished } from './backlog.js'
 import type { EngineContext } from './engine-context.js'
 import type { Verdict } from './outcome.js'
-import type { Lane } from './targets.js'
+import type { Lane } from './lanes.js'
 import type { Backlog, TargetRuntime } from './target-runtime.js'
 
 /** A run that ended: its lane, its job, and (alongside a mirror) the batch it carried. */

@@ -2,6 +2,7 @@ import { SSH_CONTROL_PERSIST_SEC, type Config, type TargetConfig } from '../conf
 import { parseTargetUrl, type TargetUrl } from '../config/target-url.js'
 import type { SshSettings } from '../rsync/args.js'
 import type { SshConnections, SshControl } from '../rsync/ssh-connections.js'
+import type { Lane } from './lanes.js'
 
 export interface ResolvedTarget {
   name: string
@@ -17,13 +18,6 @@ export interface ResolvedTarget {
   sshLanes: Record<Lane, SshControl> | undefined
   password: string | undefined
 }
-
-/**
- * A target runs on two lanes: the primary one (one run at a time, an
- * incremental batch or a full mirror) and, while a mirror runs, one
- * incremental run alongside it.
- */
-export type Lane = 'primary' | 'alongsideMirror'
 
 /** `connections`: where SSH targets share their connections; without it every run connects anew. */
 export function resolveTargets (config: Readonly<Config>, secrets: ReadonlyMap<string, string>, connections?: SshConnections): ResolvedTarget[] {
@@ -47,10 +41,4 @@ export function resolveTarget (t: Readonly<TargetConfig>, password: string | und
     sshLanes: sharing ? { primary: connections.control(`${key}m`, persistSec), alongsideMirror: connections.control(`${key}s`, persistSec) } : undefined,
     password,
   }
-}
-
-/** The target as a run on `lane` sees it: with that lane's SSH connection. */
-export function onLane (target: ResolvedTarget, lane: Lane): ResolvedTarget {
-  if (target.sshLanes === undefined) return target
-  return { ...target, ssh: { options: [], ...target.ssh, control: target.sshLanes[lane] } }
 }

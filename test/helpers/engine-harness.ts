@@ -8,7 +8,8 @@ import { createPendingStore } from '../../src/db/pending-store.js'
 import { createSettingsStore } from '../../src/db/settings-store.js'
 import type { RsyncInvocation, RsyncOutcome, RsyncRunner } from '../../src/rsync/runner.js'
 import { createSyncEngine, type EngineOptions, type EngineTimers, type TargetStatus } from '../../src/sync/engine.js'
-import { resolveTarget } from '../../src/sync/targets.js'
+import { parseTargetUrl } from '../../src/config/target-url.js'
+import type { ResolvedTarget } from '../../src/sync/targets.js'
 import { makeTempDir } from './temp-dir.js'
 
 /**
@@ -152,6 +153,11 @@ export interface HarnessOptions {
   before?: (stores: { db: Db, settings: ReturnType<typeof createSettingsStore>, jobs: ReturnType<typeof createJobStore>, pending: ReturnType<typeof createPendingStore> }) => void
 }
 
+/** A local target as resolveTarget makes it (without loading the config schema: these tests start in a blink). */
+export function localTarget (name: string, url: string): ResolvedTarget {
+  return { name, url, parsed: parseTargetUrl(url), ssh: undefined, sshLanes: undefined, password: undefined }
+}
+
 type TestContext = { after: (fn: () => Promise<void>) => void }
 
 /** An engine over a temp source (holding one file) and local targets; not started. Torn down after the test. */
@@ -170,7 +176,7 @@ export async function createEngineHarness (t: TestContext, opts: HarnessOptions 
   const clock = createFakeClock()
   const fake = createFakeRunner()
   const options = (opts.options ?? ((o) => o))(baseOptions(source))
-  const targets = (opts.targets ?? ['backup']).map((name, i) => resolveTarget({ name, url: `${path.join(tmp.path, name)}/` }, undefined, undefined, i))
+  const targets = (opts.targets ?? ['backup']).map((name) => localTarget(name, `${path.join(tmp.path, name)}/`))
   const engine = createSyncEngine({
     options,
     targets,

@@ -10,16 +10,19 @@ import type { ResolvedTarget } from './targets.js'
  * once a run that started after it ended well. Where a change of target `t`
  * can be, from the watcher to the target:
  *
- *   recordChanges ──▶ backlog ──┬──▶ inFlight ─────────── primary run ──────────▶ delivered
- *      │                        │                          (incremental)
- *      │ (collapsed:            └──▶ alongsideMirror.batch ──▶ awaitingMirror ──┬▶ delivered (the mirror read it)
- *      │  not kept)                  (an incremental run        (until the      └▶ backlog (sent again)
- *      ▼                              beside a running mirror)   mirror ends)
- *   droppedFrom..droppedTo ───────── a mirror that starts after them ─────────▶ delivered
+ *   recordChanges ──▶ backlog ──┬──▶ inFlight ──────────────── primary run ───────▶ delivered
+ *      │                 ▲      │                               (incremental)
+ *      │                 │      └──▶ alongsideMirror.batch ──▶ awaitingMirror ──┬──▶ delivered (the mirror read it)
+ *      │                 │           (an incremental run        (until the      │
+ *      │                 │            beside a running mirror)   mirror ends)   │
+ *      │                 └── a failed run's batch; what the mirror did not read ┘
+ *      │ collapsed: not kept
+ *      ▼
+ *   droppedFrom..droppedTo ──────────── a mirror that starts after them ───────▶ delivered
  *
  * A mirror owed (`owedMirrorSeq`) covers every change up to that seq; once it
  * starts (`mirrorStartSeq`) it reads the source, so what it read is delivered
- * when it ends well, whatever lane it was in.
+ * when it ends well, wherever that change waited.
  */
 export interface BacklogEntry {
   /** The latest observation: a delivery must be at least that recent to settle the path. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createEngineHarness } from '../helpers/engine-harness.js'
+import { baseOptions, createEngineHarness, localTarget } from '../helpers/engine-harness.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 test('making the engine writes nothing; start() ends the jobs the previous process left and stores the mirror its crash makes owed', async (t) => {
@@ -68,4 +68,50 @@ test('close() and destroy() called together drain once', async (t) => {
   assert.equal(closing, destroying, 'the second call joins the first')
   await destroying
   assert.equal(h.settings.get('engine.lifecycle'), 'stopped')
+})
+
+test('a reload that moves a destination stops its run, keeps its changes and owes it a mirror', async (t) => {
+  const h = await createEngineHarness(t)
+  h.engine.start()
+  h.engine.recordChanges(['a.txt'])
+  h.clock.advance(100)
+  const run = await h.runner.next()
+  const moved = localTarget('backup', '/elsewhere/')
+  const done = h.engine.reconfigure(baseOptions(h.source), [moved])
+  assert.deepEqual(done, { added: [], removed: [], changed: ['backup'], mirrorOwed: ['backup'] })
+  assert.equal(run.invocation.signal?.aborted, true, 'the run to the old destination stops')
+  const interrupted = await h.nextFinished()
+  assert.equal(interrupted.status, 'interrupted')
+  const mirror = await h.runner.next()
+  assert.equal(mirror.kind, 'full')
+  assert.equal(h.job(h.target().runningJobId!).trigger, 'reload')
+  assert.ok(mirror.invocation.args.includes('/elsewhere/'))
+  mirror.end()
+  await h.nextFinished()
+  assert.equal(h.target().pending, 0, 'the mirror carried the change too')
+})
+
+test('a reload that removes a target stops its run, ends its queued mirror, and a flush stops waiting for it', async (t) => {
+  const h = await createEngineHarness(t, { targets: ['backup', 'spare'] })
+  h.engine.start()
+  h.engine.recordChanges(['a.txt'])
+  h.clock.advance(100)
+  const runs = [await h.runner.next(), await h.runner.next()]
+  const isSpare = (r: typeof runs[number]): boolean => r.invocation.args.some((a) => a.endsWith('/spare/'))
+  const spareRun = runs.find(isSpare)!
+  const backupRun = runs.find((r) => !isSpare(r))!
+  const [spareMirror] = h.engine.requestFullSync({ targets: ['spare'], trigger: 'api' })
+  assert.equal(h.target('spare').queuedFullJobId, spareMirror!.id, 'queued behind the run')
+  const flushing = h.engine.flush({ timeoutMs: 60_000 })
+
+  const done = h.engine.reconfigure(baseOptions(h.source), [localTarget('backup', h.target('backup').url)])
+  assert.deepEqual(done.removed, ['spare'])
+  assert.equal(spareRun.invocation.signal?.aborted, true)
+  assert.deepEqual(h.engine.status().targets.map((s) => s.name), ['backup'])
+  const ended = h.job(spareMirror!.id)
+  assert.equal(ended.status, 'interrupted')
+  assert.match(ended.error ?? '', /removed from the configuration/)
+
+  backupRun.end()
+  assert.equal((await flushing).done, true)
 })

@@ -7,6 +7,7 @@ import { newTargetRuntime, undeliveredFloor, type TargetRuntime } from '../../sr
 import { stateOf } from '../../src/sync/target-state.js'
 import { statusOf } from '../../src/sync/target-status.js'
 import { createEngineHarness, localTarget } from '../helpers/engine-harness.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 // The decision and the projection, pure.
 
@@ -276,4 +277,25 @@ test('a mirror that keeps failing backs off apart and does not hold the changes 
   again.end()
   await h.nextFinished()
   assert.equal(h.target().state, 'idle')
+})
+
+// Sent checks.
+
+test('a name a run sent that is gone from the source a second later is recorded as a change, so the target deletes it', async (t) => {
+  const h = await createEngineHarness(t)
+  h.engine.start()
+  h.engine.requestFullSync({ trigger: 'api' })
+  const mirror = await h.runner.next()
+  mirror.end({ sent: ['seed.txt', 'upload.part'] })
+  await h.nextFinished()
+  assert.equal(h.target().pending, 0)
+  h.clock.advance(999)
+  assert.equal(h.target().pending, 0)
+  h.clock.advance(1)
+  await waitFor(() => h.target().pending === 1, { message: 'upload.part is owed: it is not in the source' })
+  h.clock.advance(100)
+  const run = await h.runner.next()
+  assert.deepEqual(run.listed, ['upload.part'], 'seed.txt is still in the source')
+  run.end()
+  await h.nextFinished()
 })

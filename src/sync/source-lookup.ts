@@ -39,3 +39,26 @@ export function createInProcessLookup (source: string): SourceLookup {
     async close () {},
   }
 }
+
+/** Up to this many paths are looked up on the event loop (about a millisecond of lstats). */
+const SMALL_LOOKUP = 256
+
+/**
+ * What the engine asks of the source, each question answered on the event
+ * loop when small: a few lookups cost the loop less than a trip to another
+ * thread, and never wait for a niced one (a single upload's latency depends
+ * on this).
+ */
+export function createSourceQueries (source: string, lookup: SourceLookup = createInProcessLookup(source)) {
+  const kindOf = lstatKindOf(source)
+  const isMissing = (rel: string): boolean => kindOf(rel) === 'missing'
+  return {
+    isMissing,
+    /** The incremental run a batch makes (see planBatch). */
+    plan: async (paths: readonly string[]): Promise<PlannedRun> =>
+      paths.length <= SMALL_LOOKUP ? planRun(source, paths, kindOf) : lookup.plan(paths),
+    /** Which of `names` are gone from the source now. */
+    missingOf: async (names: readonly string[]): Promise<string[]> =>
+      names.length <= SMALL_LOOKUP ? names.filter(isMissing) : lookup.missing(names),
+  }
+}

@@ -2,6 +2,7 @@ import { SSH_CONTROL_PERSIST_SEC, type Config, type TargetConfig } from '../conf
 import { parseTargetUrl, type TargetUrl } from '../config/target-url.js'
 import type { SshSettings } from '../rsync/args.js'
 import type { SshConnections, SshControl } from '../rsync/ssh-connections.js'
+import type { Lane } from './lanes.js'
 
 export interface ResolvedTarget {
   name: string
@@ -10,15 +11,13 @@ export interface ResolvedTarget {
   parsed: TargetUrl
   ssh: (SshSettings & { control?: SshControl | undefined }) | undefined
   /**
-   * The shared SSH connections of the two lanes (the engine's main runs and
-   * the runs alongside a mirror), when sharing is on. Each carries one run at
+   * The shared SSH connections of the two lanes (the engine's primary runs
+   * and the runs alongside a mirror), when sharing is on. Each carries one run at
    * a time, so the connection of a run that failed can be closed outright.
    */
-  sshLanes: { main: SshControl, side: SshControl } | undefined
+  sshLanes: Record<Lane, SshControl> | undefined
   password: string | undefined
 }
-
-export type Lane = 'main' | 'side'
 
 /** `connections`: where SSH targets share their connections; without it every run connects anew. */
 export function resolveTargets (config: Readonly<Config>, secrets: ReadonlyMap<string, string>, connections?: SshConnections): ResolvedTarget[] {
@@ -39,13 +38,7 @@ export function resolveTarget (t: Readonly<TargetConfig>, password: string | und
     url: t.url,
     parsed,
     ssh: t.ssh,
-    sshLanes: sharing ? { main: connections.control(`${key}m`, persistSec), side: connections.control(`${key}s`, persistSec) } : undefined,
+    sshLanes: sharing ? { primary: connections.control(`${key}m`, persistSec), alongsideMirror: connections.control(`${key}s`, persistSec) } : undefined,
     password,
   }
-}
-
-/** The target as a run on `lane` sees it: with that lane's SSH connection. */
-export function onLane (target: ResolvedTarget, lane: Lane): ResolvedTarget {
-  if (target.sshLanes === undefined) return target
-  return { ...target, ssh: { options: [], ...target.ssh, control: target.sshLanes[lane] } }
 }

@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url'
 import { startRsyncDaemon } from '../test/helpers/rsync-daemon.js'
 import { lsyncdSystem, makeCountingRsync, seedSystem, syncplaneSystem, type System, type SystemContext } from './systems.js'
 import { fmt, mainThreadTimes, median, pct, sleep, waitUntil } from './common.js'
-import { prepareSustained, sustained, type SustainedResult } from './sustained.js'
-import { prepareScaleSource, scale, type ScaleResult } from './scale.js'
-import { seedJobHistory, timeJobQueries, type QueryTiming } from './jobs-history.js'
+import { prepareSustained, sustained, type SustainedResult } from './scenarios/sustained.js'
+import { prepareScaleSource, scale, type ScaleResult } from './scenarios/scale.js'
+import { seedJobHistory, timeJobQueries, type QueryTiming } from './scenarios/job-history.js'
 import { readSchedTrace, schedTable, startSchedTrace, type WaitAttribution } from './sched-trace.js'
 
 // `npm run bench` runs the full sizes; BENCH_SMOKE=1 (CI) the same code on small ones.

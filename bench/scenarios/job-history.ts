@@ -1,7 +1,7 @@
 import http from 'node:http'
-import { openDatabase } from '../src/db/open.js'
-import { migrate } from '../src/db/migrate.js'
-import { pct } from './common.js'
+import { openDatabase } from '../../src/db/open.js'
+import { migrate } from '../../src/db/migrate.js'
+import { pct } from '../common.js'
 
 const TARGETS = ['web2', 'web3', 'backup']
 

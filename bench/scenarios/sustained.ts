@@ -1,8 +1,8 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { pct, sleep, waitUntil } from './common.js'
-import type { System } from './systems.js'
+import { pct, sleep, waitUntil } from '../common.js'
+import type { System } from '../systems.js'
 
 export interface SustainedResult {
   written: number

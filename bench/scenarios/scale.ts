@@ -2,8 +2,8 @@ import { watch } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
-import { sleep, writeTree } from './common.js'
-import type { System } from './systems.js'
+import { sleep, writeTree } from '../common.js'
+import type { System } from '../systems.js'
 
 export interface ScaleResult {
   /** From launch until a file written then reached the target within 1 s; Infinity if never. */

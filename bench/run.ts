@@ -1,6 +1,7 @@
+import { realpathSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { createHarness } from './harness.js'
 import { renderReport, type BenchResults } from './report.js'
 import { runBurstLatency } from './scenarios/burst-latency.js'
@@ -62,4 +63,4 @@ async function main (): Promise<void> {
 }
 
 // Runs when started as a program (npx tsx bench/run.ts), not when imported.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main()
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await main()

@@ -43,7 +43,10 @@ function burstSection (settings: BenchSettings, { floorS, rows }: BurstLatencyRe
     '### Burst and latency',
     `burst: ${burst.files} files of 4 KiB into ${burst.dirs} directories; latency: ${latency.files} files of 4 KiB, one every ${latency.gapMs} ms`,
     '',
-    ...header(['system', 'burst: converge after last write', 'vs rsync floor', 'burst CPU-s (start-up subtracted)', 'rsync runs', 'latency p50', 'p99', 'max', 'arrived unobserved', 'peak RSS in burst']),
+    ...header([
+      'system', 'burst: converge after last write', 'vs rsync floor', 'burst CPU-s (start-up subtracted)', 'rsync runs',
+      'latency p50', 'p99', 'max', 'arrived unobserved', 'peak RSS in burst',
+    ]),
     tr(['rsync floor (one rsync -a)', `${fmt(floorS)} s`, '1.00×', '–', 1, '–', '–', '–', '–', '–']),
     ...rows.map((r) => tr([
       r.name,
@@ -76,7 +79,10 @@ function sustainedSection (settings: BenchSettings, rows: SustainedRow[]): strin
     `${rate} files of 4 KiB per second for ${seconds} s into 10 directories; lag from close on the source to the file in place on the target; ` +
       'backlog = files written, not yet on the target (sampled every 100 ms). The seed loop is not run: it cannot keep up with this rate.',
     '',
-    ...header(['system', 'lag p50', 'lag p99', 'lag max', 'max backlog', 'backlog, first tenth → last tenth', 'never arrived', 'arrived unobserved', 'max pending (API)']),
+    ...header([
+      'system', 'lag p50', 'lag p99', 'lag max', 'max backlog', 'backlog, first tenth → last tenth',
+      'never arrived', 'arrived unobserved', 'max pending (API)',
+    ]),
     ...rows.map((r) => tr([
       r.name,
       ms(r.lagP50Ms, 0),

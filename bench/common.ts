@@ -27,12 +27,18 @@ export async function waitUntil (probe: () => boolean | Promise<boolean>, timeou
   return false
 }
 
-/** `files` files of `size` bytes spread over `dirs` directories named d0…, written 1,000 at a time. */
-export async function writeTree (root: string, opts: { files: number; dirs: number; size: number; prefix?: string }): Promise<void> {
+/**
+ * `files` files of `size` bytes spread over `dirs` directories named d0…,
+ * written `chunk` (1,000) at a time; `existingDirs` when the directories are
+ * already there (the burst: nothing but file writes between its first and
+ * last).
+ */
+export async function writeTree (root: string, opts: { files: number; dirs: number; size: number; prefix?: string; chunk?: number; existingDirs?: boolean }): Promise<void> {
   const prefix = opts.prefix ?? 'f'
-  for (let d = 0; d < opts.dirs; d++) await mkdir(path.join(root, `d${d}`), { recursive: true })
-  for (let i = 0; i < opts.files; i += 1_000) {
-    await Promise.all(Array.from({ length: Math.min(1_000, opts.files - i) }, (_, k) =>
+  const chunk = opts.chunk ?? 1_000
+  if (opts.existingDirs !== true) for (let d = 0; d < opts.dirs; d++) await mkdir(path.join(root, `d${d}`), { recursive: true })
+  for (let i = 0; i < opts.files; i += chunk) {
+    await Promise.all(Array.from({ length: Math.min(chunk, opts.files - i) }, (_, k) =>
       writeFile(path.join(root, `d${(i + k) % opts.dirs}`, `${prefix}${i + k}`), Buffer.alloc(opts.size, (i + k) % 251))))
   }
 }

@@ -4,6 +4,7 @@ import { chmod, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import type { RsyncDaemon } from '../test/helpers/rsync-daemon.js'
+import type { BenchSettings } from './settings.js'
 
 /** One replicator under test, running against the shared daemon. */
 export interface System {
@@ -29,6 +30,30 @@ export interface SystemContext {
   passwordFile: string
   /** An rsync that logs each start to a file, so every system's runs are counted alike. */
   rsync: string
+  /** How syncplane is started (BENCH_NODE_ARGS, BENCH_SYNCPLANE_CONFIG) and where every system's output goes (BENCH_SERVICE_LOG). */
+  service: BenchSettings['service']
+}
+
+/** A system in the comparison, by name. */
+export interface Contender {
+  name: string
+  make: (ctx: SystemContext) => System
+  /** The seed's loop: shorter timeouts, and not run at the sustained rate (it cannot keep up). */
+  seed: boolean
+  /** Run on the scale workload: lsyncd at delay = 1 starts the same way as at delay = 0 and is not repeated. */
+  scale: boolean
+}
+
+const CONTENDERS: readonly Contender[] = [
+  { name: 'syncplane', make: (ctx) => syncplaneSystem(ctx), seed: false, scale: true },
+  { name: 'lsyncd delay=1', make: (ctx) => lsyncdSystem(ctx, 1), seed: false, scale: false },
+  { name: 'lsyncd delay=0', make: (ctx) => lsyncdSystem(ctx, 0), seed: false, scale: true },
+  { name: 'seed loop', make: seedSystem, seed: true, scale: true },
+]
+
+/** The systems to compare, in the tables' order; `names` (BENCH_SYSTEMS) keeps only those. */
+export function contenders (names?: ReadonlySet<string>): Contender[] {
+  return CONTENDERS.filter((c) => names === undefined || names.has(c.name))
 }
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
@@ -45,15 +70,14 @@ export async function makeCountingRsync (root: string): Promise<{ binary: string
  * Runs `argv` under bash so that, when stopped, bash prints `times`: the CPU
  * of the system plus every child it waited for (rsync runs included).
  */
-function launch (argv: string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; stop: () => Promise<number> } {
+function launch (argv: string[], outputLog: string | undefined): { child: ChildProcess; stop: () => Promise<number> } {
   const script = 'trap \'kill -TERM $pid 2>/dev/null; wait $pid; times; exit 0\' TERM; "$@" & pid=$!; wait $pid; times'
-  const child = spawn('bash', ['-c', script, 'bench', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true })
+  const child = spawn('bash', ['-c', script, 'bench', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   let out = ''
   child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr!.on('data', (d: Buffer) => { out += d.toString() })
-  // BENCH_SERVICE_LOG=FILE keeps what the systems print (with BENCH_NODE_ARGS=--trace-gc, say).
   const exited = new Promise<void>((resolve) => child.on('close', () => {
-    if (process.env.BENCH_SERVICE_LOG) appendFileSync(process.env.BENCH_SERVICE_LOG, out)
+    if (outputLog !== undefined) appendFileSync(outputLog, out)
     resolve()
   }))
   return {
@@ -100,9 +124,6 @@ function rssOf (pid: number | undefined): number {
 /** As `npm start`, the Dockerfile and the systemd unit start the service. */
 const SERVICE_NODE_ARGS = ['--max-semi-space-size=4']
 
-/** BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the syncplane process. */
-const nodeArgs = (): string[] => (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
-
 /** syncplane with its default config; `database` reuses a prepared one. */
 export function syncplaneSystem (ctx: SystemContext, opts: { database?: string } = {}): System {
   let handle: ReturnType<typeof launch> | undefined
@@ -120,10 +141,10 @@ export function syncplaneSystem (ctx: SystemContext, opts: { database?: string }
         api: { port },
         rsync: { binary: ctx.rsync },
         targets: [{ name: 'bench', url: `${ctx.daemon.url}syncplane/`, passwordFile: ctx.passwordFile }],
-        // BENCH_SYNCPLANE_CONFIG='{"watcher":{"backend":"chokidar"}}' measures a non-default setting.
-        ...JSON.parse(process.env.BENCH_SYNCPLANE_CONFIG ?? '{}'),
+        // A non-default setting to measure (BENCH_SYNCPLANE_CONFIG).
+        ...ctx.service.config,
       }))
-      handle = launch([process.execPath, ...SERVICE_NODE_ARGS, ...nodeArgs(), CLI, 'serve', '--config', config])
+      handle = launch([process.execPath, ...SERVICE_NODE_ARGS, ...ctx.service.nodeArgs, CLI, 'serve', '--config', config], ctx.service.log)
       while (waitReady) {
         try {
           if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) break
@@ -154,7 +175,7 @@ sync {
   rsync = { binary = "${ctx.rsync}", password_file = "${ctx.passwordFile}", _extra = { "--port=${ctx.daemon.port}" } },
 }
 `)
-      handle = launch(['lsyncd', config])
+      handle = launch(['lsyncd', config], ctx.service.log)
     },
     stop: () => handle!.stop(),
     rss: () => rssOf(handle?.child.pid),
@@ -184,7 +205,7 @@ fi
 done
 `)
       await chmod(script, 0o755)
-      handle = launch(['bash', script])
+      handle = launch(['bash', script], ctx.service.log)
     },
     stop: () => handle!.stop(),
     rss: () => rssOf(handle?.child.pid),

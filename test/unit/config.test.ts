@@ -94,11 +94,11 @@ test('ssh options that syncplane depends on are refused, naming the option and t
   assert.equal(loaded.config.targets[0]!.ssh!.controlPersistSec, 60)
 })
 
-test('the README configuration reference is generated from the schema (run `npm run docs:config` to refresh it)', async () => {
+test('the configuration reference in docs/configuration.md is generated from the schema (run `npm run docs:config` to refresh it)', async () => {
   const { readFileSync } = await import('node:fs')
   const { renderConfigReference } = await import('../../src/config/reference.js')
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-  assert.ok(readme.includes(`<!-- config-reference:start -->\n${renderConfigReference()}<!-- config-reference:end -->`))
+  const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8')
+  assert.ok(doc.includes(`<!-- config-reference:start -->\n${renderConfigReference()}<!-- config-reference:end -->`))
 })
 
 test('the source is a path or a mapping with a path and a root marker, and a wrong form says which', () => {

@@ -1,8 +1,20 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { pct, sleep, waitUntil } from './common.js'
-import type { System } from './systems.js'
+import { pct, sleep, waitUntil } from '../common.js'
+import type { Harness } from '../harness.js'
+import type { Contender, System } from '../systems.js'
+
+/**
+ * Workload 3: a steady stream of 4 KiB files (`settings.sustained.rate` per
+ * second for `seconds`); the lag of each file, and the backlog over the run.
+ */
+
+export interface SustainedRow extends SustainedResult {
+  name: string
+  /** The most paths syncplane said it held pending (GET /v1/status); null for systems without an API. */
+  maxPending: number | null
+}
 
 export interface SustainedResult {
   written: number
@@ -26,7 +38,7 @@ const DIRS = 10
  * directories; the lag of each file is from its write on the source to its
  * rename into place on the target (rsync writes a temp file first).
  */
-export async function sustained (system: System, source: string, replica: string, opts: { rate: number; seconds: number; drainMs: number }): Promise<SustainedResult> {
+async function sustained (system: System, source: string, replica: string, opts: { rate: number; seconds: number; drainMs: number }): Promise<SustainedResult> {
   const written = new Map<string, number>()
   const arrived = new Map<string, number>()
   const watchers: FSWatcher[] = []
@@ -83,6 +95,40 @@ export async function sustained (system: System, source: string, replica: string
   }
 }
 
-export async function prepareSustained (source: string): Promise<void> {
+async function prepareSustained (source: string): Promise<void> {
   for (let d = 0; d < DIRS; d++) await mkdir(path.join(source, `s${d}`), { recursive: true })
+}
+
+/** Every system but the seed loop, which cannot keep up with this rate (see the burst) and would leave a backlog of minutes. */
+export async function runSustained (h: Harness, systems: readonly Contender[]): Promise<SustainedRow[]> {
+  const rows: SustainedRow[] = []
+  for (const contender of systems.filter((c) => !c.seed)) {
+    process.stderr.write(`sustained: ${contender.name}\n`)
+    rows.push({ name: contender.name, ...(await measureSustained(h, contender)) })
+  }
+  return rows
+}
+
+/** Sustained load on a fresh, ready system. */
+async function measureSustained (h: Harness, contender: Contender): Promise<SustainedResult & { maxPending: number | null }> {
+  const { ctx, source } = await h.freshContext('sustained')
+  await prepareSustained(source)
+  const system = contender.make(ctx)
+  const replica = await h.startReady(system, source)
+  // syncplane also says how many paths it holds pending: sample it alongside.
+  let maxPending: number | null = null
+  let sampling = system.apiUrl !== undefined
+  const sampler = (async () => {
+    while (sampling) {
+      const status = await fetch(`${system.apiUrl}/v1/status`).then((r) => r.json() as Promise<{ targets: Array<{ pending: number }> }>).catch(() => undefined)
+      if (status) maxPending = Math.max(maxPending ?? 0, ...status.targets.map((t) => t.pending))
+      await sleep(250)
+    }
+  })()
+  const { rate, seconds } = h.settings.sustained
+  const result = await sustained(system, source, replica, { rate, seconds, drainMs: h.settings.seedTimeoutMs })
+  sampling = false
+  await sampler
+  await system.stop()
+  return { ...result, maxPending }
 }

@@ -1,7 +1,15 @@
 import http from 'node:http'
-import { openDatabase } from '../src/db/open.js'
-import { migrate } from '../src/db/migrate.js'
-import { pct } from './common.js'
+import path from 'node:path'
+import { openDatabase } from '../../src/db/open.js'
+import { migrate } from '../../src/db/migrate.js'
+import { pct } from '../common.js'
+import type { Harness } from '../harness.js'
+import { syncplaneSystem } from '../systems.js'
+
+/**
+ * Workload 5, second half: filtered GET /v1/jobs queries against a database
+ * of `settings.jobHistory.rows` jobs, over HTTP from this process.
+ */
 
 const TARGETS = ['web2', 'web3', 'backup']
 
@@ -11,7 +19,7 @@ const TARGETS = ['web2', 'web3', 'backup']
  * runs, an hourly mirror per target, a few failures and API resyncs; each
  * job carried one to three paths.
  */
-export function seedJobHistory (file: string, rows: number): { samplePath: string } {
+function seedJobHistory (file: string, rows: number): { samplePath: string } {
   const db = openDatabase(file)
   migrate(db)
   const now = Date.now()
@@ -40,7 +48,7 @@ export function seedJobHistory (file: string, rows: number): { samplePath: strin
 export interface QueryTiming { query: string; p50Ms: number; p99Ms: number; maxMs: number }
 
 /** Each query `times` times, one after another over one keep-alive connection. */
-export async function timeJobQueries (baseUrl: string, queries: string[], times: number): Promise<QueryTiming[]> {
+async function timeJobQueries (baseUrl: string, queries: string[], times: number): Promise<QueryTiming[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
   const get = (url: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
     http.get(url, { agent }, (res) => {
@@ -63,4 +71,32 @@ export async function timeJobQueries (baseUrl: string, queries: string[], times:
   }
   agent.destroy()
   return out
+}
+
+export async function runJobHistory (h: Harness): Promise<QueryTiming[]> {
+  const { rows, timesPerQuery } = h.settings.jobHistory
+  process.stderr.write(`job history queries at ${rows} rows\n`)
+  const { ctx, source } = await h.freshContext('jobs')
+  const database = path.join(ctx.root, 'history.db')
+  const seeded = seedJobHistory(database, rows)
+  const system = syncplaneSystem(ctx, { database })
+  await h.startReady(system, source)
+  const apiUrl = system.apiUrl!
+  const since = new Date(Date.now() - 3_600_000).toISOString()
+  const firstPage = await fetch(`${apiUrl}/v1/jobs?target=web2`).then((r) => r.json() as Promise<{ nextCursor: number }>)
+  const timings = await timeJobQueries(apiUrl, [
+    '/v1/jobs',
+    '/v1/jobs?target=web2',
+    `/v1/jobs?target=web2&cursor=${firstPage.nextCursor}`,
+    '/v1/jobs?status=failed',
+    '/v1/jobs?target=web3&status=failed',
+    '/v1/jobs?kind=full',
+    '/v1/jobs?trigger=api',
+    '/v1/jobs?target=backup&kind=full&status=failed',
+    `/v1/jobs?since=${encodeURIComponent(since)}`,
+    `/v1/jobs?path=${encodeURIComponent(seeded.samplePath)}`,
+    '/v1/jobs?limit=500',
+  ], timesPerQuery)
+  await system.stop()
+  return timings
 }

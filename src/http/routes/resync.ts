@@ -6,7 +6,7 @@ import { jobToDto } from '../dto.js'
 import type { RouteOptions } from '../services.js'
 
 export const resyncRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  app.post('/v1/resync', {
+  app.post('/resync', {
     schema: {
       operationId: 'resync',
       tags: ['sync'],

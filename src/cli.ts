@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
-import { serve } from './server.js'
 import { ClientError, EXIT, createApiClient } from './client/api-client.js'
 import { commands } from './client/commands.js'
 
@@ -82,6 +81,9 @@ async function main (argv: string[]): Promise<number> {
     return command === undefined && !values.help ? EXIT.usage : EXIT.ok
   }
   if (command === 'serve' && rest.length === 0) {
+    // Loaded here only: the client commands must start without Fastify,
+    // SQLite (a native addon), execa and the watcher behind the server.
+    const { serve } = await import('./server.js')
     await serve({ configPath: values.config })
     return -1
   }

@@ -96,12 +96,12 @@ async function main (argv: string[]): Promise<number> {
   const number = (name: string, value: string | undefined): number | undefined => {
     if (value === undefined) return undefined
     const n = Number(value)
-    if (!Number.isFinite(n) || n <= 0) throw new ClientError(`--${name} must be a positive number, got "${value}"`, EXIT.usage)
+    if (!Number.isFinite(n) || n <= 0) throw new ClientError('SP_CLI_USAGE', `--${name} must be a positive number, got "${value}"`)
     return n
   }
   const count = (name: string, value: string): number => {
     const n = Number(value)
-    if (!Number.isInteger(n) || n < 0) throw new ClientError(`--${name} must be a whole number, got "${value}"`, EXIT.usage)
+    if (!Number.isInteger(n) || n < 0) throw new ClientError('SP_CLI_USAGE', `--${name} must be a whole number, got "${value}"`)
     return n
   }
   try {

@@ -5,7 +5,8 @@ import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'
 import type { Static } from 'typebox'
 import { ConfigSchema, type Config } from './schema.js'
-import { parseTargetUrl, TargetUrlError } from './target-url.js'
+import { ConfigError, TargetUrlError } from '../errors.js'
+import { parseTargetUrl } from './target-url.js'
 
 /** ssh options that syncplane's own handling depends on, so ssh.options may not change them. */
 const MANAGED_SSH_OPTIONS: ReadonlySet<string> = new Set(['batchmode', 'controlmaster', 'controlpath', 'controlpersist'])
@@ -18,14 +19,7 @@ export interface LoadedConfig {
   readonly apiToken: string | undefined
 }
 
-export class ConfigError extends Error {
-  readonly problems: string[]
-  constructor (source: string, problems: string[]) {
-    super(`invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
-    this.name = 'ConfigError'
-    this.problems = problems
-  }
-}
+export { ConfigError }
 
 const validator = Compile(ConfigSchema)
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { buildApp } from './app.js'
-import { demoConfig, loadConfigFile, parseConfig, type LoadedConfig } from './config/load.js'
+import { demoConfig } from './config/read.js'
+import { loadConfigFile, parseConfig, type LoadedConfig } from './config/load.js'
 import { ConfigError, RsyncUnavailableError } from './errors.js'
 import { createFatalHandler, exitAfterFlush } from './fatal.js'
 import { createRootLogger } from './logger.js'

@@ -10,10 +10,11 @@ import { eventRoutes } from './routes/events.js'
 import type { AuthOptions } from './services.js'
 
 /**
- * Version 1 of the API, registered with `prefix: '/v1'`. Encapsulated, so the
- * token check applies to these routes only; its own 404 handler runs inside
- * that scope, so an unknown /v1 path asks for the token before saying there
- * is no such route (nothing under /v1 is answered without one).
+ * Version 1 of the API, registered with `prefix: '/v1'`. Encapsulated, so
+ * the token check (when a token is set) applies to these routes only. The
+ * 404 handler is set inside the same scope so that it runs the check too:
+ * an unknown /v1 path asks for the token before it says there is no such
+ * route, and nothing under /v1 answers a caller without one.
  */
 export const v1Routes: FastifyPluginAsyncTypebox<AuthOptions> = async (app, { services, apiToken }) => {
   if (apiToken !== undefined) app.addHook('onRequest', bearerAuth(apiToken))

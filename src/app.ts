@@ -5,15 +5,9 @@ import { JobDetailSchema, JobListSchema, JobSchema } from './http/schemas/jobs.j
 import { ConfirmDeletesResultSchema, ReadinessSchema, ResyncResultSchema, StatusSchema } from './http/schemas/control.js'
 import { errorHandler, notFoundHandler } from './http/problem.js'
 import { registerSwagger } from './http/swagger.js'
-import { registerAuth } from './http/auth.js'
 import { healthRoutes } from './http/routes/health.js'
-import { controlRoutes } from './http/routes/control.js'
-import { resyncRoutes } from './http/routes/resync.js'
-import { deletesRoutes } from './http/routes/deletes.js'
-import { jobRoutes } from './http/routes/jobs.js'
-import { flushRoutes } from './http/routes/flush.js'
 import { metricsRoutes } from './http/routes/metrics.js'
-import { eventRoutes } from './http/routes/events.js'
+import { v1Routes } from './http/v1.js'
 import type { AppServices } from './http/services.js'
 
 export interface BuildAppOptions {
@@ -46,18 +40,13 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
   }
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
-  if (apiToken !== undefined) registerAuth(app, apiToken)
   await registerSwagger(app)
 
+  // Open: probes and the API description. Behind the token, when one is set: /v1 and /metrics.
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(healthRoutes, { services })
-  await app.register(controlRoutes, { services })
-  await app.register(resyncRoutes, { services })
-  await app.register(deletesRoutes, { services })
-  await app.register(flushRoutes, { services })
-  await app.register(jobRoutes, { services })
-  await app.register(metricsRoutes, { services })
-  await app.register(eventRoutes, { services })
+  await app.register(v1Routes, { prefix: '/v1', services, apiToken })
+  await app.register(metricsRoutes, { services, apiToken })
   return app
 }
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
-import { serve } from './server.js'
 import { ClientError, EXIT, createApiClient } from './client/api-client.js'
 import { commands } from './client/commands.js'
 
@@ -82,6 +81,9 @@ async function main (argv: string[]): Promise<number> {
     return command === undefined && !values.help ? EXIT.usage : EXIT.ok
   }
   if (command === 'serve' && rest.length === 0) {
+    // Loaded here only: the client commands must start without Fastify,
+    // SQLite (a native addon), execa and the watcher behind the server.
+    const { serve } = await import('./server.js')
     await serve({ configPath: values.config })
     return -1
   }
@@ -94,12 +96,12 @@ async function main (argv: string[]): Promise<number> {
   const number = (name: string, value: string | undefined): number | undefined => {
     if (value === undefined) return undefined
     const n = Number(value)
-    if (!Number.isFinite(n) || n <= 0) throw new ClientError(`--${name} must be a positive number, got "${value}"`, EXIT.usage)
+    if (!Number.isFinite(n) || n <= 0) throw new ClientError('SP_CLI_USAGE', `--${name} must be a positive number, got "${value}"`)
     return n
   }
   const count = (name: string, value: string): number => {
     const n = Number(value)
-    if (!Number.isInteger(n) || n < 0) throw new ClientError(`--${name} must be a whole number, got "${value}"`, EXIT.usage)
+    if (!Number.isInteger(n) || n < 0) throw new ClientError('SP_CLI_USAGE', `--${name} must be a whole number, got "${value}"`)
     return n
   }
   try {

@@ -1,7 +1,15 @@
 /**
- * Every error the service raises on purpose, with a stable code and the HTTP
- * status it maps to. Codes are part of the API contract: never reuse or
- * rename one; add new ones at the end.
+ * Every error syncplane raises on purpose, each with a stable code. Codes are
+ * a contract (problem bodies, log lines, what the CLI keys its hints on):
+ * never reuse or rename one; add new ones at the end. This module imports
+ * nothing, so every layer (and the CLI, which must start light) can use it.
+ *
+ * Errors that reach HTTP carry the status and title they answer with. The
+ * others (configuration, start-up, worker threads, the CLI) have a code and
+ * a title only; their codes start with SP_, so none can be mistaken for a
+ * code the API answers with. Hints (what to do next) are not here: they
+ * depend on who reads the error, so the HTTP error handler
+ * (http/hints.ts) and the CLI (client/hints.ts) add them by code.
  */
 export const ErrorCodes = {
   VALIDATION_FAILED: { status: 400, title: 'Request validation failed' },
@@ -22,8 +30,32 @@ export const ErrorCodes = {
   DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
 } as const
 
+/** A code the API answers with (problem details `code`). */
 export type ErrorCode = keyof typeof ErrorCodes
 
+/** The CLI's exit codes: what a CI step branches on. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const
+
+/** Errors that never become an HTTP answer. */
+export const InternalErrorCodes = {
+  SP_CONFIG_INVALID: { title: 'The configuration is invalid' },
+  SP_TARGET_URL_INVALID: { title: 'A target URL is not one rsync can push to' },
+  SP_RSYNC_UNAVAILABLE: { title: 'rsync cannot be run, or is too old' },
+  SP_MIGRATIONS_MISNUMBERED: { title: 'The migration files skip a number' },
+  SP_SCHEMA_TOO_NEW: { title: 'A newer syncplane wrote this database' },
+  SP_WATCHER_THREAD_EXITED: { title: 'The watcher thread exited before it was watching' },
+  SP_WATCHER_CLOSED: { title: 'The watcher is closed' },
+  SP_LOOKUP_THREAD_EXITED: { title: 'The lookup thread exited' },
+  SP_LOOKUP_THREAD_ANSWER: { title: 'The lookup thread answered with something else' },
+  SP_SOURCE_CHANGED: { title: 'The source cannot change while running' },
+  SP_CLI_FAILED: { title: 'The operation failed', exit: EXIT.failed },
+  SP_CLI_USAGE: { title: 'The command line is invalid', exit: EXIT.usage },
+  SP_CLI_UNREACHABLE: { title: 'The service cannot be reached', exit: EXIT.unreachable },
+} as const
+
+export type InternalErrorCode = keyof typeof InternalErrorCodes
+
+/** An error that reaches HTTP: the error handler answers it with its code's status and title. */
 export class SyncplaneError extends Error {
   readonly code: ErrorCode
   readonly status: number
@@ -38,4 +70,63 @@ export class SyncplaneError extends Error {
 
 export function isSyncplaneError (err: unknown): err is SyncplaneError {
   return err instanceof SyncplaneError
+}
+
+/** An internal failure with a code and nothing more to say (start-up, worker threads). */
+export class InternalError extends Error {
+  readonly code: InternalErrorCode
+
+  constructor (code: InternalErrorCode, message: string) {
+    super(message)
+    this.name = 'InternalError'
+    this.code = code
+  }
+}
+
+/** The configuration cannot be used; `problems` are one line each, naming the key. */
+export class ConfigError extends Error {
+  readonly code = 'SP_CONFIG_INVALID'
+  readonly problems: string[]
+
+  constructor (source: string, problems: string[]) {
+    super(`invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+export class TargetUrlError extends Error {
+  readonly code = 'SP_TARGET_URL_INVALID'
+
+  constructor (message: string) {
+    super(message)
+    this.name = 'TargetUrlError'
+  }
+}
+
+export class RsyncUnavailableError extends Error {
+  readonly code = 'SP_RSYNC_UNAVAILABLE'
+
+  constructor (message: string) {
+    super(message)
+    this.name = 'RsyncUnavailableError'
+  }
+}
+
+type ClientErrorCode = 'SP_CLI_FAILED' | 'SP_CLI_USAGE' | 'SP_CLI_UNREACHABLE'
+
+/** Why a CLI call failed, with the exit code a CI step can branch on. */
+export class ClientError extends Error {
+  readonly code: ClientErrorCode
+  readonly exitCode: number
+  /** The problem code the API answered with, when it answered with one. */
+  readonly apiCode: string | undefined
+
+  constructor (code: ClientErrorCode, message: string, apiCode?: string) {
+    super(message)
+    this.name = 'ClientError'
+    this.code = code
+    this.exitCode = InternalErrorCodes[code].exit
+    this.apiCode = apiCode
+  }
 }

@@ -1,9 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { SyncEngine } from './sync/engine.js'
+import { WATCHER_STATES } from './watcher/watcher.js'
 
 export type Metrics = ReturnType<typeof createMetrics>
-
-const WATCHER_STATES = ['starting', 'running', 'paused', 'degraded', 'stopped'] as const
 
 /**
  * Prometheus metrics on a registry of our own (prom-client's global one

@@ -1,5 +1,6 @@
 import type { LevelWithSilent, Logger } from 'pino'
-import { ConfigError, type LoadedConfig } from './config/load.js'
+import { ConfigError } from './errors.js'
+import type { LoadedConfig } from './config/load.js'
 import type { ReconfigureOutcome } from './services.js'
 
 export interface ReloaderDeps {

@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs'
 import { buildApp } from './app.js'
-import { ConfigError, demoConfig, loadConfigFile, parseConfig, type LoadedConfig } from './config/load.js'
+import { demoConfig } from './config/read.js'
+import { loadConfigFile, parseConfig, type LoadedConfig } from './config/load.js'
+import { ConfigError, RsyncUnavailableError } from './errors.js'
 import { createFatalHandler, exitAfterFlush } from './fatal.js'
 import { createRootLogger } from './logger.js'
 import { createReloader } from './reload.js'
-import { probeRsync, RsyncUnavailableError } from './rsync/version.js'
+import { probeRsync } from './rsync/version.js'
 import { createServices, type Services } from './services.js'
 
 export interface ServeOptions {

@@ -1,13 +1,7 @@
-/** Why a CLI call failed, with the exit code a CI step can branch on. */
-export class ClientError extends Error {
-  readonly exitCode: number
-  constructor (message: string, exitCode: number) {
-    super(message)
-    this.exitCode = exitCode
-  }
-}
+import { ClientError, EXIT } from '../errors.js'
+import { withCliHint } from '../error-hints.js'
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const
+export { ClientError, EXIT }
 
 export interface ApiResponse { status: number; body: any }
 
@@ -26,7 +20,7 @@ export function createApiClient (opts: { url: string; token?: string | undefined
         res = await doFetch(base + route, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
       } catch (err) {
         const cause = (err as { cause?: { code?: string; message?: string } }).cause
-        throw new ClientError(`cannot reach syncplane at ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, EXIT.unreachable)
+        throw new ClientError('SP_CLI_UNREACHABLE', `cannot reach syncplane at ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`)
       }
       const text = await res.text()
       let parsed: unknown = text
@@ -36,8 +30,8 @@ export function createApiClient (opts: { url: string; token?: string | undefined
         // Not JSON (e.g. a proxy's error page): keep the text.
       }
       if (res.status >= 400 && res.headers.get('content-type')?.startsWith('application/problem+json')) {
-        const p = parsed as { detail?: string; title?: string }
-        throw new ClientError(`${res.status} ${p.title ?? ''}: ${p.detail ?? text}`.replace(/ :/, ':'), EXIT.failed)
+        const p = parsed as { detail?: string; title?: string; code?: string }
+        throw new ClientError('SP_CLI_FAILED', `${res.status} ${p.title ?? ''}: ${p.detail == null ? text : withCliHint(p.code, p.detail)}`.replace(/ :/, ':'), p.code)
       }
       return { status: res.status, body: parsed }
     },

@@ -95,7 +95,7 @@ export const commands: Record<string, (api: ApiClient, args: string[], opts: Com
 
   async 'confirm-deletes' (api, args, opts) {
     const [target] = args
-    if (target === undefined) throw new ClientError('name the target whose deletions to confirm', EXIT.usage)
+    if (target === undefined) throw new ClientError('SP_CLI_USAGE', 'name the target whose deletions to confirm')
     const { body } = await api.call('POST', `/v1/targets/${encodeURIComponent(target)}/deletes/confirm`, opts.expected === undefined ? {} : { expected: opts.expected })
     return out(opts, body, () => `confirmed ${body.count} deletions on ${target}: job ${body.job.id} mirrors it\n`)
   },
@@ -122,5 +122,5 @@ export const commands: Record<string, (api: ApiClient, args: string[], opts: Com
 }
 
 export function unknownCommand (name: string): never {
-  throw new ClientError(`unknown command "${name}"`, EXIT.usage)
+  throw new ClientError('SP_CLI_USAGE', `unknown command "${name}"`)
 }

@@ -1,3 +1,5 @@
+import { TargetUrlError } from '../errors.js'
+
 /**
  * The three kinds of target rsync can push to, told apart the way rsync
  * itself does: `rsync://` or `host::module` is a daemon, a colon before the
@@ -8,7 +10,7 @@ export type TargetUrl =
   | { kind: 'ssh'; host: string; user: string | undefined; path: string; destination: string }
   | { kind: 'local'; path: string; destination: string }
 
-export class TargetUrlError extends Error {}
+export { TargetUrlError }
 
 const withSlash = (s: string): string => (s.endsWith('/') ? s : `${s}/`)
 

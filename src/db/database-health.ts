@@ -4,8 +4,11 @@ import { describeDatabaseError } from './database-fault.js'
 /** The parts that write the database on their own schedule and keep what they could not write. */
 export type DatabaseWriter = 'journal' | 'jobs' | 'settings'
 
+/** `failing`: some writes are kept in memory and retried. The one list the API schema derives from. */
+export const DATABASE_STATES = ['ok', 'failing'] as const
+
 export interface DatabaseHealthStatus {
-  state: 'ok' | 'failing'
+  state: typeof DATABASE_STATES[number]
   /** What failed first among the writers still behind, e.g. "database or disk is full (SQLITE_FULL) writing the journal". */
   error: string | null
   /** Since when (epoch ms) some write has been failing. */

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { InternalError } from '../errors.js'
 import type { Db } from './open.js'
 
 /** Resolves the same from src/db (tsx) and dist/db (built). */
@@ -21,12 +22,12 @@ export function migrate (db: Db, dir: string = MIGRATIONS_DIR): MigrationResult 
     .map((f) => ({ version: Number(FILE.exec(f)![1]), file: path.join(dir, f) }))
     .sort((a, b) => a.version - b.version)
   files.forEach((f, i) => {
-    if (f.version !== i + 1) throw new Error(`migrations must be numbered 0001, 0002, … without gaps; found ${path.basename(f.file)}`)
+    if (f.version !== i + 1) throw new InternalError('SP_MIGRATIONS_MISNUMBERED', `migrations must be numbered 0001, 0002, … without gaps; found ${path.basename(f.file)}`)
   })
   const from = db.pragma('user_version', { simple: true }) as number
   const latest = files.length
   if (from > latest) {
-    throw new Error(`database schema version ${from} is newer than this syncplane knows (${latest}); refusing to run an older release against it`)
+    throw new InternalError('SP_SCHEMA_TOO_NEW', `database schema version ${from} is newer than this syncplane knows (${latest}); refusing to run an older release against it`)
   }
   for (const f of files.slice(from)) {
     const sql = readFileSync(f.file, 'utf8')

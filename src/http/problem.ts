@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorCodes, isSyncplaneError, type ErrorCode } from '../errors.js'
+import { withHttpHint } from '../error-hints.js'
 
 export interface ProblemBody {
   type: string
@@ -23,12 +24,12 @@ export function sendProblem (reply: FastifyReply, body: ProblemBody): FastifyRep
 
 /**
  * The one place errors become HTTP answers. Known errors keep their code and
- * message; anything else is logged and answered with a bare 500 so no stack
+ * message, plus the hint for their code; anything else is logged and answered with a bare 500 so no stack
  * trace or internal path leaks.
  */
 export function errorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (isSyncplaneError(err)) {
-    return sendProblem(reply, problem(err.code, err.message))
+    return sendProblem(reply, problem(err.code, withHttpHint(err.code, err.message)))
   }
   if (err.validation) {
     const where = err.validationContext ?? 'request'

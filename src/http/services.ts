@@ -18,3 +18,8 @@ export interface AppServices {
 export interface RouteOptions {
   services: AppServices
 }
+
+/** For the scopes behind the bearer token (/v1 and /metrics): no token, no check. */
+export interface AuthOptions extends RouteOptions {
+  apiToken: string | undefined
+}

@@ -38,10 +38,30 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
       if (!url.startsWith('/v1/') || schema === undefined) return { schema, url }
       return { schema: { ...schema, security: [{ bearerAuth: [] }] }, url }
     },
+    // Paths are listed in the order routes are registered. Before /v1 became
+    // one plugin, /metrics was registered before the event stream; keep that
+    // order so the published document stays byte for byte what clients have.
+    transformObject: (document) => {
+      if (!('openapiObject' in document)) return document.swaggerObject
+      const doc = document.openapiObject
+      if (doc.paths !== undefined) doc.paths = metricsBeforeEvents(doc.paths)
+      return doc
+    },
     refResolver: {
       // Name components after their $id instead of def-0, def-1, … (order-dependent).
       buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`),
     },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
+}
+
+function metricsBeforeEvents<T> (paths: Record<string, T>): Record<string, T> {
+  const { '/metrics': metrics, ...rest } = paths
+  if (metrics === undefined || !('/v1/events' in rest)) return paths
+  const ordered: Record<string, T> = {}
+  for (const [url, item] of Object.entries(rest)) {
+    if (url === '/v1/events') ordered['/metrics'] = metrics
+    ordered[url] = item
+  }
+  return ordered
 }

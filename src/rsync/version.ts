@@ -1,9 +1,10 @@
 import { execa } from 'execa'
+import { RsyncUnavailableError } from '../errors.js'
 
 /** `--delete-missing-args` and `--modify-window=-1` behave as we rely on from 3.2.3 on. */
 const MINIMUM = [3, 2, 3] as const
 
-export class RsyncUnavailableError extends Error {}
+export { RsyncUnavailableError }
 
 export async function probeRsync (binary: string): Promise<string> {
   const result = await execa(binary, ['--version'], { reject: false, timeout: 10_000 })

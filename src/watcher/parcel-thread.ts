@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
+import { InternalError } from '../errors.js'
 import type { Change, ChangeKind, Watcher, WatcherSettings, WatcherSink, WatcherStatus } from './watcher.js'
 
 export interface ParcelThreadOptions {
@@ -156,13 +157,13 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
       restarting?.reject(new Error(`watcher thread exited (code ${code})`))
       restarting = undefined
       if (watching) lost(`watcher thread exited (code ${code})`)
-      else reject(new Error(`watcher thread exited (code ${code}) before it was watching`))
+      else reject(new InternalError('SP_WATCHER_THREAD_EXITED', `watcher thread exited (code ${code}) before it was watching`))
     })
   })
 
   return {
     start () {
-      if (closing !== undefined) return Promise.reject(new Error('the watcher is closed'))
+      if (closing !== undefined) return Promise.reject(new InternalError('SP_WATCHER_CLOSED', 'the watcher is closed'))
       starting ??= spawn()
       return starting
     },

@@ -1,4 +1,5 @@
 /** What every watcher backend reports: paths relative to the source, `/`-separated. */
+
 /** `rename`: the kernel named an entry that was created, deleted or moved, type unknown. */
 export type ChangeKind = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir' | 'rename'
 
@@ -8,11 +9,20 @@ export interface Change {
 }
 
 /**
- * `starting` until the initial watch is established, `degraded` once the
- * backend reported an error that may have cost events (e.g. the inotify
- * watch limit); only a full resync repairs what a degraded watcher missed.
+ * Every watcher state the API and the metrics show, in the order they list
+ * them; the one list their schema and gauge derive from. `starting` until
+ * the initial watch is established, `degraded` once the backend reported an
+ * error that may have cost events (e.g. the inotify watch limit); only a
+ * full resync repairs what a degraded watcher missed. `paused` is never a
+ * backend's own: the engine shows it while it holds changes back.
  */
-export type WatcherState = 'starting' | 'running' | 'degraded' | 'stopped'
+export const WATCHER_STATES = ['starting', 'running', 'paused', 'degraded', 'stopped'] as const
+
+/** A state as /v1/status shows it. */
+export type ShownWatcherState = typeof WATCHER_STATES[number]
+
+/** A state as a backend reports it. */
+export type WatcherState = Exclude<ShownWatcherState, 'paused'>
 
 export interface WatcherStatus {
   state: WatcherState

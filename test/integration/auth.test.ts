@@ -6,7 +6,7 @@ import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
 import { ConfigError, parseConfig } from '../../src/config/load.js'
-import { renderOpenApi } from '../../src/http/openapi-document.js'
+import { renderOpenApi } from '../../src/openapi.js'
 
 const TOKEN = 'correct-horse-battery-staple-42'
 

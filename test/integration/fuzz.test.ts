@@ -4,7 +4,7 @@ import { makeTempDir } from '../helpers/temp-dir.js'
 import { seededRandom } from '../helpers/churn.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
-import { renderOpenApi } from '../../src/http/openapi-document.js'
+import { renderOpenApi } from '../../src/openapi.js'
 
 const SEED = Number(process.env.SYNCPLANE_FUZZ_SEED ?? 20261124)
 const ROUNDS = 60

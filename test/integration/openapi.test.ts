@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { OPENAPI_FILE, renderOpenApi } from '../../src/http/openapi-document.js'
+import { OPENAPI_FILE, renderOpenApi } from '../../src/openapi.js'
 
 test('the committed openapi/openapi.json matches the routes (run `npm run openapi` to refresh it)', async () => {
   assert.equal(readFileSync(OPENAPI_FILE, 'utf8'), await renderOpenApi())

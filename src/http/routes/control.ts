@@ -5,7 +5,7 @@ import { statusToDto } from '../dto.js'
 import type { RouteOptions } from '../services.js'
 
 export const controlRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  app.get('/v1/status', {
+  app.get('/status', {
     schema: {
       operationId: 'getStatus',
       tags: ['status'],
@@ -14,7 +14,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     },
   }, async () => statusToDto(services.engine.status(), services.database()))
 
-  app.post('/v1/watch/pause', {
+  app.post('/watch/pause', {
     schema: {
       operationId: 'pauseWatching',
       tags: ['watch'],
@@ -23,7 +23,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     },
   }, async () => ({ paused: true, changed: services.engine.pause() }))
 
-  app.post('/v1/watch/resume', {
+  app.post('/watch/resume', {
     schema: {
       operationId: 'resumeWatching',
       tags: ['watch'],

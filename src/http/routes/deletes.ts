@@ -6,7 +6,7 @@ import { jobToDto } from '../dto.js'
 import type { RouteOptions } from '../services.js'
 
 export const deletesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  app.post('/v1/targets/:name/deletes/confirm', {
+  app.post('/targets/:name/deletes/confirm', {
     schema: {
       operationId: 'confirmDeletes',
       tags: ['sync'],

@@ -14,7 +14,7 @@ function frame (event: LoggedEvent): string {
 }
 
 export const eventRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  app.get('/v1/events', {
+  app.get('/events', {
     schema: {
       operationId: 'streamEvents',
       tags: ['status'],

@@ -5,7 +5,7 @@ import { jobToDto } from '../dto.js'
 import type { RouteOptions } from '../services.js'
 
 export const flushRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  app.post('/v1/flush', {
+  app.post('/flush', {
     schema: {
       operationId: 'flush',
       tags: ['sync'],

@@ -8,7 +8,7 @@ import type { RouteOptions } from '../services.js'
 const PATHS_SHOWN = 1_000
 
 export const jobRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  app.get('/v1/jobs', {
+  app.get('/jobs', {
     schema: {
       operationId: 'listJobs',
       tags: ['jobs'],
@@ -32,7 +32,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { 
     return { jobs: page.map(jobToDto), nextCursor: jobs.length > q.limit ? page[page.length - 1]!.id : null }
   })
 
-  app.get('/v1/jobs/:id', {
+  app.get('/jobs/:id', {
     schema: {
       operationId: 'getJob',
       tags: ['jobs'],

@@ -1,9 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { problemResponses } from '../schemas/common.js'
-import type { RouteOptions } from '../services.js'
+import { bearerAuth } from '../auth.js'
+import type { AuthOptions } from '../services.js'
 
-export const metricsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
+/** Outside /v1 (Prometheus expects /metrics), but behind the same token: its own scope, its own hook. */
+export const metricsRoutes: FastifyPluginAsyncTypebox<AuthOptions> = async (app, { services, apiToken }) => {
+  if (apiToken !== undefined) app.addHook('onRequest', bearerAuth(apiToken))
   app.get('/metrics', {
     schema: {
       operationId: 'getMetrics',

@@ -3,10 +3,10 @@ import { Type } from 'typebox'
 import { ResyncBody, ResyncQuery, ResyncResultSchema } from '../schemas/control.js'
 import { problemResponses } from '../schemas/common.js'
 import { jobToDto } from '../dto.js'
-import type { RouteOptions } from '../services.js'
+import type { AppServices, RouteOptions } from '../services.js'
 
 export const resyncRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  app.post('/v1/resync', {
+  app.post('/resync', {
     schema: {
       operationId: 'resync',
       tags: ['sync'],
@@ -39,8 +39,15 @@ export const resyncRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     }
     const queued = services.engine.requestFullSync({ targets: body.targets, force: body.force, trigger: 'api', requestedBy: request.ip })
     if (!request.query.wait) return reply.code(202).send({ jobs: queued.map(jobToDto) })
-    const { done, jobs, deletesHeld } = await services.engine.waitForFullSync(queued, (request.query.timeout ?? 86_400) * 1000)
-    const code = !done ? 504 : !jobs.every((j) => j.status === 'succeeded') ? 502 : deletesHeld.length > 0 ? 409 : 200
-    return reply.code(code).send({ jobs: jobs.map(jobToDto), ...(deletesHeld.length > 0 ? { deletesHeld } : {}) })
+    const waited = await services.engine.waitForFullSync(queued, (request.query.timeout ?? 86_400) * 1000)
+    const { jobs, deletesHeld } = waited
+    return reply.code(statusAfterWait(waited)).send({ jobs: jobs.map(jobToDto), ...(deletesHeld.length > 0 ? { deletesHeld } : {}) })
   })
+}
+
+/** 504 still running, 502 a job failed, 409 a target holds deletions, 200 all done. */
+function statusAfterWait ({ done, jobs, deletesHeld }: Awaited<ReturnType<AppServices['engine']['waitForFullSync']>>): number {
+  if (!done) return 504
+  if (!jobs.every((j) => j.status === 'succeeded')) return 502
+  return deletesHeld.length > 0 ? 409 : 200
 }

@@ -2,6 +2,8 @@ import { Type } from 'typebox'
 import { NullableTimestamp, Timestamp } from './common.js'
 import { TARGET_STATES } from '../../sync/engine.js'
 import { SOURCE_FAULT_KINDS } from '../../watcher/source-identity.js'
+import { WATCHER_STATES } from '../../watcher/watcher.js'
+import { DATABASE_STATES } from '../../db/database-health.js'
 
 export const HealthSchema = Type.Object({ status: Type.Literal('ok') })
 
@@ -44,7 +46,7 @@ export const TargetStatusSchema = Type.Object({
 
 export const StatusSchema = Type.Object({
   watcher: Type.Object({
-    state: Type.Enum(['starting', 'running', 'paused', 'degraded', 'stopped']),
+    state: Type.Enum(WATCHER_STATES),
     lastError: Type.Union([Type.String(), Type.Null()]),
   }),
   sourceFault: Type.Union([Type.Object({
@@ -53,7 +55,7 @@ export const StatusSchema = Type.Object({
   }, { description: 'The source root is not the directory that was replicated: `missing` and `marker-missing` stop every run; `unmounted` and `replaced` let additions through and hold every deletion' }), Type.Null()]),
   paused: Type.Boolean(),
   database: Type.Object({
-    state: Type.Enum(['ok', 'failing'], { description: 'failing: some writes (journal, job history, settings) are kept in memory and retried; replication goes on' }),
+    state: Type.Enum(DATABASE_STATES, { description: 'failing: some writes (journal, job history, settings) are kept in memory and retried; replication goes on' }),
     error: Type.Union([Type.String(), Type.Null()], { description: 'What fails, e.g. "database or disk is full (SQLITE_FULL) writing the journal"' }),
     since: NullableTimestamp,
   }),

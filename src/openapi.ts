@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
-import { buildApp } from '../app.js'
-import type { AppServices } from './services.js'
+import { buildApp } from './app.js'
+import type { AppServices } from './http/services.js'
 
-export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi/openapi.json', import.meta.url))
+export const OPENAPI_FILE = fileURLToPath(new URL('../openapi/openapi.json', import.meta.url))
 
 const unavailable = (): never => {
   throw new Error('not available while rendering the OpenAPI document')

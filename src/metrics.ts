@@ -40,16 +40,16 @@ export function createMetrics (engine: Pick<SyncEngine, 'subscribe' | 'status'>)
   targetGauge('syncplane_lag_seconds', 'Age of the oldest change the target has not confirmed', (t) => t.lagMs / 1000)
   targetGauge('syncplane_target_consecutive_failures', 'Failed runs in a row', (t) => t.consecutiveFailures)
   targetGauge('syncplane_full_sync_pending', '1 while a full mirror is owed to the target', (t) => (t.fullSyncPending ? 1 : 0))
-  new Gauge({
+  registry.registerMetric(new Gauge({
     name: 'syncplane_watcher_state',
     help: '1 for the watcher state in effect, 0 for the others',
     labelNames: ['state'] as const,
-    registers: [registry],
+    registers: [],
     collect () {
       const current = engine.status().watcher.state
       for (const state of WATCHER_STATES) this.set({ state }, state === current ? 1 : 0)
     },
-  })
+  }))
 
   engine.subscribe((event) => {
     if (event.type !== 'job.finished') return

@@ -93,8 +93,8 @@ async function run (opts: ServeOptions, loaded: LoadedConfig, root: ReturnType<t
     process.exit(0)
   }
   // `on`, not `once`: a second signal must reach the handler above, not Node's default (death by signal).
-  process.on('SIGTERM', (s) => void stop(s))
-  process.on('SIGINT', (s) => void stop(s))
+  process.on('SIGTERM', (s) => { void stop(s) })
+  process.on('SIGINT', (s) => { void stop(s) })
 
   try {
     await app.listen({ host: config.api.host, port: config.api.port })

@@ -32,7 +32,7 @@ interface JobDto {
 
 const jobsTable = (jobs: JobDto[]): string => table(
   ['ID', 'TARGET', 'KIND', 'TRIGGER', 'STATUS', 'PATHS', 'FILES', 'BYTES', 'TOOK', 'CREATED', 'ERROR'],
-  jobs.map((j) => [j.id, j.target, j.kind, j.trigger, j.status, j.pathsCount, j.filesTransferred, j.bytesTransferred, duration(j.durationMs), j.createdAt, truncate(j.error, 60)]),
+  jobs.map((j) => [j.id, j.target, j.kind, j.trigger, j.status, j.pathsCount, j.filesTransferred, j.bytesTransferred, duration(j.durationMs), j.createdAt, truncate(j.error, 60)])
 )
 
 interface PreviewDto {
@@ -60,7 +60,7 @@ export const commands: Record<string, (api: ApiClient, args: string[], opts: Com
     const database = body.database?.state === 'failing' ? `database: failing since ${body.database.since} (${body.database.error})\n` : ''
     return out(opts, body, () => `watcher: ${body.watcher.state}${body.watcher.lastError ? ` (${body.watcher.lastError})` : ''}\n` + database + table(
       ['TARGET', 'STATE', 'PENDING', 'LAG', 'FAILURES', 'LAST SUCCESS', 'LAST ERROR'],
-      body.targets.map((t: any) => [t.name, t.state + (t.fullSyncPending ? '+mirror' : ''), t.pending + t.inFlight, duration(t.lagMs), t.consecutiveFailures, t.lastSuccessAt, truncate(t.lastError?.message, 60)]),
+      body.targets.map((t: any) => [t.name, t.state + (t.fullSyncPending ? '+mirror' : ''), t.pending + t.inFlight, duration(t.lagMs), t.consecutiveFailures, t.lastSuccessAt, truncate(t.lastError?.message, 60)])
     ))
   },
 

@@ -16,14 +16,16 @@ export function normalize (validated: ValidatedConfig, baseDir: string): Config 
     source: path.isAbsolute(root) ? withoutTrailingSlash(path.normalize(root)) : root,
     sourceMarker: marker,
     database: path.resolve(baseDir, rest.database),
-    targets: rest.targets.map((target) => target.ssh === undefined ? target : {
-      ...target,
-      ssh: {
-        ...target.ssh,
-        ...(target.ssh.identityFile === undefined ? {} : { identityFile: path.resolve(baseDir, target.ssh.identityFile) }),
-        ...(target.ssh.knownHostsFile === undefined ? {} : { knownHostsFile: path.resolve(baseDir, target.ssh.knownHostsFile) }),
-      },
-    }),
+    targets: rest.targets.map((target) => target.ssh === undefined
+      ? target
+      : {
+          ...target,
+          ssh: {
+            ...target.ssh,
+            ...(target.ssh.identityFile === undefined ? {} : { identityFile: path.resolve(baseDir, target.ssh.identityFile) }),
+            ...(target.ssh.knownHostsFile === undefined ? {} : { knownHostsFile: path.resolve(baseDir, target.ssh.knownHostsFile) }),
+          },
+        }),
   }
 }
 

@@ -169,7 +169,7 @@ export function createJobStore (db: Db, opts: { pathsPerJob: number }) {
     const { id } = insertJob.get(
       job.id ?? null, job.target, job.kind, job.trigger, job.status, job.attempt, job.paths.length,
       kept.length < job.paths.length ? 1 : 0, job.requestedBy ?? null, job.now,
-      job.status === 'running' ? job.now : null,
+      job.status === 'running' ? job.now : null
     )!
     for (const p of kept) insertPath.run(id, p)
     return toJob(selectJob.get(id)!)

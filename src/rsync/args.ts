@@ -156,14 +156,14 @@ export function buildSshCommand (ssh: SshSettings | undefined, connectTimeoutSec
     words.push(
       '-o', 'ControlMaster=auto',
       '-o', `ControlPath=${ssh.control.path}`,
-      '-o', `ControlPersist=${ssh.control.persistSec}`,
+      '-o', `ControlPersist=${ssh.control.persistSec}`
     )
   }
   for (const option of ssh?.options ?? []) words.push('-o', option)
   words.push(
     '-o', `ConnectTimeout=${connectTimeoutSec}`,
     '-o', 'ServerAliveInterval=15',
-    '-o', 'ServerAliveCountMax=3',
+    '-o', 'ServerAliveCountMax=3'
   )
   if (ssh?.port !== undefined) words.push('-p', String(ssh.port))
   if (ssh?.identityFile !== undefined) words.push('-i', ssh.identityFile, '-o', 'IdentitiesOnly=yes')

@@ -36,7 +36,7 @@ export function createJobRetention (deps: { jobs: Pick<JobStore, 'prune'>; reten
     start (): void {
       if (deps.retentionDays === 0 && deps.maxJobs === 0) return
       void pruneOnce()
-      timer = setInterval(() => void pruneOnce(), EVERY_MS)
+      timer = setInterval(() => { void pruneOnce() }, EVERY_MS)
     },
     stop (): void {
       stopped = true

@@ -63,7 +63,7 @@ port.on('message', (m: ThreadRequest) => {
       return watcher.start()
     }).then(
       () => post({ type: 'restarted', status: watcher.status() }),
-      (err: Error) => post({ type: 'restart-failed', message: err.message }),
+      (err: Error) => post({ type: 'restart-failed', message: err.message })
     )
   } else if (m.type === 'reconfigure') {
     logger.level = m.settings.logLevel
@@ -75,7 +75,7 @@ port.on('message', (m: ThreadRequest) => {
     // Posted after the changes the barrier waited for: the service's thread receives them first.
     watcher.barrier(abort.signal).then(
       () => post({ type: 'barrier-passed', id: m.id }),
-      (err: unknown) => { if (!abort.signal.aborted) logger.error({ err }, 'a flush barrier failed') },
+      (err: unknown) => { if (!abort.signal.aborted) logger.error({ err }, 'a flush barrier failed') }
     ).finally(() => barriers.delete(m.id))
   } else {
     barriers.get(m.id)?.abort()
@@ -90,5 +90,5 @@ watcher.start().then(
     if (lowerThisThreadPriority(init.nice) === undefined && init.nice > 0) logger.debug('the watcher thread could not lower its priority')
     post({ type: 'started', status: watcher.status() })
   },
-  (err: NodeJS.ErrnoException) => post({ type: 'start-failed', message: err.message, code: err.code }),
+  (err: NodeJS.ErrnoException) => post({ type: 'start-failed', message: err.message, code: err.code })
 )

@@ -217,7 +217,7 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
         status = { ...status, state: 'stopped' }
         const w = worker
         if (w === undefined || exited) return
-        const timer = setTimeout(() => void w.terminate(), CLOSE_TIMEOUT_MS)
+        const timer = setTimeout(() => { void w.terminate() }, CLOSE_TIMEOUT_MS)
         await new Promise<void>((resolve) => {
           w.once('exit', () => resolve())
           w.postMessage('close' satisfies ThreadRequest)

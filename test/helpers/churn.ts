@@ -13,7 +13,7 @@ export function seededRandom (seed: number): () => number {
   }
 }
 
-const NAMES = ['plain', 'with space', 'new\nline', '-dash', '--double', 'ünï', 'star*', 'back\\slash', `q"uo'te`, 'tilde~', '.dot']
+const NAMES = ['plain', 'with space', 'new\nline', '-dash', '--double', 'ünï', 'star*', 'back\\slash', 'q"uo\'te', 'tilde~', '.dot']
 
 export interface ChurnStats { operations: Record<string, number> }
 

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 
 export interface ExitInfo {
   code: number | null;
@@ -21,7 +21,7 @@ export interface ManagedProcess {
   stop(opts?: { timeoutMs?: number }): Promise<ExitInfo>;
 }
 
-const OUTPUT_LIMIT = 64 * 1024;
+const OUTPUT_LIMIT = 64 * 1024
 
 /**
  * Spawns a long-running server process for a test and ties its lifetime to
@@ -37,61 +37,61 @@ const OUTPUT_LIMIT = 64 * 1024;
  *   tree (found through /proc; on systems without /proc only the main
  *   process is signalled).
  */
-export async function spawnManaged(
+export async function spawnManaged (
   command: string,
   args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}
 ): Promise<ManagedProcess> {
   const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: opts.env ?? process.env,
     cwd: opts.cwd,
-  });
+  })
 
-  let output = '';
+  let output = ''
   const append = (chunk: Buffer): void => {
-    output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT)
+  }
+  child.stdout?.on('data', append)
+  child.stderr?.on('data', append)
 
   // Resolve on 'close' rather than 'exit' so that all output is collected.
-  let running = true;
+  let running = true
   const exited = new Promise<ExitInfo>((resolve) => {
     child.once('error', (error) => {
-      append(Buffer.from(`spawn ${command} failed: ${error.message}\n`));
-      running = false;
-      resolve({ code: null, signal: null });
-    });
+      append(Buffer.from(`spawn ${command} failed: ${error.message}\n`))
+      running = false
+      resolve({ code: null, signal: null })
+    })
     child.once('close', (code, signal) => {
-      running = false;
-      resolve({ code, signal });
-    });
-  });
+      running = false
+      resolve({ code, signal })
+    })
+  })
 
   await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', reject);
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`spawn ${command}: no pid`);
+    child.once('spawn', resolve)
+    child.once('error', reject)
+  })
+  const pid = child.pid
+  if (pid === undefined) throw new Error(`spawn ${command}: no pid`)
 
   const killOnExit = (): void => {
-    for (const p of [pid, ...descendantPids(pid)]) trySignal(p, 'SIGKILL');
-  };
-  process.on('exit', killOnExit);
-  void exited.then(() => process.off('exit', killOnExit));
+    for (const p of [pid, ...descendantPids(pid)]) trySignal(p, 'SIGKILL')
+  }
+  process.on('exit', killOnExit)
+  void exited.then(() => process.off('exit', killOnExit))
 
-  child.unref();
-  unrefStream(child.stdout);
-  unrefStream(child.stderr);
+  child.unref()
+  unrefStream(child.stdout)
+  unrefStream(child.stderr)
 
   const signalTree = (signal: NodeJS.Signals): void => {
-    if (!running) return;
+    if (!running) return
     // Collect descendants first: once the parent dies they are re-parented
     // and can no longer be found.
-    for (const p of [pid, ...descendantPids(pid)]) trySignal(p, signal);
-  };
+    for (const p of [pid, ...descendantPids(pid)]) trySignal(p, signal)
+  }
 
   return {
     child,
@@ -100,115 +100,115 @@ export async function spawnManaged(
     output: () => output,
     isRunning: () => running,
     signalTree,
-    async stop(stopOpts = {}): Promise<ExitInfo> {
-      const deadline = Date.now() + (stopOpts.timeoutMs ?? 5_000);
+    async stop (stopOpts = {}): Promise<ExitInfo> {
+      const deadline = Date.now() + (stopOpts.timeoutMs ?? 5_000)
       // Remembered for the SIGKILL fallback: orphans cannot be found later.
-      let tree: number[] = [pid];
+      let tree: number[] = [pid]
       if (running) {
         // Resume first: a paused (SIGSTOPped) process neither acts on
         // SIGTERM nor reaps its children.
-        signalTree('SIGCONT');
+        signalTree('SIGCONT')
         // Then terminate leaves first, so that every process is reaped by
         // its still-running parent. Orphans are re-parented to pid 1, which
         // in containers often never reaps them (zombies pile up in CI).
-        const levels = descendantLevels(pid);
-        tree = [pid, ...levels.flat()];
+        const levels = descendantLevels(pid)
+        tree = [pid, ...levels.flat()]
         for (const level of levels.reverse()) {
-          for (const p of level) trySignal(p, 'SIGTERM');
-          while (level.some(exists) && Date.now() < deadline) await sleep(5);
+          for (const p of level) trySignal(p, 'SIGTERM')
+          while (level.some(exists) && Date.now() < deadline) await sleep(5)
         }
-        trySignal(pid, 'SIGTERM');
+        trySignal(pid, 'SIGTERM')
       }
       if (!(await settlesWithin(exited, Math.max(0, deadline - Date.now())))) {
-        for (const p of new Set([...tree, ...descendantPids(pid)])) trySignal(p, 'SIGKILL');
+        for (const p of new Set([...tree, ...descendantPids(pid)])) trySignal(p, 'SIGKILL')
       }
-      return exited;
+      return exited
     },
-  };
+  }
 }
 
 /** Processes below `rootPid` grouped by depth (children, grandchildren...). */
-export function descendantLevels(rootPid: number): number[][] {
-  const childrenOf = readProcessTable();
-  const levels: number[][] = [];
-  let current = [rootPid];
+export function descendantLevels (rootPid: number): number[][] {
+  const childrenOf = readProcessTable()
+  const levels: number[][] = []
+  let current = [rootPid]
   while (current.length > 0) {
-    const next = current.flatMap((p) => childrenOf.get(p) ?? []);
-    if (next.length > 0) levels.push(next);
-    current = next;
+    const next = current.flatMap((p) => childrenOf.get(p) ?? [])
+    if (next.length > 0) levels.push(next)
+    current = next
   }
-  return levels;
+  return levels
 }
 
 /** All processes below `rootPid`. */
-export function descendantPids(rootPid: number): number[] {
-  return descendantLevels(rootPid).flat();
+export function descendantPids (rootPid: number): number[] {
+  return descendantLevels(rootPid).flat()
 }
 
 /**
  * Maps each pid to its children by scanning /proc/<pid>/stat; empty where
  * there is no /proc (then only the main process is ever signalled).
  */
-function readProcessTable(): Map<number, number[]> {
-  const childrenOf = new Map<number, number[]>();
-  let names: string[];
+function readProcessTable (): Map<number, number[]> {
+  const childrenOf = new Map<number, number[]>()
+  let names: string[]
   try {
-    names = readdirSync('/proc');
+    names = readdirSync('/proc')
   } catch {
-    return childrenOf;
+    return childrenOf
   }
   for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
+    if (!/^\d+$/.test(name)) continue
+    let stat: string
     try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8')
     } catch {
-      continue; // exited while we were scanning
+      continue // exited while we were scanning
     }
     // Format: "pid (comm) state ppid ..."; comm may contain spaces and ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ppid = Number(fields[1]);
-    const list = childrenOf.get(ppid) ?? [];
-    list.push(Number(name));
-    childrenOf.set(ppid, list);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ppid = Number(fields[1])
+    const list = childrenOf.get(ppid) ?? []
+    list.push(Number(name))
+    childrenOf.set(ppid, list)
   }
-  return childrenOf;
+  return childrenOf
 }
 
-function trySignal(pid: number, signal: NodeJS.Signals): void {
+function trySignal (pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(pid, signal);
+    process.kill(pid, signal)
   } catch {
     // Already gone (ESRCH): nothing to do.
   }
 }
 
 /** True while the pid exists, including as a not-yet-reaped zombie. */
-function exists(pid: number): boolean {
+function exists (pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    process.kill(pid, 0)
+    return true
   } catch {
-    return false;
+    return false
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
+async function settlesWithin (promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
+    timer = setTimeout(() => resolve(false), ms)
+  })
   try {
-    return await Promise.race([promise.then(() => true as const), timeout]);
+    return await Promise.race([promise.then(() => true as const), timeout])
   } finally {
-    clearTimeout(timer);
+    clearTimeout(timer)
   }
 }
 
-function unrefStream(stream: unknown): void {
-  (stream as { unref?: () => void } | null)?.unref?.();
+function unrefStream (stream: unknown): void {
+  (stream as { unref?: () => void } | null)?.unref?.()
 }

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
-import { join } from 'node:path';
-import { spawnManaged } from './managed-process.js';
-import type { ManagedProcess } from './managed-process.js';
-import { getFreePort, waitFor } from './wait-for.js';
+import { randomBytes } from 'node:crypto'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { join } from 'node:path'
+import { spawnManaged } from './managed-process.js'
+import type { ManagedProcess } from './managed-process.js'
+import { getFreePort, waitFor } from './wait-for.js'
 
 export interface RsyncDaemonOptions {
   /** Directory for the config, secrets, pid, lock and log files. */
@@ -41,8 +41,8 @@ export interface RsyncDaemon {
   restart(): Promise<void>;
 }
 
-const START_ATTEMPTS = 5;
-const START_TIMEOUT_MS = 15_000;
+const START_ATTEMPTS = 5
+const START_TIMEOUT_MS = 15_000
 
 /**
  * Starts a private `rsync --daemon` on 127.0.0.1 for one test.
@@ -51,31 +51,31 @@ const START_TIMEOUT_MS = 15_000;
  * line is there. The daemon runs in the foreground (--no-detach) as our
  * child so that stop() can kill it and await its exit.
  */
-export async function startRsyncDaemon(opts: RsyncDaemonOptions): Promise<RsyncDaemon> {
-  const user = opts.user ?? 'syncer';
-  const password = opts.password ?? randomBytes(16).toString('hex');
-  const module = opts.module ?? 'upload';
+export async function startRsyncDaemon (opts: RsyncDaemonOptions): Promise<RsyncDaemon> {
+  const user = opts.user ?? 'syncer'
+  const password = opts.password ?? randomBytes(16).toString('hex')
+  const module = opts.module ?? 'upload'
   // The values go into an INI-like file and a user:password file; reject
   // anything that would silently change their meaning.
-  assertConfigSafe('user', user, /^[A-Za-z0-9._-]+$/);
-  assertConfigSafe('module', module, /^[A-Za-z0-9._-]+$/);
-  assertConfigSafe('password', password, /^[^\n\r]+$/);
-  assertConfigSafe('root', opts.root, /^[^\n\r]+$/);
-  assertConfigSafe('modulePath', opts.modulePath, /^[^\n\r]+$/);
+  assertConfigSafe('user', user, /^[A-Za-z0-9._-]+$/)
+  assertConfigSafe('module', module, /^[A-Za-z0-9._-]+$/)
+  assertConfigSafe('password', password, /^[^\n\r]+$/)
+  assertConfigSafe('root', opts.root, /^[^\n\r]+$/)
+  assertConfigSafe('modulePath', opts.modulePath, /^[^\n\r]+$/)
 
-  await mkdir(opts.root, { recursive: true });
-  await mkdir(opts.modulePath, { recursive: true });
-  const configFile = join(opts.root, 'rsyncd.conf');
-  const secretsFile = join(opts.root, 'rsyncd.secrets');
-  const pidFile = join(opts.root, 'rsyncd.pid');
-  const lockFile = join(opts.root, 'rsyncd.lock');
-  const logFile = join(opts.root, 'rsyncd.log');
+  await mkdir(opts.root, { recursive: true })
+  await mkdir(opts.modulePath, { recursive: true })
+  const configFile = join(opts.root, 'rsyncd.conf')
+  const secretsFile = join(opts.root, 'rsyncd.secrets')
+  const pidFile = join(opts.root, 'rsyncd.pid')
+  const lockFile = join(opts.root, 'rsyncd.lock')
+  const logFile = join(opts.root, 'rsyncd.log')
 
   // `strict modes` (default) rejects an other-accessible secrets file with a
   // bare "auth failed" on the client; writeFile's mode is masked by umask
   // and ignored for existing files, hence the explicit chmod.
-  await writeFile(secretsFile, `${user}:${password}\n`, { mode: 0o600 });
-  await chmod(secretsFile, 0o600);
+  await writeFile(secretsFile, `${user}:${password}\n`, { mode: 0o600 })
+  await chmod(secretsFile, 0o600)
 
   const writeConfig = (port: number): Promise<void> =>
     writeFile(
@@ -110,23 +110,23 @@ export async function startRsyncDaemon(opts: RsyncDaemonOptions): Promise<RsyncD
         ...(isRoot() ? ['    uid = root', '    gid = root'] : []),
         ...(opts.moduleOptions ?? []).map((line) => `    ${line}`),
         '',
-      ].join('\n'),
-    );
+      ].join('\n')
+    )
 
   const launch = async (port: number): Promise<ManagedProcess> => {
-    await writeConfig(port);
+    await writeConfig(port)
     // A stale pid file from a previous run of this config is not useful.
-    await rm(pidFile, { force: true });
-    const proc = await spawnManaged('rsync', ['--daemon', '--no-detach', `--config=${configFile}`]);
+    await rm(pidFile, { force: true })
+    const proc = await spawnManaged('rsync', ['--daemon', '--no-detach', `--config=${configFile}`])
     const earlyExit = proc.exited.then(async (info) => {
-      const log = await readFile(logFile, 'utf8').catch(() => '');
+      const log = await readFile(logFile, 'utf8').catch(() => '')
       throw new DaemonStartError(
         `rsync daemon exited during startup (code ${info.code}, signal ${info.signal})\n` +
           `--- output ---\n${proc.output()}\n--- ${logFile} ---\n${log}`,
-        /Address already in use/i.test(proc.output() + log),
-      );
-    });
-    earlyExit.catch(() => undefined); // handled through the race below
+        /Address already in use/i.test(proc.output() + log)
+      )
+    })
+    earlyExit.catch(() => undefined) // handled through the race below
     try {
       await Promise.race([
         earlyExit,
@@ -134,74 +134,74 @@ export async function startRsyncDaemon(opts: RsyncDaemonOptions): Promise<RsyncD
           timeoutMs: START_TIMEOUT_MS,
           message: `rsync daemon did not answer on 127.0.0.1:${port}`,
         }),
-      ]);
+      ])
     } catch (error) {
-      await proc.stop();
-      throw error;
+      await proc.stop()
+      throw error
     }
-    return proc;
-  };
+    return proc
+  }
 
-  let port = 0;
-  let proc: ManagedProcess | undefined;
+  let port = 0
+  let proc: ManagedProcess | undefined
   for (let attempt = 1; proc === undefined; attempt += 1) {
-    port = await getFreePort();
+    port = await getFreePort()
     try {
-      proc = await launch(port);
+      proc = await launch(port)
     } catch (error) {
       // getFreePort cannot reserve the port; another process may bind it
       // before the daemon does. Only that case is worth a retry.
       if (!(error instanceof DaemonStartError && error.addressInUse) || attempt >= START_ATTEMPTS) {
-        throw error;
+        throw error
       }
     }
   }
 
-  let current: ManagedProcess = proc;
+  let current: ManagedProcess = proc
   return {
     port,
     user,
     password,
     module,
     url: `rsync://${user}@127.0.0.1:${port}/${module}/`,
-    get pid(): number {
-      return current.pid;
+    get pid (): number {
+      return current.pid
     },
     logFile,
-    async stop(): Promise<void> {
-      await current.stop();
+    async stop (): Promise<void> {
+      await current.stop()
     },
-    pause(): void {
+    pause (): void {
       // The whole tree, so transfers already in progress freeze too.
-      current.signalTree('SIGSTOP');
+      current.signalTree('SIGSTOP')
     },
-    resume(): void {
-      current.signalTree('SIGCONT');
+    resume (): void {
+      current.signalTree('SIGCONT')
     },
-    async restart(): Promise<void> {
-      await current.stop();
-      current = await launch(port);
+    async restart (): Promise<void> {
+      await current.stop()
+      current = await launch(port)
     },
-  };
-}
-
-class DaemonStartError extends Error {
-  constructor(
-    message: string,
-    readonly addressInUse: boolean,
-  ) {
-    super(message);
-    this.name = 'DaemonStartError';
   }
 }
 
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
+class DaemonStartError extends Error {
+  constructor (
+    message: string,
+    readonly addressInUse: boolean
+  ) {
+    super(message)
+    this.name = 'DaemonStartError'
+  }
 }
 
-function assertConfigSafe(name: string, value: string, pattern: RegExp): void {
+function isRoot (): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0
+}
+
+function assertConfigSafe (name: string, value: string, pattern: RegExp): void {
   if (!pattern.test(value)) {
-    throw new Error(`startRsyncDaemon: unsupported ${name} ${JSON.stringify(value)}`);
+    throw new Error(`startRsyncDaemon: unsupported ${name} ${JSON.stringify(value)}`)
   }
 }
 
@@ -212,26 +212,26 @@ function assertConfigSafe(name: string, value: string, pattern: RegExp): void {
  * It then completes a polite "#list" exchange so the daemon does not log a
  * protocol error for the probe connection.
  */
-function rsyncGreets(port: number): Promise<boolean> {
+function rsyncGreets (port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let received = '';
-    let greeted = false;
+    const socket = connect({ host: '127.0.0.1', port })
+    let received = ''
+    let greeted = false
     const finish = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2_000, () => finish(false));
-    socket.on('error', () => finish(false));
-    socket.on('close', () => finish(greeted));
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(2_000, () => finish(false))
+    socket.on('error', () => finish(false))
+    socket.on('close', () => finish(greeted))
     socket.on('data', (chunk) => {
-      received += chunk.toString('latin1');
+      received += chunk.toString('latin1')
       if (!greeted && received.includes('\n')) {
-        if (!received.startsWith('@RSYNCD: ')) return finish(false);
-        greeted = true;
-        socket.write('@RSYNCD: 30.0\n#list\n');
+        if (!received.startsWith('@RSYNCD: ')) return finish(false)
+        greeted = true
+        socket.write('@RSYNCD: 30.0\n#list\n')
       }
-      if (greeted && received.includes('@RSYNCD: EXIT')) finish(true);
-    });
-  });
+      if (greeted && received.includes('@RSYNCD: EXIT')) finish(true)
+    })
+  })
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn } from 'node:child_process'
 
 export interface RunResult {
   /** Exit code, or null if the process was killed by a signal. */
@@ -23,36 +23,36 @@ export interface RunOptions {
  * non-zero exit: tests assert on the exit code themselves, e.g. rsync's 5
  * for an authentication failure.
  */
-export function runCommand(
+export function runCommand (
   command: string,
   args: readonly string[],
-  opts: RunOptions = {},
+  opts: RunOptions = {}
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+    })
+    const stdout: Buffer[] = []
+    const stderr: Buffer[] = []
+    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk))
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk))
     // A hung command must not hang the test run.
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000)
     child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
+      clearTimeout(timer)
+      reject(error)
+    })
     child.once('close', (code, signal) => {
-      clearTimeout(timer);
+      clearTimeout(timer)
       resolve({
         code,
         signal,
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr: Buffer.concat(stderr).toString('utf8'),
-      });
-    });
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
+      })
+    })
+    if (opts.input !== undefined) child.stdin?.end(opts.input)
+  })
 }

@@ -1,12 +1,12 @@
-import { accessSync, constants } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
-import { userInfo } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { spawnManaged } from './managed-process.js';
-import type { ManagedProcess } from './managed-process.js';
-import { runCommand } from './run-command.js';
-import { getFreePort, waitFor } from './wait-for.js';
+import { accessSync, constants } from 'node:fs'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { userInfo } from 'node:os'
+import { delimiter, join } from 'node:path'
+import { spawnManaged } from './managed-process.js'
+import type { ManagedProcess } from './managed-process.js'
+import { runCommand } from './run-command.js'
+import { getFreePort, waitFor } from './wait-for.js'
 
 export interface SshdOptions {
   /** Directory for keys, known_hosts, authorized_keys, config and pid. */
@@ -35,16 +35,16 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
-const SSHD = '/usr/sbin/sshd';
-const START_ATTEMPTS = 5;
-const START_TIMEOUT_MS = 20_000;
+const SSHD = '/usr/sbin/sshd'
+const START_ATTEMPTS = 5
+const START_TIMEOUT_MS = 20_000
 
 /**
  * True if an OpenSSH server can be started here. Tests call this to skip
  * with a clear reason on machines without openssh-server.
  */
-export function sshdAvailable(): boolean {
-  return isExecutable(SSHD) && findOnPath('ssh-keygen') !== undefined && findOnPath('ssh') !== undefined;
+export function sshdAvailable (): boolean {
+  return isExecutable(SSHD) && findOnPath('ssh-keygen') !== undefined && findOnPath('ssh') !== undefined
 }
 
 /**
@@ -52,32 +52,32 @@ export function sshdAvailable(): boolean {
  * client key for the current user, and resolves only once a real
  * `ssh ... true` login has succeeded, so tests never race the server.
  */
-export async function startSshd(opts: SshdOptions): Promise<Sshd> {
-  if (!sshdAvailable()) throw new Error(`startSshd: ${SSHD}, ssh or ssh-keygen is missing`);
-  assertNoNewline('root', opts.root);
-  const user = userInfo().username;
-  await mkdir(opts.root, { recursive: true });
-  const hostKey = join(opts.root, 'ssh_host_ed25519_key');
-  const identityFile = join(opts.root, 'id_ed25519');
-  const authorizedKeys = join(opts.root, 'authorized_keys');
-  const knownHostsFile = join(opts.root, 'known_hosts');
-  const configFile = join(opts.root, 'sshd_config');
-  const pidFile = join(opts.root, 'sshd.pid');
+export async function startSshd (opts: SshdOptions): Promise<Sshd> {
+  if (!sshdAvailable()) throw new Error(`startSshd: ${SSHD}, ssh or ssh-keygen is missing`)
+  assertNoNewline('root', opts.root)
+  const user = userInfo().username
+  await mkdir(opts.root, { recursive: true })
+  const hostKey = join(opts.root, 'ssh_host_ed25519_key')
+  const identityFile = join(opts.root, 'id_ed25519')
+  const authorizedKeys = join(opts.root, 'authorized_keys')
+  const knownHostsFile = join(opts.root, 'known_hosts')
+  const configFile = join(opts.root, 'sshd_config')
+  const pidFile = join(opts.root, 'sshd.pid')
 
-  await generateKey(hostKey, 'syncplane-test-host');
-  await generateKey(identityFile, 'syncplane-test-client');
-  const hostPublicKey = (await readFile(`${hostKey}.pub`, 'utf8')).trim();
-  await writeFile(authorizedKeys, await readFile(`${identityFile}.pub`, 'utf8'), { mode: 0o600 });
+  await generateKey(hostKey, 'syncplane-test-host')
+  await generateKey(identityFile, 'syncplane-test-client')
+  const hostPublicKey = (await readFile(`${hostKey}.pub`, 'utf8')).trim()
+  await writeFile(authorizedKeys, await readFile(`${identityFile}.pub`, 'utf8'), { mode: 0o600 })
 
   if (isRoot()) {
     // As root sshd insists on its privilege-separation directory; it is
     // normally created by the init script, which containers do not run.
-    await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+    await mkdir('/run/sshd', { recursive: true, mode: 0o755 })
   }
 
   const launch = async (port: number): Promise<ManagedProcess> => {
     // Host-key entries for non-standard ports use the [host]:port form.
-    await writeFile(knownHostsFile, `[127.0.0.1]:${port} ${hostPublicKey}\n`);
+    await writeFile(knownHostsFile, `[127.0.0.1]:${port} ${hostPublicKey}\n`)
     await writeFile(
       configFile,
       [
@@ -104,20 +104,20 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
         'UseDNS no',
         'PrintMotd no',
         '',
-      ].join('\n'),
-    );
-    await rm(pidFile, { force: true });
+      ].join('\n')
+    )
+    await rm(pidFile, { force: true })
     // sshd re-executes itself for each connection and refuses to run unless
     // started through an absolute path.
-    const proc = await spawnManaged(SSHD, ['-D', '-e', '-f', configFile]);
+    const proc = await spawnManaged(SSHD, ['-D', '-e', '-f', configFile])
     const earlyExit = proc.exited.then((info) => {
       throw new SshdStartError(
         `sshd exited during startup (code ${info.code}, signal ${info.signal})\n--- output ---\n${proc.output()}`,
-        /Address already in use/i.test(proc.output()),
-      );
-    });
-    earlyExit.catch(() => undefined); // handled through the race below
-    const sshArgs = buildSshArgs(port, identityFile, knownHostsFile);
+        /Address already in use/i.test(proc.output())
+      )
+    })
+    earlyExit.catch(() => undefined) // handled through the race below
+    const sshArgs = buildSshArgs(port, identityFile, knownHostsFile)
     try {
       await Promise.race([
         earlyExit,
@@ -125,59 +125,59 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
           await waitFor(() => sshBanner(port), {
             timeoutMs: START_TIMEOUT_MS,
             message: `sshd did not answer on 127.0.0.1:${port}`,
-          });
+          })
           // The banner alone does not prove that key authentication works
           // (locked account, bad key permissions...). Poll a real login;
           // the sshd log in the error explains most failures.
-          let lastSsh = '';
-          let outcome: 'ok' | 'refused' = 'ok';
+          let lastSsh = ''
+          let outcome: 'ok' | 'refused' = 'ok'
           try {
             outcome = await waitFor(
               async () => {
                 const result = await runCommand('ssh', [...sshArgs, `${user}@127.0.0.1`, 'true'], {
                   timeoutMs: 15_000,
-                });
-                lastSsh = `exit ${result.code}: ${result.stderr.trim()}`;
-                if (result.code === 0) return 'ok';
+                })
+                lastSsh = `exit ${result.code}: ${result.stderr.trim()}`
+                if (result.code === 0) return 'ok'
                 // e.g. "User nobody not allowed because account is locked"
                 // or "...shell does not exist": retrying cannot help.
-                return /not allowed because/.test(proc.output()) ? 'refused' : undefined;
+                return /not allowed because/.test(proc.output()) ? 'refused' : undefined
               },
-              { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, message: `ssh login to ${user}@127.0.0.1:${port} failed` },
-            );
+              { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, message: `ssh login to ${user}@127.0.0.1:${port} failed` }
+            )
           } catch (error) {
             throw new Error(
-              `${(error as Error).message}\n--- last ssh ---\n${lastSsh}\n--- sshd output ---\n${proc.output()}`,
-            );
+              `${(error as Error).message}\n--- last ssh ---\n${lastSsh}\n--- sshd output ---\n${proc.output()}`
+            )
           }
           if (outcome === 'refused') {
             throw new Error(
-              `sshd refuses logins for ${user}\n--- last ssh ---\n${lastSsh}\n--- sshd output ---\n${proc.output()}`,
-            );
+              `sshd refuses logins for ${user}\n--- last ssh ---\n${lastSsh}\n--- sshd output ---\n${proc.output()}`
+            )
           }
         })(),
-      ]);
+      ])
     } catch (error) {
-      await proc.stop();
-      throw error;
+      await proc.stop()
+      throw error
     }
-    return proc;
-  };
+    return proc
+  }
 
-  let port = 0;
-  let proc: ManagedProcess | undefined;
+  let port = 0
+  let proc: ManagedProcess | undefined
   for (let attempt = 1; proc === undefined; attempt += 1) {
-    port = await getFreePort();
+    port = await getFreePort()
     try {
-      proc = await launch(port);
+      proc = await launch(port)
     } catch (error) {
       // Only a lost race for the port is worth another attempt.
-      if (!(error instanceof SshdStartError && error.addressInUse) || attempt >= START_ATTEMPTS) throw error;
+      if (!(error instanceof SshdStartError && error.addressInUse) || attempt >= START_ATTEMPTS) throw error
     }
   }
 
-  const sshArgs = buildSshArgs(port, identityFile, knownHostsFile);
-  const running = proc;
+  const sshArgs = buildSshArgs(port, identityFile, knownHostsFile)
+  const running = proc
   return {
     port,
     user,
@@ -187,13 +187,13 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     sshArgs,
     rshCommand: ['ssh', ...sshArgs].map(quoteForRsync).join(' '),
     output: () => running.output(),
-    async stop(): Promise<void> {
-      await running.stop();
+    async stop (): Promise<void> {
+      await running.stop()
     },
-  };
+  }
 }
 
-function buildSshArgs(port: number, identityFile: string, knownHostsFile: string): string[] {
+function buildSshArgs (port: number, identityFile: string, knownHostsFile: string): string[] {
   return [
     '-p',
     String(port),
@@ -209,78 +209,78 @@ function buildSshArgs(port: number, identityFile: string, knownHostsFile: string
     // hit MaxAuthTries before ours is tried.
     '-o',
     'IdentitiesOnly=yes',
-  ];
+  ]
 }
 
 /**
  * rsync splits its -e value on spaces and honours single and double quotes
  * (but not backslashes), so quote only arguments that need it.
  */
-function quoteForRsync(arg: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
-  if (!arg.includes("'")) return `'${arg}'`;
-  if (!arg.includes('"')) return `"${arg}"`;
-  throw new Error(`cannot quote ${JSON.stringify(arg)} for rsync -e`);
+function quoteForRsync (arg: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg
+  if (!arg.includes("'")) return `'${arg}'`
+  if (!arg.includes('"')) return `"${arg}"`
+  throw new Error(`cannot quote ${JSON.stringify(arg)} for rsync -e`)
 }
 
-async function generateKey(path: string, comment: string): Promise<void> {
-  await rm(path, { force: true });
-  await rm(`${path}.pub`, { force: true });
-  const result = await runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
-  if (result.code !== 0) throw new Error(`ssh-keygen failed (${result.code}): ${result.stderr}`);
+async function generateKey (path: string, comment: string): Promise<void> {
+  await rm(path, { force: true })
+  await rm(`${path}.pub`, { force: true })
+  const result = await runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path])
+  if (result.code !== 0) throw new Error(`ssh-keygen failed (${result.code}): ${result.stderr}`)
   // ssh refuses private keys readable by others ("UNPROTECTED PRIVATE KEY").
-  await chmod(path, 0o600);
+  await chmod(path, 0o600)
 }
 
 class SshdStartError extends Error {
-  constructor(
+  constructor (
     message: string,
-    readonly addressInUse: boolean,
+    readonly addressInUse: boolean
   ) {
-    super(message);
-    this.name = 'SshdStartError';
+    super(message)
+    this.name = 'SshdStartError'
   }
 }
 
 /** Readiness probe: true once the server sends its SSH identification. */
-function sshBanner(port: number): Promise<boolean> {
+function sshBanner (port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let received = '';
+    const socket = connect({ host: '127.0.0.1', port })
+    let received = ''
     const finish = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2_000, () => finish(false));
-    socket.on('error', () => finish(false));
-    socket.on('close', () => finish(false));
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(2_000, () => finish(false))
+    socket.on('error', () => finish(false))
+    socket.on('close', () => finish(false))
     socket.on('data', (chunk) => {
-      received += chunk.toString('latin1');
-      if (received.includes('\n')) finish(received.startsWith('SSH-'));
-    });
-  });
+      received += chunk.toString('latin1')
+      if (received.includes('\n')) finish(received.startsWith('SSH-'))
+    })
+  })
 }
 
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
+function isRoot (): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0
 }
 
-function assertNoNewline(name: string, value: string): void {
-  if (/[\n\r]/.test(value)) throw new Error(`startSshd: unsupported ${name} ${JSON.stringify(value)}`);
+function assertNoNewline (name: string, value: string): void {
+  if (/[\n\r]/.test(value)) throw new Error(`startSshd: unsupported ${name} ${JSON.stringify(value)}`)
 }
 
-function isExecutable(path: string): boolean {
+function isExecutable (path: string): boolean {
   try {
-    accessSync(path, constants.X_OK);
-    return true;
+    accessSync(path, constants.X_OK)
+    return true
   } catch {
-    return false;
+    return false
   }
 }
 
-function findOnPath(command: string): string | undefined {
+function findOnPath (command: string): string | undefined {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (dir !== '' && isExecutable(join(dir, command))) return join(dir, command);
+    if (dir !== '' && isExecutable(join(dir, command))) return join(dir, command)
   }
-  return undefined;
+  return undefined
 }

@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
-import { inspect } from 'node:util';
+import { createServer } from 'node:net'
+import { inspect } from 'node:util'
 
 export interface WaitForOptions {
   /** Give up after this long; default 20000 ms (generous for slow CI). */
@@ -10,7 +10,7 @@ export interface WaitForOptions {
   message?: string;
 }
 
-const NOT_YET = Symbol('not-yet');
+const NOT_YET = Symbol('not-yet')
 
 /**
  * Polls `probe` until it returns a truthy value and resolves with that value.
@@ -22,31 +22,31 @@ const NOT_YET = Symbol('not-yet');
  * On timeout the error names the last probe error or value, which is usually
  * the explanation of why the condition never held.
  */
-export async function waitFor<T>(
+export async function waitFor<T> (
   probe: () => T | Promise<T>,
-  opts: WaitForOptions = {},
+  opts: WaitForOptions = {}
 ): Promise<NonNullable<T>> {
-  const timeoutMs = opts.timeoutMs ?? 20_000;
-  const intervalMs = opts.intervalMs ?? 25;
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown = NOT_YET;
-  let lastValue: unknown = NOT_YET;
-  let attempts = 0;
+  const timeoutMs = opts.timeoutMs ?? 20_000
+  const intervalMs = opts.intervalMs ?? 25
+  const deadline = Date.now() + timeoutMs
+  let lastError: unknown = NOT_YET
+  let lastValue: unknown = NOT_YET
+  let attempts = 0
 
   for (;;) {
-    attempts += 1;
+    attempts += 1
     try {
-      const value = await withDeadline(Promise.resolve().then(probe), deadline);
-      if (value === NOT_YET) break;
-      if (value) return value as NonNullable<T>;
-      lastValue = value;
-      lastError = NOT_YET;
+      const value = await withDeadline(Promise.resolve().then(probe), deadline)
+      if (value === NOT_YET) break
+      if (value) return value as NonNullable<T>
+      lastValue = value
+      lastError = NOT_YET
     } catch (error) {
-      lastError = error;
+      lastError = error
     }
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) break;
-    await delay(Math.min(intervalMs, remaining));
+    const remaining = deadline - Date.now()
+    if (remaining <= 0) break
+    await delay(Math.min(intervalMs, remaining))
   }
 
   const last =
@@ -54,12 +54,12 @@ export async function waitFor<T>(
       ? `last probe error: ${describeError(lastError)}`
       : lastValue !== NOT_YET
         ? `last probe value: ${inspect(lastValue)}`
-        : 'the probe never completed';
+        : 'the probe never completed'
   const error = new Error(
-    `${opts.message ?? 'waitFor: condition not met'} (timed out after ${timeoutMs} ms, ${attempts} attempt(s); ${last})`,
-  );
-  if (lastError !== NOT_YET) (error as Error & { cause?: unknown }).cause = lastError;
-  throw error;
+    `${opts.message ?? 'waitFor: condition not met'} (timed out after ${timeoutMs} ms, ${attempts} attempt(s); ${last})`
+  )
+  if (lastError !== NOT_YET) (error as Error & { cause?: unknown }).cause = lastError
+  throw error
 }
 
 /**
@@ -69,41 +69,41 @@ export async function waitFor<T>(
  * server binding the port, so the server helpers retry with a new port when
  * the bind fails.
  */
-export async function getFreePort(): Promise<number> {
+export async function getFreePort (): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
+    const server = createServer()
+    server.unref()
+    server.once('error', reject)
     server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
-      const address = server.address();
+      const address = server.address()
       if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error(`getFreePort: unexpected address ${inspect(address)}`));
-        return;
+        server.close()
+        reject(new Error(`getFreePort: unexpected address ${inspect(address)}`))
+        return
       }
-      server.close((error) => (error ? reject(error) : resolve(address.port)));
-    });
-  });
+      server.close((error) => (error ? reject(error) : resolve(address.port)))
+    })
+  })
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return inspect(error);
+function describeError (error: unknown): string {
+  if (error instanceof Error) return error.message
+  return inspect(error)
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function delay (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 /** Resolves with NOT_YET if `promise` has not settled by `deadline`. */
-async function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | typeof NOT_YET> {
-  let timer: NodeJS.Timeout | undefined;
+async function withDeadline<T> (promise: Promise<T>, deadline: number): Promise<T | typeof NOT_YET> {
+  let timer: NodeJS.Timeout | undefined
   const expired = new Promise<typeof NOT_YET>((resolve) => {
-    timer = setTimeout(() => resolve(NOT_YET), Math.max(0, deadline - Date.now()));
-  });
+    timer = setTimeout(() => resolve(NOT_YET), Math.max(0, deadline - Date.now()))
+  })
   try {
-    return await Promise.race([promise, expired]);
+    return await Promise.race([promise, expired])
   } finally {
-    clearTimeout(timer);
+    clearTimeout(timer)
   }
 }

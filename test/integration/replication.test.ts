@@ -16,7 +16,7 @@ const HOSTILE_NAMES = [
   'ünïcödé-日本.txt',
   'star*.txt',
   'back\\slash',
-  `quotes "double" 'single'`,
+  'quotes "double" \'single\'',
   'brackets[1]?.txt',
   'tilde~',
   '.hidden',

@@ -85,6 +85,8 @@ describe('SSH connection sharing', { skip: skipReason('ssh') }, () => {
       sshControlParent: tmp.path,
       config: { fullSync: { onStart: false }, rsync: { ioTimeoutSec: 3, deadlineSec: 8, killGraceSec: 1 }, retry: { initialDelayMs: 100, maxDelayMs: 400, jitter: 0 } },
     })
+    // Assigned below, read by the teardown registered first.
+    // eslint-disable-next-line prefer-const
     let stopped: number | undefined
     t.after(async () => {
       if (stopped !== undefined) process.kill(stopped, 'SIGCONT')

@@ -62,10 +62,13 @@ test('passwords come from a file or the environment and are kept out of the conf
   const file = path.join(dir, 'web2.pass')
   writeFileSync(file, 'from-file\n')
   chmodSync(file, 0o600)
-  const loaded = parseConfig({ ...base, targets: [
-    { name: 'a', url: 'rsync://u@h/m/', passwordFile: 'web2.pass' },
-    { name: 'b', url: 'rsync://u@h/m/', passwordEnv: 'WEB2_PASS' },
-  ] }, opts)
+  const loaded = parseConfig({
+    ...base,
+    targets: [
+      { name: 'a', url: 'rsync://u@h/m/', passwordFile: 'web2.pass' },
+      { name: 'b', url: 'rsync://u@h/m/', passwordEnv: 'WEB2_PASS' },
+    ]
+  }, opts)
   assert.equal(loaded.secrets.get('a'), 'from-file')
   assert.equal(loaded.secrets.get('b'), 's3cret')
   assert.ok(!JSON.stringify(loaded.config).includes('s3cret'))
@@ -74,19 +77,25 @@ test('passwords come from a file or the environment and are kept out of the conf
 })
 
 test('duplicate names, a target inside the source and SSH-only options on a daemon are refused', () => {
-  const problems = problemsOf({ ...base, targets: [
-    { name: 'a', url: `${dir}/inside/` },
-    { name: 'a', url: 'rsync://h/m/', ssh: { port: 22 } },
-  ] })
+  const problems = problemsOf({
+    ...base,
+    targets: [
+      { name: 'a', url: `${dir}/inside/` },
+      { name: 'a', url: 'rsync://h/m/', ssh: { port: 22 } },
+    ]
+  })
   assert.ok(problems.includes('targets[0].url: a local target must not be inside the source or contain it'), problems.join('\n'))
   assert.ok(problems.includes('targets[1].name: "a" is used by another target'), problems.join('\n'))
   assert.ok(problems.includes('targets[1].ssh: applies only to SSH targets (host:/path)'), problems.join('\n'))
 })
 
 test('ssh options that syncplane depends on are refused, naming the option and the way to turn sharing off', () => {
-  const problems = problemsOf({ ...base, targets: [
-    { name: 'web3', url: 'deploy@web3:/srv/up/', ssh: { options: ['Compression=no', 'ControlPath /tmp/x', 'batchmode=no'] } },
-  ] })
+  const problems = problemsOf({
+    ...base,
+    targets: [
+      { name: 'web3', url: 'deploy@web3:/srv/up/', ssh: { options: ['Compression=no', 'ControlPath /tmp/x', 'batchmode=no'] } },
+    ]
+  })
   assert.equal(problems.length, 2, problems.join('\n'))
   assert.match(problems[0]!, /^targets\[0\]\.ssh\.options\[1\]: ControlPath \/tmp\/x is set by syncplane .*controlPersistSec/)
   assert.match(problems[1]!, /^targets\[0\]\.ssh\.options\[2\]: batchmode=no is set by syncplane/)

@@ -57,7 +57,7 @@ test('an exiting task (printed as PID/-1) still ends its span and lets the waiti
     sw(4.000, 0, [0, 0, 'swapper/0', 'R'], [80, 81, 'node']),
     waking(4.001, '60/60', 0, 100),
     '  80/81   [000]  4.005000: sched:sched_stat_runtime: comm=node pid=81 runtime=4000000 [ns]',
-    `  80/-1   [000]  4.011000: sched:sched_switch: prev_comm=node prev_pid=81 prev_prio=120 prev_state=X ==> next_comm=node next_pid=100 next_prio=120`,
+    '  80/-1   [000]  4.011000: sched:sched_switch: prev_comm=node prev_pid=81 prev_prio=120 prev_state=X ==> next_comm=node next_pid=100 next_prio=120',
   ].join('\n')
   const [main] = attributeWaits(trace, [{ label: 'main', pid: 100 }], [{ label: 'dying', pid: 80 }])
   assert.equal(main!.waits, 1)

@@ -109,6 +109,9 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   let watcher: Watcher | undefined
   // The directory the running watcher was started on.
   let watched: RootIdentity | null = null
+  /** Another directory than the watched one is at the source path. */
+  const isNewDirectory = (current: RootIdentity | null): boolean =>
+    current !== null && watched !== null && (current.dev !== watched.dev || current.ino !== watched.ino)
   const sourceGuard = createSourceGuard({
     root: config.source,
     marker: config.sourceMarker,
@@ -117,7 +120,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     pollMs: SOURCE_POLL_MS,
     onChange: (fault, current) => {
       engine.sourceChanged(fault)
-      if (current !== null && watched !== null && (current.dev !== watched.dev || current.ino !== watched.ino)) void rewatch()
+      if (isNewDirectory(current)) void rewatch()
     },
   })
   // A source fault is the watcher's: it no longer sees the tree it was asked to watch.
@@ -213,7 +216,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       rewatching = null
       // It may have changed again meanwhile.
       const current = readRootIdentity(config.source)
-      if (current !== null && watched !== null && (current.dev !== watched.dev || current.ino !== watched.ino)) void rewatch()
+      if (isNewDirectory(current)) void rewatch()
     })
     await rewatching
   }

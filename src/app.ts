@@ -8,6 +8,8 @@ import { registerSwagger } from './http/swagger.js'
 import { healthRoutes } from './http/routes/health.js'
 import { metricsRoutes } from './http/routes/metrics.js'
 import { v1Routes } from './http/v1.js'
+import { meshPeerRoutes } from './http/routes/mesh-peer.js'
+import { MeshStatusSchema } from './http/schemas/mesh.js'
 import type { AppServices } from './http/services.js'
 
 export interface BuildAppOptions {
@@ -17,10 +19,12 @@ export interface BuildAppOptions {
   trustProxy?: boolean
   /** When set, /v1/* and /metrics require `Authorization: Bearer <apiToken>`. */
   apiToken?: string | undefined
+  /** On a mesh node: the secret peers present on /mesh/v1/*. */
+  meshSecret?: string | undefined
 }
 
 /** The HTTP face of syncplane. Never listens: server.ts does, tests inject. */
-export async function buildApp ({ services, logger, trustProxy = false, apiToken }: BuildAppOptions) {
+export async function buildApp ({ services, logger, trustProxy = false, apiToken, meshSecret }: BuildAppOptions) {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: 64 * 1024,
@@ -35,7 +39,7 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
     trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  for (const schema of [Problem, JobSchema, JobDetailSchema, JobListSchema, ReadinessSchema, StatusSchema, ResyncResultSchema, ConfirmDeletesResultSchema]) {
+  for (const schema of [Problem, JobSchema, JobDetailSchema, JobListSchema, ReadinessSchema, StatusSchema, ResyncResultSchema, ConfirmDeletesResultSchema, MeshStatusSchema]) {
     app.addSchema(schema)
   }
   app.setErrorHandler(errorHandler)
@@ -47,6 +51,7 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
   await app.register(healthRoutes, { services })
   await app.register(v1Routes, { prefix: '/v1', services, apiToken })
   await app.register(metricsRoutes, { services, apiToken })
+  if (services.mesh !== undefined && meshSecret !== undefined) await app.register(meshPeerRoutes, { prefix: '/mesh/v1', services, secret: meshSecret })
   return app
 }
 

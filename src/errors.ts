@@ -28,6 +28,8 @@ export const ErrorCodes = {
   NO_DELETES_HELD: { status: 409, title: 'The target holds no deletions' },
   DELETES_CHANGED: { status: 409, title: 'The held deletions changed' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
+  MESH_NOT_CONFIGURED: { status: 404, title: 'This node is not part of a mesh' },
+  UNKNOWN_PEER: { status: 403, title: 'Not a peer of this mesh' },
 } as const
 
 /** A code the API answers with (problem details `code`). */
@@ -51,6 +53,7 @@ export const InternalErrorCodes = {
   SP_CLI_FAILED: { title: 'The operation failed', exit: EXIT.failed },
   SP_CLI_USAGE: { title: 'The command line is invalid', exit: EXIT.usage },
   SP_CLI_UNREACHABLE: { title: 'The service cannot be reached', exit: EXIT.unreachable },
+  SP_PEER_FAILED: { title: 'A mesh peer did not take a batch' },
 } as const
 
 export type InternalErrorCode = keyof typeof InternalErrorCodes

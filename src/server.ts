@@ -67,7 +67,7 @@ async function run (opts: ServeOptions, loaded: LoadedConfig, root: ReturnType<t
     process.stderr.write(`syncplane: failed to start: ${(err as Error).message}\n`)
     process.exit(1)
   }
-  const app = await buildApp({ services: services.http, logger, trustProxy: config.api.trustProxy, apiToken: loaded.apiToken })
+  const app = await buildApp({ services: services.http, logger, trustProxy: config.api.trustProxy, apiToken: loaded.apiToken, meshSecret: loaded.mesh?.secret })
 
   let stopping = false
   const stop = async (signal: NodeJS.Signals): Promise<void> => {

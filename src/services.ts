@@ -30,6 +30,9 @@ import { createJobRetention } from './sync/job-retention.js'
 import { createSourceGuard } from './sync/source-guard.js'
 import { readRootIdentity, type RootIdentity } from './watcher/source-identity.js'
 import { diffConfig, type ConfigChanges } from './config/diff.js'
+import { createMeshStore } from './db/mesh-store.js'
+import { createMesh, type Mesh } from './mesh/mesh.js'
+import { MESH_DIR } from './mesh/mesh-paths.js'
 
 export interface ServicesOptions {
   loaded: LoadedConfig
@@ -66,7 +69,7 @@ function engineOptions (config: LoadedConfig['config']): EngineOptions {
   return {
     source: config.source,
     // First, so no user pattern or extra argument can include a flush sentinel.
-    excludes: [SENTINEL_EXCLUDE, ...config.exclude],
+    excludes: [SENTINEL_EXCLUDE, ...meshExcludes(config), ...config.exclude],
     batch: config.batch,
     rsync: config.rsync,
     fullSync: config.fullSync,
@@ -120,6 +123,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     pollMs: SOURCE_POLL_MS,
     onChange: (fault, current) => {
       engine.sourceChanged(fault)
+      mesh?.sourceChanged(fault?.message ?? null)
       if (isNewDirectory(current)) void rewatch()
     },
   })
@@ -135,6 +139,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   let targetDefs = new Map(initialTargets.map((d) => [d.name, d]))
   /** Names the SSH connections of targets resolved later; never one in use (see resolveTarget). */
   let nextSshKey = initialTargets.length
+  const rsyncRunner = runner ?? createExecaRunner({ binary: config.rsync.binary, baseEnv: env, nice: config.rsync.nice })
   const engine = createSyncEngine({
     options: engineOptions(config),
     targets: initialTargets,
@@ -142,13 +147,39 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     pending,
     journalWriter,
     settings,
-    runner: runner ?? createExecaRunner({ binary: config.rsync.binary, baseEnv: env, nice: config.rsync.nice }),
+    runner: rsyncRunner,
     logger: logger.child({ component: 'sync' }),
     watcherStatus,
     lookup,
     source: sourceGuard,
     watcherBarrier: (signal) => watcher?.barrier(signal) ?? Promise.resolve(),
   })
+
+  const mesh: Mesh | undefined = config.mesh === undefined || loaded.mesh === undefined
+    ? undefined
+    : createMesh({
+      root: config.source,
+      self: loaded.mesh.self,
+      peers: config.mesh.peers.filter((p) => p.name !== loaded.mesh!.self).map((p) => ({
+        name: p.name,
+        api: p.api,
+        rsync: { parsed: parseTargetUrl(p.url), ssh: p.ssh, password: loaded.mesh!.passwords.get(p.name) },
+      })),
+      secret: loaded.mesh.secret,
+      store: createMeshStore(db),
+      runner: rsyncRunner,
+      rsync: { source: config.source, ioTimeoutSec: config.rsync.ioTimeoutSec, connectTimeoutSec: config.rsync.connectTimeoutSec, extraArgs: config.rsync.extraArgs, deadlineSec: config.rsync.deadlineSec, killGraceSec: config.rsync.killGraceSec },
+      retry: config.retry,
+      maxEntries: config.mesh.maxEntries,
+      rescanSec: config.mesh.rescanSec,
+      trashDays: config.mesh.trashDays,
+      deletes: config.deletes,
+      // A node's own marker and flush sentinels are never a change for the peers.
+      isExcluded: compileExcludes([SENTINEL_EXCLUDE, ...(config.sourceMarker === null ? [] : [`/${config.sourceMarker}`]), ...config.exclude]),
+      sourceFault: () => sourceGuard.current()?.message ?? null,
+      watcherBarrier: (signal) => watcher?.barrier(signal) ?? Promise.resolve(),
+      logger: logger.child({ component: 'mesh' }),
+    })
 
   const retentionOf = (c: LoadedConfig['config']) => createJobRetention({ jobs, retentionDays: c.jobs.retentionDays, maxJobs: c.jobs.maxJobs, logger: logger.child({ component: 'retention' }) })
   let retention = retentionOf(config)
@@ -162,17 +193,19 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     sink: {
       onChanges: (changes: Change[]) => {
         metrics.watcherEvents(changes.length)
-        engine.recordChanges(changes.map((c) => c.path))
+        const paths = changes.map((c) => c.path)
+        engine.recordChanges(paths)
+        mesh?.recordChanges(paths)
       },
       onDegraded: (message: string) => engine.watcherDegraded(message),
     },
   }
   // With the excludes in effect (a reload may have changed them since start).
   const createWatcher = (): Watcher => config.watcher.backend === 'chokidar'
-    ? createChokidarWatcher({ ...watcherCommon, isExcluded: compileExcludes(current.config.exclude), usePolling: config.watcher.usePolling, pollIntervalMs: config.watcher.pollIntervalMs })
+    ? createChokidarWatcher({ ...watcherCommon, isExcluded: compileExcludes([...meshExcludes(config), ...current.config.exclude]), usePolling: config.watcher.usePolling, pollIntervalMs: config.watcher.pollIntervalMs })
     : watcherThread
-      ? createParcelThreadWatcher({ ...watcherCommon, excludes: current.config.exclude, nice: config.threads.nice })
-      : createParcelWatcher({ ...watcherCommon, isExcluded: compileExcludes(current.config.exclude) })
+      ? createParcelThreadWatcher({ ...watcherCommon, excludes: [...meshExcludes(config), ...current.config.exclude], nice: config.threads.nice })
+      : createParcelWatcher({ ...watcherCommon, isExcluded: compileExcludes([...meshExcludes(config), ...current.config.exclude]) })
   watcher = createWatcher()
   let stopping = false
   let rewatching: Promise<void> | null = null
@@ -223,7 +256,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
 
   const readinessOf = (c: LoadedConfig['config']) => createReadiness({ db, database: databaseHealth.status, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: c.readiness.maxLagSec })
   // The routes read `readiness` from this object on every request, so a reload can replace it.
-  const http: AppServices = { engine, jobs, readiness: readinessOf(config), database: databaseHealth.status, metrics, events }
+  const http: AppServices = { engine, jobs, readiness: readinessOf(config), database: databaseHealth.status, metrics, events, mesh }
 
   return {
     /** The configuration in effect. */
@@ -234,6 +267,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     engine,
     jobs,
     http,
+    mesh,
 
     /** Establishes the watch, then (if configured) mirrors every target once. */
     async start (): Promise<void> {
@@ -241,6 +275,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       watched = readRootIdentity(config.source)
       await watcher!.start()
       engine.start()
+      mesh?.start()
       retention.start()
       started = true
       if (current.config.fullSync.onStart) engine.requestFullSync({ trigger: 'startup' })
@@ -262,7 +297,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
         : targetDefs.get(t.name)!)
       const done = engine.reconfigure(engineOptions(c), defs)
       targetDefs = new Map(defs.map((d) => [d.name, d]))
-      watcher!.reconfigure({ excludes: c.exclude, logLevel: c.logLevel })
+      watcher!.reconfigure({ excludes: [...meshExcludes(c), ...c.exclude], logLevel: c.logLevel })
       http.readiness = readinessOf(c)
       if (changes.keys.some((k) => k.startsWith('jobs.'))) {
         retention.stop()
@@ -282,6 +317,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       await rewatching
       watcherClosed = watcher!.close()
       await watcherClosed
+      await mesh?.close()
       let timer: NodeJS.Timeout | undefined
       const drained = await Promise.race([
         engine.close().then(() => true),
@@ -305,6 +341,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
      */
     async abort (): Promise<void> {
       void engine.destroy()
+      void mesh?.destroy()
       let timer: NodeJS.Timeout | undefined
       await Promise.race([watcherClosed, new Promise((resolve) => { timer = setTimeout(resolve, 2_000) })])
       clearTimeout(timer)
@@ -322,6 +359,11 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
 
 /** Between runs the source root is looked at this often (runs look for themselves): a fault is seen within 2 s. */
 const SOURCE_POLL_MS = 500
+
+/** On a mesh node, syncplane's own directory at the top of the tree (staging, holds, trash) is never watched nor sent anywhere. */
+function meshExcludes (config: LoadedConfig['config']): string[] {
+  return config.mesh === undefined ? [] : [`/${MESH_DIR}/`]
+}
 
 /** Only when some SSH target shares its connection; without the directory, runs connect anew. */
 function openSshConnections (config: LoadedConfig['config'], logger: Logger, parentDir: string | undefined): SshConnections | undefined {

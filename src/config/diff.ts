@@ -8,7 +8,7 @@ import type { LoadedConfig } from './load.js'
  * binary (probed at start) and the job store. A key below one of these
  * needs a restart too.
  */
-export const RESTART_ONLY_KEYS: readonly string[] = ['source', 'sourceMarker', 'database', 'api', 'watcher', 'threads', 'rsync.binary', 'rsync.nice', 'jobs.pathsPerJob']
+export const RESTART_ONLY_KEYS: readonly string[] = ['source', 'sourceMarker', 'database', 'api', 'watcher', 'threads', 'rsync.binary', 'rsync.nice', 'jobs.pathsPerJob', 'mesh']
 
 export interface ConfigChanges {
   /** Changed keys as dotted paths to their leaves (a list counts as one leaf); `targets` is compared by name instead. */

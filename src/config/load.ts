@@ -6,6 +6,7 @@ import { normalize } from './normalize.js'
 import { checkConfig } from './checks.js'
 import { readSecrets } from './secrets.js'
 import { createProblems } from './problems.js'
+import { readMesh, type MeshSettings } from './mesh.js'
 import type { Config } from './schema.js'
 
 export { ConfigError }
@@ -17,6 +18,8 @@ export interface LoadedConfig {
   readonly secrets: ReadonlyMap<string, string>
   /** The bearer token the API requires, if any. */
   readonly apiToken: string | undefined
+  /** This node's place in the mesh and the mesh's secrets, when a mesh is configured. */
+  readonly mesh?: MeshSettings | undefined
 }
 
 interface LoadOptions {
@@ -41,8 +44,10 @@ export function parseConfig (raw: unknown, opts: LoadOptions): LoadedConfig {
   const problems = createProblems(normalized.targets.length)
   checkConfig(normalized, problems)
   const { config, secrets, apiToken } = readSecrets(normalized, opts, problems)
+  const mesh = readMesh(config, opts, problems)
   if (problems.list().length > 0) throw new ConfigError(opts.origin, problems.list())
-  return { config: deepFreeze(config), secrets, apiToken }
+  const { secret: _secret, ...meshConfig } = config.mesh ?? {}
+  return { config: deepFreeze(config.mesh === undefined ? config : { ...config, mesh: meshConfig as Config['mesh'] }), secrets, apiToken, mesh }
 }
 
 function deepFreeze<T> (value: T): Readonly<T> {

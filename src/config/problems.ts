@@ -7,6 +7,7 @@ export function createProblems (targetCount: number) {
   const sections = new Map<string, string[]>([
     ['source', []],
     ...Array.from({ length: targetCount }, (_, i): [string, string[]] => [targetSection(i), []]),
+    ['mesh', []],
     ['watcher', []],
     ['api', []],
     ['retry', []],

@@ -43,6 +43,28 @@ export const SourceSchema = Type.Object({
   })),
 }, { additionalProperties: false })
 
+export const MeshPeerSchema = Type.Object({
+  name: TargetName,
+  api: Type.String({ pattern: '^https?://[^/]+$', description: 'The peer\'s syncplane API, e.g. http://10.0.0.2:8787 (no path)' }),
+  url: Type.String({
+    minLength: 1,
+    description: 'The peer\'s tree as rsync reaches it: rsync://[user@]host[:port]/module/ whose module path is the peer\'s source, [user@]host:/path (SSH), or an absolute local path (nodes on one machine)',
+  }),
+  passwordFile: Type.Optional(Type.String({ minLength: 1, description: 'rsync daemon password file' })),
+  passwordEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'environment variable holding the rsync daemon password' })),
+  ssh: Type.Optional(SshOptionsSchema),
+}, { additionalProperties: false })
+
+export const MeshSchema = Type.Object({
+  self: Type.Optional(Type.String({ minLength: 1, description: 'Which of the peers this node is (or the SYNCPLANE_MESH_SELF environment variable), so one file serves every node' })),
+  secret: Type.Optional(Type.String({ minLength: 16, description: 'Shared secret the peers authenticate to each other with (or secretFile, or the SYNCPLANE_MESH_SECRET environment variable)' })),
+  secretFile: Type.Optional(Type.String({ minLength: 1, description: 'File whose first line is the mesh secret; relative to the config file' })),
+  peers: Type.Array(MeshPeerSchema, { minItems: 2, description: 'Every node of the mesh, this one included' }),
+  maxEntries: Type.Integer({ minimum: 1, maximum: 100_000, default: 2_000, description: 'Most paths one batch to a peer carries' }),
+  rescanSec: Type.Integer({ minimum: 1, maximum: 86_400, default: 60, description: 'The whole tree is compared with the versions this often, repairing any change the watcher missed' }),
+  trashDays: Type.Integer({ minimum: 0, maximum: 3_650, default: 7, description: 'Files a peer deleted or replaced are kept in .syncplane/trash this long (0: removed at once)' }),
+}, { additionalProperties: false })
+
 export const ConfigSchema = Type.Object({
   source: Type.Union([Type.String({ minLength: 1 }), SourceSchema], { description: 'Absolute path of the watched tree, or { path, marker }' }),
   exclude: Type.Array(Type.String({ minLength: 1 }), {
@@ -113,10 +135,13 @@ export const ConfigSchema = Type.Object({
   shutdown: Type.Object({
     drainSec: Type.Integer({ minimum: 0, maximum: 3_600, default: 10, description: 'On SIGTERM, how long running rsyncs may finish before they are stopped' }),
   }, { additionalProperties: false, default: {} }),
-  targets: Type.Array(TargetSchema, { minItems: 1, description: 'Where to replicate; each target has its own queue' }),
+  targets: Type.Array(TargetSchema, { default: [], description: 'Where to replicate one way; each target has its own queue. At least one target, or a mesh' }),
+  mesh: Type.Optional(MeshSchema),
 }, { additionalProperties: false })
 
 /** The config as the loader hands it out: `source` is always the path, `sourceMarker` the marker or null. */
 export type Config = Omit<Static<typeof ConfigSchema>, 'source'> & { source: string; sourceMarker: string | null }
 export type DeleteGuardConfig = Config['deletes']
 export type TargetConfig = Static<typeof TargetSchema>
+export type MeshConfig = Static<typeof MeshSchema>
+export type MeshPeerConfig = Static<typeof MeshPeerSchema>

@@ -3,6 +3,7 @@ import type { JobStore } from '../db/job-store.js'
 import type { SyncEngine } from '../sync/engine.js'
 import type { Readiness } from '../sync/readiness.js'
 import type { EventLog } from '../sync/event-log.js'
+import type { Mesh } from '../mesh/mesh.js'
 
 /** What the HTTP layer may call: one object, decorated nowhere, passed to each route plugin. */
 export interface AppServices {
@@ -13,6 +14,8 @@ export interface AppServices {
   database: () => DatabaseHealthStatus
   metrics: { contentType: string; render (): Promise<string> }
   events: Pick<EventLog, 'since' | 'lastId' | 'listen'>
+  /** Present on a node that is part of a mesh. */
+  mesh?: Pick<Mesh, 'status' | 'conflicts' | 'confirmDeletes' | 'apply' | 'heard' | 'flush'> | undefined
 }
 
 export interface RouteOptions {

@@ -7,6 +7,7 @@ import { deletesRoutes } from './routes/deletes.js'
 import { flushRoutes } from './routes/flush.js'
 import { jobRoutes } from './routes/jobs.js'
 import { eventRoutes } from './routes/events.js'
+import { meshRoutes } from './routes/mesh.js'
 import type { AuthOptions } from './services.js'
 
 /**
@@ -25,4 +26,5 @@ export const v1Routes: FastifyPluginAsyncTypebox<AuthOptions> = async (app, { se
   await app.register(flushRoutes, { services })
   await app.register(jobRoutes, { services })
   await app.register(eventRoutes, { services })
+  await app.register(meshRoutes, { services })
 }

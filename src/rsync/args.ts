@@ -96,6 +96,20 @@ export function buildFullArgs (target: RsyncTarget, opts: RsyncCommonOptions & {
   ]
 }
 
+/**
+ * The mesh: the listed files (NUL-separated on stdin) into a staging
+ * directory on the peer, from which the peer itself moves each into place.
+ * Never `--delete`: a mesh deletion travels as a manifest entry, so no rsync
+ * run between peers can remove anything. `--mkpath` makes the staging path.
+ */
+export function buildStagingArgs (target: RsyncTarget, opts: RsyncCommonOptions, stagingPath: string): string[] {
+  return [
+    '-a', '--files-from=-', '--from0', '--mkpath', '--no-human-readable',
+    ...transportArgs(target, opts), ...opts.extraArgs,
+    sourceArg(opts.source), `${target.parsed.destination}${stagingPath}/`,
+  ]
+}
+
 /** Marks the stdout lines of a preview: rsync's itemized change, a space, the name. */
 export const PREVIEW_LINE_PREFIX = 'syncplane-item: '
 

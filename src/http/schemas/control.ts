@@ -86,6 +86,10 @@ const PreviewList = Type.Object({
 
 export const ResyncResultSchema = Type.Object({
   jobs: Type.Array(Type.Ref('Job'), { description: 'Empty for a dry run' }),
+  mesh: Type.Optional(Type.Object({
+    done: Type.Boolean({ description: 'Every peer acknowledged every version recorded before the answer' }),
+    owed: Type.Integer({ description: 'Versions still owed to some peer' }),
+  }, { description: 'A flush on a mesh node: whether the changes reached every peer' })),
   preview: Type.Optional(Type.Array(Type.Object({
     target: Type.String(),
     send: PreviewList,

@@ -1,0 +1,133 @@
+import type { Db } from './open.js'
+
+export type MeshKind = 'file' | 'dir'
+
+/** A path's version as this node holds it (see migrations/0003-mesh.sql). */
+export interface MeshFileRow {
+  path: string
+  kind: MeshKind
+  deleted: boolean
+  /** JSON of the version vector, keys sorted. */
+  vv: string
+  hlc: number
+  origin: string
+  /** This node's stat of its copy; null on a tombstone. */
+  size: number | null
+  mtimeNs: string | null
+  ino: string | null
+}
+
+export interface OutboxItem { path: string, seq: number }
+
+export interface MeshConflict {
+  id: number
+  path: string
+  copy: string
+  winner: string
+  loser: string
+  loserHlc: number
+  resolvedAt: number
+}
+
+interface RawRow {
+  path: string
+  kind: MeshKind
+  deleted: number
+  vv: string
+  hlc: number
+  origin: string
+  size: number | null
+  mtime_ns: string | null
+  ino: string | null
+}
+
+const toRow = (r: RawRow): MeshFileRow => ({ path: r.path, kind: r.kind, deleted: r.deleted === 1, vv: r.vv, hlc: r.hlc, origin: r.origin, size: r.size, mtimeNs: r.mtime_ns, ino: r.ino })
+
+/** Everything the mesh keeps in SQLite: versions, what each peer is owed, conflicts. */
+export type MeshStore = ReturnType<typeof createMeshStore>
+
+export function createMeshStore (db: Db) {
+  const get = db.prepare<[string], RawRow>('SELECT * FROM mesh_files WHERE path = ?')
+  const upsert = db.prepare(`INSERT INTO mesh_files (path, kind, deleted, vv, hlc, origin, size, mtime_ns, ino)
+    VALUES (@path, @kind, @deleted, @vv, @hlc, @origin, @size, @mtimeNs, @ino)
+    ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, deleted = excluded.deleted, vv = excluded.vv, hlc = excluded.hlc,
+      origin = excluded.origin, size = excluded.size, mtime_ns = excluded.mtime_ns, ino = excluded.ino`)
+  // '/' + 1 is '0': every path below `dir/` sorts in [dir/, dir0).
+  const below = db.prepare<[string, string], RawRow>('SELECT * FROM mesh_files WHERE path >= ? AND path < ? AND deleted = 0')
+  const present = db.prepare<[], RawRow>('SELECT * FROM mesh_files WHERE deleted = 0')
+  const maxHlc = db.prepare<[], { m: number | null }>('SELECT max(hlc) AS m FROM mesh_files')
+  const counts = db.prepare<[], { files: number, tombstones: number }>('SELECT coalesce(sum(deleted = 0), 0) AS files, coalesce(sum(deleted = 1), 0) AS tombstones FROM mesh_files')
+  const enqueue = db.prepare('INSERT INTO mesh_outbox (peer, path, seq) VALUES (?, ?, ?) ON CONFLICT (peer, path) DO UPDATE SET seq = excluded.seq')
+  const take = db.prepare<[string, number], OutboxItem>('SELECT path, seq FROM mesh_outbox WHERE peer = ? ORDER BY seq LIMIT ?')
+  const ack = db.prepare('DELETE FROM mesh_outbox WHERE peer = ? AND path = ? AND seq = ?')
+  const owed = db.prepare<[string], { n: number, oldest: number | null }>('SELECT count(*) AS n, min(seq) AS oldest FROM mesh_outbox WHERE peer = ?')
+  const owedUpTo = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM mesh_outbox WHERE seq <= ?')
+  const owedPath = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM mesh_outbox WHERE path = ?')
+  const maxSeq = db.prepare<[], { m: number | null }>('SELECT max(seq) AS m FROM mesh_outbox')
+  const dropPeer = db.prepare('DELETE FROM mesh_outbox WHERE peer = ?')
+  const addConflict = db.prepare('INSERT OR IGNORE INTO mesh_conflicts (path, copy, winner, loser, loser_hlc, resolved_at) VALUES (?, ?, ?, ?, ?, ?)')
+  const listConflicts = db.prepare<[number], { id: number, path: string, copy: string, winner: string, loser: string, loser_hlc: number, resolved_at: number }>(
+    'SELECT * FROM mesh_conflicts ORDER BY id DESC LIMIT ?')
+  const countConflicts = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM mesh_conflicts')
+
+  return {
+    get (path: string): MeshFileRow | undefined {
+      const r = get.get(path)
+      return r === undefined ? undefined : toRow(r)
+    },
+    put (row: MeshFileRow): void {
+      upsert.run({ ...row, deleted: row.deleted ? 1 : 0 })
+    },
+    /** Present rows strictly below directory `dir`. */
+    below (dir: string): MeshFileRow[] {
+      return below.all(`${dir}/`, `${dir}0`).map(toRow)
+    },
+    present (): MeshFileRow[] {
+      return present.all().map(toRow)
+    },
+    maxHlc (): number {
+      return maxHlc.get()?.m ?? 0
+    },
+    counts (): { files: number, tombstones: number } {
+      return counts.get()!
+    },
+    enqueue (path: string, peers: readonly string[], seq: number): void {
+      for (const peer of peers) enqueue.run(peer, path, seq)
+    },
+    take (peer: string, limit: number): OutboxItem[] {
+      return take.all(peer, limit)
+    },
+    ack (peer: string, items: readonly OutboxItem[]): void {
+      for (const item of items) ack.run(peer, item.path, item.seq)
+    },
+    owed (peer: string): { count: number, oldestSeq: number | null } {
+      const r = owed.get(peer)!
+      return { count: r.n, oldestSeq: r.oldest }
+    },
+    owedUpTo (seq: number): number {
+      return owedUpTo.get(seq)!.n
+    },
+    owedPath (path: string): number {
+      return owedPath.get(path)!.n
+    },
+    maxSeq (): number {
+      return maxSeq.get()?.m ?? 0
+    },
+    /** A peer no longer in the configuration is owed nothing. */
+    forgetPeer (peer: string): void {
+      dropPeer.run(peer)
+    },
+    addConflict (c: Omit<MeshConflict, 'id'>): void {
+      addConflict.run(c.path, c.copy, c.winner, c.loser, c.loserHlc, c.resolvedAt)
+    },
+    conflicts (limit: number): { total: number, items: MeshConflict[] } {
+      return {
+        total: countConflicts.get()!.n,
+        items: listConflicts.all(limit).map((r) => ({ id: r.id, path: r.path, copy: r.copy, winner: r.winner, loser: r.loser, loserHlc: r.loser_hlc, resolvedAt: r.resolved_at })),
+      }
+    },
+    transaction<T> (fn: () => T): T {
+      return db.transaction(fn)()
+    },
+  }
+}

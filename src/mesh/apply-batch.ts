@@ -1,0 +1,276 @@
+import { renameSync, rmdirSync, unlinkSync } from 'node:fs'
+import path from 'node:path'
+import type { Logger } from 'pino'
+import type { MeshFileRow, MeshStore } from '../db/mesh-store.js'
+import type { HybridClock } from './clock.js'
+import type { LocalChanges } from './local-changes.js'
+import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
+import { meshPathProblem } from './mesh-paths.js'
+import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
+import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
+import { ancestorsAreDirectories, freshName, lookAt, makeParents, meshDir, moveToTrash, placeIfAbsent, sameContent, sameKey, type StatKey } from './tree-fs.js'
+
+/**
+ * The receiving side: this node does every write to its own tree, one entry
+ * at a time, synchronously (nothing else on this thread runs in between, so
+ * no local scan can interleave). Before an entry is weighed, the path is
+ * scanned, so a local write not yet reported becomes a version of its own
+ * and meets the peer's as a conflict instead of being overwritten.
+ *
+ * What a node never does: replace a version it has not seen (a concurrent
+ * one is kept as a conflict copy), put a file where an application just
+ * created one (installs link, which cannot replace), or unlink bytes it
+ * displaced before checking nobody was writing them (see holds below).
+ */
+export interface ApplyOptions {
+  root: string
+  self: string
+  store: MeshStore
+  clock: HybridClock
+  local: LocalChanges
+  /** A file displaced by an install, checked again after HOLD_MS in case a writer still had it open. */
+  hold: (check: () => void, ms: number) => void
+  onConflict: (c: { path: string, copy: string, winner: string, loser: string, loserHlc: number }) => void
+  logger: Logger
+}
+
+export const HOLD_MS = 5_000
+
+export type ApplyBatch = ReturnType<typeof createApplyBatch>
+
+export function createApplyBatch (opts: ApplyOptions) {
+  const { root, self, store, clock, local, logger } = opts
+  const abs = (rel: string): string => path.join(root, rel)
+  const vvOf = (row: MeshFileRow): VersionVector => JSON.parse(row.vv)
+  const stampOf = (v: { hlc: number, origin: string }): VersionStamp => ({ hlc: v.hlc, origin: v.origin })
+  const rowFor = (e: ManifestEntry, vv: VersionVector, key: StatKey | null): MeshFileRow => ({
+    path: e.path,
+    kind: e.kind,
+    deleted: e.deleted,
+    vv: JSON.stringify(vv),
+    hlc: e.hlc,
+    origin: e.origin,
+    size: key?.size ?? null,
+    mtimeNs: key?.mtimeNs ?? null,
+    ino: key?.ino ?? null,
+  })
+
+  /** Parents made for a file: rows without a version of their own, so the watcher's report of them is no local change. */
+  function recordParents (made: string[], e: ManifestEntry): void {
+    for (const dir of made) {
+      const prev = store.get(dir)
+      store.put({ path: dir, kind: 'dir', deleted: false, vv: prev?.vv ?? '{}', hlc: e.hlc, origin: e.origin, size: null, mtimeNs: null, ino: null })
+    }
+  }
+
+  /**
+   * Puts the file at `from` (staged, or a displaced local file) at `rel` as
+   * version `e`. At a conflict-copy path this runs again for the copy, so a
+   * conflict on a copy is resolved like any other.
+   */
+  function put (e: ManifestEntry, from: string, depth = 0): EntryOutcome {
+    if (depth > 8) return 'retry'
+    if (!ancestorsAreDirectories(root, e.path)) return 'retry'
+    local.scan([e.path])
+    const row = store.get(e.path)
+    const here = row !== undefined && !row.deleted ? row : undefined
+    const order = row === undefined ? 'after' : compareVectors(e.vv, vvOf(row))
+    if (order === 'equal' || order === 'before') return 'stale'
+    const merged = row === undefined ? e.vv : mergeVectors(e.vv, vvOf(row))
+    if (here === undefined) return install(e, from, merged)
+    if (here.kind === 'dir') {
+      // A directory here, a file there: the directory stays; the file is kept beside it as a conflict copy.
+      return keepAsCopy(e, from, conflictCopyPath(e.path, stampOf(e)), depth)
+    }
+    if (order === 'after') return replace(e, from, here, merged)
+    // Concurrent: the same bytes are no conflict at all.
+    if (sameContent(from, abs(e.path))) {
+      unlinkSync(from)
+      const winner = wins(stampOf(e), stampOf(here)) ? e : here
+      store.put({ ...here, vv: JSON.stringify(merged), hlc: winner.hlc, origin: winner.origin })
+      return 'applied'
+    }
+    if (wins(stampOf(e), stampOf(here))) {
+      // The local version loses: renamed (same inode, so a writer still at it writes into the copy) and announced.
+      const copy = conflictCopyPath(e.path, stampOf(here))
+      const copied = moveLocalToCopy(here, copy, depth)
+      if (copied !== 'applied') return copied
+      opts.onConflict({ path: e.path, copy, winner: e.origin, loser: here.origin, loserHlc: here.hlc })
+      return install(e, from, merged)
+    }
+    const copy = conflictCopyPath(e.path, stampOf(e))
+    const outcome = keepAsCopy(e, from, copy, depth)
+    // Owed onwards too: a peer the sender collapsed this version away for never meets the conflict itself.
+    if (outcome === 'applied') local.owe(copy)
+    if (outcome === 'applied' || outcome === 'stale') {
+      store.put({ ...here, vv: JSON.stringify(merged) })
+      opts.onConflict({ path: e.path, copy, winner: here.origin, loser: e.origin, loserHlc: e.hlc })
+      return 'applied'
+    }
+    return outcome
+  }
+
+  /** The incoming version, kept under `copy` with its own vector (every node names and versions it alike). */
+  function keepAsCopy (e: ManifestEntry, from: string, copy: string, depth: number): EntryOutcome {
+    if (copy === e.path) return 'retry'
+    return put({ ...e, path: copy }, from, depth + 1)
+  }
+
+  /** The local version `here` moves to `copy`, keeping its vector, owed to every peer (one may never have seen it). */
+  function moveLocalToCopy (here: MeshFileRow, copy: string, depth: number): EntryOutcome {
+    const existing = store.get(copy)
+    if (existing !== undefined && !existing.deleted && existing.vv === here.vv) {
+      // The same version is already there (a peer sent the copy first): the bytes go to the trash, not away.
+      moveToTrash(root, abs(here.path))
+      return 'applied'
+    }
+    const staged = freshName(meshDir(root, 'hold'), 'conflict')
+    renameSync(abs(here.path), staged)
+    const outcome = put({ path: copy, kind: 'file', deleted: false, vv: vvOf(here), hlc: here.hlc, origin: here.origin }, staged, depth + 1)
+    if (outcome === 'applied' || outcome === 'stale') {
+      if (outcome === 'applied') local.owe(copy)
+      if (lookAt(staged) !== null) moveToTrash(root, staged)
+      return 'applied'
+    }
+    // The copy could not be made: the local file goes back where it was.
+    if (placeIfAbsent(staged, abs(here.path))) unlinkSync(staged)
+    else logger.warn({ path: here.path, kept: staged }, 'a local version could not be put back; it is kept in the hold directory')
+    return outcome
+  }
+
+  /** Nothing is at the path: the file goes there unless an application put one there meanwhile. */
+  function install (e: ManifestEntry, from: string, vv: VersionVector): EntryOutcome {
+    recordParents(makeParents(root, e.path), e)
+    if (!placeIfAbsent(from, abs(e.path))) return 'retry'
+    unlinkSync(from)
+    const seen = lookAt(abs(e.path))
+    store.put(rowFor(e, vv, seen?.type === 'file' ? seen.key : null))
+    return 'applied'
+  }
+
+  /**
+   * `e` has seen the local version: it replaces it. The displaced inode is
+   * kept under a hold name first; if its stat moved since the scan (an
+   * application opened it in between), or moves within HOLD_MS (a writer
+   * with it still open), it becomes a conflict copy and a local version.
+   */
+  function replace (e: ManifestEntry, from: string, here: MeshFileRow, vv: VersionVector): EntryOutcome {
+    const held = freshName(meshDir(root, 'hold'), path.basename(e.path))
+    if (!placeIfAbsent(abs(e.path), held)) return 'retry'
+    renameSync(from, abs(e.path))
+    const seen = lookAt(abs(e.path))
+    store.put(rowFor(e, vv, seen?.type === 'file' ? seen.key : null))
+    const expected = { size: here.size, mtimeNs: here.mtimeNs, ino: here.ino }
+    const check = (final: boolean): void => {
+      const now = lookAt(held)
+      if (now === null) return
+      if (now.type === 'file' && sameKey(now.key, expected)) {
+        if (final) unlinkSync(held)
+        else opts.hold(() => check(true), HOLD_MS)
+        return
+      }
+      // Written after it was displaced: those bytes are a local version, kept under a copy name.
+      const copy = conflictCopyPath(e.path, { hlc: clock.tick(), origin: self })
+      makeParents(root, copy)
+      if (placeIfAbsent(held, abs(copy))) unlinkSync(held)
+      logger.warn({ path: e.path, copy }, 'a file was written while a peer\'s version replaced it: the written bytes are kept as a conflict copy')
+      local.scan([copy])
+    }
+    check(false)
+    return 'applied'
+  }
+
+  /** A deletion removes only the version its node had seen; a concurrent change survives it. */
+  function remove (e: ManifestEntry): EntryOutcome {
+    if (!ancestorsAreDirectories(root, e.path)) return 'stale'
+    local.scan([e.path])
+    const row = store.get(e.path)
+    if (row === undefined) {
+      store.put(rowFor(e, e.vv, null))
+      return 'applied'
+    }
+    const order = compareVectors(e.vv, vvOf(row))
+    if (order === 'equal' || order === 'before') return 'stale'
+    const merged = mergeVectors(e.vv, vvOf(row))
+    if (row.deleted) {
+      store.put({ ...row, vv: JSON.stringify(merged) })
+      return 'applied'
+    }
+    if (order === 'concurrent') {
+      // Update against delete: the update wins everywhere (the deleting node takes it when it arrives there).
+      store.put({ ...row, vv: JSON.stringify(merged) })
+      return 'applied'
+    }
+    if (row.kind === 'dir') {
+      try {
+        rmdirSync(abs(e.path))
+      } catch {
+        // Not empty: something the deleting node had not seen is inside; the directory stays.
+        store.put({ ...row, vv: JSON.stringify(merged) })
+        return 'applied'
+      }
+    } else {
+      moveToTrash(root, abs(e.path))
+    }
+    store.put(rowFor(e, merged, null))
+    return 'applied'
+  }
+
+  function makeDir (e: ManifestEntry): EntryOutcome {
+    if (!ancestorsAreDirectories(root, e.path)) return 'retry'
+    local.scan([e.path])
+    const row = store.get(e.path)
+    const order = row === undefined ? 'after' : compareVectors(e.vv, vvOf(row))
+    if (order === 'equal' || order === 'before') return 'stale'
+    const merged = row === undefined ? e.vv : mergeVectors(e.vv, vvOf(row))
+    const seen = lookAt(abs(e.path))
+    if (seen?.type === 'file') {
+      // A file here, a directory there: the file moves to a conflict copy (kept and announced), the directory comes.
+      const outcome = moveLocalToCopy(row!, conflictCopyPath(e.path, stampOf(row!)), 0)
+      if (outcome !== 'applied') return outcome
+    }
+    recordParents(makeParents(root, `${e.path}/x`), e)
+    store.put(rowFor(e, merged, null))
+    return 'applied'
+  }
+
+  return {
+    /** Applies a peer's batch; its staged files are under `stagingDir`. */
+    apply (manifest: Manifest, stagingDir: string): EntryOutcome[] {
+      const outcomes: EntryOutcome[] = new Array(manifest.entries.length)
+      // Directories first (outermost first), then files, then deletions innermost first.
+      const order = manifest.entries.map((e, i) => ({ e, i })).sort((a, b) => rank(a.e) - rank(b.e) || depthOf(a.e, b.e))
+      for (const { e, i } of order) {
+        const problem = meshPathProblem(e.path)
+        if (problem !== null) {
+          logger.warn({ from: manifest.from, path: e.path, problem }, 'a peer named a path outside the tree: refused')
+          outcomes[i] = 'refused'
+          continue
+        }
+        clock.observe(e.hlc)
+        try {
+          outcomes[i] = store.transaction(() => {
+            if (e.deleted) return remove(e)
+            if (e.kind === 'dir') return makeDir(e)
+            const staged = path.join(stagingDir, e.path)
+            const seen = lookAt(staged)
+            if (seen === null) return 'retry'
+            if (seen.type !== 'file') return 'refused'
+            return put(e, staged)
+          })
+        } catch (err) {
+          logger.warn({ err, from: manifest.from, path: e.path }, 'applying a peer\'s version failed; it stays owed')
+          outcomes[i] = 'retry'
+        }
+      }
+      return outcomes
+    },
+  }
+}
+
+const rank = (e: ManifestEntry): number => (e.deleted ? 2 : e.kind === 'dir' ? 0 : 1)
+function depthOf (a: ManifestEntry, b: ManifestEntry): number {
+  const da = a.path.split('/').length
+  const db = b.path.split('/').length
+  return a.deleted ? db - da : da - db
+}

@@ -1,0 +1,46 @@
+/**
+ * The mass-delete guard of the mesh, on the originating node: a scan that
+ * finds more deletions than `deletes.maxFiles`, or more than
+ * `deletes.maxPercent` of the tree above `deletes.minFiles`, records none
+ * of them (so no peer deletes anything) until an operator confirms the
+ * count. The same limits as the one-way targets' (src/sync/delete-guard.ts).
+ */
+export interface MeshDeleteHold {
+  count: number
+  since: string
+}
+
+export function createDeleteHold ({ deletes, files, now }: {
+  deletes: { maxFiles: number, maxPercent: number, minFiles: number }
+  files: () => number
+  now: () => number
+}) {
+  let held: MeshDeleteHold | null = null
+  let allowed = 0
+  return {
+    mayDelete (count: number): boolean {
+      if (count <= allowed) {
+        allowed = 0
+        return true
+      }
+      const overCount = deletes.maxFiles > 0 && count > deletes.maxFiles
+      const overShare = count > deletes.minFiles && deletes.maxPercent < 100 && count > (files() * deletes.maxPercent) / 100
+      return !overCount && !overShare
+    },
+    /** What the last scan held back (0: nothing, and the hold clears). */
+    seen (count: number): void {
+      if (count === 0) held = null
+      else held = { count, since: held?.since ?? new Date(now()).toISOString() }
+    },
+    current (): MeshDeleteHold | null {
+      return held
+    },
+    confirm (expected: number): 'none' | 'changed' | 'confirmed' {
+      if (held === null) return 'none'
+      if (held.count !== expected) return 'changed'
+      allowed = expected
+      held = null
+      return 'confirmed'
+    },
+  }
+}

@@ -1,0 +1,151 @@
+import { readdirSync } from 'node:fs'
+import path from 'node:path'
+import type { Logger } from 'pino'
+import type { MeshFileRow, MeshStore } from '../db/mesh-store.js'
+import type { HybridClock } from './clock.js'
+import { isMeshInternal } from './mesh-paths.js'
+import { lookAt, sameKey, type StatKey } from './tree-fs.js'
+import { bumpVector } from './version-vector.js'
+
+/**
+ * Turns what is on disk into versions: a path whose stat differs from the
+ * row this node keeps for it changed here, so it gets a new local version
+ * (its own counter up by one) owed to every peer. A version a peer sent was
+ * recorded with the stat it has once in place, so its watcher event finds
+ * nothing new: nothing received is ever sent out again. Deletions become
+ * tombstones; a directory seen for the first time is read whole (files
+ * written into it before its watch existed are found too).
+ */
+export interface LocalChangesOptions {
+  root: string
+  self: string
+  store: MeshStore
+  clock: HybridClock
+  /** The peers a local version is owed to. */
+  peers: () => readonly string[]
+  /** The user's excludes: never originated. */
+  isExcluded: (rel: string, isDir: boolean | undefined) => boolean
+  /** Whether more deletions than this pass found may be recorded now (the mass-delete guard). */
+  mayDelete: (count: number) => boolean
+  logger: Logger
+}
+
+export interface ScanResult { versions: number, tombstones: number, deletesHeld: number }
+
+export type LocalChanges = ReturnType<typeof createLocalChanges>
+
+export function createLocalChanges (opts: LocalChangesOptions) {
+  const { root, self, store, clock } = opts
+  let seq = store.maxSeq()
+
+  const record = (row: MeshFileRow, result: ScanResult): void => {
+    store.put(row)
+    store.enqueue(row.path, opts.peers(), ++seq)
+    if (row.deleted) result.tombstones++
+    else result.versions++
+  }
+  const version = (rel: string, prev: MeshFileRow | undefined, kind: 'file' | 'dir', key: StatKey | null): MeshFileRow => ({
+    path: rel,
+    kind,
+    deleted: false,
+    vv: JSON.stringify(bumpVector(prev === undefined ? {} : JSON.parse(prev.vv), self)),
+    hlc: clock.tick(),
+    origin: self,
+    size: key?.size ?? null,
+    mtimeNs: key?.mtimeNs ?? null,
+    ino: key?.ino ?? null,
+  })
+  const tombstone = (row: MeshFileRow): MeshFileRow => ({ ...version(row.path, row, row.kind, null), deleted: true })
+
+  /** One path; `deep`: read a directory whole even when it is not new. */
+  function scanOne (rel: string, deep: boolean, gone: MeshFileRow[], result: ScanResult): void {
+    if (rel === '' || isMeshInternal(rel) || opts.isExcluded(rel, undefined)) return
+    const seen = lookAt(path.join(root, rel))
+    const row = store.get(rel)
+    const present = row !== undefined && !row.deleted
+    if (seen === null || seen.type === 'other') {
+      // A symlink or device is not replicated; for the mesh it is as if absent.
+      if (present) gone.push(row)
+      if (present && row.kind === 'dir') gone.push(...store.below(rel))
+      return
+    }
+    if (seen.type === 'dir') {
+      if (opts.isExcluded(rel, true)) return
+      const isNew = !present || row.kind !== 'dir'
+      if (present && row.kind === 'file') gone.push(row)
+      if (isNew) record(version(rel, row, 'dir', null), result)
+      if (isNew || deep) scanChildren(rel, deep, gone, result)
+      return
+    }
+    if (present && row.kind === 'file' && sameKey(seen.key, row)) return
+    if (present && row.kind === 'dir') gone.push(...store.below(rel))
+    record(version(rel, row, 'file', seen.key), result)
+  }
+
+  function scanChildren (rel: string, deep: boolean, gone: MeshFileRow[], result: ScanResult): void {
+    const abs = rel === '' ? root : path.join(root, rel)
+    let names: string[]
+    try {
+      names = readdirSync(abs)
+    } catch {
+      return
+    }
+    const here = new Set<string>()
+    for (const name of names) {
+      const child = rel === '' ? name : `${rel}/${name}`
+      here.add(child)
+      scanOne(child, deep, gone, result)
+    }
+    // Rows of this directory's children that are no longer on disk.
+    const rows = rel === '' ? store.present() : store.below(rel)
+    for (const r of rows) {
+      const parent = r.path.includes('/') ? r.path.slice(0, r.path.lastIndexOf('/')) : ''
+      if (parent === rel && !here.has(r.path) && !isMeshInternal(r.path) && !opts.isExcluded(r.path, r.kind === 'dir')) gone.push(r)
+    }
+  }
+
+  /** Records the deletions found, unless the mass-delete guard holds them. */
+  function settleGone (gone: MeshFileRow[], result: ScanResult): void {
+    const unique = new Map<string, MeshFileRow>()
+    for (const r of gone) if (!r.deleted) unique.set(r.path, r)
+    if (unique.size === 0) return
+    if (!opts.mayDelete(unique.size)) {
+      result.deletesHeld = unique.size
+      return
+    }
+    for (const r of unique.values()) {
+      // Still gone? (a directory's child may have been seen again under it)
+      const seen = lookAt(path.join(root, r.path))
+      if (seen !== null && seen.type === r.kind) continue
+      record(tombstone(r), result)
+    }
+  }
+
+  return {
+    /** The watcher's paths: each one looked at, its parents' new directories read whole. */
+    scan (paths: Iterable<string>): ScanResult {
+      const result: ScanResult = { versions: 0, tombstones: 0, deletesHeld: 0 }
+      store.transaction(() => {
+        const gone: MeshFileRow[] = []
+        for (const rel of paths) scanOne(rel, false, gone, result)
+        settleGone(gone, result)
+      })
+      return result
+    },
+    /** The whole tree against the rows: what changed while nobody watched (at start, and every rescan interval). */
+    scanTree (): ScanResult {
+      const result: ScanResult = { versions: 0, tombstones: 0, deletesHeld: 0 }
+      store.transaction(() => {
+        const gone: MeshFileRow[] = []
+        scanChildren('', true, gone, result)
+        settleGone(gone, result)
+      })
+      if (result.versions + result.tombstones + result.deletesHeld > 0) opts.logger.info(result, 'rescan found local changes')
+      return result
+    },
+    /** Puts a path into every peer's queue again (a version that must go out again, such as a conflict copy). */
+    owe (rel: string): void {
+      store.enqueue(rel, opts.peers(), ++seq)
+    },
+  }
+}

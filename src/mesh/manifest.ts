@@ -1,0 +1,36 @@
+import type { MeshKind } from '../db/mesh-store.js'
+import type { VersionVector } from './version-vector.js'
+
+/**
+ * One version a node announces to a peer. A present file's bytes were
+ * pushed first into the peer's staging directory under the same path; a
+ * directory or a deletion travels in the manifest alone (the mesh never
+ * runs rsync --delete).
+ */
+export interface ManifestEntry {
+  path: string
+  kind: MeshKind
+  deleted: boolean
+  vv: VersionVector
+  hlc: number
+  origin: string
+}
+
+export interface Manifest {
+  /** The sending node. */
+  from: string
+  /** Its staging directory on the receiver: `.syncplane/staging/<from>/<batch>/`. */
+  batch: string
+  entries: ManifestEntry[]
+}
+
+/**
+ * What the receiver did with one entry: `applied` (installed, deleted, or
+ * kept beside its own as a conflict), `stale` (it already had this version
+ * or a later one), `retry` (not now: the bytes were missing, the path is
+ * blocked; the sender keeps it owed), `refused` (never: a path outside the
+ * tree, a symlink on the way).
+ */
+export type EntryOutcome = 'applied' | 'stale' | 'retry' | 'refused'
+
+export const ENTRY_OUTCOMES = ['applied', 'stale', 'retry', 'refused'] as const

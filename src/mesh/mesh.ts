@@ -1,0 +1,299 @@
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import path from 'node:path'
+import type { Logger } from 'pino'
+import type { MeshStore, MeshConflict } from '../db/mesh-store.js'
+import type { RsyncRunner } from '../rsync/runner.js'
+import type { BackoffOptions } from '../sync/backoff.js'
+import { createApplyBatch } from './apply-batch.js'
+import { createHybridClock } from './clock.js'
+import { createLocalChanges, type ScanResult } from './local-changes.js'
+import type { EntryOutcome, Manifest } from './manifest.js'
+import { isMeshInternal } from './mesh-paths.js'
+import { createPeerClient } from './peer-client.js'
+import { createPeerLink, type MeshPeer, type PeerLinkOptions, type PeerStatus } from './peer-link.js'
+import { createFlushWaiters } from './mesh-flush.js'
+import { createDeleteHold, type MeshDeleteHold } from './delete-hold.js'
+import { meshDir } from './tree-fs.js'
+
+/**
+ * The mesh: every node a source. This node originates versions of what
+ * changed in its own tree (local-changes.ts), owes each of them to every
+ * peer (one durable queue per peer, peer-link.ts), and applies what peers
+ * send (apply-batch.ts). See docs/mesh.md for the guarantees and the rules.
+ */
+export interface MeshOptions {
+  root: string
+  self: string
+  peers: MeshPeer[]
+  secret: string
+  store: MeshStore
+  runner: RsyncRunner
+  rsync: PeerLinkOptions['rsync']
+  retry: BackoffOptions
+  maxEntries: number
+  rescanSec: number
+  trashDays: number
+  deletes: { maxFiles: number, maxPercent: number, minFiles: number }
+  isExcluded: (rel: string, isDir: boolean | undefined) => boolean
+  /** A source fault (unmounted, replaced, marker missing): nothing is originated meanwhile. */
+  sourceFault: () => string | null
+  /** Resolves once the watcher has handed over every change made before the call. */
+  watcherBarrier: (signal: AbortSignal) => Promise<void>
+  logger: Logger
+  now?: () => number
+}
+
+export interface MeshStatus {
+  self: string
+  /** Nothing owed to any peer and nothing waiting to be looked at. */
+  idle: boolean
+  files: number
+  tombstones: number
+  conflicts: number
+  /** Local deletions the mass-delete guard holds back (see delete-hold.ts). */
+  deletesHeld: MeshDeleteHold | null
+  peers: PeerStatus[]
+}
+
+/** How long the changes of one event-loop turn wait for more before they are looked at. */
+const INTAKE_MS = 5
+const APPLY_SLICE = 250
+
+export type Mesh = ReturnType<typeof createMesh>
+
+export function createMesh (opts: MeshOptions) {
+  const { root, self, store, logger } = opts
+  const now = opts.now ?? Date.now
+  const peerNames = opts.peers.map((p) => p.name)
+  const clock = createHybridClock(now, Math.max(store.maxHlc(), 0))
+  const deleteHold = createDeleteHold({ deletes: opts.deletes, files: () => store.counts().files, now })
+  const local = createLocalChanges({
+    root, self, store, clock, peers: () => peerNames, isExcluded: opts.isExcluded, mayDelete: deleteHold.mayDelete, logger,
+  })
+  const flushWaiters = createFlushWaiters(store)
+  const client = createPeerClient(opts.secret, self)
+  const links = new Map(opts.peers.map((peer) => [peer.name, createPeerLink({
+    peer,
+    self,
+    store,
+    local,
+    runner: opts.runner,
+    client,
+    rsync: opts.rsync,
+    retry: opts.retry,
+    maxEntries: opts.maxEntries,
+    onAcked: () => flushWaiters.check(),
+    logger,
+  })]))
+  const timers = new Set<NodeJS.Timeout>()
+  const later = (fn: () => void, ms: number): void => {
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      fn()
+    }, ms)
+    timers.add(timer)
+  }
+  const applier = createApplyBatch({
+    root,
+    self,
+    store,
+    clock,
+    local,
+    logger,
+    hold: later,
+    onConflict: (c) => {
+      store.addConflict({ ...c, resolvedAt: now() })
+      logger.info(c, 'conflict: both versions kept')
+    },
+  })
+
+  let intake = new Set<string>()
+  let intakeTimer: NodeJS.Timeout | null = null
+  let started = false
+  let closed = false
+  let rescanTimer: NodeJS.Timeout | null = null
+  /** A source fault was seen: the whole tree is looked at again once it clears. */
+  let faulted = false
+
+  const afterScan = (result: ScanResult): void => {
+    if (result.versions + result.tombstones > 0) for (const link of links.values()) link.wake()
+    deleteHold.seen(result.deletesHeld)
+  }
+
+  function drainIntake (): void {
+    intakeTimer = null
+    if (closed || intake.size === 0) return
+    if (opts.sourceFault() !== null) {
+      faulted = true
+      return
+    }
+    const paths = intake
+    intake = new Set()
+    afterScan(local.scan(paths))
+    flushWaiters.check()
+  }
+
+  function rescan (): void {
+    if (closed) return
+    if (opts.sourceFault() !== null) {
+      faulted = true
+      return
+    }
+    faulted = false
+    afterScan(local.scanTree())
+  }
+
+  /** Staged batches a crash left are dropped (their senders still owe them); displaced files go to the trash. */
+  function tidy (): void {
+    rmSync(meshDir(root, 'staging'), { recursive: true, force: true })
+    const holds = meshDir(root, 'hold')
+    let names: string[] = []
+    try {
+      names = readdirSync(holds)
+    } catch {}
+    for (const name of names) {
+      mkdirSync(meshDir(root, 'trash'), { recursive: true })
+      renameSync(path.join(holds, name), path.join(meshDir(root, 'trash'), name))
+    }
+    emptyTrash()
+  }
+
+  function emptyTrash (): void {
+    const trash = meshDir(root, 'trash')
+    const cutoff = now() - opts.trashDays * 86_400_000
+    let names: string[] = []
+    try {
+      names = readdirSync(trash)
+    } catch {}
+    for (const name of names) {
+      const abs = path.join(trash, name)
+      try {
+        if (statSync(abs).mtimeMs < cutoff) rmSync(abs, { recursive: true, force: true })
+      } catch {}
+    }
+  }
+
+  return {
+    /** Looks at the tree as it is now (changes made while nobody watched), then starts sending. */
+    start (): void {
+      if (started) return
+      started = true
+      tidy()
+      rescan()
+      for (const link of links.values()) link.start()
+      const every = Math.max(1, opts.rescanSec) * 1000
+      rescanTimer = setInterval(() => {
+        rescan()
+        emptyTrash()
+      }, every)
+    },
+
+    /** What the watcher saw (relative paths); looked at within a few milliseconds. */
+    recordChanges (paths: readonly string[]): void {
+      if (closed) return
+      for (const p of paths) if (!isMeshInternal(p)) intake.add(p)
+      if (intake.size > 0 && started) intakeTimer ??= setTimeout(drainIntake, INTAKE_MS)
+    },
+
+    /** The source guard's verdict changed; once the fault clears, the tree is looked at whole. */
+    sourceChanged (fault: string | null): void {
+      if (fault === null && faulted && started) {
+        rescan()
+        drainIntake()
+      }
+    },
+
+    /** A peer's batch. The peer must be one of ours; its staged files are taken from its staging directory. */
+    async apply (manifest: Manifest): Promise<EntryOutcome[] | 'unknown-peer'> {
+      const link = links.get(manifest.from)
+      if (link === undefined || manifest.from === self) return 'unknown-peer'
+      link.heard()
+      const staging = path.join(meshDir(root, 'staging'), manifest.from, manifest.batch)
+      const outcomes: EntryOutcome[] = []
+      try {
+        // In slices, so a large batch never holds the event loop (and the probes) long.
+        for (let i = 0; i < manifest.entries.length; i += APPLY_SLICE) {
+          if (i > 0) await new Promise((resolve) => setImmediate(resolve))
+          drainIntake()
+          outcomes.push(...applier.apply({ ...manifest, entries: manifest.entries.slice(i, i + APPLY_SLICE) }, staging))
+        }
+      } finally {
+        rmSync(staging, { recursive: true, force: true })
+      }
+      // Copies owed onwards, parents recorded: let the links look.
+      for (const l of links.values()) l.wake()
+      return outcomes
+    },
+
+    /** A peer said hello. */
+    heard (from: string): boolean {
+      const link = links.get(from)
+      link?.heard()
+      return link !== undefined
+    },
+
+    /**
+     * Resolves once what was written before the call is on every peer:
+     * `paths` are looked at now; without them the watcher's barrier first
+     * makes sure every earlier change was reported.
+     */
+    async flush ({ paths, timeoutMs }: { paths?: readonly string[] | undefined, timeoutMs: number }): Promise<{ done: boolean, owed: number }> {
+      const signal = AbortSignal.timeout(timeoutMs)
+      if (paths === undefined || paths.length === 0) {
+        try {
+          await opts.watcherBarrier(signal)
+        } catch {
+          return { done: false, owed: store.owedUpTo(store.maxSeq()) }
+        }
+      } else {
+        for (const p of paths) intake.add(p)
+      }
+      drainIntake()
+      for (const link of links.values()) link.wake()
+      const upTo = store.maxSeq()
+      const done = await flushWaiters.wait(upTo, signal)
+      return { done, owed: store.owedUpTo(upTo) }
+    },
+
+    status (): MeshStatus {
+      const counts = store.counts()
+      const peers = [...links.values()].map((l) => l.status())
+      return {
+        self,
+        idle: intake.size === 0 && peers.every((p) => p.owed === 0),
+        files: counts.files,
+        tombstones: counts.tombstones,
+        conflicts: store.conflicts(0).total,
+        deletesHeld: deleteHold.current(),
+        peers,
+      }
+    },
+
+    conflicts (limit: number): { total: number, items: MeshConflict[] } {
+      return store.conflicts(limit)
+    },
+
+    /** Lets the held local deletions go, if their count is still `expected`. */
+    confirmDeletes (expected: number): 'none' | 'changed' | 'confirmed' {
+      const outcome = deleteHold.confirm(expected)
+      if (outcome === 'confirmed') rescan()
+      return outcome
+    },
+
+    /** Lets the batches in flight finish; what is owed stays owed (it is durable). */
+    async close (): Promise<void> {
+      closed = true
+      if (intakeTimer !== null) clearTimeout(intakeTimer)
+      if (rescanTimer !== null) clearInterval(rescanTimer)
+      for (const t of timers) clearTimeout(t)
+      await Promise.all([...links.values()].map((l) => l.close()))
+      flushWaiters.close()
+    },
+
+    async destroy (): Promise<void> {
+      closed = true
+      await Promise.all([...links.values()].map((l) => l.destroy()))
+      await this.close()
+    },
+  }
+}

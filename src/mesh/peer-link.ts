@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto'
+import { InternalError } from '../errors.js'
+import type { Logger } from 'pino'
+import type { MeshStore, OutboxItem } from '../db/mesh-store.js'
+import { buildStagingArgs, encodeFileList, type RsyncCommonOptions, type RsyncTarget } from '../rsync/args.js'
+import type { RsyncRunner } from '../rsync/runner.js'
+import { retryDelayMs, type BackoffOptions } from '../sync/backoff.js'
+import type { LocalChanges } from './local-changes.js'
+import type { Manifest, ManifestEntry } from './manifest.js'
+import type { PeerClient } from './peer-client.js'
+import { MESH_DIR } from './mesh-paths.js'
+
+/**
+ * What this node owes one peer, sent in order: each batch's file bytes
+ * into the peer's staging directory (rsync), then its manifest (HTTP); the
+ * peer answers per entry, and only an answered entry leaves the outbox. A
+ * peer that is down or slow delays its own queue only.
+ */
+export interface MeshPeer {
+  name: string
+  /** Its syncplane API, e.g. http://10.0.0.2:8787. */
+  api: string
+  /** Its tree as rsync reaches it (daemon module or SSH path), with the password. */
+  rsync: RsyncTarget & { password: string | undefined }
+}
+
+export interface PeerLinkOptions {
+  peer: MeshPeer
+  self: string
+  store: MeshStore
+  local: LocalChanges
+  runner: RsyncRunner
+  client: PeerClient
+  rsync: Omit<RsyncCommonOptions, 'excludes'> & { deadlineSec: number, killGraceSec: number }
+  retry: BackoffOptions
+  maxEntries: number
+  /** A batch was acknowledged (flush waiters look again). */
+  onAcked: () => void
+  logger: Logger
+  now?: () => number
+}
+
+export type PeerState = 'idle' | 'sending' | 'failing'
+
+export interface PeerStatus {
+  name: string
+  api: string
+  state: PeerState
+  reachable: boolean | null
+  lastContact: string | null
+  /** Paths owed to this peer (their latest versions). */
+  owed: number
+  /** Since when the oldest owed path has waited; 0 when nothing is owed. */
+  lagMs: number
+  consecutiveFailures: number
+  lastError: string | null
+  nextRetryAt: string | null
+  batchesSent: number
+  filesSent: number
+}
+
+const HELLO_EVERY_MS = 5_000
+
+export type PeerLink = ReturnType<typeof createPeerLink>
+
+export function createPeerLink (opts: PeerLinkOptions) {
+  const { peer, store, logger } = opts
+  const now = opts.now ?? Date.now
+  let state: PeerState = 'idle'
+  let reachable: boolean | null = null
+  let lastContact: number | null = null
+  let failures = 0
+  let lastError: string | null = null
+  let nextRetryAt: number | null = null
+  let batchesSent = 0
+  let filesSent = 0
+  /** When the queue last went from empty to owed (the lag of the oldest owed path). */
+  let owedSince: number | null = null
+  let wake: (() => void) | null = null
+  let stopped = false
+  const abort = new AbortController()
+  let loop: Promise<void> | null = null
+
+  const contact = (): void => {
+    reachable = true
+    lastContact = now()
+  }
+
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done (): void {
+      clearTimeout(timer)
+      wake = null
+      resolve()
+    }
+    wake = done
+  })
+
+  async function send (taken: OutboxItem[]): Promise<void> {
+    // Versions first brought up to date: a file changed since it was queued goes as its latest version.
+    opts.local.scan(taken.map((i) => i.path))
+    const items = store.take(peer.name, opts.maxEntries)
+    if (items.length === 0) return
+    const entries: ManifestEntry[] = []
+    const sentItems: OutboxItem[] = []
+    const gone: OutboxItem[] = []
+    for (const item of items) {
+      const row = store.get(item.path)
+      if (row === undefined) {
+        gone.push(item)
+        continue
+      }
+      entries.push({ path: row.path, kind: row.kind, deleted: row.deleted, vv: JSON.parse(row.vv), hlc: row.hlc, origin: row.origin })
+      sentItems.push(item)
+    }
+    store.ack(peer.name, gone)
+    const files = entries.filter((e) => e.kind === 'file' && !e.deleted).map((e) => e.path)
+    const batch = randomUUID()
+    if (files.length > 0) {
+      const outcome = await opts.runner.run({
+        args: buildStagingArgs(peer.rsync, { ...opts.rsync, excludes: [] }, `${MESH_DIR}/staging/${opts.self}/${batch}`),
+        input: encodeFileList(files),
+        password: peer.rsync.password,
+        deadlineMs: opts.rsync.deadlineSec * 1000,
+        killGraceMs: opts.rsync.killGraceSec * 1000,
+        signal: abort.signal,
+      })
+      // 24: a file vanished on the way; the peer answers `retry` for it and the next scan finds the deletion.
+      if (outcome.exitCode !== 0 && outcome.exitCode !== 24) {
+        throw new InternalError('SP_PEER_FAILED', outcome.spawnError ?? `rsync to ${peer.name} exited with ${outcome.exitCode ?? outcome.signal}: ${outcome.stderrTail.trim().split('\n').slice(-2).join(' ')}`)
+      }
+    }
+    const manifest: Manifest = { from: opts.self, batch, entries }
+    const outcomes = await opts.client.apply(peer.api, manifest, AbortSignal.any([abort.signal, AbortSignal.timeout(60_000)]))
+    contact()
+    store.ack(peer.name, sentItems.filter((_, i) => outcomes[i] !== 'retry'))
+    batchesSent++
+    filesSent += files.length
+    opts.onAcked()
+    const retries = outcomes.filter((o) => o === 'retry').length
+    if (retries > 0) {
+      logger.debug({ peer: peer.name, retries }, 'the peer could not take some entries yet')
+      // Not at once: what blocked them (a path in use) needs a moment.
+      await sleep(opts.retry.initialDelayMs)
+    }
+  }
+
+  async function run (): Promise<void> {
+    while (!stopped) {
+      const owed = store.owed(peer.name)
+      if (owed.count === 0) {
+        owedSince = null
+        state = 'idle'
+        if (lastContact === null || now() - lastContact >= HELLO_EVERY_MS) await hello()
+        await sleep(HELLO_EVERY_MS)
+        continue
+      }
+      owedSince ??= now()
+      state = 'sending'
+      try {
+        await send(store.take(peer.name, opts.maxEntries))
+        failures = 0
+        lastError = null
+        nextRetryAt = null
+        if (store.owed(peer.name).count === 0) owedSince = null
+      } catch (err) {
+        if (stopped) break
+        failures++
+        reachable = false
+        state = 'failing'
+        lastError = (err as Error).message
+        const delay = retryDelayMs(failures, opts.retry)
+        nextRetryAt = now() + delay
+        logger.warn({ peer: peer.name, failures, retryInMs: delay, err: lastError }, 'sending to a peer failed; its batch stays owed')
+        await sleep(delay)
+      }
+    }
+  }
+
+  async function hello (): Promise<void> {
+    try {
+      await opts.client.hello(peer.api, AbortSignal.any([abort.signal, AbortSignal.timeout(5_000)]))
+      contact()
+    } catch (err) {
+      if (!stopped) {
+        reachable = false
+        lastError = (err as Error).message
+      }
+    }
+  }
+
+  let closing: Promise<void> | null = null
+  return {
+    start (): void {
+      loop ??= run()
+    },
+    /** Something was queued for this peer. */
+    wake (): void {
+      if (state === 'failing') return
+      wake?.()
+    },
+    /** The peer reached us (it sent a batch): it is up. */
+    heard (): void {
+      contact()
+      if (state === 'failing') wake?.()
+    },
+    status (): PeerStatus {
+      const owed = store.owed(peer.name).count
+      return {
+        name: peer.name,
+        api: peer.api,
+        state,
+        reachable,
+        lastContact: lastContact === null ? null : new Date(lastContact).toISOString(),
+        owed,
+        lagMs: owed === 0 || owedSince === null ? 0 : now() - owedSince,
+        consecutiveFailures: failures,
+        lastError,
+        nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt).toISOString(),
+        batchesSent,
+        filesSent,
+      }
+    },
+    /** Lets the batch in flight finish (what is owed stays owed). */
+    close (): Promise<void> {
+      closing ??= (async () => {
+        stopped = true
+        wake?.()
+        await loop
+      })()
+      return closing
+    },
+    /** Stops the batch in flight too. */
+    destroy (): Promise<void> {
+      abort.abort()
+      return this.close()
+    },
+  }
+}

@@ -1,0 +1,124 @@
+import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, type BigIntStats } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import { MESH_DIR } from './mesh-paths.js'
+
+/**
+ * The file-system moves of the mesh, all inside the tree's own file system
+ * (staging, holds and trash live in `.syncplane/` at its top), so each one is
+ * a rename or a link: atomic, keeping inode and mtime, never a copy.
+ */
+export interface StatKey { size: number, mtimeNs: string, ino: string }
+
+export type Entry = { type: 'file', key: StatKey } | { type: 'dir' } | { type: 'other' } | null
+
+/** What is at `abs` now, without following a symlink; null when nothing is. */
+export function lookAt (abs: string): Entry {
+  let st: BigIntStats
+  try {
+    st = lstatSync(abs, { bigint: true })
+  } catch (err) {
+    if (isGone(err)) return null
+    throw err
+  }
+  if (st.isFile()) return { type: 'file', key: { size: Number(st.size), mtimeNs: String(st.mtimeNs), ino: String(st.ino) } }
+  if (st.isDirectory()) return { type: 'dir' }
+  return { type: 'other' }
+}
+
+export function sameKey (a: StatKey, b: { size: number | null, mtimeNs: string | null, ino: string | null }): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino
+}
+
+export function isGone (err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+/** syncplane's own directories in the tree; `kind` is staging, hold or trash. */
+export function meshDir (root: string, kind: 'staging' | 'hold' | 'trash'): string {
+  return path.join(root, MESH_DIR, kind)
+}
+
+/**
+ * Whether every existing ancestor of `rel` inside the tree is a real
+ * directory: a symlink on the way would let a peer's path write elsewhere.
+ * A regular file on the way is refused too (a file where a peer has a
+ * directory: nothing can be put below it).
+ */
+export function ancestorsAreDirectories (root: string, rel: string): boolean {
+  const parts = rel.split('/')
+  let dir = root
+  for (const part of parts.slice(0, -1)) {
+    dir = path.join(dir, part)
+    const seen = lookAt(dir)
+    if (seen === null) return true
+    if (seen.type !== 'dir') return false
+  }
+  return true
+}
+
+/** Makes the missing parents of `rel`; returns the ones it made, outermost first. */
+export function makeParents (root: string, rel: string): string[] {
+  const parts = rel.split('/').slice(0, -1)
+  const made: string[] = []
+  for (let i = 1; i <= parts.length; i++) {
+    const dirRel = parts.slice(0, i).join('/')
+    try {
+      mkdirSync(path.join(root, dirRel))
+      made.push(dirRel)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+  }
+  return made
+}
+
+/**
+ * Puts `from` at `to` only if nothing is there (a hard link cannot replace a
+ * name: EEXIST), so a file an application created meanwhile is never
+ * overwritten. Returns false when something was there.
+ */
+export function placeIfAbsent (from: string, to: string): boolean {
+  try {
+    linkSync(from, to)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw err
+  }
+  return true
+}
+
+/** A unique name in one of the mesh directories (a hold, a trash entry). */
+export function freshName (dir: string, base: string): string {
+  mkdirSync(dir, { recursive: true })
+  return path.join(dir, `${Date.now()}-${randomBytes(4).toString('hex')}-${base.slice(0, 100)}`)
+}
+
+/** Moves `abs` into the trash (same file system: a rename) instead of deleting it. */
+export function moveToTrash (root: string, abs: string): void {
+  renameSync(abs, freshName(meshDir(root, 'trash'), path.basename(abs)))
+}
+
+/** Whether two files hold the same bytes. */
+export function sameContent (a: string, b: string): boolean {
+  const sa = lstatSync(a)
+  const sb = lstatSync(b)
+  if (sa.size !== sb.size) return false
+  const fa = openSync(a, 'r')
+  const fb = openSync(b, 'r')
+  try {
+    const ba = Buffer.allocUnsafe(1 << 16)
+    const bb = Buffer.allocUnsafe(1 << 16)
+    for (;;) {
+      const na = readSync(fa, ba, 0, ba.length, null)
+      const nb = readSync(fb, bb, 0, bb.length, null)
+      if (na !== nb) return false
+      if (na === 0) return true
+      if (!ba.subarray(0, na).equals(bb.subarray(0, nb))) return false
+    }
+  } finally {
+    closeSync(fa)
+    closeSync(fb)
+  }
+}

@@ -13,7 +13,9 @@ CREATE TABLE mesh_files (
   origin   TEXT NOT NULL,
   size     INTEGER,
   mtime_ns TEXT,
-  ino      TEXT
+  ino      TEXT,
+  -- On a conflict copy: JSON {path, winner}, the path it lost at and the node that won.
+  copy_of  TEXT
 );
 
 -- What each peer is still owed: one row per peer and path (a newer change of

@@ -15,6 +15,8 @@ export interface MeshFileRow {
   size: number | null
   mtimeNs: string | null
   ino: string | null
+  /** On a conflict copy: JSON {path, winner}. */
+  copyOf: string | null
 }
 
 export interface OutboxItem { path: string, seq: number }
@@ -39,19 +41,20 @@ interface RawRow {
   size: number | null
   mtime_ns: string | null
   ino: string | null
+  copy_of: string | null
 }
 
-const toRow = (r: RawRow): MeshFileRow => ({ path: r.path, kind: r.kind, deleted: r.deleted === 1, vv: r.vv, hlc: r.hlc, origin: r.origin, size: r.size, mtimeNs: r.mtime_ns, ino: r.ino })
+const toRow = (r: RawRow): MeshFileRow => ({ path: r.path, kind: r.kind, deleted: r.deleted === 1, vv: r.vv, hlc: r.hlc, origin: r.origin, size: r.size, mtimeNs: r.mtime_ns, ino: r.ino, copyOf: r.copy_of })
 
 /** Everything the mesh keeps in SQLite: versions, what each peer is owed, conflicts. */
 export type MeshStore = ReturnType<typeof createMeshStore>
 
 export function createMeshStore (db: Db) {
   const get = db.prepare<[string], RawRow>('SELECT * FROM mesh_files WHERE path = ?')
-  const upsert = db.prepare(`INSERT INTO mesh_files (path, kind, deleted, vv, hlc, origin, size, mtime_ns, ino)
-    VALUES (@path, @kind, @deleted, @vv, @hlc, @origin, @size, @mtimeNs, @ino)
+  const upsert = db.prepare(`INSERT INTO mesh_files (path, kind, deleted, vv, hlc, origin, size, mtime_ns, ino, copy_of)
+    VALUES (@path, @kind, @deleted, @vv, @hlc, @origin, @size, @mtimeNs, @ino, @copyOf)
     ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, deleted = excluded.deleted, vv = excluded.vv, hlc = excluded.hlc,
-      origin = excluded.origin, size = excluded.size, mtime_ns = excluded.mtime_ns, ino = excluded.ino`)
+      origin = excluded.origin, size = excluded.size, mtime_ns = excluded.mtime_ns, ino = excluded.ino, copy_of = excluded.copy_of`)
   // '/' + 1 is '0': every path below `dir/` sorts in [dir/, dir0).
   const below = db.prepare<[string, string], RawRow>('SELECT * FROM mesh_files WHERE path >= ? AND path < ? AND deleted = 0')
   const present = db.prepare<[], RawRow>('SELECT * FROM mesh_files WHERE deleted = 0')

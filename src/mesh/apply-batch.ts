@@ -53,13 +53,14 @@ export function createApplyBatch (opts: ApplyOptions) {
     size: key?.size ?? null,
     mtimeNs: key?.mtimeNs ?? null,
     ino: key?.ino ?? null,
+    copyOf: e.copyOf === undefined ? null : JSON.stringify(e.copyOf),
   })
 
   /** Parents made for a file: rows without a version of their own, so the watcher's report of them is no local change. */
   function recordParents (made: string[], e: ManifestEntry): void {
     for (const dir of made) {
       const prev = store.get(dir)
-      store.put({ path: dir, kind: 'dir', deleted: false, vv: prev?.vv ?? '{}', hlc: e.hlc, origin: e.origin, size: null, mtimeNs: null, ino: null })
+      store.put({ path: dir, kind: 'dir', deleted: false, vv: prev?.vv ?? '{}', hlc: e.hlc, origin: e.origin, size: null, mtimeNs: null, ino: null, copyOf: null })
     }
   }
 
@@ -80,7 +81,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     if (here === undefined) return install(e, from, merged)
     if (here.kind === 'dir') {
       // A directory here, a file there: the directory stays; the file is kept beside it as a conflict copy.
-      return keepAsCopy(e, from, conflictCopyPath(e.path, stampOf(e)), depth)
+      return keepAsCopy(e, from, conflictCopyPath(e.path, stampOf(e)), self, depth)
     }
     if (order === 'after') return replace(e, from, here, merged)
     // Concurrent: the same bytes are no conflict at all.
@@ -93,13 +94,13 @@ export function createApplyBatch (opts: ApplyOptions) {
     if (wins(stampOf(e), stampOf(here))) {
       // The local version loses: renamed (same inode, so a writer still at it writes into the copy) and announced.
       const copy = conflictCopyPath(e.path, stampOf(here))
-      const copied = moveLocalToCopy(here, copy, depth)
+      const copied = moveLocalToCopy(here, copy, e.origin, depth)
       if (copied !== 'applied') return copied
       opts.onConflict({ path: e.path, copy, winner: e.origin, loser: here.origin, loserHlc: here.hlc })
       return install(e, from, merged)
     }
     const copy = conflictCopyPath(e.path, stampOf(e))
-    const outcome = keepAsCopy(e, from, copy, depth)
+    const outcome = keepAsCopy(e, from, copy, here.origin, depth)
     // Owed onwards too: a peer the sender collapsed this version away for never meets the conflict itself.
     if (outcome === 'applied') local.owe(copy)
     if (outcome === 'applied' || outcome === 'stale') {
@@ -111,13 +112,13 @@ export function createApplyBatch (opts: ApplyOptions) {
   }
 
   /** The incoming version, kept under `copy` with its own vector (every node names and versions it alike). */
-  function keepAsCopy (e: ManifestEntry, from: string, copy: string, depth: number): EntryOutcome {
+  function keepAsCopy (e: ManifestEntry, from: string, copy: string, winner: string, depth: number): EntryOutcome {
     if (copy === e.path) return 'retry'
-    return put({ ...e, path: copy }, from, depth + 1)
+    return put({ ...e, path: copy, copyOf: { path: e.path, winner } }, from, depth + 1)
   }
 
   /** The local version `here` moves to `copy`, keeping its vector, owed to every peer (one may never have seen it). */
-  function moveLocalToCopy (here: MeshFileRow, copy: string, depth: number): EntryOutcome {
+  function moveLocalToCopy (here: MeshFileRow, copy: string, winner: string, depth: number): EntryOutcome {
     const existing = store.get(copy)
     if (existing !== undefined && !existing.deleted && existing.vv === here.vv) {
       // The same version is already there (a peer sent the copy first): the bytes go to the trash, not away.
@@ -126,7 +127,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     }
     const staged = freshName(meshDir(root, 'hold'), 'conflict')
     renameSync(abs(here.path), staged)
-    const outcome = put({ path: copy, kind: 'file', deleted: false, vv: vvOf(here), hlc: here.hlc, origin: here.origin }, staged, depth + 1)
+    const outcome = put({ path: copy, kind: 'file', deleted: false, vv: vvOf(here), hlc: here.hlc, origin: here.origin, copyOf: { path: here.path, winner } }, staged, depth + 1)
     if (outcome === 'applied' || outcome === 'stale') {
       if (outcome === 'applied') local.owe(copy)
       if (lookAt(staged) !== null) moveToTrash(root, staged)
@@ -145,6 +146,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     unlinkSync(from)
     const seen = lookAt(abs(e.path))
     store.put(rowFor(e, vv, seen?.type === 'file' ? seen.key : null))
+    if (e.copyOf !== undefined) opts.onConflict({ path: e.copyOf.path, copy: e.path, winner: e.copyOf.winner, loser: e.origin, loserHlc: e.hlc })
     return 'applied'
   }
 
@@ -226,7 +228,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     const seen = lookAt(abs(e.path))
     if (seen?.type === 'file') {
       // A file here, a directory there: the file moves to a conflict copy (kept and announced), the directory comes.
-      const outcome = moveLocalToCopy(row!, conflictCopyPath(e.path, stampOf(row!)), 0)
+      const outcome = moveLocalToCopy(row!, conflictCopyPath(e.path, stampOf(row!)), e.origin, 0)
       if (outcome !== 'applied') return outcome
     }
     recordParents(makeParents(root, `${e.path}/x`), e)

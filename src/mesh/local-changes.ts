@@ -54,6 +54,8 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     size: key?.size ?? null,
     mtimeNs: key?.mtimeNs ?? null,
     ino: key?.ino ?? null,
+    // A conflict copy changed here is still that copy.
+    copyOf: prev?.copyOf ?? null,
   })
   const tombstone = (row: MeshFileRow): MeshFileRow => ({ ...version(row.path, row, row.kind, null), deleted: true })
 

@@ -14,7 +14,11 @@ export interface ManifestEntry {
   vv: VersionVector
   hlc: number
   origin: string
+  /** On a conflict copy: the path it lost at and the node that won, so every node lists the conflict. */
+  copyOf?: CopyOf | undefined
 }
+
+export interface CopyOf { path: string, winner: string }
 
 export interface Manifest {
   /** The sending node. */

@@ -110,7 +110,7 @@ export function createPeerLink (opts: PeerLinkOptions) {
         gone.push(item)
         continue
       }
-      entries.push({ path: row.path, kind: row.kind, deleted: row.deleted, vv: JSON.parse(row.vv), hlc: row.hlc, origin: row.origin })
+      entries.push({ path: row.path, kind: row.kind, deleted: row.deleted, vv: JSON.parse(row.vv), hlc: row.hlc, origin: row.origin, ...(row.copyOf === null ? {} : { copyOf: JSON.parse(row.copyOf) }) })
       sentItems.push(item)
     }
     store.ack(peer.name, gone)

@@ -14,6 +14,7 @@ export const ManifestSchema = Type.Object({
     vv: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Integer({ minimum: 1 })),
     hlc: Type.Integer({ minimum: 0 }),
     origin: NodeName,
+    copyOf: Type.Optional(Type.Object({ path: Type.String({ minLength: 1, maxLength: 4096 }), winner: NodeName }, { additionalProperties: false })),
   }, { additionalProperties: false }), { maxItems: 100_000 }),
 }, { additionalProperties: false })
 

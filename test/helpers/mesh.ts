@@ -1,0 +1,131 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { TestContext } from 'node:test'
+import { spawnManaged, type ManagedProcess } from './managed-process.js'
+import { startRsyncDaemon, type RsyncDaemon } from './rsync-daemon.js'
+import { makeTempDir } from './temp-dir.js'
+import { snapshotTree, diffSnapshots, type Snapshot } from './tree.js'
+import { getFreePort, waitFor } from './wait-for.js'
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+const SECRET = 'mesh-test-secret-0123456789'
+
+/** One node of a test mesh: its tree, its rsync daemon (module = the tree), its syncplane (the built service). */
+export interface MeshNode {
+  name: string
+  /** The replicated tree. */
+  root: string
+  daemon: RsyncDaemon
+  url: string
+  api (route: string, init?: { method?: string, body?: unknown }): Promise<{ status: number, body: any }>
+  /** Starts the service (again, after kill or stop). */
+  start (): Promise<void>
+  /** SIGKILL the service (and, with `daemon`, the rsync daemon too). */
+  kill (opts?: { daemon?: boolean }): Promise<void>
+  /** SIGTERM, waiting for a clean exit. */
+  stop (): Promise<void>
+  output (): string
+}
+
+export interface MeshOptions {
+  nodes: number
+  /** Merged into every node's configuration (mesh keys go under `mesh`). */
+  config?: Record<string, unknown>
+  mesh?: Record<string, unknown>
+}
+
+/**
+ * N nodes on loopback, each with its own directory, rsync daemon (with
+ * auth) and syncplane process, named n0, n1, …; every one of them started
+ * from the same mesh section (only SYNCPLANE_MESH_SELF differs), as a fleet
+ * would deploy it. Everything is stopped and removed after the test.
+ */
+export async function startMesh (t: TestContext, opts: MeshOptions): Promise<MeshNode[]> {
+  const dir = await makeTempDir('syncplane-mesh-')
+  t.after(() => dir.cleanup())
+  const names = Array.from({ length: opts.nodes }, (_, i) => `n${i}`)
+  const daemons: RsyncDaemon[] = []
+  const ports: number[] = []
+  for (const name of names) {
+    const root = path.join(dir.path, name, 'tree')
+    await mkdir(root, { recursive: true })
+    const daemon = await startRsyncDaemon({ root: path.join(dir.path, name, 'daemon'), modulePath: root })
+    t.after(() => daemon.stop())
+    daemons.push(daemon)
+    ports.push(await getFreePort())
+  }
+  const env: Record<string, string> = { SYNCPLANE_MESH_SECRET: SECRET }
+  const peers = names.map((name, i) => {
+    env[`MESH_PW_${i}`] = daemons[i]!.password
+    return { name, api: `http://127.0.0.1:${ports[i]}`, url: daemons[i]!.url, passwordEnv: `MESH_PW_${i}` }
+  })
+  const nodes = names.map((name, i) => {
+    const root = path.join(dir.path, name, 'tree')
+    const configFile = path.join(dir.path, name, 'config.yaml')
+    const url = `http://127.0.0.1:${ports[i]}`
+    let proc: ManagedProcess | undefined
+    const node: MeshNode = {
+      name,
+      root,
+      daemon: daemons[i]!,
+      url,
+      async api (route, init = {}) {
+        const res = await fetch(url + route, {
+          method: init.method ?? 'GET',
+          ...(init.body === undefined ? {} : { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } }),
+        })
+        const text = await res.text()
+        return { status: res.status, body: text === '' ? null : JSON.parse(text) }
+      },
+      async start () {
+        proc = await spawnManaged(process.execPath, [CLI, 'serve', '--config', configFile], { env: { ...process.env, ...env, SYNCPLANE_MESH_SELF: name } })
+        const started = proc
+        await waitFor(async () => !started.isRunning() ? Promise.reject(new Error(`${name} exited:\n${started.output()}`)) : (await node.api('/v1/mesh')).status === 200,
+          { timeoutMs: 20_000, message: `${name} did not start` })
+      },
+      async kill (killOpts = {}) {
+        proc?.signalTree('SIGKILL')
+        await proc?.exited
+        if (killOpts.daemon === true) await daemons[i]!.stop()
+      },
+      async stop () {
+        await proc?.stop({ timeoutMs: 20_000 })
+      },
+      output: () => proc?.output() ?? '',
+    }
+    t.after(() => proc?.stop())
+    return node
+  })
+  for (const [i, node] of nodes.entries()) {
+    await writeFile(path.join(dir.path, node.name, 'config.yaml'), JSON.stringify({
+      source: node.root,
+      database: path.join(dir.path, node.name, 'db.sqlite'),
+      logLevel: 'warn',
+      api: { host: '127.0.0.1', port: ports[i] },
+      retry: { initialDelayMs: 200, maxDelayMs: 2_000 },
+      ...opts.config,
+      mesh: { peers, rescanSec: 10, ...opts.mesh },
+    }, null, 2))
+  }
+  await Promise.all(nodes.map((n) => n.start()))
+  return nodes
+}
+
+/** A tree without syncplane's own directory. */
+export function snapshotNode (node: MeshNode): Promise<Snapshot> {
+  return snapshotTree(node.root, { ignore: (rel) => rel === '.syncplane' || rel.startsWith('.syncplane/') })
+}
+
+/** Waits until every node's tree is the same as the first's and every node says it is idle; returns the tree. */
+export async function waitConverged (nodes: readonly MeshNode[], timeoutMs = 60_000): Promise<Snapshot> {
+  let last: string[] = []
+  return (await waitFor<Snapshot | false>(async () => {
+    const snaps = await Promise.all(nodes.map(snapshotNode))
+    last = []
+    for (let i = 1; i < snaps.length; i++) last.push(...diffSnapshots(snaps[0]!, snaps[i]!).map((d) => `${nodes[0]!.name}/${nodes[i]!.name}: ${d}`))
+    if (last.length > 0) return false
+    const idle = await Promise.all(nodes.map(async (n) => (await n.api('/v1/mesh')).body?.idle === true))
+    return idle.every(Boolean) ? snaps[0]! : false
+  }, { timeoutMs, intervalMs: 250, message: `the mesh did not converge: ${last.slice(0, 10).join('; ')}` })) as Snapshot
+}

@@ -1,0 +1,55 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises'
+import path from 'node:path'
+import { startMesh, waitConverged } from '../helpers/mesh.js'
+
+const HOSTILE = ['with space.txt', '-leading-dash', 'new\nline', 'ünïcødé-ñ.txt', 'star*.txt', 'back\\slash', '--rsh=evil', '$(echo hi)', ' trailing ']
+
+test('a file written on any node reaches every node, hostile names included, and nothing is sent again afterwards', async (t) => {
+  const nodes = await startMesh(t, { nodes: 3 })
+  for (const [i, name] of HOSTILE.entries()) await writeFile(path.join(nodes[i % 3]!.root, name), `content of ${name}`)
+  await mkdir(path.join(nodes[1]!.root, 'a/b/c'), { recursive: true })
+  await writeFile(path.join(nodes[1]!.root, 'a/b/c/deep.txt'), 'deep')
+  const tree = await waitConverged(nodes)
+  for (const name of HOSTILE) assert.ok(tree.has(name), `${JSON.stringify(name)} replicated`)
+  assert.equal(tree.get('a/b/c/deep.txt')?.size, 4)
+  const sent = async () => (await Promise.all(nodes.map(async (n) => (await n.api('/v1/mesh')).body.peers.reduce((s: number, p: any) => s + p.batchesSent, 0)))).reduce((a, b) => a + b, 0)
+  const before = await sent()
+  // Two rescans later, still nothing: what arrived from a peer is never originated again.
+  await new Promise((resolve) => setTimeout(resolve, 3_000))
+  assert.equal(await sent(), before)
+})
+
+test('deletes and renames propagate, and a deleted file does not come back', async (t) => {
+  const nodes = await startMesh(t, { nodes: 3 })
+  await mkdir(path.join(nodes[0]!.root, 'dir'))
+  await writeFile(path.join(nodes[0]!.root, 'dir/f.txt'), 'f')
+  await writeFile(path.join(nodes[0]!.root, 'gone.txt'), 'g')
+  await waitConverged(nodes)
+  await rm(path.join(nodes[1]!.root, 'gone.txt'))
+  await rename(path.join(nodes[2]!.root, 'dir'), path.join(nodes[2]!.root, 'moved'))
+  const tree = await waitConverged(nodes)
+  assert.deepEqual([...tree.keys()].sort(), ['moved', 'moved/f.txt'])
+  await nodes[1]!.stop()
+  await nodes[1]!.start()
+  const after = await waitConverged(nodes)
+  assert.deepEqual([...after.keys()].sort(), ['moved', 'moved/f.txt'])
+})
+
+test('the same new path written on two nodes: one winner and one identical conflict copy on every node', async (t) => {
+  const nodes = await startMesh(t, { nodes: 3 })
+  await Promise.all([
+    writeFile(path.join(nodes[0]!.root, 'report.pdf'), 'version from n0'),
+    writeFile(path.join(nodes[1]!.root, 'report.pdf'), 'version from n1, longer'),
+  ])
+  const tree = await waitConverged(nodes)
+  const names = [...tree.keys()].sort()
+  assert.equal(names.length, 2, names.join(', '))
+  const copy = names.find((n) => n.includes('.sync-conflict-'))!
+  assert.match(copy, /^report\.sync-conflict-\d{8}-\d{6}-\d{3}-n[01]\.pdf$/)
+  const contents = new Set([await readFile(path.join(nodes[2]!.root, 'report.pdf'), 'utf8'), await readFile(path.join(nodes[2]!.root, copy), 'utf8')])
+  assert.deepEqual(contents, new Set(['version from n0', 'version from n1, longer']))
+  const conflicts = (await nodes[2]!.api('/v1/mesh/conflicts')).body
+  assert.ok(conflicts.total >= 1)
+})

@@ -172,6 +172,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       retry: config.retry,
       maxEntries: config.mesh.maxEntries,
       rescanSec: config.mesh.rescanSec,
+      repairSec: config.mesh.repairSec,
       trashDays: config.mesh.trashDays,
       deletes: config.deletes,
       // A node's own marker and flush sentinels are never a change for the peers.
@@ -254,7 +255,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     await rewatching
   }
 
-  const readinessOf = (c: LoadedConfig['config']) => createReadiness({ db, database: databaseHealth.status, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: c.readiness.maxLagSec })
+  const readinessOf = (c: LoadedConfig['config']) => createReadiness({ db, database: databaseHealth.status, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: c.readiness.maxLagSec, mesh: mesh === undefined ? undefined : () => mesh.status() })
   // The routes read `readiness` from this object on every request, so a reload can replace it.
   const http: AppServices = { engine, jobs, readiness: readinessOf(config), database: databaseHealth.status, metrics, events, mesh }
 

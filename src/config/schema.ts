@@ -62,6 +62,7 @@ export const MeshSchema = Type.Object({
   peers: Type.Array(MeshPeerSchema, { minItems: 2, description: 'Every node of the mesh, this one included' }),
   maxEntries: Type.Integer({ minimum: 1, maximum: 100_000, default: 2_000, description: 'Most paths one batch to a peer carries' }),
   rescanSec: Type.Integer({ minimum: 1, maximum: 86_400, default: 60, description: 'The whole tree is compared with the versions this often, repairing any change the watcher missed' }),
+  repairSec: Type.Integer({ minimum: 0, maximum: 86_400, default: 300, description: 'Every peer is compared with this node this often and sent what it lacks (anti-entropy, never a destructive mirror); also whenever a peer comes back. 0: only then' }),
   trashDays: Type.Integer({ minimum: 0, maximum: 3_650, default: 7, description: 'Files a peer deleted or replaced are kept in .syncplane/trash this long (0: removed at once)' }),
 }, { additionalProperties: false })
 

@@ -58,6 +58,7 @@ export function createMeshStore (db: Db) {
   // '/' + 1 is '0': every path below `dir/` sorts in [dir/, dir0).
   const below = db.prepare<[string, string], RawRow>('SELECT * FROM mesh_files WHERE path >= ? AND path < ? AND deleted = 0')
   const present = db.prepare<[], RawRow>('SELECT * FROM mesh_files WHERE deleted = 0')
+  const all = db.prepare<[], RawRow>('SELECT * FROM mesh_files')
   const maxHlc = db.prepare<[], { m: number | null }>('SELECT max(hlc) AS m FROM mesh_files')
   const counts = db.prepare<[], { files: number, tombstones: number }>('SELECT coalesce(sum(deleted = 0), 0) AS files, coalesce(sum(deleted = 1), 0) AS tombstones FROM mesh_files')
   const enqueue = db.prepare('INSERT INTO mesh_outbox (peer, path, seq) VALUES (?, ?, ?) ON CONFLICT (peer, path) DO UPDATE SET seq = excluded.seq')
@@ -87,6 +88,10 @@ export function createMeshStore (db: Db) {
     },
     present (): MeshFileRow[] {
       return present.all().map(toRow)
+    },
+    /** Every row, tombstones included. */
+    all (): MeshFileRow[] {
+      return all.all().map(toRow)
     },
     maxHlc (): number {
       return maxHlc.get()?.m ?? 0

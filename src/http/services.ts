@@ -15,7 +15,7 @@ export interface AppServices {
   metrics: { contentType: string; render (): Promise<string> }
   events: Pick<EventLog, 'since' | 'lastId' | 'listen'>
   /** Present on a node that is part of a mesh. */
-  mesh?: Pick<Mesh, 'status' | 'conflicts' | 'confirmDeletes' | 'apply' | 'heard' | 'flush'> | undefined
+  mesh?: Pick<Mesh, 'status' | 'conflicts' | 'confirmDeletes' | 'apply' | 'heard' | 'flush' | 'repair' | 'digest' | 'index'> | undefined
 }
 
 export interface RouteOptions {

@@ -146,8 +146,8 @@ export function createLocalChanges (opts: LocalChangesOptions) {
       return result
     },
     /** Puts a path into every peer's queue again (a version that must go out again, such as a conflict copy). */
-    owe (rel: string): void {
-      store.enqueue(rel, opts.peers(), ++seq)
+    owe (rel: string, peers: readonly string[] = opts.peers()): void {
+      store.enqueue(rel, peers, ++seq)
     },
   }
 }

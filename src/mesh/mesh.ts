@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import type { MeshStore, MeshConflict } from '../db/mesh-store.js'
@@ -14,6 +14,8 @@ import { createPeerLink, type MeshPeer, type PeerLinkOptions, type PeerStatus } 
 import { createFlushWaiters } from './mesh-flush.js'
 import { createDeleteHold, type MeshDeleteHold } from './delete-hold.js'
 import { meshDir } from './tree-fs.js'
+import { emptyTrash, tidyMeshDirs } from './trash.js'
+import { createRepairer, digestRows, indexOf, type IndexEntry } from './repair.js'
 
 /**
  * The mesh: every node a source. This node originates versions of what
@@ -32,6 +34,8 @@ export interface MeshOptions {
   retry: BackoffOptions
   maxEntries: number
   rescanSec: number
+  /** Every peer is compared with this node this often (anti-entropy, repair.ts); 0: only when a peer comes back. */
+  repairSec: number
   trashDays: number
   deletes: { maxFiles: number, maxPercent: number, minFiles: number }
   isExcluded: (rel: string, isDir: boolean | undefined) => boolean
@@ -83,8 +87,18 @@ export function createMesh (opts: MeshOptions) {
     retry: opts.retry,
     maxEntries: opts.maxEntries,
     onAcked: () => flushWaiters.check(),
+    onRecovered: () => { void repair(peer.name) },
     logger,
   })]))
+  const repair = createRepairer({
+    peers: opts.peers,
+    client,
+    store,
+    logger,
+    owe: (paths, peer) => store.transaction(() => { for (const p of paths) local.owe(p, [peer]) }),
+    wake: (peer) => links.get(peer)?.wake(),
+    closed: () => closed,
+  })
   const timers = new Set<NodeJS.Timeout>()
   const later = (fn: () => void, ms: number): void => {
     const timer = setTimeout(() => {
@@ -112,6 +126,7 @@ export function createMesh (opts: MeshOptions) {
   let started = false
   let closed = false
   let rescanTimer: NodeJS.Timeout | null = null
+  let repairTimer: NodeJS.Timeout | null = null
   /** A source fault was seen: the whole tree is looked at again once it clears. */
   let faulted = false
 
@@ -143,49 +158,22 @@ export function createMesh (opts: MeshOptions) {
     afterScan(local.scanTree())
   }
 
-  /** Staged batches a crash left are dropped (their senders still owe them); displaced files go to the trash. */
-  function tidy (): void {
-    rmSync(meshDir(root, 'staging'), { recursive: true, force: true })
-    const holds = meshDir(root, 'hold')
-    let names: string[] = []
-    try {
-      names = readdirSync(holds)
-    } catch {}
-    for (const name of names) {
-      mkdirSync(meshDir(root, 'trash'), { recursive: true })
-      renameSync(path.join(holds, name), path.join(meshDir(root, 'trash'), name))
-    }
-    emptyTrash()
-  }
-
-  function emptyTrash (): void {
-    const trash = meshDir(root, 'trash')
-    const cutoff = now() - opts.trashDays * 86_400_000
-    let names: string[] = []
-    try {
-      names = readdirSync(trash)
-    } catch {}
-    for (const name of names) {
-      const abs = path.join(trash, name)
-      try {
-        if (statSync(abs).mtimeMs < cutoff) rmSync(abs, { recursive: true, force: true })
-      } catch {}
-    }
-  }
-
   return {
     /** Looks at the tree as it is now (changes made while nobody watched), then starts sending. */
     start (): void {
       if (started) return
       started = true
-      tidy()
+      tidyMeshDirs(root, now(), opts.trashDays)
       rescan()
       for (const link of links.values()) link.start()
       const every = Math.max(1, opts.rescanSec) * 1000
       rescanTimer = setInterval(() => {
         rescan()
-        emptyTrash()
+        emptyTrash(root, now(), opts.trashDays)
       }, every)
+      if (opts.repairSec > 0) {
+        repairTimer = setInterval(() => { void repair() }, opts.repairSec * 1000)
+      }
     },
 
     /** What the watcher saw (relative paths); looked at within a few milliseconds. */
@@ -269,6 +257,18 @@ export function createMesh (opts: MeshOptions) {
       }
     },
 
+    repair,
+
+    /** This node's per-bucket digests, for a peer's repair. */
+    digest (): string[] {
+      return digestRows(store.all())
+    },
+
+    /** This node's entries in those buckets, for a peer's repair. */
+    index (buckets: readonly number[]): IndexEntry[] {
+      return indexOf(store.all(), new Set(buckets))
+    },
+
     conflicts (limit: number): { total: number, items: MeshConflict[] } {
       return store.conflicts(limit)
     },
@@ -285,6 +285,7 @@ export function createMesh (opts: MeshOptions) {
       closed = true
       if (intakeTimer !== null) clearTimeout(intakeTimer)
       if (rescanTimer !== null) clearInterval(rescanTimer)
+      if (repairTimer !== null) clearInterval(repairTimer)
       for (const t of timers) clearTimeout(t)
       await Promise.all([...links.values()].map((l) => l.close()))
       flushWaiters.close()

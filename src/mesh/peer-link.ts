@@ -36,6 +36,8 @@ export interface PeerLinkOptions {
   maxEntries: number
   /** A batch was acknowledged (flush waiters look again). */
   onAcked: () => void
+  /** The peer answers again after failures: what it missed meanwhile is looked for (repair). */
+  onRecovered: () => void
   logger: Logger
   now?: () => number
 }
@@ -159,6 +161,7 @@ export function createPeerLink (opts: PeerLinkOptions) {
       state = 'sending'
       try {
         await send(store.take(peer.name, opts.maxEntries))
+        if (failures > 0) opts.onRecovered()
         failures = 0
         lastError = null
         nextRetryAt = null
@@ -180,6 +183,7 @@ export function createPeerLink (opts: PeerLinkOptions) {
   async function hello (): Promise<void> {
     try {
       await opts.client.hello(peer.api, AbortSignal.any([abort.signal, AbortSignal.timeout(5_000)]))
+      if (reachable === false) opts.onRecovered()
       contact()
     } catch (err) {
       if (!stopped) {

@@ -8,6 +8,7 @@ export interface Readiness {
     watcher: { ok: boolean; state: string; detail: string | null }
     database: { ok: boolean; detail: string | null }
     lag: { ok: boolean; detail: string | null }
+    mesh?: { ok: boolean; detail: string | null }
   }
 }
 
@@ -16,7 +17,15 @@ export interface Readiness {
  * write, and (with maxLagSec) no target lags further behind than the
  * operator tolerates.
  */
-export function createReadiness (deps: { db: Db; database: () => DatabaseHealthStatus; watcherStatus: () => WatcherStatus; targetLagsMs: () => Array<{ name: string; lagMs: number }>; maxLagSec: number }) {
+export function createReadiness (deps: {
+  db: Db
+  database: () => DatabaseHealthStatus
+  watcherStatus: () => WatcherStatus
+  targetLagsMs: () => Array<{ name: string; lagMs: number }>
+  maxLagSec: number
+  /** On a mesh node: its peers (their lag counts with the targets') and held deletions. */
+  mesh?: (() => { peers: Array<{ name: string; lagMs: number; reachable: boolean | null; owed: number }>; deletesHeld: { count: number } | null }) | undefined
+}) {
   const ping = deps.db.prepare('SELECT 1')
   return (): Readiness => {
     const w = deps.watcherStatus()
@@ -30,11 +39,19 @@ export function createReadiness (deps: { db: Db; database: () => DatabaseHealthS
     } catch (err) {
       database = { ok: false, detail: (err as Error).message }
     }
+    const mesh = deps.mesh?.()
     let lag: Readiness['checks']['lag'] = { ok: true, detail: null }
     if (deps.maxLagSec > 0) {
-      const behind = deps.targetLagsMs().filter((t) => t.lagMs > deps.maxLagSec * 1000)
+      const behind = [...deps.targetLagsMs(), ...(mesh?.peers ?? [])].filter((t) => t.lagMs > deps.maxLagSec * 1000)
       if (behind.length > 0) lag = { ok: false, detail: behind.map((t) => `${t.name} lags ${Math.round(t.lagMs / 1000)} s (max ${deps.maxLagSec} s)`).join('; ') }
     }
-    return { ready: watcher.ok && database.ok && lag.ok, checks: { watcher, database, lag } }
+    if (mesh === undefined) return { ready: watcher.ok && database.ok && lag.ok, checks: { watcher, database, lag } }
+    const reached = mesh.peers.filter((p) => p.reachable === true).length
+    const owed = mesh.peers.reduce((n, p) => n + p.owed, 0)
+    const meshCheck = {
+      ok: mesh.deletesHeld === null,
+      detail: `${reached} of ${mesh.peers.length} peers reached, ${owed} versions owed${mesh.deletesHeld === null ? '' : `; ${mesh.deletesHeld.count} local deletions held until an operator confirms them`}`,
+    }
+    return { ready: watcher.ok && database.ok && lag.ok && meshCheck.ok, checks: { watcher, database, lag, mesh: meshCheck } }
   }
 }

@@ -12,7 +12,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       summary: 'Watcher and database state and, per target, backlog, state and last outcome',
       response: { 200: StatusSchema, ...problemResponses },
     },
-  }, async () => statusToDto(services.engine.status(), services.database()))
+  }, async () => ({ ...statusToDto(services.engine.status(), services.database()), ...(services.mesh === undefined ? {} : { mesh: services.mesh.status() }) }))
 
   app.post('/watch/pause', {
     schema: {

@@ -34,6 +34,25 @@ export const meshPeerRoutes: FastifyPluginAsyncTypebox<RouteOptions & { secret: 
     return { outcomes }
   })
 
+  app.get('/digest', {
+    schema: {
+      operationId: 'meshDigest',
+      tags: ['mesh-peer'],
+      summary: 'Digests of what this node holds, in 256 buckets (a peer\'s repair compares them with its own)',
+      response: { 200: Type.Object({ buckets: Type.Array(Type.String()) }), ...problemResponses },
+    },
+  }, async () => ({ buckets: mesh.digest() }))
+
+  app.post('/index', {
+    schema: {
+      operationId: 'meshIndex',
+      tags: ['mesh-peer'],
+      summary: 'The versions this node holds in the named buckets',
+      body: Type.Object({ buckets: Type.Array(Type.Integer({ minimum: 0, maximum: 255 }), { maxItems: 256 }) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ entries: Type.Array(Type.Object({ path: Type.String(), vv: Type.Record(Type.String(), Type.Integer()), deleted: Type.Boolean() })) }), ...problemResponses },
+    },
+  }, async (request) => ({ entries: mesh.index(request.body.buckets) }))
+
   app.get('/hello', {
     schema: {
       operationId: 'meshHello',

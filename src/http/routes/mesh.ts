@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
 import { SyncplaneError } from '../../errors.js'
 import { problemResponses } from '../schemas/common.js'
 import { ConflictListSchema, ConflictQuery, MeshConfirmBody, MeshStatusSchema } from '../schemas/mesh.js'
@@ -32,6 +33,16 @@ export const meshRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
     const { total, items } = meshOf(services).conflicts(request.query.limit)
     return { total, items: items.map((c) => ({ id: c.id, path: c.path, copy: c.copy, winner: c.winner, loser: c.loser, resolvedAt: new Date(c.resolvedAt).toISOString() })) }
   })
+
+  app.post('/mesh/repair', {
+    schema: {
+      operationId: 'repairMesh',
+      tags: ['mesh'],
+      summary: 'Compare this node with every peer now and send each what it lacks (runs by itself every mesh.repairSec)',
+      description: 'Never deletes anything by itself: a deletion reaches a peer only as the tombstone of a version that peer had, by the usual rule.',
+      response: { 200: Type.Object({ peers: Type.Array(Type.Object({ peer: Type.String(), queued: Type.Integer(), error: Type.Optional(Type.String()) })) }), ...problemResponses },
+    },
+  }, async () => ({ peers: await meshOf(services).repair() }))
 
   app.post('/mesh/deletes/confirm', {
     schema: {

@@ -12,7 +12,8 @@ export const ReadinessSchema = Type.Object({
   checks: Type.Object({
     watcher: Type.Object({ ok: Type.Boolean(), state: Type.String(), detail: Type.Union([Type.String(), Type.Null()]) }),
     database: Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }),
-    lag: Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }, { description: 'Checked when readiness.maxLagSec is set' }),
+    lag: Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }, { description: 'Checked when readiness.maxLagSec is set (targets and mesh peers)' }),
+    mesh: Type.Optional(Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }, { description: 'On a mesh node: the peers reached and what they are owed. An unreachable peer does not make this node unready (it still serves every file it has); a held mass deletion does' })),
   }),
 }, { $id: 'Readiness', title: 'Readiness' })
 
@@ -60,6 +61,7 @@ export const StatusSchema = Type.Object({
     since: NullableTimestamp,
   }),
   targets: Type.Array(TargetStatusSchema),
+  mesh: Type.Optional(Type.Ref('MeshStatus', { description: 'On a mesh node: every peer with what it is owed (as GET /v1/mesh)' })),
 }, { $id: 'Status', title: 'Status' })
 
 export const WatchStateSchema = Type.Object({

@@ -1,0 +1,41 @@
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import path from 'node:path'
+import { meshDir } from './tree-fs.js'
+
+/**
+ * syncplane's own directories at the top of a mesh node's tree: staged
+ * batches a crash left are dropped (their senders still owe them and send
+ * them again), displaced files still on hold go to the trash, and the trash
+ * keeps what a peer deleted or replaced for `trashDays`.
+ */
+export function tidyMeshDirs (root: string, now: number, trashDays: number): void {
+  rmSync(meshDir(root, 'staging'), { recursive: true, force: true })
+  const holds = meshDir(root, 'hold')
+  for (const name of list(holds)) {
+    mkdirSync(meshDir(root, 'trash'), { recursive: true })
+    renameSync(path.join(holds, name), path.join(meshDir(root, 'trash'), name))
+  }
+  emptyTrash(root, now, trashDays)
+}
+
+/**
+ * Removes trash entries older than `trashDays`, by the time they were
+ * trashed: it leads their name (see freshName), since a rename keeps the
+ * file's own mtime, which may be years old.
+ */
+export function emptyTrash (root: string, now: number, trashDays: number): void {
+  const trash = meshDir(root, 'trash')
+  const cutoff = now - trashDays * 86_400_000
+  for (const name of list(trash)) {
+    const trashedAt = Number(/^(\d+)-/.exec(name)?.[1] ?? 0)
+    if (trashedAt < cutoff) rmSync(path.join(trash, name), { recursive: true, force: true })
+  }
+}
+
+function list (dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}

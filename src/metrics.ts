@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { SyncEngine } from './sync/engine.js'
 import { WATCHER_STATES } from './watcher/watcher.js'
+import type { MeshStatus } from './mesh/mesh.js'
 
 export type Metrics = ReturnType<typeof createMetrics>
 
@@ -9,7 +10,7 @@ export type Metrics = ReturnType<typeof createMetrics>
  * would leak between instances and tests). Counters follow engine events;
  * gauges are read from the engine's status at scrape time.
  */
-export function createMetrics (engine: Pick<SyncEngine, 'subscribe' | 'status'>) {
+export function createMetrics (engine: Pick<SyncEngine, 'subscribe' | 'status'>, mesh?: { status (): MeshStatus }) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
 
@@ -50,6 +51,29 @@ export function createMetrics (engine: Pick<SyncEngine, 'subscribe' | 'status'>)
       for (const state of WATCHER_STATES) this.set({ state }, state === current ? 1 : 0)
     },
   }))
+
+  if (mesh !== undefined) {
+    const peerGauge = (name: string, help: string, read: (p: MeshStatus['peers'][number]) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['peer'] as const,
+        registers: [registry],
+        collect () {
+          this.reset()
+          for (const p of mesh.status().peers) this.set({ peer: p.name }, read(p))
+        },
+      })
+    peerGauge('syncplane_mesh_peer_owed_paths', 'Paths whose latest version the peer has not acknowledged', (p) => p.owed)
+    peerGauge('syncplane_mesh_peer_lag_seconds', 'How long the oldest version owed to the peer has waited', (p) => p.lagMs / 1000)
+    peerGauge('syncplane_mesh_peer_reachable', '1 when the peer answered last time, 0 when it did not (or not yet)', (p) => (p.reachable === true ? 1 : 0))
+    peerGauge('syncplane_mesh_peer_consecutive_failures', 'Failed batches to the peer in a row', (p) => p.consecutiveFailures)
+    peerGauge('syncplane_mesh_peer_files_sent', 'Files sent to the peer since start (a counter read at scrape time)', (p) => p.filesSent)
+    const meshGauge = (name: string, help: string, read: (m: MeshStatus) => number) =>
+      new Gauge({ name, help, registers: [registry], collect () { this.set(read(mesh.status())) } })
+    meshGauge('syncplane_mesh_conflicts', 'Conflicts this node resolved or learned of (both versions kept)', (m) => m.conflicts)
+    meshGauge('syncplane_mesh_deletes_held', 'Local deletions the mass-delete guard holds back until confirmed', (m) => m.deletesHeld?.count ?? 0)
+  }
 
   engine.subscribe((event) => {
     if (event.type !== 'job.finished') return

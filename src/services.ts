@@ -185,8 +185,8 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   const retentionOf = (c: LoadedConfig['config']) => createJobRetention({ jobs, retentionDays: c.jobs.retentionDays, maxJobs: c.jobs.maxJobs, logger: logger.child({ component: 'retention' }) })
   let retention = retentionOf(config)
   let started = false
-  const metrics = createMetrics(engine)
-  const events = createEventLog(engine, { capacity: 1_000 })
+  const metrics = createMetrics(engine, mesh)
+  const events = createEventLog(engine, { capacity: 1_000, mesh })
 
   const watcherCommon = {
     root: config.source,

@@ -59,6 +59,12 @@ export interface MeshStatus {
   peers: PeerStatus[]
 }
 
+/** What the event stream shows of the mesh: batches acknowledged by a peer, a peer reached or lost, a conflict resolved. */
+export interface MeshEvent {
+  type: 'mesh.batch' | 'mesh.peer' | 'mesh.conflict'
+  data: Record<string, unknown>
+}
+
 /** How long the changes of one event-loop turn wait for more before they are looked at. */
 const INTAKE_MS = 5
 const APPLY_SLICE = 250
@@ -69,6 +75,8 @@ export function createMesh (opts: MeshOptions) {
   const { root, self, store, logger } = opts
   const now = opts.now ?? Date.now
   const peerNames = opts.peers.map((p) => p.name)
+  const listeners = new Set<(event: MeshEvent) => void>()
+  const emit = (event: MeshEvent): void => { for (const l of listeners) l(event) }
   const clock = createHybridClock(now, Math.max(store.maxHlc(), 0))
   const deleteHold = createDeleteHold({ deletes: opts.deletes, files: () => store.counts().files, now })
   const local = createLocalChanges({
@@ -86,7 +94,11 @@ export function createMesh (opts: MeshOptions) {
     rsync: opts.rsync,
     retry: opts.retry,
     maxEntries: opts.maxEntries,
-    onAcked: () => flushWaiters.check(),
+    onAcked: (batch) => {
+      flushWaiters.check()
+      emit({ type: 'mesh.batch', data: { peer: peer.name, ...batch } })
+    },
+    onReachability: (reachable, error) => emit({ type: 'mesh.peer', data: { peer: peer.name, reachable, error } }),
     onRecovered: () => { void repair(peer.name) },
     logger,
   })]))
@@ -118,6 +130,7 @@ export function createMesh (opts: MeshOptions) {
     onConflict: (c) => {
       store.addConflict({ ...c, resolvedAt: now() })
       logger.info(c, 'conflict: both versions kept')
+      emit({ type: 'mesh.conflict', data: { path: c.path, copy: c.copy, winner: c.winner, loser: c.loser } })
     },
   })
 
@@ -258,6 +271,12 @@ export function createMesh (opts: MeshOptions) {
     },
 
     repair,
+
+    /** Mesh events for the event stream; returns the unsubscribe function. */
+    subscribe (listener: (event: MeshEvent) => void): () => void {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
 
     /** This node's per-bucket digests, for a peer's repair. */
     digest (): string[] {

@@ -34,8 +34,10 @@ export interface PeerLinkOptions {
   rsync: Omit<RsyncCommonOptions, 'excludes'> & { deadlineSec: number, killGraceSec: number }
   retry: BackoffOptions
   maxEntries: number
-  /** A batch was acknowledged (flush waiters look again). */
-  onAcked: () => void
+  /** A batch was acknowledged (flush waiters look again, the event stream shows it). */
+  onAcked: (batch: { entries: number, files: number, retries: number }) => void
+  /** The peer answered after it did not, or stopped answering. */
+  onReachability: (reachable: boolean, error: string | null) => void
   /** The peer answers again after failures: what it missed meanwhile is looked for (repair). */
   onRecovered: () => void
   logger: Logger
@@ -84,8 +86,14 @@ export function createPeerLink (opts: PeerLinkOptions) {
   let loop: Promise<void> | null = null
 
   const contact = (): void => {
+    if (reachable !== true) opts.onReachability(true, null)
     reachable = true
     lastContact = now()
+  }
+  const lost = (error: string): void => {
+    if (reachable !== false) opts.onReachability(false, error)
+    reachable = false
+    lastError = error
   }
 
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => {
@@ -138,8 +146,8 @@ export function createPeerLink (opts: PeerLinkOptions) {
     store.ack(peer.name, sentItems.filter((_, i) => outcomes[i] !== 'retry'))
     batchesSent++
     filesSent += files.length
-    opts.onAcked()
     const retries = outcomes.filter((o) => o === 'retry').length
+    opts.onAcked({ entries: entries.length, files: files.length, retries })
     if (retries > 0) {
       logger.debug({ peer: peer.name, retries }, 'the peer could not take some entries yet')
       // Not at once: what blocked them (a path in use) needs a moment.
@@ -169,9 +177,8 @@ export function createPeerLink (opts: PeerLinkOptions) {
       } catch (err) {
         if (stopped) break
         failures++
-        reachable = false
         state = 'failing'
-        lastError = (err as Error).message
+        lost((err as Error).message)
         const delay = retryDelayMs(failures, opts.retry)
         nextRetryAt = now() + delay
         logger.warn({ peer: peer.name, failures, retryInMs: delay, err: lastError }, 'sending to a peer failed; its batch stays owed')
@@ -186,10 +193,7 @@ export function createPeerLink (opts: PeerLinkOptions) {
       if (reachable === false) opts.onRecovered()
       contact()
     } catch (err) {
-      if (!stopped) {
-        reachable = false
-        lastError = (err as Error).message
-      }
+      if (!stopped) lost((err as Error).message)
     }
   }
 

@@ -14,7 +14,12 @@ export type EventLog = ReturnType<typeof createEventLog>
  * that reconnects with Last-Event-ID picks up where it left off, and one that
  * fell further behind is told how much it missed instead of silently losing it.
  */
-export function createEventLog (engine: Pick<SyncEngine, 'subscribe' | 'status'>, opts: { capacity: number; now?: () => number }) {
+export function createEventLog (engine: Pick<SyncEngine, 'subscribe' | 'status'>, opts: {
+  capacity: number
+  now?: () => number
+  /** On a mesh node: its batches, peers reached or lost, conflicts. */
+  mesh?: { subscribe (listener: (event: { type: string; data: Record<string, unknown> }) => void): () => void } | undefined
+}) {
   const now = opts.now ?? Date.now
   const buffer: LoggedEvent[] = []
   const listeners = new Set<(event: LoggedEvent) => void>()
@@ -49,6 +54,7 @@ export function createEventLog (engine: Pick<SyncEngine, 'subscribe' | 'status'>
     }
   }
   const unsubscribe = engine.subscribe(onEngineEvent)
+  const unsubscribeMesh = opts.mesh?.subscribe((event) => append(event.type, event.data))
 
   return {
     /** Events after `lastId`; `missed` counts those already dropped from the buffer. */
@@ -66,6 +72,7 @@ export function createEventLog (engine: Pick<SyncEngine, 'subscribe' | 'status'>
     },
     close (): void {
       unsubscribe()
+      unsubscribeMesh?.()
       listeners.clear()
     },
   }

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs'
+import { readdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import type { MeshStore, MeshConflict } from '../db/mesh-store.js'
@@ -57,6 +57,14 @@ export interface MeshStatus {
   /** Local deletions the mass-delete guard holds back (see delete-hold.ts). */
   deletesHeld: MeshDeleteHold | null
   peers: PeerStatus[]
+}
+
+function listDir (dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
 }
 
 /** What the event stream shows of the mesh: batches acknowledged by a peer, a peer reached or lost, a conflict resolved. */
@@ -210,6 +218,10 @@ export function createMesh (opts: MeshOptions) {
       if (link === undefined || manifest.from === self) return 'unknown-peer'
       link.heard()
       const staging = path.join(meshDir(root, 'staging'), manifest.from, manifest.batch)
+      // A sender has one batch in flight: any other of its staged batches was left by a failure (its entries are still owed).
+      for (const name of listDir(path.dirname(staging))) {
+        if (name !== manifest.batch) rmSync(path.join(path.dirname(staging), name), { recursive: true, force: true })
+      }
       const outcomes: EntryOutcome[] = []
       try {
         // In slices, so a large batch never holds the event loop (and the probes) long.

@@ -167,7 +167,8 @@ export function createApplyBatch (opts: ApplyOptions) {
       const now = lookAt(held)
       if (now === null) return
       if (now.type === 'file' && sameKey(now.key, expected)) {
-        if (final) unlinkSync(held)
+        // The version the peer's replaced, untouched: to the trash like every file a peer's change removes.
+        if (final) moveToTrash(root, held)
         else opts.hold(() => check(true), HOLD_MS)
         return
       }

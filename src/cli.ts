@@ -26,6 +26,9 @@ Client (talks to a running service):
                                wait until every change is on every target
   jobs [--status S] [--kind K] [--target T] [--limit N]
                                job history, newest first
+  mesh                         this node's mesh peers: reachable, owed, lag
+  conflicts [--limit N]        conflicts resolved, where each loser is kept
+  confirm-mesh-deletes N       let N held local deletions go to the peers
 
 Client options:
   --url URL                    API base (default $SYNCPLANE_URL or http://127.0.0.1:8787)

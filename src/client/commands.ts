@@ -110,6 +110,27 @@ export const commands: Record<string, (api: ApiClient, args: string[], opts: Com
     return out(opts, body, () => `flushed: every change is on every target (${body.jobs.length} run(s) carried them)\n`)
   },
 
+  async mesh (api, _args, opts) {
+    const { body } = await api.call('GET', '/v1/mesh')
+    const held = body.deletesHeld === null ? '' : `local deletions held: ${body.deletesHeld.count} since ${body.deletesHeld.since} (confirm-mesh-deletes ${body.deletesHeld.count})\n`
+    return out(opts, body, () => `node ${body.self}: ${body.idle ? 'idle' : 'busy'}, ${body.files} paths, ${body.conflicts} conflicts\n` + held + table(
+      ['PEER', 'STATE', 'REACHABLE', 'OWED', 'LAG', 'FAILURES', 'LAST CONTACT', 'LAST ERROR'],
+      body.peers.map((p: any) => [p.name, p.state, p.reachable === null ? '?' : p.reachable ? 'yes' : 'no', p.owed, duration(p.lagMs), p.consecutiveFailures, p.lastContact, truncate(p.lastError, 60)])
+    ))
+  },
+
+  async conflicts (api, _args, opts) {
+    const { body } = await api.call('GET', `/v1/mesh/conflicts?limit=${opts.limit ?? 20}`)
+    return out(opts, body, () => table(['ID', 'PATH', 'COPY', 'WINNER', 'LOSER', 'RESOLVED'], body.items.map((c: any) => [c.id, JSON.stringify(c.path), JSON.stringify(c.copy), c.winner, c.loser, c.resolvedAt])))
+  },
+
+  async 'confirm-mesh-deletes' (api, args, opts) {
+    const expected = opts.expected ?? (args[0] === undefined ? undefined : Number(args[0]))
+    if (expected === undefined || !Number.isInteger(expected)) throw new ClientError('SP_CLI_USAGE', 'give the held count you reviewed: confirm-mesh-deletes N (see syncplane mesh)')
+    const { body } = await api.call('POST', '/v1/mesh/deletes/confirm', { expected })
+    return out(opts, body, () => `confirmed ${expected} local deletions: they go to the peers now\n`)
+  },
+
   async jobs (api, _args, opts) {
     const q = new URLSearchParams()
     if (opts.status) q.set('status', opts.status)

@@ -2,7 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { startMesh, waitConverged } from '../helpers/mesh.js'
+import { runCommand } from '../helpers/run-command.js'
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 
 const HOSTILE = ['with space.txt', '-leading-dash', 'new\nline', 'ünïcødé-ñ.txt', 'star*.txt', 'back\\slash', '--rsh=evil', '$(echo hi)', ' trailing ']
 
@@ -50,6 +54,16 @@ test('the same new path written on two nodes: one winner and one identical confl
   assert.match(copy, /^report\.sync-conflict-\d{8}-\d{6}-\d{3}-n[01]\.pdf$/)
   const contents = new Set([await readFile(path.join(nodes[2]!.root, 'report.pdf'), 'utf8'), await readFile(path.join(nodes[2]!.root, copy), 'utf8')])
   assert.deepEqual(contents, new Set(['version from n0', 'version from n1, longer']))
-  const conflicts = (await nodes[2]!.api('/v1/mesh/conflicts')).body
-  assert.ok(conflicts.total >= 1)
+  // Every node lists it, the one that only received the copy too.
+  for (const node of nodes) {
+    const conflicts = (await node.api('/v1/mesh/conflicts')).body
+    assert.equal(conflicts.total, 1, node.name)
+    assert.equal(conflicts.items[0].copy, copy)
+  }
+  const cli = await runCommand(process.execPath, [CLI, 'conflicts', '--url', nodes[2]!.url])
+  assert.equal(cli.code, 0, cli.stderr)
+  assert.ok(cli.stdout.includes(JSON.stringify(copy)), cli.stdout)
+  const peers = await runCommand(process.execPath, [CLI, 'mesh', '--url', nodes[0]!.url])
+  assert.match(peers.stdout, /node n0: idle/)
+  assert.match(peers.stdout, /n1 +idle +yes +0/)
 })

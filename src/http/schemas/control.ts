@@ -1,6 +1,7 @@
 import { Type } from 'typebox'
 import { NullableTimestamp, Timestamp } from './common.js'
 import { TARGET_STATES } from '../../sync/engine.js'
+import { HOLD_REASONS } from '../../sync/delete-guard.js'
 import { SOURCE_FAULT_KINDS } from '../../watcher/source-identity.js'
 import { WATCHER_STATES } from '../../watcher/watcher.js'
 import { DATABASE_STATES } from '../../db/database-health.js'
@@ -35,7 +36,7 @@ export const TargetStatusSchema = Type.Object({
     jobId: Type.Integer(),
   }), Type.Null()]),
   deletesHeld: Type.Union([Type.Object({
-    reason: Type.Enum(['limit', 'source'], { description: '`limit`: a run would have deleted more than deletes.maxFiles or deletes.maxPercent allow; `source`: the source root was unmounted or replaced' }),
+    reason: Type.Enum(HOLD_REASONS, { description: '`limit`: a run would have deleted more than deletes.maxFiles or deletes.maxPercent allow; `source`: the source root was unmounted or replaced' }),
     count: Type.Integer({ description: 'Deletions held back so far, as rsync counted them (files inside deleted directories included)' }),
     message: Type.String(),
     since: Timestamp,

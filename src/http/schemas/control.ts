@@ -3,7 +3,7 @@ import { NullableTimestamp, Timestamp } from './common.js'
 import { TARGET_STATES } from '../../sync/engine.js'
 import { HOLD_REASONS } from '../../sync/delete-guard.js'
 import { SOURCE_FAULT_KINDS } from '../../watcher/source-identity.js'
-import { WATCHER_STATES } from '../../watcher/watcher.js'
+import { BACKEND_WATCHER_STATES, WATCHER_STATES } from '../../watcher/watcher.js'
 import { DATABASE_STATES } from '../../db/database-health.js'
 
 export const HealthSchema = Type.Object({ status: Type.Literal('ok') })
@@ -11,7 +11,7 @@ export const HealthSchema = Type.Object({ status: Type.Literal('ok') })
 export const ReadinessSchema = Type.Object({
   status: Type.Enum(['ready', 'not ready']),
   checks: Type.Object({
-    watcher: Type.Object({ ok: Type.Boolean(), state: Type.String(), detail: Type.Union([Type.String(), Type.Null()]) }),
+    watcher: Type.Object({ ok: Type.Boolean(), state: Type.Enum(BACKEND_WATCHER_STATES), detail: Type.Union([Type.String(), Type.Null()]) }),
     database: Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }),
     lag: Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }, { description: 'Checked when readiness.maxLagSec is set' }),
   }),

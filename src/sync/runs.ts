@@ -1,5 +1,5 @@
 import type { JobTrigger } from '../db/job-store.js'
-import { buildFullArgs, buildIncrementalArgs, type RsyncCommonOptions } from '../rsync/args.js'
+import { buildFullArgs, buildIncrementalArgs, type RsyncCommonOptions, type RunShape } from '../rsync/args.js'
 import type { RsyncOutcome } from '../rsync/runner.js'
 import { blocksRuns, type SourceFault } from '../watcher/source-identity.js'
 import { takeBatch } from './backlog.js'
@@ -12,6 +12,7 @@ import type { EndedRun } from './settle-run.js'
 import type { PlannedRun } from './source-lookup.js'
 import { onLane, type Lane } from './lanes.js'
 import type { TargetRuntime } from './target-runtime.js'
+import { invocationTo } from './targets.js'
 
 export interface RunDeps {
   holds: DeleteHolds
@@ -67,15 +68,13 @@ export function createRuns (ctx: EngineContext, deps: RunDeps) {
       .then(async (planned) => {
         t.log.debug({ jobId: job.id, paths: paths.length, listed: planned.listed }, 'incremental sync started')
         const target = onLane(t.def, lane)
-        const pass = (shape: { maxDelete?: number, deletionsOnly?: boolean }): Promise<RsyncOutcome> => runner.run({
+        const pass = (shape: RunShape): Promise<RsyncOutcome> => runner.run(invocationTo(target, {
           args: buildIncrementalArgs(target, base(), { small: planned.small, ...shape }),
           input: planned.input,
-          password: target.password,
           deadlineMs: ctx.options.rsync.deadlineSec * 1000,
           killGraceMs: ctx.options.rsync.killGraceSec * 1000,
           signal: abort.signal,
-          sshControl: target.ssh?.control,
-        })
+        }))
         const { outcome, held } = await holds.guardDeletions(t, job, 'incremental', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }), undefined, planned.input)
         const verdict = holds.withHeldWarning(judgeOutcome(outcome, ctx.options.source, deps.isMissing), held, t)
         if (verdict.ok) holds.countEntries(t, outcome, 'incremental')
@@ -122,14 +121,12 @@ export function createRuns (ctx: EngineContext, deps: RunDeps) {
         if (refusal !== null && refusal.holdDeletes !== true) {
           return deps.ended(t, ended, { ok: false, interrupted: abort.signal.aborted, error: refusal.reason, stats: { filesTransferred: null, bytesTransferred: null }, retry: refusal.retry }, null)
         }
-        const pass = (shape: { maxDelete?: number, deletionsOnly?: boolean }): Promise<RsyncOutcome> => runner.run({
+        const pass = (shape: RunShape): Promise<RsyncOutcome> => runner.run(invocationTo(target, {
           args: buildFullArgs(target, { ...base(), compare: ctx.options.fullSync.compare }, shape),
-          password: target.password,
           deadlineMs: ctx.options.fullSync.deadlineSec * 1000,
           killGraceMs: ctx.options.rsync.killGraceSec * 1000,
           signal: abort.signal,
-          sshControl: target.ssh?.control,
-        })
+        }))
         const { outcome, held } = force
           ? { outcome: await pass({}), held: 0 }
           : await holds.guardDeletions(t, job, 'full', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }), refusal?.reason)

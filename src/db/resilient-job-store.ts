@@ -1,12 +1,11 @@
 import type { Logger } from 'pino'
 import { SyncplaneError } from '../errors.js'
-import type { BackoffOptions } from '../sync/backoff.js'
 import { describeDatabaseError, isDatabaseFault } from './database-fault.js'
 import type { DatabaseHealthReporter } from './database-health.js'
 import type { Job, JobFilter, JobOutcome, JobStore, JobTable, NewJob } from './job-store.js'
-import { createWriteRetry, type Timers } from './write-retry.js'
+import { createWriteRetry, type RetryTuning } from './write-retry.js'
 
-export interface ResilientJobStoreOptions {
+export interface ResilientJobStoreOptions extends RetryTuning {
   health: DatabaseHealthReporter
   logger: Logger
   pathsPerJob: number
@@ -14,9 +13,6 @@ export interface ResilientJobStoreOptions {
   maxUnsavedJobs?: number
   /** Paths of those jobs kept in all; past it the oldest jobs lose their path lists. */
   maxUnsavedPaths?: number
-  backoff?: BackoffOptions
-  random?: () => number
-  timers?: Timers
 }
 
 /** A job whose latest state is in memory only; `inDb`: an older state of its row is in the database. */
@@ -52,9 +48,7 @@ export function createResilientJobStore (table: JobTable, opts: ResilientJobStor
     health: opts.health,
     write: saveSome,
     budget: JOBS_PER_TURN,
-    backoff: opts.backoff,
-    random: opts.random,
-    timers: opts.timers,
+    tuning: opts,
   })
 
   function saveSome (budget: number): boolean {

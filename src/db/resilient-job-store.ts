@@ -74,6 +74,17 @@ export function createResilientJobStore (table: JobTable, opts: ResilientJobStor
   // thing that probes a failing database, and the start-up interrupt stays first.
   const backlogged = (): boolean => unsaved.size > 0 || interruptOwedAt !== null
 
+  /** A write goes to the table while nothing waits; undefined when the table did not take it (the retry has the failure, the caller keeps the job in memory). */
+  function writeThrough<T> (write: () => T): { value: T } | undefined {
+    if (backlogged()) return undefined
+    try {
+      return { value: write() }
+    } catch (err) {
+      retry.failed(err)
+      return undefined
+    }
+  }
+
   function track (job: Job): Job {
     if (job.status === 'queued' || job.status === 'running') {
       live.set(job.id, job)
@@ -147,13 +158,8 @@ export function createResilientJobStore (table: JobTable, opts: ResilientJobStor
   return {
     create (nj: NewJob): Job {
       const id = ++lastId
-      if (!backlogged()) {
-        try {
-          return track(table.create({ ...nj, id }))
-        } catch (err) {
-          retry.failed(err)
-        }
-      }
+      const written = writeThrough(() => table.create({ ...nj, id }))
+      if (written !== undefined) return track(written.value)
       const paths = nj.paths.length > opts.pathsPerJob ? nj.paths.slice(0, opts.pathsPerJob) : [...nj.paths]
       const job: Job = {
         id,
@@ -180,28 +186,18 @@ export function createResilientJobStore (table: JobTable, opts: ResilientJobStor
     },
 
     markRunning (id: number, at: number): void {
-      if (!backlogged()) {
-        try {
-          table.markRunning(id, at)
-          const job = live.get(id)
-          if (job !== undefined) track({ ...job, status: 'running', startedAt: at })
-          return
-        } catch (err) {
-          retry.failed(err)
-        }
+      if (writeThrough(() => table.markRunning(id, at)) !== undefined) {
+        const job = live.get(id)
+        if (job !== undefined) track({ ...job, status: 'running', startedAt: at })
+        return
       }
       const job = current(id)
       if (job !== undefined) keep(track({ ...job, status: 'running', startedAt: at }), unsaved.has(id) ? [] : null)
     },
 
     finish (id: number, o: JobOutcome): Job {
-      if (!backlogged()) {
-        try {
-          return track(table.finish(id, o))
-        } catch (err) {
-          retry.failed(err)
-        }
-      }
+      const written = writeThrough(() => table.finish(id, o))
+      if (written !== undefined) return track(written.value)
       const job = current(id)
       if (job === undefined) throw new SyncplaneError('DATABASE_UNAVAILABLE', `job ${id} is neither in memory nor in the database`)
       const done: Job = {

@@ -1,4 +1,4 @@
-import type { JobTrigger } from '../db/job-store.js'
+import type { JobKind, JobTrigger } from '../db/job-store.js'
 import { buildFullArgs, buildIncrementalArgs, type RsyncCommonOptions, type RunShape } from '../rsync/args.js'
 import type { RsyncOutcome } from '../rsync/runner.js'
 import { blocksRuns, type SourceFault } from '../watcher/source-identity.js'
@@ -51,6 +51,21 @@ export function createRuns (ctx: EngineContext, deps: RunDeps) {
   // Read at each use: reconfigure() replaces the options, and a run takes the ones in effect as it passes.
   const base = (): RsyncCommonOptions => rsyncBaseOf(ctx.options)
 
+  /**
+   * A run's passes are done: it is judged; a good one keeps the target's
+   * entry count and, `forced`, ends its hold (the deletions are made). Then
+   * the run ends, and what it sent is looked at again later.
+   */
+  function conclude (t: TargetRuntime, run: EndedRun, kind: JobKind, { outcome, held }: { outcome: RsyncOutcome, held: number }, forced = false): void {
+    const verdict = holds.withHeldWarning(judgeOutcome(outcome, ctx.options.source, deps.isMissing), held, t)
+    if (verdict.ok) {
+      holds.countEntries(t, outcome, kind)
+      if (forced) holds.releaseHold(t)
+    }
+    deps.ended(t, run, verdict, outcome.exitCode)
+    deps.checkSentLater(t, outcome.sent)
+  }
+
   function startIncremental (t: TargetRuntime, lane: Lane): void {
     if (blocksRuns(deps.checkSource())) return
     const batch = takeBatch(ctx, t)
@@ -75,11 +90,8 @@ export function createRuns (ctx: EngineContext, deps: RunDeps) {
           killGraceMs: ctx.options.rsync.killGraceSec * 1000,
           signal: abort.signal,
         }))
-        const { outcome, held } = await holds.guardDeletions(t, job, 'incremental', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }), undefined, planned.input)
-        const verdict = holds.withHeldWarning(judgeOutcome(outcome, ctx.options.source, deps.isMissing), held, t)
-        if (verdict.ok) holds.countEntries(t, outcome, 'incremental')
-        deps.ended(t, ended, verdict, outcome.exitCode)
-        deps.checkSentLater(t, outcome.sent)
+        const passes = await holds.guardDeletions(t, job, 'incremental', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }), undefined, planned.input)
+        conclude(t, ended, 'incremental', passes)
       })
       .catch((err: unknown) => deps.internalError(t, ended, err))
     if (lane === 'primary') t.running = { jobId: job.id, kind: 'incremental', abort, done }
@@ -127,16 +139,10 @@ export function createRuns (ctx: EngineContext, deps: RunDeps) {
           killGraceMs: ctx.options.rsync.killGraceSec * 1000,
           signal: abort.signal,
         }))
-        const { outcome, held } = force
+        const passes = force
           ? { outcome: await pass({}), held: 0 }
           : await holds.guardDeletions(t, job, 'full', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }), refusal?.reason)
-        const verdict = holds.withHeldWarning(judgeOutcome(outcome, ctx.options.source, deps.isMissing), held, t)
-        if (verdict.ok) {
-          holds.countEntries(t, outcome, 'full')
-          if (force) holds.releaseHold(t)
-        }
-        deps.ended(t, ended, verdict, outcome.exitCode)
-        deps.checkSentLater(t, outcome.sent)
+        conclude(t, ended, 'full', passes, force)
       })
       .catch((err: unknown) => deps.internalError(t, ended, err))
     t.running = { jobId: job.id, kind: 'full', abort, done }

@@ -11,10 +11,10 @@ const HINTS: Partial<Record<ErrorCode, { http: string, cli: string }>> = {
   WATCH_PAUSED: { http: 'POST /v1/watch/resume first', cli: 'run "syncplane resume" first' },
 }
 
-/** The detail an API caller reads. A message that already carries the hint keeps it once (src/sync still writes some in). */
+/** The detail an API caller reads: the message, and the request to send next. */
 export function withHttpHint (code: ErrorCode, detail: string): string {
   const hint = HINTS[code]?.http
-  return hint === undefined || detail.endsWith(hint) ? detail : `${detail}; ${hint}`
+  return hint === undefined ? detail : `${detail}; ${hint}`
 }
 
 /** The detail a CLI user reads: the API's hint, if the answer carries one, becomes the command to run. */

@@ -7,9 +7,10 @@
  * Errors that reach HTTP carry the status and title they answer with. The
  * others (configuration, start-up, worker threads, the CLI) have a code and
  * a title only; their codes start with SP_, so none can be mistaken for a
- * code the API answers with. Hints (what to do next) are not here: they
- * depend on who reads the error, so the HTTP error handler
- * (http/hints.ts) and the CLI (client/hints.ts) add them by code.
+ * code the API answers with, and every class for them extends
+ * InternalError. Hints (what to do next) are not here: they depend on who
+ * reads the error, so the HTTP error handler and the CLI add them by code
+ * (error-hints.ts).
  */
 export const ErrorCodes = {
   VALIDATION_FAILED: { status: 400, title: 'Request validation failed' },
@@ -53,6 +54,12 @@ export const InternalErrorCodes = {
   SP_CLI_FAILED: { title: 'The operation failed', exit: EXIT.failed },
   SP_CLI_USAGE: { title: 'The command line is invalid', exit: EXIT.usage },
   SP_CLI_UNREACHABLE: { title: 'The service cannot be reached', exit: EXIT.unreachable },
+  SP_WATCHER_START_FAILED: { title: 'The watcher could not watch the source' },
+  SP_WATCHER_NOT_RUNNING: { title: 'The watcher thread is not running' },
+  SP_WATCHER_RESTARTING: { title: 'The watcher thread is already restarting' },
+  SP_SOURCE_ROOT_GONE: { title: 'The watched source directory was removed or moved away' },
+  SP_NON_ERROR_THROWN: { title: 'A value that is no Error was thrown' },
+  SP_OPENAPI_RENDERING: { title: 'No service answers while the OpenAPI document is rendered' },
   SP_PEER_FAILED: { title: 'A mesh peer did not take a batch' },
 } as const
 
@@ -75,43 +82,50 @@ export function isSyncplaneError (err: unknown): err is SyncplaneError {
   return err instanceof SyncplaneError
 }
 
-/** An internal failure with a code and nothing more to say (start-up, worker threads). */
+/**
+ * An error that never becomes an HTTP answer: it stops the start, ends a
+ * CLI command, or is logged (`err.code` in the line). The classes below
+ * add what their callers need to branch on.
+ */
 export class InternalError extends Error {
   readonly code: InternalErrorCode
+  /** The system's code (ENOENT, EACCES, …) of the failure behind it, where there was one. */
+  readonly systemCode: string | undefined
 
-  constructor (code: InternalErrorCode, message: string) {
+  constructor (code: InternalErrorCode, message: string, systemCode?: string) {
     super(message)
     this.name = 'InternalError'
     this.code = code
+    this.systemCode = systemCode
   }
 }
 
 /** The configuration cannot be used; `problems` are one line each, naming the key. */
-export class ConfigError extends Error {
-  readonly code = 'SP_CONFIG_INVALID'
+export class ConfigError extends InternalError {
+  declare readonly code: 'SP_CONFIG_INVALID'
   readonly problems: string[]
 
   constructor (source: string, problems: string[]) {
-    super(`invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    super('SP_CONFIG_INVALID', `invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
     this.name = 'ConfigError'
     this.problems = problems
   }
 }
 
-export class TargetUrlError extends Error {
-  readonly code = 'SP_TARGET_URL_INVALID'
+export class TargetUrlError extends InternalError {
+  declare readonly code: 'SP_TARGET_URL_INVALID'
 
   constructor (message: string) {
-    super(message)
+    super('SP_TARGET_URL_INVALID', message)
     this.name = 'TargetUrlError'
   }
 }
 
-export class RsyncUnavailableError extends Error {
-  readonly code = 'SP_RSYNC_UNAVAILABLE'
+export class RsyncUnavailableError extends InternalError {
+  declare readonly code: 'SP_RSYNC_UNAVAILABLE'
 
   constructor (message: string) {
-    super(message)
+    super('SP_RSYNC_UNAVAILABLE', message)
     this.name = 'RsyncUnavailableError'
   }
 }
@@ -119,17 +133,24 @@ export class RsyncUnavailableError extends Error {
 type ClientErrorCode = 'SP_CLI_FAILED' | 'SP_CLI_USAGE' | 'SP_CLI_UNREACHABLE'
 
 /** Why a CLI call failed, with the exit code a CI step can branch on. */
-export class ClientError extends Error {
-  readonly code: ClientErrorCode
+export class ClientError extends InternalError {
+  declare readonly code: ClientErrorCode
   readonly exitCode: number
   /** The problem code the API answered with, when it answered with one. */
   readonly apiCode: string | undefined
 
   constructor (code: ClientErrorCode, message: string, apiCode?: string) {
-    super(message)
+    super(code, message)
     this.name = 'ClientError'
-    this.code = code
     this.exitCode = InternalErrorCodes[code].exit
     this.apiCode = apiCode
+  }
+}
+
+/** What is logged for a thrown value that is no Error (`described`, e.g. by util.inspect), so the line still has a message and a stack. */
+export class NonError extends InternalError {
+  constructor (described: string) {
+    super('SP_NON_ERROR_THROWN', `a non-error was thrown: ${described}`)
+    this.name = 'NonError'
   }
 }

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util'
 import type { Logger } from 'pino'
+import { NonError } from './errors.js'
 
 /** Where a fatal error came from: the process's two last-resort events, or the start itself. */
 export type FatalOrigin = 'uncaughtException' | 'unhandledRejection' | 'startup'
@@ -20,7 +21,7 @@ const FLUSH_TIMEOUT_MS = 2_000
 export function createFatalHandler (deps: { logger: Logger; exit: (code: number) => void }) {
   let dying = false
   return (thrown: unknown, origin: FatalOrigin): void => {
-    const err = thrown instanceof Error ? thrown : new NonError(thrown)
+    const err = thrown instanceof Error ? thrown : new NonError(inspect(thrown))
     try {
       deps.logger.fatal({ err, origin }, origin === 'startup' ? 'failed to start' : `${origin}: exiting`)
     } finally {
@@ -29,14 +30,6 @@ export function createFatalHandler (deps: { logger: Logger; exit: (code: number)
       else exitAfterFlush(deps.logger, CRASH_EXIT_CODE, deps.exit)
       dying = true
     }
-  }
-}
-
-/** What is logged for a thrown value that is no Error, so the line still has a message and a stack. */
-class NonError extends Error {
-  constructor (value: unknown) {
-    super(`a non-error was thrown: ${inspect(value)}`)
-    this.name = 'NonError'
   }
 }
 

@@ -2,11 +2,12 @@ import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import { buildApp } from './app.js'
 import type { AppServices } from './http/services.js'
+import { InternalError } from './errors.js'
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../openapi/openapi.json', import.meta.url))
 
 const unavailable = (): never => {
-  throw new Error('not available while rendering the OpenAPI document')
+  throw new InternalError('SP_OPENAPI_RENDERING', 'not available while rendering the OpenAPI document')
 }
 
 /** The document as committed in openapi/: built from the routes, no service behind them. */

@@ -1,12 +1,11 @@
 import type { Logger } from 'pino'
 import { SyncplaneError } from '../errors.js'
-import type { BackoffOptions } from '../sync/backoff.js'
 import { describeDatabaseError, isDatabaseFault } from './database-fault.js'
 import type { DatabaseHealthReporter } from './database-health.js'
 import type { Job, JobFilter, JobOutcome, JobStore, JobTable, NewJob } from './job-store.js'
-import { createWriteRetry, type Timers } from './write-retry.js'
+import { createWriteRetry, type RetryTuning } from './write-retry.js'
 
-export interface ResilientJobStoreOptions {
+export interface ResilientJobStoreOptions extends RetryTuning {
   health: DatabaseHealthReporter
   logger: Logger
   pathsPerJob: number
@@ -14,9 +13,6 @@ export interface ResilientJobStoreOptions {
   maxUnsavedJobs?: number
   /** Paths of those jobs kept in all; past it the oldest jobs lose their path lists. */
   maxUnsavedPaths?: number
-  backoff?: BackoffOptions
-  random?: () => number
-  timers?: Timers
 }
 
 /** A job whose latest state is in memory only; `inDb`: an older state of its row is in the database. */
@@ -52,9 +48,7 @@ export function createResilientJobStore (table: JobTable, opts: ResilientJobStor
     health: opts.health,
     write: saveSome,
     budget: JOBS_PER_TURN,
-    backoff: opts.backoff,
-    random: opts.random,
-    timers: opts.timers,
+    tuning: opts,
   })
 
   function saveSome (budget: number): boolean {
@@ -79,6 +73,17 @@ export function createResilientJobStore (table: JobTable, opts: ResilientJobStor
   // While anything waits, new writes queue behind it: the retry is the only
   // thing that probes a failing database, and the start-up interrupt stays first.
   const backlogged = (): boolean => unsaved.size > 0 || interruptOwedAt !== null
+
+  /** A write goes to the table while nothing waits; undefined when the table did not take it (the retry has the failure, the caller keeps the job in memory). */
+  function writeThrough<T> (write: () => T): { value: T } | undefined {
+    if (backlogged()) return undefined
+    try {
+      return { value: write() }
+    } catch (err) {
+      retry.failed(err)
+      return undefined
+    }
+  }
 
   function track (job: Job): Job {
     if (job.status === 'queued' || job.status === 'running') {
@@ -153,13 +158,8 @@ export function createResilientJobStore (table: JobTable, opts: ResilientJobStor
   return {
     create (nj: NewJob): Job {
       const id = ++lastId
-      if (!backlogged()) {
-        try {
-          return track(table.create({ ...nj, id }))
-        } catch (err) {
-          retry.failed(err)
-        }
-      }
+      const written = writeThrough(() => table.create({ ...nj, id }))
+      if (written !== undefined) return track(written.value)
       const paths = nj.paths.length > opts.pathsPerJob ? nj.paths.slice(0, opts.pathsPerJob) : [...nj.paths]
       const job: Job = {
         id,
@@ -186,28 +186,18 @@ export function createResilientJobStore (table: JobTable, opts: ResilientJobStor
     },
 
     markRunning (id: number, at: number): void {
-      if (!backlogged()) {
-        try {
-          table.markRunning(id, at)
-          const job = live.get(id)
-          if (job !== undefined) track({ ...job, status: 'running', startedAt: at })
-          return
-        } catch (err) {
-          retry.failed(err)
-        }
+      if (writeThrough(() => table.markRunning(id, at)) !== undefined) {
+        const job = live.get(id)
+        if (job !== undefined) track({ ...job, status: 'running', startedAt: at })
+        return
       }
       const job = current(id)
       if (job !== undefined) keep(track({ ...job, status: 'running', startedAt: at }), unsaved.has(id) ? [] : null)
     },
 
     finish (id: number, o: JobOutcome): Job {
-      if (!backlogged()) {
-        try {
-          return track(table.finish(id, o))
-        } catch (err) {
-          retry.failed(err)
-        }
-      }
+      const written = writeThrough(() => table.finish(id, o))
+      if (written !== undefined) return track(written.value)
       const job = current(id)
       if (job === undefined) throw new SyncplaneError('DATABASE_UNAVAILABLE', `job ${id} is neither in memory nor in the database`)
       const done: Job = {

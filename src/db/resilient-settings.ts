@@ -1,13 +1,9 @@
 import type { DatabaseHealthReporter } from './database-health.js'
 import type { SettingsStore, SettingsTable } from './settings-store.js'
-import { createWriteRetry, type Timers } from './write-retry.js'
-import type { BackoffOptions } from '../sync/backoff.js'
+import { createWriteRetry, type RetryTuning } from './write-retry.js'
 
-export interface ResilientSettingsOptions {
+export interface ResilientSettingsOptions extends RetryTuning {
   health: DatabaseHealthReporter
-  backoff?: BackoffOptions
-  random?: () => number
-  timers?: Timers
 }
 
 /**
@@ -31,9 +27,7 @@ export function createResilientSettings (table: SettingsTable, opts: ResilientSe
       return true
     },
     budget: Infinity,
-    backoff: opts.backoff,
-    random: opts.random,
-    timers: opts.timers,
+    tuning: opts,
   })
 
   const write = (key: string, value: string | null): void => {

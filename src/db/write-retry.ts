@@ -23,6 +23,17 @@ export const realTimers: Timers = {
  */
 export const DATABASE_RETRY: BackoffOptions = { initialDelayMs: 100, maxDelayMs: 5_000, jitter: 0.2 }
 
+/**
+ * How the owner of unwritten data retries, as its caller may set it: the
+ * backoff, and the seams tests fill (a fixed jitter, a fake clock). Every
+ * owner takes these among its options and hands them to its retry.
+ */
+export interface RetryTuning {
+  backoff?: BackoffOptions | undefined
+  random?: (() => number) | undefined
+  timers?: Timers | undefined
+}
+
 export interface WriteRetryOptions {
   writer: DatabaseWriter
   /** For the status message: "writing the journal". */
@@ -38,9 +49,8 @@ export interface WriteRetryOptions {
   budget: number
   /** Called after each failed attempt, before the wait (the journal compacts its queue then). */
   onFailure?: () => void
-  backoff?: BackoffOptions
-  random?: () => number
-  timers?: Timers
+  /** The owner's options (only the tuning is read from them). */
+  tuning: RetryTuning
 }
 
 export type WriteRetry = ReturnType<typeof createWriteRetry>
@@ -51,9 +61,9 @@ export type WriteRetry = ReturnType<typeof createWriteRetry>
  * hears of every failure and of the moment everything is written again.
  */
 export function createWriteRetry (opts: WriteRetryOptions) {
-  const timers = opts.timers ?? realTimers
-  const backoff = opts.backoff ?? DATABASE_RETRY
-  const random = opts.random ?? Math.random
+  const timers = opts.tuning.timers ?? realTimers
+  const backoff = opts.tuning.backoff ?? DATABASE_RETRY
+  const random = opts.tuning.random ?? Math.random
   let failures = 0
   let pending: { kind: 'turn' | 'retry'; handle: unknown } | null = null
 

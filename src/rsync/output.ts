@@ -1,3 +1,5 @@
+import type { RsyncOutcome } from './runner.js'
+
 /** What rsync's exit codes mean (man rsync, "EXIT VALUES"). */
 const EXIT_MEANINGS: Record<number, string> = {
   1: 'syntax or usage error',
@@ -24,6 +26,12 @@ const EXIT_MEANINGS: Record<number, string> = {
 
 export function describeExitCode (code: number): string {
   return EXIT_MEANINGS[code] ?? 'unknown error'
+}
+
+/** Why a run that did not exit 0 failed, in a line: how it ended, then the end of what rsync printed, if anything. */
+export function describeFailedRun (o: Pick<RsyncOutcome, 'exitCode' | 'spawnError' | 'stderrTail'>): string {
+  const why = o.exitCode === null ? (o.spawnError ?? 'rsync was stopped') : `rsync exited with code ${o.exitCode} (${describeExitCode(o.exitCode)})`
+  return o.stderrTail === '' ? why : `${why}: ${o.stderrTail.slice(-1_000)}`
 }
 
 export interface RsyncStats {

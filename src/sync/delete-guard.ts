@@ -14,7 +14,9 @@ export interface DeleteGuardOptions {
   minFiles: number
 }
 
-export type HoldReason = 'limit' | 'source'
+/** Why a target holds deletions: the guard's limit, or a source fault; the one list the status schema derives from. */
+export const HOLD_REASONS = ['limit', 'source'] as const
+export type HoldReason = typeof HOLD_REASONS[number]
 
 export interface DeleteHold {
   reason: HoldReason

@@ -1,4 +1,4 @@
-import type { Job } from '../db/job-store.js'
+import type { Job, JobKind } from '../db/job-store.js'
 import { parseTreeCounts } from '../rsync/output.js'
 import type { RsyncOutcome } from '../rsync/runner.js'
 import type { SourceFault } from '../watcher/source-identity.js'
@@ -7,8 +7,6 @@ import type { EngineContext } from './engine-context.js'
 import { judgeOutcome, type Verdict } from './outcome.js'
 import { filesKey, holdKey } from './settings-keys.js'
 import type { TargetRuntime } from './target-runtime.js'
-
-type RunKind = 'incremental' | 'full'
 
 /**
  * The delete guard at run time (its rules are in delete-guard.ts): weighing a
@@ -29,7 +27,7 @@ export function createDeleteHolds (ctx: EngineContext, deps: { checkSource: () =
    * sent everything and counted what it would delete. Within the limit,
    * `deletions` makes them; otherwise they are held.
    */
-  async function guardDeletions (t: TargetRuntime, job: Job, kind: RunKind, first: RsyncOutcome, deletions: (maxDelete: number | undefined) => Promise<RsyncOutcome>, mustHold?: string, list?: Uint8Array): Promise<{ outcome: RsyncOutcome, held: number }> {
+  async function guardDeletions (t: TargetRuntime, job: Job, kind: JobKind, first: RsyncOutcome, deletions: (maxDelete: number | undefined) => Promise<RsyncOutcome>, mustHold?: string, list?: Uint8Array): Promise<{ outcome: RsyncOutcome, held: number }> {
     const { options } = ctx
     const skipped = first.skippedDeletes
     if (skipped === 0 || !judgeOutcome(first, options.source, isMissing).ok) return { outcome: first, held: 0 }
@@ -77,7 +75,7 @@ export function createDeleteHolds (ctx: EngineContext, deps: { checkSource: () =
   }
 
   /** Records that `t` holds `count` more deletions (a mirror's count replaces the sum: it saw them all). */
-  function hold (t: TargetRuntime, job: Job, kind: RunKind, count: number, reason: HoldReason, message: string): number {
+  function hold (t: TargetRuntime, job: Job, kind: JobKind, count: number, reason: HoldReason, message: string): number {
     const previous = t.hold
     t.hold = {
       reason: previous?.reason ?? reason,
@@ -114,7 +112,7 @@ export function createDeleteHolds (ctx: EngineContext, deps: { checkSource: () =
     },
 
     /** Keeps the count of entries on the target that the share limit weighs deletions against. */
-    countEntries (t: TargetRuntime, outcome: RsyncOutcome, kind: RunKind): void {
+    countEntries (t: TargetRuntime, outcome: RsyncOutcome, kind: JobKind): void {
       const counts = parseTreeCounts(outcome.stdout)
       if (kind === 'full') {
         if (counts.files === null) return

@@ -5,7 +5,7 @@ import type { SettingsStore } from '../db/settings-store.js'
 import type { FullCompare } from '../rsync/args.js'
 import type { RsyncRunner } from '../rsync/runner.js'
 import type { SourceFault } from '../watcher/source-identity.js'
-import type { WatcherStatus } from '../watcher/watcher.js'
+import type { ShownWatcherState, WatcherStatus } from '../watcher/watcher.js'
 import type { BackoffOptions } from './backoff.js'
 import type { DeleteGuardOptions, DeleteHold } from './delete-guard.js'
 import type { JournalWriter } from './journal-writer.js'
@@ -93,7 +93,7 @@ export interface TargetStatus {
 }
 
 export interface EngineStatus {
-  watcher: { state: WatcherStatus['state'] | 'paused'; lastError: string | null }
+  watcher: { state: ShownWatcherState; lastError: string | null }
   /** Null while the source is the directory that was replicated. */
   sourceFault: SourceFault | null
   paused: boolean

@@ -233,7 +233,7 @@ export function createSyncEngine (deps: EngineDeps) {
 
     async flush (req: FlushRequest): Promise<FlushResult> {
       assertOpen()
-      if (paused) throw new SyncplaneError('WATCH_PAUSED', 'watching is paused: nothing would reach the targets; POST /v1/watch/resume first')
+      if (paused) throw new SyncplaneError('WATCH_PAUSED', 'watching is paused: nothing would reach the targets')
       return barriers.flush(new Set(selectTargets(req.targets)), req)
     },
 

@@ -1,18 +1,14 @@
 import type { PendingRow, PendingStore } from '../db/pending-store.js'
 import type { DatabaseHealthReporter } from '../db/database-health.js'
-import { createWriteRetry, type Timers } from '../db/write-retry.js'
-import type { BackoffOptions } from './backoff.js'
+import { createWriteRetry, type RetryTuning } from '../db/write-retry.js'
 import { compactJournalOps, journalOpsSize, type JournalOp } from './journal-compaction.js'
 
 /** Rows written per event-loop turn: about a millisecond of SQLite work. */
 const ROWS_PER_TURN = 500
 
-export interface JournalWriterOptions {
+export interface JournalWriterOptions extends RetryTuning {
   /** Hears when writes fail and when the journal has caught up; without it failures only wait and retry. */
   health?: DatabaseHealthReporter
-  backoff?: BackoffOptions
-  random?: () => number
-  timers?: Timers
 }
 
 export type JournalWriter = ReturnType<typeof createJournalWriter>
@@ -64,9 +60,7 @@ export function createJournalWriter (journal: PendingStore, opts: JournalWriterO
     write,
     budget: ROWS_PER_TURN,
     onFailure: () => { queue = compactJournalOps(queue) },
-    backoff: opts.backoff,
-    random: opts.random,
-    timers: opts.timers,
+    tuning: opts,
   })
 
   return {

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
+import { InternalError } from '../errors.js'
 import { createInProcessLookup, type PlannedRun, type SourceLookup } from './source-lookup.js'
 
 export interface LookupThreadOptions {
@@ -79,7 +80,7 @@ export function createLookupThread (opts: LookupThreadOptions): SourceLookup {
       req.resolve(m)
     })
     w.on('error', (err) => lose(err))
-    w.on('exit', (code) => lose(new Error(`the lookup thread exited with code ${code}`)))
+    w.on('exit', (code) => lose(new InternalError('SP_LOOKUP_THREAD_EXITED', `the lookup thread exited with code ${code}`)))
     return w
   }
 
@@ -98,14 +99,14 @@ export function createLookupThread (opts: LookupThreadOptions): SourceLookup {
   return {
     async plan (paths) {
       const reply = await ask('plan', paths)
-      if (reply.op !== 'plan') throw new Error('the lookup thread answered a plan with something else')
+      if (reply.op !== 'plan') throw new InternalError('SP_LOOKUP_THREAD_ANSWER', 'the lookup thread answered a plan with something else')
       return reply.run
     },
 
     async missing (names) {
       if (names.length === 0) return []
       const reply = await ask('missing', names)
-      if (reply.op !== 'missing') throw new Error('the lookup thread answered a check with something else')
+      if (reply.op !== 'missing') throw new InternalError('SP_LOOKUP_THREAD_ANSWER', 'the lookup thread answered a check with something else')
       return reply.paths === '' ? [] : reply.paths.split('\0')
     },
 

@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs'
 import { buildListArgs, type RsyncCommonOptions } from '../rsync/args.js'
-import { describeExitCode } from '../rsync/output.js'
+import { describeFailedRun } from '../rsync/output.js'
 import type { RsyncRunner } from '../rsync/runner.js'
-import type { ResolvedTarget } from './targets.js'
+import { invocationTo, type ResolvedTarget } from './targets.js'
 import { isSentinelName } from '../watcher/flush-sentinel.js'
 
 interface GuardInput {
@@ -78,18 +78,13 @@ async function countTargetEntries (input: GuardInput): Promise<number | string> 
       return code === 'ENOENT' ? 0 : `${code ?? 'error'} reading ${parsed.path}`
     }
   }
-  const outcome = await input.runner.run({
+  const outcome = await input.runner.run(invocationTo(input.target, {
     args: buildListArgs(input.target, input.common),
-    password: input.target.password,
     deadlineMs: LIST_DEADLINE_MS,
     killGraceMs: 2_000,
     signal: input.signal,
-    sshControl: input.target.ssh?.control,
-  })
-  if (outcome.exitCode !== 0) {
-    const why = outcome.exitCode === null ? (outcome.spawnError ?? 'rsync was stopped') : `rsync exited with code ${outcome.exitCode} (${describeExitCode(outcome.exitCode)})`
-    return outcome.stderrTail === '' ? why : `${why}: ${outcome.stderrTail.slice(-1_000)}`
-  }
+  }))
+  if (outcome.exitCode !== 0) return describeFailedRun(outcome)
   // One line per entry; the directory itself is listed as ".".
   return outcome.stdout.split('\n').filter((line) => line.trim() !== '' && !line.endsWith(' .')).length
 }

@@ -1,7 +1,7 @@
 import { buildPreviewArgs, PREVIEW_LINE_PREFIX, type FullCompare, type RsyncCommonOptions } from '../rsync/args.js'
-import { describeExitCode, unescapeRsyncName } from '../rsync/output.js'
+import { describeFailedRun, unescapeRsyncName } from '../rsync/output.js'
 import type { RsyncRunner } from '../rsync/runner.js'
-import type { ResolvedTarget } from './targets.js'
+import { invocationTo, type ResolvedTarget } from './targets.js'
 
 export interface PreviewList {
   count: number
@@ -33,17 +33,14 @@ interface PreviewInput {
  */
 export async function previewMirror (input: PreviewInput): Promise<MirrorPreview> {
   const { target } = input
-  const outcome = await input.runner.run({
+  const outcome = await input.runner.run(invocationTo(target, {
     args: buildPreviewArgs(target, input.common),
-    password: target.password,
     deadlineMs: input.deadlineMs,
     killGraceMs: input.killGraceMs,
-    sshControl: target.ssh?.control,
-  })
+  }))
   const preview: MirrorPreview = { target: target.name, send: { count: 0, paths: [] }, delete: { count: 0, paths: [] }, error: null }
   if (outcome.exitCode !== 0) {
-    const why = outcome.exitCode === null ? (outcome.spawnError ?? 'rsync was stopped') : `rsync exited with code ${outcome.exitCode} (${describeExitCode(outcome.exitCode)})`
-    preview.error = outcome.stderrTail === '' ? why : `${why}: ${outcome.stderrTail.slice(-1_000)}`
+    preview.error = describeFailedRun(outcome)
     return preview
   }
   for (const line of outcome.stdout.split('\n')) {

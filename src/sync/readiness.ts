@@ -1,11 +1,11 @@
 import type { Db } from '../db/open.js'
 import type { DatabaseHealthStatus } from '../db/database-health.js'
-import type { WatcherStatus } from '../watcher/watcher.js'
+import type { WatcherState, WatcherStatus } from '../watcher/watcher.js'
 
 export interface Readiness {
   ready: boolean
   checks: {
-    watcher: { ok: boolean; state: string; detail: string | null }
+    watcher: { ok: boolean; state: WatcherState; detail: string | null }
     database: { ok: boolean; detail: string | null }
     lag: { ok: boolean; detail: string | null }
     mesh?: { ok: boolean; detail: string | null }

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { Job } from '../db/job-store.js'
+import { InternalError } from '../errors.js'
 import type { ResolvedTarget } from './targets.js'
 import { dropAll, oweMirror } from './backlog.js'
 import type { DeleteHolds } from './delete-holds.js'
@@ -54,7 +55,7 @@ export function createReconfigure (ctx: EngineContext, deps: ReconfigureDeps) {
   function reconfigure (next: EngineOptions, defs: readonly ResolvedTarget[]): Reconfigured {
     const previous = ctx.options
     // The journal, the lookups and the watch all belong to one source.
-    if (next.source !== previous.source) throw new Error(`the source cannot change while running (${previous.source} → ${next.source})`)
+    if (next.source !== previous.source) throw new InternalError('SP_SOURCE_CHANGED', `the source cannot change while running (${previous.source} → ${next.source})`)
     // Files a dropped pattern kept out never reached any target, and no change will ever name them.
     const excludeDropped = previous.excludes.some((p) => !next.excludes.includes(p))
     ctx.options = next

@@ -1,5 +1,5 @@
-import type { JobTrigger } from '../db/job-store.js'
-import { buildFullArgs, buildIncrementalArgs, type RsyncCommonOptions } from '../rsync/args.js'
+import type { JobKind, JobTrigger } from '../db/job-store.js'
+import { buildFullArgs, buildIncrementalArgs, type RsyncCommonOptions, type RunShape } from '../rsync/args.js'
 import type { RsyncOutcome } from '../rsync/runner.js'
 import { blocksRuns, type SourceFault } from '../watcher/source-identity.js'
 import { takeBatch } from './backlog.js'
@@ -12,6 +12,7 @@ import type { EndedRun } from './settle-run.js'
 import type { PlannedRun } from './source-lookup.js'
 import { onLane, type Lane } from './lanes.js'
 import type { TargetRuntime } from './target-runtime.js'
+import { invocationTo } from './targets.js'
 
 export interface RunDeps {
   holds: DeleteHolds
@@ -50,6 +51,21 @@ export function createRuns (ctx: EngineContext, deps: RunDeps) {
   // Read at each use: reconfigure() replaces the options, and a run takes the ones in effect as it passes.
   const base = (): RsyncCommonOptions => rsyncBaseOf(ctx.options)
 
+  /**
+   * A run's passes are done: it is judged; a good one keeps the target's
+   * entry count and, `forced`, ends its hold (the deletions are made). Then
+   * the run ends, and what it sent is looked at again later.
+   */
+  function conclude (t: TargetRuntime, run: EndedRun, kind: JobKind, { outcome, held }: { outcome: RsyncOutcome, held: number }, forced = false): void {
+    const verdict = holds.withHeldWarning(judgeOutcome(outcome, ctx.options.source, deps.isMissing), held, t)
+    if (verdict.ok) {
+      holds.countEntries(t, outcome, kind)
+      if (forced) holds.releaseHold(t)
+    }
+    deps.ended(t, run, verdict, outcome.exitCode)
+    deps.checkSentLater(t, outcome.sent)
+  }
+
   function startIncremental (t: TargetRuntime, lane: Lane): void {
     if (blocksRuns(deps.checkSource())) return
     const batch = takeBatch(ctx, t)
@@ -67,20 +83,15 @@ export function createRuns (ctx: EngineContext, deps: RunDeps) {
       .then(async (planned) => {
         t.log.debug({ jobId: job.id, paths: paths.length, listed: planned.listed }, 'incremental sync started')
         const target = onLane(t.def, lane)
-        const pass = (shape: { maxDelete?: number, deletionsOnly?: boolean }): Promise<RsyncOutcome> => runner.run({
+        const pass = (shape: RunShape): Promise<RsyncOutcome> => runner.run(invocationTo(target, {
           args: buildIncrementalArgs(target, base(), { small: planned.small, ...shape }),
           input: planned.input,
-          password: target.password,
           deadlineMs: ctx.options.rsync.deadlineSec * 1000,
           killGraceMs: ctx.options.rsync.killGraceSec * 1000,
           signal: abort.signal,
-          sshControl: target.ssh?.control,
-        })
-        const { outcome, held } = await holds.guardDeletions(t, job, 'incremental', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }), undefined, planned.input)
-        const verdict = holds.withHeldWarning(judgeOutcome(outcome, ctx.options.source, deps.isMissing), held, t)
-        if (verdict.ok) holds.countEntries(t, outcome, 'incremental')
-        deps.ended(t, ended, verdict, outcome.exitCode)
-        deps.checkSentLater(t, outcome.sent)
+        }))
+        const passes = await holds.guardDeletions(t, job, 'incremental', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }), undefined, planned.input)
+        conclude(t, ended, 'incremental', passes)
       })
       .catch((err: unknown) => deps.internalError(t, ended, err))
     if (lane === 'primary') t.running = { jobId: job.id, kind: 'incremental', abort, done }
@@ -122,24 +133,16 @@ export function createRuns (ctx: EngineContext, deps: RunDeps) {
         if (refusal !== null && refusal.holdDeletes !== true) {
           return deps.ended(t, ended, { ok: false, interrupted: abort.signal.aborted, error: refusal.reason, stats: { filesTransferred: null, bytesTransferred: null }, retry: refusal.retry }, null)
         }
-        const pass = (shape: { maxDelete?: number, deletionsOnly?: boolean }): Promise<RsyncOutcome> => runner.run({
+        const pass = (shape: RunShape): Promise<RsyncOutcome> => runner.run(invocationTo(target, {
           args: buildFullArgs(target, { ...base(), compare: ctx.options.fullSync.compare }, shape),
-          password: target.password,
           deadlineMs: ctx.options.fullSync.deadlineSec * 1000,
           killGraceMs: ctx.options.rsync.killGraceSec * 1000,
           signal: abort.signal,
-          sshControl: target.ssh?.control,
-        })
-        const { outcome, held } = force
+        }))
+        const passes = force
           ? { outcome: await pass({}), held: 0 }
           : await holds.guardDeletions(t, job, 'full', await pass({ maxDelete: 0 }), (maxDelete) => pass({ maxDelete, deletionsOnly: true }), refusal?.reason)
-        const verdict = holds.withHeldWarning(judgeOutcome(outcome, ctx.options.source, deps.isMissing), held, t)
-        if (verdict.ok) {
-          holds.countEntries(t, outcome, 'full')
-          if (force) holds.releaseHold(t)
-        }
-        deps.ended(t, ended, verdict, outcome.exitCode)
-        deps.checkSentLater(t, outcome.sent)
+        conclude(t, ended, 'full', passes, force)
       })
       .catch((err: unknown) => deps.internalError(t, ended, err))
     t.running = { jobId: job.id, kind: 'full', abort, done }

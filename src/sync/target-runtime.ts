@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Job, JobTrigger } from '../db/job-store.js'
+import type { Job, JobKind, JobTrigger } from '../db/job-store.js'
 import type { DeleteHold } from './delete-guard.js'
 import type { TargetStatus } from './engine-types.js'
 import type { ResolvedTarget } from './targets.js'
@@ -37,7 +37,7 @@ export type Backlog = Map<string, BacklogEntry>
 export interface RunningRun {
   jobId: number
   /** The job kind, as stored and shown: a full run is a mirror. */
-  kind: 'incremental' | 'full'
+  kind: JobKind
   abort: AbortController
   done: Promise<void>
 }

@@ -1,6 +1,7 @@
 import { SSH_CONTROL_PERSIST_SEC, type Config, type TargetConfig } from '../config/schema.js'
 import { parseTargetUrl, type TargetUrl } from '../config/target-url.js'
 import type { SshSettings } from '../rsync/args.js'
+import type { RsyncInvocation } from '../rsync/runner.js'
 import type { SshConnections, SshControl } from '../rsync/ssh-connections.js'
 import type { Lane } from './lanes.js'
 
@@ -41,4 +42,9 @@ export function resolveTarget (t: Readonly<TargetConfig>, password: string | und
     sshLanes: sharing ? { primary: connections.control(`${key}m`, persistSec), alongsideMirror: connections.control(`${key}s`, persistSec) } : undefined,
     password,
   }
+}
+
+/** An rsync run to `target`: the target's password and SSH connection go with the arguments and limits of `run`. */
+export function invocationTo (target: ResolvedTarget, run: Omit<RsyncInvocation, 'password' | 'sshControl'>): RsyncInvocation {
+  return { ...run, password: target.password, sshControl: target.ssh?.control }
 }

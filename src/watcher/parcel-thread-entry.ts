@@ -63,7 +63,7 @@ port.on('message', (m: ThreadRequest) => {
       return watcher.start()
     }).then(
       () => post({ type: 'restarted', status: watcher.status() }),
-      (err: Error) => post({ type: 'restart-failed', message: err.message })
+      (err: NodeJS.ErrnoException) => post({ type: 'restart-failed', message: err.message, systemCode: err.code })
     )
   } else if (m.type === 'reconfigure') {
     logger.level = m.settings.logLevel
@@ -90,5 +90,5 @@ watcher.start().then(
     if (lowerThisThreadPriority(init.nice) === undefined && init.nice > 0) logger.debug('the watcher thread could not lower its priority')
     post({ type: 'started', status: watcher.status() })
   },
-  (err: NodeJS.ErrnoException) => post({ type: 'start-failed', message: err.message, code: err.code })
+  (err: NodeJS.ErrnoException) => post({ type: 'start-failed', message: err.message, systemCode: err.code })
 )

@@ -21,19 +21,19 @@ export interface ThreadInit extends WatcherSettings {
   nice: number
 }
 
-/** What the service's thread posts to the watcher thread. */
 /** What the watcher thread posts. Changes come as two parallel arrays, which clone faster than an array of objects. */
 export type ThreadMessage =
   | { type: 'changes'; paths: string[]; kinds: ChangeKind[] }
   | { type: 'degraded'; message: string; status: WatcherStatus }
   | { type: 'started'; status: WatcherStatus }
-  | { type: 'start-failed'; message: string; code: string | undefined }
+  /** `systemCode`: the failure's own code (ENOENT, …), where it had one. */
+  | { type: 'start-failed'; message: string; systemCode: string | undefined }
   | { type: 'closed' }
   | { type: 'log'; line: string }
   /** Every change reported before this message went out before it: the barrier is passed. */
   | { type: 'barrier-passed'; id: number }
   | { type: 'restarted'; status: WatcherStatus }
-  | { type: 'restart-failed'; message: string }
+  | { type: 'restart-failed'; message: string; systemCode: string | undefined }
 
 /** What the service's thread posts to the watcher thread. */
 export type ThreadRequest = 'close' | 'restart' | { type: 'barrier' | 'barrier-cancel'; id: number } | { type: 'reconfigure'; settings: WatcherSettings }
@@ -120,7 +120,7 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
           resolve()
           break
         case 'start-failed':
-          reject(Object.assign(new Error(m.message), { code: m.code }))
+          reject(new InternalError('SP_WATCHER_START_FAILED', m.message, m.systemCode))
           void w.terminate()
           break
         case 'log':
@@ -132,7 +132,7 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
           restarting = undefined
           break
         case 'restart-failed':
-          restarting?.reject(new Error(m.message))
+          restarting?.reject(new InternalError('SP_WATCHER_START_FAILED', m.message, m.systemCode))
           restarting = undefined
           break
         case 'barrier-passed':
@@ -154,7 +154,7 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
     w.on('exit', (code) => {
       exited = true
       passAll()
-      restarting?.reject(new Error(`watcher thread exited (code ${code})`))
+      restarting?.reject(new InternalError('SP_WATCHER_THREAD_EXITED', `watcher thread exited (code ${code})`))
       restarting = undefined
       if (watching) lost(`watcher thread exited (code ${code})`)
       else reject(new InternalError('SP_WATCHER_THREAD_EXITED', `watcher thread exited (code ${code}) before it was watching`))
@@ -196,8 +196,8 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
 
     restart () {
       const w = worker
-      if (w === undefined || exited || closing !== undefined) return Promise.reject(new Error('the watcher thread is not running'))
-      if (restarting !== undefined) return Promise.reject(new Error('the watcher thread is already restarting'))
+      if (w === undefined || exited || closing !== undefined) return Promise.reject(new InternalError('SP_WATCHER_NOT_RUNNING', 'the watcher thread is not running'))
+      if (restarting !== undefined) return Promise.reject(new InternalError('SP_WATCHER_RESTARTING', 'the watcher thread is already restarting'))
       passAll()
       return new Promise<void>((resolve, reject) => {
         restarting = { resolve, reject }

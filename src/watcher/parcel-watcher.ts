@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import type parcel from '@parcel/watcher'
 import type { Logger } from 'pino'
+import { InternalError } from '../errors.js'
 import { compileExcludes, isRsyncTempName, type ExcludeMatcher } from './exclude-matcher.js'
 import { createSentinelRounds, isSentinelName, removeStaleSentinels } from './flush-sentinel.js'
 import { lstatMany } from './lstat-many.js'
@@ -306,7 +307,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
         const rel = relative(e.path)
         if (rel === null) continue
         if (rel === '') {
-          if (e.type === 'delete') degrade(new Error('the source directory was removed or moved away'), root)
+          if (e.type === 'delete') degrade(new InternalError('SP_SOURCE_ROOT_GONE', 'the source directory was removed or moved away'), root)
           continue
         }
         if (isRsyncTempName(path.basename(e.path)) || isExcluded(rel, undefined)) continue

@@ -21,8 +21,11 @@ export const WATCHER_STATES = ['starting', 'running', 'paused', 'degraded', 'sto
 /** A state as /v1/status shows it. */
 export type ShownWatcherState = typeof WATCHER_STATES[number]
 
-/** A state as a backend reports it. */
+/** A state as a backend reports it (and the readiness probe shows it). */
 export type WatcherState = Exclude<ShownWatcherState, 'paused'>
+
+/** The states a backend reports: every one but `paused`, in the same order. */
+export const BACKEND_WATCHER_STATES = WATCHER_STATES.filter((s): s is WatcherState => s !== 'paused')
 
 export interface WatcherStatus {
   state: WatcherState

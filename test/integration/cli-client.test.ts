@@ -42,9 +42,12 @@ describe('the syncplane CLI client against a live service', () => {
     assert.equal(JSON.parse(json.stdout).targets[0].name, 'backup')
   })
 
-  test('pause and resume say what they did', async () => {
+  test('pause and resume say what they did; a flush while paused says which command to run', async () => {
     assert.equal((await cli(['pause'])).stdout, 'watching paused\n')
     assert.equal((await cli(['pause'])).stdout, 'watching was already paused\n')
+    const paused = await cli(['flush'])
+    assert.equal(paused.code, 1)
+    assert.equal(paused.stderr, 'syncplane flush: 409 Watching is paused: watching is paused: nothing would reach the targets; run "syncplane resume" first\n')
     assert.equal((await cli(['resume'])).stdout, 'watching resumed\n')
   })
 

@@ -69,6 +69,7 @@ describe('POST /v1/flush', () => {
     const paused = await sp.app.inject({ method: 'POST', url: '/v1/flush', payload: {} })
     assert.equal(paused.statusCode, 409)
     assert.equal(paused.json().code, 'WATCH_PAUSED')
+    assert.equal(paused.json().detail, 'watching is paused: nothing would reach the targets; POST /v1/watch/resume first')
     await sp.app.inject({ method: 'POST', url: '/v1/watch/resume' })
   })
 

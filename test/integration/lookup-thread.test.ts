@@ -73,6 +73,7 @@ test('a lookup thread that dies leaves no lookup unanswered: they run in-process
   await waitFor(() => h.logs.length > 0, { message: 'the loss logged' })
   assert.equal(h.logs.filter((l) => l.level === 50).length, 1)
   assert.match(String(h.logs[0]!.msg), /lookup thread stopped/)
+  assert.equal((h.logs[0]!.err as { code?: string } | undefined)?.code, 'SP_LOOKUP_THREAD_EXITED')
   await h.lookup.close()
 })
 

@@ -83,7 +83,7 @@ test('a watcher thread that leaves before it is watching fails the start', async
   const tmp = await makeTempDir()
   t.after(tmp.cleanup)
   const h = harness(tmp.path, EXITING)
-  await assert.rejects(h.watcher.start(), /exited \(code 3\) before it was watching/)
+  await assert.rejects(h.watcher.start(), { code: 'SP_WATCHER_THREAD_EXITED', message: /exited \(code 3\) before it was watching/ })
 })
 
 test('changes the thread hands over while it closes still reach the service, and the close is no failure', async (t) => {
@@ -105,7 +105,7 @@ test('closing a watcher still starting ends its start, and it cannot start again
   const starting = h.watcher.start()
   await h.watcher.close()
   await assert.rejects(starting, /before it was watching/)
-  await assert.rejects(h.watcher.start(), /closed/)
+  await assert.rejects(h.watcher.start(), { code: 'SP_WATCHER_CLOSED', message: /closed/ })
   assert.deepEqual(h.degraded, [])
   assert.equal(h.watcher.status().state, 'stopped')
 })

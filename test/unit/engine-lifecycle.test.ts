@@ -115,3 +115,9 @@ test('a reload that removes a target stops its run, ends its queued mirror, and 
   backupRun.end()
   assert.equal((await flushing).done, true)
 })
+
+test('a reconfigure with another source is refused with its code and changes nothing (the reload refuses it before)', async (t) => {
+  const h = await createEngineHarness(t)
+  assert.throws(() => h.engine.reconfigure(baseOptions(`${h.source}-elsewhere`), []), { code: 'SP_SOURCE_CHANGED', message: /the source cannot change while running/ })
+  assert.deepEqual(h.engine.status().targets.map((s) => s.name), ['backup'])
+})

@@ -47,6 +47,7 @@ test('an unhandled rejection of a non-error still logs an error object', async (
   const line = JSON.parse(lines[0]!)
   assert.equal(line.origin, 'unhandledRejection')
   assert.equal(line.err.type, 'NonError')
+  assert.equal(line.err.code, 'SP_NON_ERROR_THROWN')
   assert.match(line.err.message, /EWHATEVER/)
 })
 

@@ -3,6 +3,7 @@ import { Type } from 'typebox'
 import { ConfirmDeletesBody, ConfirmDeletesResultSchema } from '../schemas/control.js'
 import { problemResponses } from '../schemas/common.js'
 import { jobToDto } from '../dto.js'
+import { absentBodyIsEmpty } from '../optional-body.js'
 import type { RouteOptions } from '../services.js'
 
 export const deletesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
@@ -16,9 +17,7 @@ export const deletesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       body: ConfirmDeletesBody,
       response: { 202: ConfirmDeletesResultSchema, ...problemResponses },
     },
-    preValidation: async (request) => {
-      request.body ??= {}
-    },
+    preValidation: absentBodyIsEmpty,
   }, async (request, reply) => {
     const { hold, job } = services.engine.confirmDeletes(request.params.name, { expected: request.body?.expected, requestedBy: request.ip })
     return reply.code(202).send({ job: jobToDto(job), count: hold.count })

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { FlushBody, ResyncResultSchema } from '../schemas/control.js'
 import { problemResponses } from '../schemas/common.js'
 import { jobToDto } from '../dto.js'
+import { absentBodyIsEmpty } from '../optional-body.js'
 import type { RouteOptions } from '../services.js'
 
 export const flushRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
@@ -14,9 +15,7 @@ export const flushRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, 
       body: FlushBody,
       response: { 200: ResyncResultSchema, 504: ResyncResultSchema, ...problemResponses },
     },
-    preValidation: async (request) => {
-      request.body ??= { timeout: 60 }
-    },
+    preValidation: absentBodyIsEmpty,
   }, async (request, reply) => {
     const { targets, paths, timeout } = request.body
     const [result, mesh] = await Promise.all([

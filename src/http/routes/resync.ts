@@ -3,6 +3,7 @@ import { Type } from 'typebox'
 import { ResyncBody, ResyncQuery, ResyncResultSchema } from '../schemas/control.js'
 import { problemResponses } from '../schemas/common.js'
 import { jobToDto } from '../dto.js'
+import { absentBodyIsEmpty } from '../optional-body.js'
 import type { AppServices, RouteOptions } from '../services.js'
 
 export const resyncRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
@@ -27,10 +28,7 @@ export const resyncRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
         ...problemResponses,
       },
     },
-    // The body is optional: a bare `curl -X POST` means "all targets".
-    preValidation: async (request) => {
-      request.body ??= {}
-    },
+    preValidation: absentBodyIsEmpty,
   }, async (request, reply) => {
     const body = request.body ?? {}
     if (body.dryRun === true) {

@@ -1,8 +1,9 @@
 import { Type } from 'typebox'
 import { NullableTimestamp, Timestamp } from './common.js'
 import { TARGET_STATES } from '../../sync/engine.js'
+import { HOLD_REASONS } from '../../sync/delete-guard.js'
 import { SOURCE_FAULT_KINDS } from '../../watcher/source-identity.js'
-import { WATCHER_STATES } from '../../watcher/watcher.js'
+import { BACKEND_WATCHER_STATES, WATCHER_STATES } from '../../watcher/watcher.js'
 import { DATABASE_STATES } from '../../db/database-health.js'
 
 export const HealthSchema = Type.Object({ status: Type.Literal('ok') })
@@ -10,7 +11,7 @@ export const HealthSchema = Type.Object({ status: Type.Literal('ok') })
 export const ReadinessSchema = Type.Object({
   status: Type.Enum(['ready', 'not ready']),
   checks: Type.Object({
-    watcher: Type.Object({ ok: Type.Boolean(), state: Type.String(), detail: Type.Union([Type.String(), Type.Null()]) }),
+    watcher: Type.Object({ ok: Type.Boolean(), state: Type.Enum(BACKEND_WATCHER_STATES), detail: Type.Union([Type.String(), Type.Null()]) }),
     database: Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }),
     lag: Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }, { description: 'Checked when readiness.maxLagSec is set (targets and mesh peers)' }),
     mesh: Type.Optional(Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }, { description: 'On a mesh node: the peers reached and what they are owed. An unreachable peer does not make this node unready (it still serves every file it has); a held mass deletion does' })),
@@ -36,7 +37,7 @@ export const TargetStatusSchema = Type.Object({
     jobId: Type.Integer(),
   }), Type.Null()]),
   deletesHeld: Type.Union([Type.Object({
-    reason: Type.Enum(['limit', 'source'], { description: '`limit`: a run would have deleted more than deletes.maxFiles or deletes.maxPercent allow; `source`: the source root was unmounted or replaced' }),
+    reason: Type.Enum(HOLD_REASONS, { description: '`limit`: a run would have deleted more than deletes.maxFiles or deletes.maxPercent allow; `source`: the source root was unmounted or replaced' }),
     count: Type.Integer({ description: 'Deletions held back so far, as rsync counted them (files inside deleted directories included)' }),
     message: Type.String(),
     since: Timestamp,

@@ -207,10 +207,14 @@ export function createApplyBatch (opts: ApplyOptions) {
     if (row.kind === 'dir') {
       try {
         rmdirSync(abs(e.path))
-      } catch {
-        // Not empty: something the deleting node had not seen is inside; the directory stays.
-        store.put({ ...row, vv: JSON.stringify(merged) })
-        return 'applied'
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
+        // Not empty: the deletions of what is inside may not be here yet (they travel in their own entries, maybe
+        // from another node), or something the deleting node had not seen is inside, which reaches that node in
+        // time and makes the directory again there (it then sends the directory, not its deletion). Either way,
+        // later: taken as applied, the directory would stay here, empty, with the deletion's vector, forever.
+        return 'retry'
       }
     } else {
       moveToTrash(root, abs(e.path))

@@ -68,7 +68,8 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     if (seen === null || seen.type === 'other') {
       // A symlink or device is not replicated; for the mesh it is as if absent.
       if (present) gone.push(row)
-      if (present && row.kind === 'dir') gone.push(...store.below(rel))
+      // Whatever is recorded below it is gone too (also below a directory whose own deletion was recorded alone).
+      gone.push(...store.below(rel))
       return
     }
     if (seen.type === 'dir') {
@@ -80,7 +81,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
       return
     }
     if (present && row.kind === 'file' && sameKey(seen.key, row)) return
-    if (present && row.kind === 'dir') gone.push(...store.below(rel))
+    gone.push(...store.below(rel))
     record(version(rel, row, 'file', seen.key), result)
   }
 
@@ -102,7 +103,10 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     const rows = rel === '' ? store.present() : store.below(rel)
     for (const r of rows) {
       const parent = r.path.includes('/') ? r.path.slice(0, r.path.lastIndexOf('/')) : ''
-      if (parent === rel && !here.has(r.path) && !isMeshInternal(r.path) && !opts.isExcluded(r.path, r.kind === 'dir')) gone.push(r)
+      if (parent !== rel || here.has(r.path) || isMeshInternal(r.path) || opts.isExcluded(r.path, r.kind === 'dir')) continue
+      gone.push(r)
+      // A directory gone: everything below it too (its rows would otherwise stay present with nothing on disk, never looked at again).
+      if (r.kind === 'dir') gone.push(...store.below(r.path))
     }
   }
 
@@ -115,11 +119,13 @@ export function createLocalChanges (opts: LocalChangesOptions) {
       result.deletesHeld = unique.size
       return
     }
-    for (const r of unique.values()) {
+    for (const { path: rel } of unique.values()) {
       // Still gone? (a directory's child may have been seen again under it)
-      const seen = lookAt(path.join(root, r.path))
-      if (seen !== null && seen.type === r.kind) continue
-      record(tombstone(r), result)
+      const seen = lookAt(path.join(root, rel))
+      const current = store.get(rel)
+      if (current === undefined || current.deleted || (seen !== null && seen.type === current.kind)) continue
+      // The row as it is now: this pass may have recorded a version of the path since it was found gone.
+      record(tombstone(current), result)
     }
   }
 

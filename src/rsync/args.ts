@@ -101,10 +101,14 @@ export function buildFullArgs (target: RsyncTarget, opts: RsyncCommonOptions & {
  * directory on the peer, from which the peer itself moves each into place.
  * Never `--delete`: a mesh deletion travels as a manifest entry, so no rsync
  * run between peers can remove anything. `--mkpath` makes the staging path.
+ * `--ignore-missing-args`: a listed file deleted (or its directory renamed)
+ * since it was listed is left out instead of failing the whole batch with
+ * exit 23 (under churn some file always is); the peer answers `retry` for
+ * it and the next scan finds the deletion.
  */
 export function buildStagingArgs (target: RsyncTarget, opts: RsyncCommonOptions, stagingPath: string): string[] {
   return [
-    '-a', '--files-from=-', '--from0', '--mkpath', '--no-human-readable',
+    '-a', '--files-from=-', '--from0', '--mkpath', '--ignore-missing-args', '--no-human-readable',
     ...transportArgs(target, opts), ...opts.extraArgs,
     sourceArg(opts.source), `${target.parsed.destination}${stagingPath}/`,
   ]

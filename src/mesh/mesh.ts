@@ -68,7 +68,7 @@ export function createMesh (opts: MeshOptions) {
   const clock = createHybridClock(now, Math.max(store.maxHlc(), 0))
   const deleteHold = createDeleteHold({ deletes: opts.deletes, files: () => store.counts().files, now })
   const local = createLocalChanges({
-    root, self, store, clock, peers: () => peerNames, isExcluded: opts.isExcluded, mayDelete: deleteHold.mayDelete, logger,
+    root, self, store, clock, peers: () => peerNames, isExcluded: opts.isExcluded, mayDelete: deleteHold.mayDelete, sourceFault: opts.sourceFault, logger,
   })
   const flushWaiters = createFlushWaiters(store)
   const client = createPeerClient(opts.secret, self)
@@ -83,6 +83,7 @@ export function createMesh (opts: MeshOptions) {
     retry: opts.retry,
     maxEntries: opts.maxEntries,
     onAcked: () => flushWaiters.check(),
+    sourceFault: opts.sourceFault,
     logger,
   })]))
   const timers = new Set<NodeJS.Timeout>()
@@ -209,6 +210,11 @@ export function createMesh (opts: MeshOptions) {
       if (link === undefined || manifest.from === self) return 'unknown-peer'
       link.heard()
       const staging = path.join(meshDir(root, 'staging'), manifest.from, manifest.batch)
+      if (opts.sourceFault() !== null) {
+        // Not into whatever is at the root now (a bare mount point): the sender keeps it owed until the tree is back.
+        rmSync(staging, { recursive: true, force: true })
+        return manifest.entries.map(() => 'retry')
+      }
       const outcomes: EntryOutcome[] = []
       try {
         // In slices, so a large batch never holds the event loop (and the probes) long.

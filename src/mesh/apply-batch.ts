@@ -8,7 +8,7 @@ import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
 import { meshPathProblem } from './mesh-paths.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
-import { ancestorsAreDirectories, freshName, lookAt, makeParents, meshDir, moveToTrash, placeIfAbsent, sameContent, sameKey, type StatKey } from './tree-fs.js'
+import { ancestorsAreDirectories, freshName, linkOnTheWay, lookAt, makeParents, meshDir, moveToTrash, placeIfAbsent, sameContent, sameKey, type StatKey } from './tree-fs.js'
 
 /**
  * The receiving side: this node does every write to its own tree, one entry
@@ -254,12 +254,18 @@ export function createApplyBatch (opts: ApplyOptions) {
           outcomes[i] = 'refused'
           continue
         }
-        clock.observe(e.hlc)
+        const staged = path.join(stagingDir, e.path)
         try {
+          // A symlink on the way, in the tree or in the staging directory: the path, or the bytes, would be outside the tree.
+          if (linkOnTheWay(root, e.path) || linkOnTheWay(root, path.relative(root, staged))) {
+            logger.warn({ from: manifest.from, path: e.path }, 'a peer named a path through a symlink: refused')
+            outcomes[i] = 'refused'
+            continue
+          }
+          clock.observe(e.hlc)
           outcomes[i] = store.transaction(() => {
             if (e.deleted) return remove(e)
             if (e.kind === 'dir') return makeDir(e)
-            const staged = path.join(stagingDir, e.path)
             const seen = lookAt(staged)
             if (seen === null) return 'retry'
             if (seen.type !== 'file') return 'refused'

@@ -27,6 +27,8 @@ export interface LocalChangesOptions {
   isExcluded: (rel: string, isDir: boolean | undefined) => boolean
   /** Whether more deletions than this pass found may be recorded now (the mass-delete guard). */
   mayDelete: (count: number) => boolean
+  /** A source fault: what is at the root is not the tree (an unmounted volume), so nothing found there is a change. */
+  sourceFault: () => string | null
   logger: Logger
 }
 
@@ -133,6 +135,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     /** The watcher's paths: each one looked at, its parents' new directories read whole. */
     scan (paths: Iterable<string>): ScanResult {
       const result: ScanResult = { versions: 0, tombstones: 0, deletesHeld: 0 }
+      if (opts.sourceFault() !== null) return result
       store.transaction(() => {
         const gone: MeshFileRow[] = []
         for (const rel of paths) scanOne(rel, false, gone, result)
@@ -143,6 +146,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     /** The whole tree against the rows: what changed while nobody watched (at start, and every rescan interval). */
     scanTree (): ScanResult {
       const result: ScanResult = { versions: 0, tombstones: 0, deletesHeld: 0 }
+      if (opts.sourceFault() !== null) return result
       store.transaction(() => {
         const gone: MeshFileRow[] = []
         scanChildren('', true, gone, result)

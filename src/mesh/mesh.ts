@@ -88,7 +88,7 @@ export function createMesh (opts: MeshOptions) {
   const clock = createHybridClock(now, Math.max(store.maxHlc(), 0))
   const deleteHold = createDeleteHold({ deletes: opts.deletes, files: () => store.counts().files, now })
   const local = createLocalChanges({
-    root, self, store, clock, peers: () => peerNames, isExcluded: opts.isExcluded, mayDelete: deleteHold.mayDelete, logger,
+    root, self, store, clock, peers: () => peerNames, isExcluded: opts.isExcluded, mayDelete: deleteHold.mayDelete, sourceFault: opts.sourceFault, logger,
   })
   const flushWaiters = createFlushWaiters(store)
   const client = createPeerClient(opts.secret, self)
@@ -108,6 +108,7 @@ export function createMesh (opts: MeshOptions) {
     },
     onReachability: (reachable, error) => emit({ type: 'mesh.peer', data: { peer: peer.name, reachable, error } }),
     onRecovered: () => { void repair(peer.name) },
+    sourceFault: opts.sourceFault,
     logger,
   })]))
   const repair = createRepairer({
@@ -221,6 +222,11 @@ export function createMesh (opts: MeshOptions) {
       // A sender has one batch in flight: any other of its staged batches was left by a failure (its entries are still owed).
       for (const name of listDir(path.dirname(staging))) {
         if (name !== manifest.batch) rmSync(path.join(path.dirname(staging), name), { recursive: true, force: true })
+      }
+      if (opts.sourceFault() !== null) {
+        // Not into whatever is at the root now (a bare mount point): the sender keeps it owed until the tree is back.
+        rmSync(staging, { recursive: true, force: true })
+        return manifest.entries.map(() => 'retry')
       }
       const outcomes: EntryOutcome[] = []
       try {

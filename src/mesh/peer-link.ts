@@ -40,6 +40,8 @@ export interface PeerLinkOptions {
   onReachability: (reachable: boolean, error: string | null) => void
   /** The peer answers again after failures: what it missed meanwhile is looked for (repair). */
   onRecovered: () => void
+  /** A source fault: the tree's bytes are not at the root, so nothing is sent (it stays owed). */
+  sourceFault: () => string | null
   logger: Logger
   now?: () => number
 }
@@ -107,6 +109,8 @@ export function createPeerLink (opts: PeerLinkOptions) {
   })
 
   async function send (taken: OutboxItem[]): Promise<void> {
+    const fault = opts.sourceFault()
+    if (fault !== null) throw new InternalError('SP_PEER_FAILED', `not sending while the source is faulted: ${fault}`)
     // Versions first brought up to date: a file changed since it was queued goes as its latest version.
     opts.local.scan(taken.map((i) => i.path))
     const items = store.take(peer.name, opts.maxEntries)

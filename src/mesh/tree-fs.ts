@@ -58,6 +58,22 @@ export function ancestorsAreDirectories (root: string, rel: string): boolean {
   return true
 }
 
+/**
+ * Whether an existing ancestor of `rel` inside `root` is a symlink (or a
+ * device, a socket): a path through it may lead outside the tree, so a
+ * peer's entry naming it is refused for good, not retried.
+ */
+export function linkOnTheWay (root: string, rel: string): boolean {
+  let dir = root
+  for (const part of rel.split('/').slice(0, -1)) {
+    dir = path.join(dir, part)
+    const seen = lookAt(dir)
+    if (seen === null || seen.type === 'file') return false
+    if (seen.type === 'other') return true
+  }
+  return false
+}
+
 /** Makes the missing parents of `rel`; returns the ones it made, outermost first. */
 export function makeParents (root: string, rel: string): string[] {
   const parts = rel.split('/').slice(0, -1)

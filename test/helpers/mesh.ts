@@ -82,7 +82,7 @@ export async function startMesh (t: TestContext, opts: MeshOptions): Promise<Mes
         proc = await spawnManaged(process.execPath, [CLI, 'serve', '--config', configFile], { env: { ...process.env, ...env, SYNCPLANE_MESH_SELF: name } })
         const started = proc
         await waitFor(async () => !started.isRunning() ? Promise.reject(new Error(`${name} exited:\n${started.output()}`)) : (await node.api('/v1/mesh')).status === 200,
-          { timeoutMs: 20_000, message: `${name} did not start` })
+          { timeoutMs: 60_000, message: `${name} did not start` })
       },
       async kill (killOpts = {}) {
         proc?.signalTree('SIGKILL')

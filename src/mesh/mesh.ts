@@ -13,7 +13,7 @@ import { createPeerClient } from './peer-client.js'
 import { createPeerLink, type MeshPeer, type PeerLinkOptions, type PeerStatus } from './peer-link.js'
 import { createFlushWaiters } from './mesh-flush.js'
 import { createDeleteHold, type MeshDeleteHold } from './delete-hold.js'
-import { meshDir } from './tree-fs.js'
+import { freshName, meshDir } from './tree-fs.js'
 
 /**
  * The mesh: every node a source. This node originates versions of what
@@ -145,7 +145,17 @@ export function createMesh (opts: MeshOptions) {
 
   /** Staged batches a crash left are dropped (their senders still owe them); displaced files go to the trash. */
   function tidy (): void {
-    rmSync(meshDir(root, 'staging'), { recursive: true, force: true })
+    // Peers may already be pushing a new batch into it (their rsync reaches the daemon, which can be up before this
+    // process): removed in place, a file they add meanwhile fails the removal (ENOTEMPTY) and with it the start.
+    // Moved aside in one rename instead, and removed as far as it goes; what a peer still writes there is trash.
+    const aside = freshName(meshDir(root, 'trash'), 'staging')
+    try {
+      renameSync(meshDir(root, 'staging'), aside)
+      rmSync(aside, { recursive: true, force: true })
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
+    }
     const holds = meshDir(root, 'hold')
     let names: string[] = []
     try {

@@ -41,13 +41,20 @@ export type ApplyBatch = ReturnType<typeof createApplyBatch>
 export function createApplyBatch (opts: ApplyOptions) {
   const { root, self, store, clock, local, logger } = opts
   const abs = (rel: string): string => path.join(root, rel)
+  /** The held version's own vector: what a peer's version or deletion is weighed against. */
   const vvOf = (row: MeshFileRow): VersionVector => JSON.parse(row.vv)
+  /** Everything seen of the path here (the held version, and what it outlived or lost to): what is stale. */
+  const seenOf = (row: MeshFileRow): VersionVector => JSON.parse(row.seen ?? row.vv)
+  /** `seen` as stored beside `vv`: null when it says no more. */
+  const seenBeside = (vv: VersionVector, seen: VersionVector): string | null => (compareVectors(seen, vv) === 'equal' ? null : JSON.stringify(seen))
   const stampOf = (v: { hlc: number, origin: string }): VersionStamp => ({ hlc: v.hlc, origin: v.origin })
-  const rowFor = (e: ManifestEntry, vv: VersionVector, key: StatKey | null): MeshFileRow => ({
+  /** The row for version `e` held here, with all that is seen of the path now. */
+  const rowFor = (e: ManifestEntry, seen: VersionVector, key: StatKey | null): MeshFileRow => ({
     path: e.path,
     kind: e.kind,
     deleted: e.deleted,
-    vv: JSON.stringify(vv),
+    vv: JSON.stringify(mergeVectors(e.vv, {})),
+    seen: seenBeside(e.vv, seen),
     hlc: e.hlc,
     origin: e.origin,
     size: key?.size ?? null,
@@ -60,7 +67,7 @@ export function createApplyBatch (opts: ApplyOptions) {
   function recordParents (made: string[], e: ManifestEntry): void {
     for (const dir of made) {
       const prev = store.get(dir)
-      store.put({ path: dir, kind: 'dir', deleted: false, vv: prev?.vv ?? '{}', hlc: e.hlc, origin: e.origin, size: null, mtimeNs: null, ino: null, copyOf: null })
+      store.put({ path: dir, kind: 'dir', deleted: false, vv: prev?.vv ?? '{}', seen: prev?.seen ?? null, hlc: e.hlc, origin: e.origin, size: null, mtimeNs: null, ino: null, copyOf: null })
     }
   }
 
@@ -75,20 +82,22 @@ export function createApplyBatch (opts: ApplyOptions) {
     local.scan([e.path])
     const row = store.get(e.path)
     const here = row !== undefined && !row.deleted ? row : undefined
-    const order = row === undefined ? 'after' : compareVectors(e.vv, vvOf(row))
+    const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
     if (order === 'equal' || order === 'before') return 'stale'
-    const merged = row === undefined ? e.vv : mergeVectors(e.vv, vvOf(row))
+    const merged = row === undefined ? e.vv : mergeVectors(e.vv, seenOf(row))
     if (here === undefined) return install(e, from, merged)
     if (here.kind === 'dir') {
       // A directory here, a file there: the directory stays; the file is kept beside it as a conflict copy.
       return keepAsCopy(e, from, conflictCopyPath(e.path, stampOf(e)), self, depth)
     }
-    if (order === 'after') return replace(e, from, here, merged)
+    // Weighed against the version held, not all that is seen here: a later version of it from a node that never
+    // saw a deletion this one outlived (or the other side of a conflict, kept as a copy) replaces it, no conflict.
+    if (compareVectors(e.vv, vvOf(here)) === 'after') return replace(e, from, here, merged)
     // Concurrent: the same bytes are no conflict at all.
     if (sameContent(from, abs(e.path))) {
       unlinkSync(from)
-      const winner = wins(stampOf(e), stampOf(here)) ? e : here
-      store.put({ ...here, vv: JSON.stringify(merged), hlc: winner.hlc, origin: winner.origin })
+      if (wins(stampOf(e), stampOf(here))) store.put({ ...here, vv: JSON.stringify(mergeVectors(e.vv, {})), seen: seenBeside(e.vv, merged), hlc: e.hlc, origin: e.origin })
+      else store.put({ ...here, seen: seenBeside(vvOf(here), merged) })
       return 'applied'
     }
     if (wins(stampOf(e), stampOf(here))) {
@@ -104,7 +113,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     // Owed onwards too: a peer the sender collapsed this version away for never meets the conflict itself.
     if (outcome === 'applied') local.owe(copy)
     if (outcome === 'applied' || outcome === 'stale') {
-      store.put({ ...here, vv: JSON.stringify(merged) })
+      store.put({ ...here, seen: seenBeside(vvOf(here), merged) })
       opts.onConflict({ path: e.path, copy, winner: here.origin, loser: e.origin, loserHlc: e.hlc })
       return 'applied'
     }
@@ -140,12 +149,12 @@ export function createApplyBatch (opts: ApplyOptions) {
   }
 
   /** Nothing is at the path: the file goes there unless an application put one there meanwhile. */
-  function install (e: ManifestEntry, from: string, vv: VersionVector): EntryOutcome {
+  function install (e: ManifestEntry, from: string, known: VersionVector): EntryOutcome {
     recordParents(makeParents(root, e.path), e)
     if (!placeIfAbsent(from, abs(e.path))) return 'retry'
     unlinkSync(from)
     const seen = lookAt(abs(e.path))
-    store.put(rowFor(e, vv, seen?.type === 'file' ? seen.key : null))
+    store.put(rowFor(e, known, seen?.type === 'file' ? seen.key : null))
     if (e.copyOf !== undefined) opts.onConflict({ path: e.copyOf.path, copy: e.path, winner: e.copyOf.winner, loser: e.origin, loserHlc: e.hlc })
     return 'applied'
   }
@@ -156,12 +165,12 @@ export function createApplyBatch (opts: ApplyOptions) {
    * application opened it in between), or moves within HOLD_MS (a writer
    * with it still open), it becomes a conflict copy and a local version.
    */
-  function replace (e: ManifestEntry, from: string, here: MeshFileRow, vv: VersionVector): EntryOutcome {
+  function replace (e: ManifestEntry, from: string, here: MeshFileRow, known: VersionVector): EntryOutcome {
     const held = freshName(meshDir(root, 'hold'), path.basename(e.path))
     if (!placeIfAbsent(abs(e.path), held)) return 'retry'
     renameSync(from, abs(e.path))
     const seen = lookAt(abs(e.path))
-    store.put(rowFor(e, vv, seen?.type === 'file' ? seen.key : null))
+    store.put(rowFor(e, known, seen?.type === 'file' ? seen.key : null))
     const expected = { size: here.size, mtimeNs: here.mtimeNs, ino: here.ino }
     const check = (final: boolean): void => {
       const now = lookAt(held)
@@ -192,16 +201,18 @@ export function createApplyBatch (opts: ApplyOptions) {
       store.put(rowFor(e, e.vv, null))
       return 'applied'
     }
-    const order = compareVectors(e.vv, vvOf(row))
+    const order = compareVectors(e.vv, seenOf(row))
     if (order === 'equal' || order === 'before') return 'stale'
-    const merged = mergeVectors(e.vv, vvOf(row))
+    const merged = mergeVectors(e.vv, seenOf(row))
     if (row.deleted) {
-      store.put({ ...row, vv: JSON.stringify(merged) })
+      store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
       return 'applied'
     }
-    if (order === 'concurrent') {
+    // Whether the deleting node had seen the version held here (what else is seen here does not count: a deletion
+    // of this version that it outlived, say, must not make a later deletion that had seen it look concurrent).
+    if (compareVectors(e.vv, vvOf(row)) === 'concurrent') {
       // Update against delete: the update wins everywhere (the deleting node takes it when it arrives there).
-      store.put({ ...row, vv: JSON.stringify(merged) })
+      store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
       return 'applied'
     }
     if (row.kind === 'dir') {
@@ -227,9 +238,9 @@ export function createApplyBatch (opts: ApplyOptions) {
     if (!ancestorsAreDirectories(root, e.path)) return 'retry'
     local.scan([e.path])
     const row = store.get(e.path)
-    const order = row === undefined ? 'after' : compareVectors(e.vv, vvOf(row))
+    const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
     if (order === 'equal' || order === 'before') return 'stale'
-    const merged = row === undefined ? e.vv : mergeVectors(e.vv, vvOf(row))
+    const merged = row === undefined ? e.vv : mergeVectors(e.vv, seenOf(row))
     const seen = lookAt(abs(e.path))
     if (seen?.type === 'file') {
       // A file here, a directory there: the file moves to a conflict copy (kept and announced), the directory comes.

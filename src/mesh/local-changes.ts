@@ -50,7 +50,9 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     path: rel,
     kind,
     deleted: false,
-    vv: JSON.stringify(bumpVector(prev === undefined ? {} : JSON.parse(prev.vv), self)),
+    // From everything seen here, not only the version held: the new version has seen all of it, and this node's counter never repeats.
+    vv: JSON.stringify(bumpVector(prev === undefined ? {} : JSON.parse(prev.seen ?? prev.vv), self)),
+    seen: null,
     hlc: clock.tick(),
     origin: self,
     size: key?.size ?? null,

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import path from 'node:path'
 import { InternalError } from '../errors.js'
 import type { Logger } from 'pino'
-import type { MeshStore, OutboxItem } from '../db/mesh-store.js'
+import type { MeshFileRow, MeshStore, OutboxItem } from '../db/mesh-store.js'
 import { buildStagingArgs, encodeFileList, type RsyncCommonOptions, type RsyncTarget } from '../rsync/args.js'
 import type { RsyncRunner } from '../rsync/runner.js'
 import { retryDelayMs, type BackoffOptions } from '../sync/backoff.js'
@@ -9,6 +10,7 @@ import type { LocalChanges } from './local-changes.js'
 import type { Manifest, ManifestEntry } from './manifest.js'
 import type { PeerClient } from './peer-client.js'
 import { MESH_DIR } from './mesh-paths.js'
+import { lookAt, sameKey } from './tree-fs.js'
 
 /**
  * What this node owes one peer, sent in order: each batch's file bytes
@@ -67,6 +69,9 @@ export interface PeerStatus {
 
 const HELLO_EVERY_MS = 5_000
 
+/** The stat a version was recorded with. */
+type RowKey = Pick<MeshFileRow, 'size' | 'mtimeNs' | 'ino'>
+
 export type PeerLink = ReturnType<typeof createPeerLink>
 
 export function createPeerLink (opts: PeerLinkOptions) {
@@ -115,15 +120,17 @@ export function createPeerLink (opts: PeerLinkOptions) {
     opts.local.scan(taken.map((i) => i.path))
     const items = store.take(peer.name, opts.maxEntries)
     if (items.length === 0) return
-    const entries: ManifestEntry[] = []
-    const sentItems: OutboxItem[] = []
+    let entries: ManifestEntry[] = []
+    let sentItems: OutboxItem[] = []
     const gone: OutboxItem[] = []
+    const keys = new Map<string, RowKey>()
     for (const item of items) {
       const row = store.get(item.path)
       if (row === undefined) {
         gone.push(item)
         continue
       }
+      keys.set(row.path, row)
       entries.push({ path: row.path, kind: row.kind, deleted: row.deleted, vv: JSON.parse(row.vv), hlc: row.hlc, origin: row.origin, ...(row.copyOf === null ? {} : { copyOf: JSON.parse(row.copyOf) }) })
       sentItems.push(item)
     }
@@ -143,6 +150,15 @@ export function createPeerLink (opts: PeerLinkOptions) {
       if (outcome.exitCode !== 0 && outcome.exitCode !== 24) {
         throw new InternalError('SP_PEER_FAILED', outcome.spawnError ?? `rsync to ${peer.name} exited with ${outcome.exitCode ?? outcome.signal}: ${outcome.stderrTail.trim().split('\n').slice(-2).join(' ')}`)
       }
+      // rsync sent each file as it read it: one changed since its version was recorded may have gone, wholly or in
+      // part, as a later state under this version's vector (a peer deleting or overwriting those bytes would then
+      // count as having seen this version only, and the later version would come back over its deletion). Such an
+      // entry stays owed: the next round's scan records the new version, which goes with its own bytes.
+      const changed = new Set(files.filter((rel) => !unchanged(rel, keys.get(rel)!)))
+      if (changed.size > 0) {
+        sentItems = sentItems.filter((_, i) => !changed.has(entries[i]!.path))
+        entries = entries.filter((e) => !changed.has(e.path))
+      }
     }
     const manifest: Manifest = { from: opts.self, batch, entries }
     const outcomes = await opts.client.apply(peer.api, manifest, AbortSignal.any([abort.signal, AbortSignal.timeout(60_000)]))
@@ -157,6 +173,11 @@ export function createPeerLink (opts: PeerLinkOptions) {
       // Not at once: what blocked them (a path in use) needs a moment.
       await sleep(opts.retry.initialDelayMs)
     }
+  }
+
+  const unchanged = (rel: string, key: RowKey): boolean => {
+    const now = lookAt(path.join(opts.rsync.source, rel))
+    return now?.type === 'file' && sameKey(now.key, key)
   }
 
   async function run (): Promise<void> {

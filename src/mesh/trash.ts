@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import { meshDir } from './tree-fs.js'
+import { freshName, meshDir } from './tree-fs.js'
 
 /**
  * syncplane's own directories at the top of a mesh node's tree: staged
@@ -9,7 +9,17 @@ import { meshDir } from './tree-fs.js'
  * keeps what a peer deleted or replaced for `trashDays`.
  */
 export function tidyMeshDirs (root: string, now: number, trashDays: number): void {
-  rmSync(meshDir(root, 'staging'), { recursive: true, force: true })
+  // Peers may already be pushing a new batch into it (their rsync reaches the daemon, which can be up before this
+  // process): removed in place, a file they add meanwhile fails the removal (ENOTEMPTY) and with it the start.
+  // Moved aside in one rename instead, and removed as far as it goes; what a peer still writes there is trash.
+  const aside = freshName(meshDir(root, 'trash'), 'staging')
+  try {
+    renameSync(meshDir(root, 'staging'), aside)
+    rmSync(aside, { recursive: true, force: true })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
+  }
   const holds = meshDir(root, 'hold')
   for (const name of list(holds)) {
     mkdirSync(meshDir(root, 'trash'), { recursive: true })

@@ -104,7 +104,10 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     const rows = rel === '' ? store.present() : store.below(rel)
     for (const r of rows) {
       const parent = r.path.includes('/') ? r.path.slice(0, r.path.lastIndexOf('/')) : ''
-      if (parent === rel && !here.has(r.path) && !isMeshInternal(r.path) && !opts.isExcluded(r.path, r.kind === 'dir')) gone.push(r)
+      if (parent !== rel || here.has(r.path) || isMeshInternal(r.path) || opts.isExcluded(r.path, r.kind === 'dir')) continue
+      gone.push(r)
+      // A directory gone with everything in it: its files are deletions too (as scanOne counts them).
+      if (r.kind === 'dir') gone.push(...store.below(r.path))
     }
   }
 

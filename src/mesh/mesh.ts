@@ -66,9 +66,30 @@ export function createMesh (opts: MeshOptions) {
   const now = opts.now ?? Date.now
   const peerNames = opts.peers.map((p) => p.name)
   const clock = createHybridClock(now, Math.max(store.maxHlc(), 0))
+  /**
+   * The root directory (device and inode) the mesh last saw without a fault.
+   * The source guard looks every half second, so for a moment after an
+   * unmount its verdict is stale: another directory at the root counts as a
+   * fault at once, until the guard clears it (an operator adopted it).
+   */
+  let rootSeen: string | null = null
+  const rootIdentity = (): string | null => {
+    try {
+      const st = statSync(root)
+      return `${st.dev}:${st.ino}`
+    } catch {
+      return null
+    }
+  }
+  const sourceFault = (): string | null => {
+    const fault = opts.sourceFault()
+    if (fault !== null || rootSeen === null) return fault
+    const current = rootIdentity()
+    return current === rootSeen ? null : `the source ${root} is not the directory the mesh has been replicating (unmounted, replaced or gone)`
+  }
   const deleteHold = createDeleteHold({ deletes: opts.deletes, files: () => store.counts().files, now })
   const local = createLocalChanges({
-    root, self, store, clock, peers: () => peerNames, isExcluded: opts.isExcluded, mayDelete: deleteHold.mayDelete, sourceFault: opts.sourceFault, logger,
+    root, self, store, clock, peers: () => peerNames, isExcluded: opts.isExcluded, mayDelete: deleteHold.mayDelete, sourceFault, logger,
   })
   const flushWaiters = createFlushWaiters(store)
   const client = createPeerClient(opts.secret, self)
@@ -83,7 +104,7 @@ export function createMesh (opts: MeshOptions) {
     retry: opts.retry,
     maxEntries: opts.maxEntries,
     onAcked: () => flushWaiters.check(),
-    sourceFault: opts.sourceFault,
+    sourceFault,
     logger,
   })]))
   const timers = new Set<NodeJS.Timeout>()
@@ -124,7 +145,7 @@ export function createMesh (opts: MeshOptions) {
   function drainIntake (): void {
     intakeTimer = null
     if (closed || intake.size === 0) return
-    if (opts.sourceFault() !== null) {
+    if (sourceFault() !== null) {
       faulted = true
       return
     }
@@ -136,7 +157,7 @@ export function createMesh (opts: MeshOptions) {
 
   function rescan (): void {
     if (closed) return
-    if (opts.sourceFault() !== null) {
+    if (sourceFault() !== null) {
       faulted = true
       return
     }
@@ -179,6 +200,7 @@ export function createMesh (opts: MeshOptions) {
     start (): void {
       if (started) return
       started = true
+      if (opts.sourceFault() === null) rootSeen = rootIdentity()
       tidy()
       rescan()
       for (const link of links.values()) link.start()
@@ -198,6 +220,8 @@ export function createMesh (opts: MeshOptions) {
 
     /** The source guard's verdict changed; once the fault clears, the tree is looked at whole. */
     sourceChanged (fault: string | null): void {
+      // The guard judged the directory at the root the source (again): the mesh replicates that one from now on.
+      if (fault === null) rootSeen = rootIdentity()
       if (fault === null && faulted && started) {
         rescan()
         drainIntake()
@@ -210,7 +234,7 @@ export function createMesh (opts: MeshOptions) {
       if (link === undefined || manifest.from === self) return 'unknown-peer'
       link.heard()
       const staging = path.join(meshDir(root, 'staging'), manifest.from, manifest.batch)
-      if (opts.sourceFault() !== null) {
+      if (sourceFault() !== null) {
         // Not into whatever is at the root now (a bare mount point): the sender keeps it owed until the tree is back.
         rmSync(staging, { recursive: true, force: true })
         return manifest.entries.map(() => 'retry')

@@ -13,7 +13,7 @@ import { createPeerClient } from './peer-client.js'
 import { createPeerLink, type MeshPeer, type PeerLinkOptions, type PeerStatus } from './peer-link.js'
 import { createFlushWaiters } from './mesh-flush.js'
 import { createDeleteHold, type MeshDeleteHold } from './delete-hold.js'
-import { meshDir } from './tree-fs.js'
+import { lookAt, meshDir } from './tree-fs.js'
 
 /**
  * The mesh: every node a source. This node originates versions of what
@@ -57,6 +57,8 @@ export interface MeshStatus {
 
 /** How long the changes of one event-loop turn wait for more before they are looked at. */
 const INTAKE_MS = 5
+/** Deletions the watcher reports wait this long for the rest of their burst, so the mass-delete guard counts them together. */
+const DELETE_SETTLE_MS = 1_000
 const APPLY_SLICE = 250
 
 export type Mesh = ReturnType<typeof createMesh>
@@ -136,10 +138,15 @@ export function createMesh (opts: MeshOptions) {
   let rescanTimer: NodeJS.Timeout | null = null
   /** A source fault was seen: the whole tree is looked at again once it clears. */
   let faulted = false
+  /** Paths the watcher reported that are gone from disk, waiting for the rest of their burst (settleDeletions). */
+  let gone = new Set<string>()
+  let goneTimer: NodeJS.Timeout | null = null
 
-  const afterScan = (result: ScanResult): void => {
+  /** `whole`: the scan saw the whole tree, so its count of held deletions is the hold's (a scan of a few paths cannot tell). */
+  const afterScan = (result: ScanResult, whole: boolean): void => {
     if (result.versions + result.tombstones > 0) for (const link of links.values()) link.wake()
-    deleteHold.seen(result.deletesHeld)
+    if (whole) deleteHold.seen(result.deletesHeld)
+    else if (result.deletesHeld > 0) rescan()
   }
 
   function drainIntake (): void {
@@ -151,7 +158,29 @@ export function createMesh (opts: MeshOptions) {
     }
     const paths = intake
     intake = new Set()
-    afterScan(local.scan(paths))
+    const present: string[] = []
+    for (const p of paths) {
+      const seen = lookAt(path.join(root, p))
+      if (seen === null || seen.type === 'other') gone.add(p)
+      else present.push(p)
+    }
+    if (gone.size > 0) goneTimer ??= setTimeout(settleDeletions, DELETE_SETTLE_MS)
+    afterScan(local.scan(present), false)
+    flushWaiters.check()
+  }
+
+  /** The deletions of a burst, recorded in one scan: more than the guard allows are held, not sent one watcher batch at a time. */
+  function settleDeletions (): void {
+    if (goneTimer !== null) clearTimeout(goneTimer)
+    goneTimer = null
+    if (closed || gone.size === 0) return
+    if (sourceFault() !== null) {
+      faulted = true
+      return
+    }
+    const paths = gone
+    gone = new Set()
+    afterScan(local.scan(paths), false)
     flushWaiters.check()
   }
 
@@ -162,7 +191,9 @@ export function createMesh (opts: MeshOptions) {
       return
     }
     faulted = false
-    afterScan(local.scanTree())
+    // The whole tree: the deletions waiting for their burst are in it.
+    gone = new Set()
+    afterScan(local.scanTree(), true)
   }
 
   /** Staged batches a crash left are dropped (their senders still owe them); displaced files go to the trash. */
@@ -279,6 +310,7 @@ export function createMesh (opts: MeshOptions) {
         for (const p of paths) intake.add(p)
       }
       drainIntake()
+      settleDeletions()
       for (const link of links.values()) link.wake()
       const upTo = store.maxSeq()
       const done = await flushWaiters.wait(upTo, signal)
@@ -290,7 +322,7 @@ export function createMesh (opts: MeshOptions) {
       const peers = [...links.values()].map((l) => l.status())
       return {
         self,
-        idle: intake.size === 0 && peers.every((p) => p.owed === 0),
+        idle: intake.size === 0 && gone.size === 0 && peers.every((p) => p.owed === 0),
         files: counts.files,
         tombstones: counts.tombstones,
         conflicts: store.conflicts(0).total,
@@ -314,6 +346,7 @@ export function createMesh (opts: MeshOptions) {
     async close (): Promise<void> {
       closed = true
       if (intakeTimer !== null) clearTimeout(intakeTimer)
+      if (goneTimer !== null) clearTimeout(goneTimer)
       if (rescanTimer !== null) clearInterval(rescanTimer)
       for (const t of timers) clearTimeout(t)
       await Promise.all([...links.values()].map((l) => l.close()))

@@ -23,6 +23,8 @@ export function createDeleteHold ({ deletes, files, now }: {
         allowed = 0
         return true
       }
+      // While deletions are held, later ones wait with them: the operator confirms them together.
+      if (held !== null) return false
       const overCount = deletes.maxFiles > 0 && count > deletes.maxFiles
       const overShare = count > deletes.minFiles && deletes.maxPercent < 100 && count > (files() * deletes.maxPercent) / 100
       return !overCount && !overShare

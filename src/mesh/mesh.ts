@@ -1,4 +1,4 @@
-import { readdirSync, rmSync } from 'node:fs'
+import { readdirSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import type { MeshStore, MeshConflict } from '../db/mesh-store.js'
@@ -13,7 +13,7 @@ import { createPeerClient } from './peer-client.js'
 import { createPeerLink, type MeshPeer, type PeerLinkOptions, type PeerStatus } from './peer-link.js'
 import { createFlushWaiters } from './mesh-flush.js'
 import { createDeleteHold, type MeshDeleteHold } from './delete-hold.js'
-import { meshDir } from './tree-fs.js'
+import { lookAt, meshDir } from './tree-fs.js'
 import { emptyTrash, tidyMeshDirs } from './trash.js'
 import { createRepairer, digestRows, indexOf, type IndexEntry } from './repair.js'
 
@@ -75,6 +75,8 @@ export interface MeshEvent {
 
 /** How long the changes of one event-loop turn wait for more before they are looked at. */
 const INTAKE_MS = 5
+/** Deletions the watcher reports wait this long for the rest of their burst, so the mass-delete guard counts them together. */
+const DELETE_SETTLE_MS = 1_000
 const APPLY_SLICE = 250
 
 export type Mesh = ReturnType<typeof createMesh>
@@ -86,9 +88,30 @@ export function createMesh (opts: MeshOptions) {
   const listeners = new Set<(event: MeshEvent) => void>()
   const emit = (event: MeshEvent): void => { for (const l of listeners) l(event) }
   const clock = createHybridClock(now, Math.max(store.maxHlc(), 0))
+  /**
+   * The root directory (device and inode) the mesh last saw without a fault.
+   * The source guard looks every half second, so for a moment after an
+   * unmount its verdict is stale: another directory at the root counts as a
+   * fault at once, until the guard clears it (an operator adopted it).
+   */
+  let rootSeen: string | null = null
+  const rootIdentity = (): string | null => {
+    try {
+      const st = statSync(root)
+      return `${st.dev}:${st.ino}`
+    } catch {
+      return null
+    }
+  }
+  const sourceFault = (): string | null => {
+    const fault = opts.sourceFault()
+    if (fault !== null || rootSeen === null) return fault
+    const current = rootIdentity()
+    return current === rootSeen ? null : `the source ${root} is not the directory the mesh has been replicating (unmounted, replaced or gone)`
+  }
   const deleteHold = createDeleteHold({ deletes: opts.deletes, files: () => store.counts().files, now })
   const local = createLocalChanges({
-    root, self, store, clock, peers: () => peerNames, isExcluded: opts.isExcluded, mayDelete: deleteHold.mayDelete, sourceFault: opts.sourceFault, logger,
+    root, self, store, clock, peers: () => peerNames, isExcluded: opts.isExcluded, mayDelete: deleteHold.mayDelete, sourceFault, logger,
   })
   const flushWaiters = createFlushWaiters(store)
   const client = createPeerClient(opts.secret, self)
@@ -108,7 +131,7 @@ export function createMesh (opts: MeshOptions) {
     },
     onReachability: (reachable, error) => emit({ type: 'mesh.peer', data: { peer: peer.name, reachable, error } }),
     onRecovered: () => { void repair(peer.name) },
-    sourceFault: opts.sourceFault,
+    sourceFault,
     logger,
   })]))
   const repair = createRepairer({
@@ -151,33 +174,62 @@ export function createMesh (opts: MeshOptions) {
   let repairTimer: NodeJS.Timeout | null = null
   /** A source fault was seen: the whole tree is looked at again once it clears. */
   let faulted = false
+  /** Paths the watcher reported that are gone from disk, waiting for the rest of their burst (settleDeletions). */
+  let gone = new Set<string>()
+  let goneTimer: NodeJS.Timeout | null = null
 
-  const afterScan = (result: ScanResult): void => {
+  /** `whole`: the scan saw the whole tree, so its count of held deletions is the hold's (a scan of a few paths cannot tell). */
+  const afterScan = (result: ScanResult, whole: boolean): void => {
     if (result.versions + result.tombstones > 0) for (const link of links.values()) link.wake()
-    deleteHold.seen(result.deletesHeld)
+    if (whole) deleteHold.seen(result.deletesHeld)
+    else if (result.deletesHeld > 0) rescan()
   }
 
   function drainIntake (): void {
     intakeTimer = null
     if (closed || intake.size === 0) return
-    if (opts.sourceFault() !== null) {
+    if (sourceFault() !== null) {
       faulted = true
       return
     }
     const paths = intake
     intake = new Set()
-    afterScan(local.scan(paths))
+    const present: string[] = []
+    for (const p of paths) {
+      const seen = lookAt(path.join(root, p))
+      if (seen === null || seen.type === 'other') gone.add(p)
+      else present.push(p)
+    }
+    if (gone.size > 0) goneTimer ??= setTimeout(settleDeletions, DELETE_SETTLE_MS)
+    afterScan(local.scan(present), false)
+    flushWaiters.check()
+  }
+
+  /** The deletions of a burst, recorded in one scan: more than the guard allows are held, not sent one watcher batch at a time. */
+  function settleDeletions (): void {
+    if (goneTimer !== null) clearTimeout(goneTimer)
+    goneTimer = null
+    if (closed || gone.size === 0) return
+    if (sourceFault() !== null) {
+      faulted = true
+      return
+    }
+    const paths = gone
+    gone = new Set()
+    afterScan(local.scan(paths), false)
     flushWaiters.check()
   }
 
   function rescan (): void {
     if (closed) return
-    if (opts.sourceFault() !== null) {
+    if (sourceFault() !== null) {
       faulted = true
       return
     }
     faulted = false
-    afterScan(local.scanTree())
+    // The whole tree: the deletions waiting for their burst are in it.
+    gone = new Set()
+    afterScan(local.scanTree(), true)
   }
 
   return {
@@ -185,6 +237,7 @@ export function createMesh (opts: MeshOptions) {
     start (): void {
       if (started) return
       started = true
+      if (opts.sourceFault() === null) rootSeen = rootIdentity()
       tidyMeshDirs(root, now(), opts.trashDays)
       rescan()
       for (const link of links.values()) link.start()
@@ -207,6 +260,8 @@ export function createMesh (opts: MeshOptions) {
 
     /** The source guard's verdict changed; once the fault clears, the tree is looked at whole. */
     sourceChanged (fault: string | null): void {
+      // The guard judged the directory at the root the source (again): the mesh replicates that one from now on.
+      if (fault === null) rootSeen = rootIdentity()
       if (fault === null && faulted && started) {
         rescan()
         drainIntake()
@@ -223,7 +278,7 @@ export function createMesh (opts: MeshOptions) {
       for (const name of listDir(path.dirname(staging))) {
         if (name !== manifest.batch) rmSync(path.join(path.dirname(staging), name), { recursive: true, force: true })
       }
-      if (opts.sourceFault() !== null) {
+      if (sourceFault() !== null) {
         // Not into whatever is at the root now (a bare mount point): the sender keeps it owed until the tree is back.
         rmSync(staging, { recursive: true, force: true })
         return manifest.entries.map(() => 'retry')
@@ -268,6 +323,7 @@ export function createMesh (opts: MeshOptions) {
         for (const p of paths) intake.add(p)
       }
       drainIntake()
+      settleDeletions()
       for (const link of links.values()) link.wake()
       const upTo = store.maxSeq()
       const done = await flushWaiters.wait(upTo, signal)
@@ -279,7 +335,7 @@ export function createMesh (opts: MeshOptions) {
       const peers = [...links.values()].map((l) => l.status())
       return {
         self,
-        idle: intake.size === 0 && peers.every((p) => p.owed === 0),
+        idle: intake.size === 0 && gone.size === 0 && peers.every((p) => p.owed === 0),
         files: counts.files,
         tombstones: counts.tombstones,
         conflicts: store.conflicts(0).total,
@@ -321,6 +377,7 @@ export function createMesh (opts: MeshOptions) {
     async close (): Promise<void> {
       closed = true
       if (intakeTimer !== null) clearTimeout(intakeTimer)
+      if (goneTimer !== null) clearTimeout(goneTimer)
       if (rescanTimer !== null) clearInterval(rescanTimer)
       if (repairTimer !== null) clearInterval(repairTimer)
       for (const t of timers) clearTimeout(t)

@@ -9,7 +9,7 @@ import { snapshotTree, diffSnapshots, type Snapshot } from './tree.js'
 import { getFreePort, waitFor } from './wait-for.js'
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
-const SECRET = 'mesh-test-secret-0123456789'
+export const SECRET = 'mesh-test-secret-0123456789'
 
 /** One node of a test mesh: its tree, its rsync daemon (module = the tree), its syncplane (the built service). */
 export interface MeshNode {
@@ -33,6 +33,8 @@ export interface MeshOptions {
   /** Merged into every node's configuration (mesh keys go under `mesh`). */
   config?: Record<string, unknown>
   mesh?: Record<string, unknown>
+  /** Runs once every node's directory and config file exist, before any service starts (e.g. to mount a volume at a tree). */
+  beforeStart?: (nodes: MeshNode[]) => Promise<void>
 }
 
 /**
@@ -108,6 +110,7 @@ export async function startMesh (t: TestContext, opts: MeshOptions): Promise<Mes
       mesh: { peers, rescanSec: 10, ...opts.mesh },
     }, null, 2))
   }
+  await opts.beforeStart?.(nodes)
   await Promise.all(nodes.map((n) => n.start()))
   return nodes
 }

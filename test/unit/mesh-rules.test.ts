@@ -221,6 +221,18 @@ test('mesh delete hold: held until confirmed with the count held, then that coun
   assert.equal(hold.current(), null, 'nothing held any more: the hold clears')
 })
 
+test('mesh delete hold: while deletions are held, a later small batch of them is held too (a burst split by the watcher)', () => {
+  const hold = createDeleteHold({ deletes: { maxFiles: 20, maxPercent: 100, minFiles: 0 }, files: () => 100, now: () => 0 })
+  assert.equal(hold.mayDelete(3), true, 'nothing held: a few deletions pass')
+  assert.equal(hold.mayDelete(50), false)
+  hold.seen(50)
+  assert.equal(hold.mayDelete(3), false, 'the tail of the burst waits with the rest')
+  hold.seen(53)
+  assert.equal(hold.confirm(53), 'confirmed')
+  assert.equal(hold.mayDelete(53), true)
+  assert.equal(hold.mayDelete(3), true, 'after the confirmation: the limits as before')
+})
+
 test('hybrid clock: strictly increasing, never behind the wall clock nor behind what it observed', () => {
   let wall = 1_000
   const clock = createHybridClock(() => wall, 0)

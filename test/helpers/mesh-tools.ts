@@ -1,0 +1,52 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { SECRET, snapshotNode, type MeshNode } from './mesh.js'
+
+/** A call to a node's peer API (/mesh/v1/…) with the mesh secret, another token, or none (`token: null`). */
+export async function peerCall (node: MeshNode, route: string, init: { method?: string, body?: unknown, token?: string | null } = {}): Promise<{ status: number, type: string, body: any }> {
+  const token = init.token === undefined ? SECRET : init.token
+  const res = await fetch(node.url + route, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers: {
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(init.body === undefined ? {} : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
+  })
+  const text = await res.text()
+  let body: unknown = text
+  try {
+    body = text === '' ? null : JSON.parse(text)
+  } catch {}
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body }
+}
+
+/** Puts bytes where a peer's rsync would: the node's `.syncplane/staging/<from>/<batch>/<rel>`. */
+export async function stage (node: MeshNode, from: string, batch: string, rel: string, content: string | Buffer): Promise<string> {
+  const file = path.join(node.root, '.syncplane', 'staging', from, batch, rel)
+  await mkdir(path.dirname(file), { recursive: true })
+  await writeFile(file, content)
+  return file
+}
+
+export async function meshStatus (node: MeshNode): Promise<any> {
+  const res = await node.api('/v1/mesh')
+  if (res.status !== 200) throw new Error(`${node.name}: GET /v1/mesh answered ${res.status}`)
+  return res.body
+}
+
+/** Every regular file of a node's tree (without .syncplane/) with its content as text. */
+export async function treeContents (node: MeshNode): Promise<Map<string, string>> {
+  const snap = await snapshotNode(node)
+  const out = new Map<string, string>()
+  for (const [rel, entry] of snap) {
+    if (entry.type !== 'file') continue
+    try {
+      out.set(rel, await readFile(path.join(node.root, rel), 'utf8'))
+    } catch {}
+  }
+  return out
+}
+
+/** A promise that settles after `ms` (pacing a writer, never awaiting an outcome). */
+export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))

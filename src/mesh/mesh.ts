@@ -1,21 +1,20 @@
-import { readdirSync, rmSync, statSync } from 'node:fs'
-import path from 'node:path'
 import type { Logger } from 'pino'
 import type { MeshStore, MeshConflict } from '../db/mesh-store.js'
 import type { RsyncRunner } from '../rsync/runner.js'
 import type { BackoffOptions } from '../sync/backoff.js'
 import { createApplyBatch } from './apply-batch.js'
 import { createHybridClock } from './clock.js'
-import { createLocalChanges, type ScanResult } from './local-changes.js'
+import { createLocalChanges } from './local-changes.js'
 import type { EntryOutcome, Manifest } from './manifest.js'
-import { isMeshInternal } from './mesh-paths.js'
 import { createPeerClient } from './peer-client.js'
 import { createPeerLink, type MeshPeer, type PeerLinkOptions, type PeerStatus } from './peer-link.js'
 import { createFlushWaiters } from './mesh-flush.js'
 import { createDeleteHold, type MeshDeleteHold } from './delete-hold.js'
-import { lookAt, meshDir } from './tree-fs.js'
 import { emptyTrash, tidyMeshDirs } from './trash.js'
 import { createRepairer, digestRows, indexOf, type IndexEntry } from './repair.js'
+import { receiveBatch } from './receive.js'
+import { createRootWatch } from './root-watch.js'
+import { createIntake } from './intake.js'
 
 /**
  * The mesh: every node a source. This node originates versions of what
@@ -59,25 +58,11 @@ export interface MeshStatus {
   peers: PeerStatus[]
 }
 
-function listDir (dir: string): string[] {
-  try {
-    return readdirSync(dir)
-  } catch {
-    return []
-  }
-}
-
 /** What the event stream shows of the mesh: batches acknowledged by a peer, a peer reached or lost, a conflict resolved. */
 export interface MeshEvent {
   type: 'mesh.batch' | 'mesh.peer' | 'mesh.conflict'
   data: Record<string, unknown>
 }
-
-/** How long the changes of one event-loop turn wait for more before they are looked at. */
-const INTAKE_MS = 5
-/** Deletions the watcher reports wait this long for the rest of their burst, so the mass-delete guard counts them together. */
-const DELETE_SETTLE_MS = 1_000
-const APPLY_SLICE = 250
 
 export type Mesh = ReturnType<typeof createMesh>
 
@@ -88,27 +73,8 @@ export function createMesh (opts: MeshOptions) {
   const listeners = new Set<(event: MeshEvent) => void>()
   const emit = (event: MeshEvent): void => { for (const l of listeners) l(event) }
   const clock = createHybridClock(now, Math.max(store.maxHlc(), 0))
-  /**
-   * The root directory (device and inode) the mesh last saw without a fault.
-   * The source guard looks every half second, so for a moment after an
-   * unmount its verdict is stale: another directory at the root counts as a
-   * fault at once, until the guard clears it (an operator adopted it).
-   */
-  let rootSeen: string | null = null
-  const rootIdentity = (): string | null => {
-    try {
-      const st = statSync(root)
-      return `${st.dev}:${st.ino}`
-    } catch {
-      return null
-    }
-  }
-  const sourceFault = (): string | null => {
-    const fault = opts.sourceFault()
-    if (fault !== null || rootSeen === null) return fault
-    const current = rootIdentity()
-    return current === rootSeen ? null : `the source ${root} is not the directory the mesh has been replicating (unmounted, replaced or gone)`
-  }
+  const rootWatch = createRootWatch(root, opts.sourceFault)
+  const sourceFault = rootWatch.fault
   const deleteHold = createDeleteHold({ deletes: opts.deletes, files: () => store.counts().files, now })
   const local = createLocalChanges({
     root, self, store, clock, peers: () => peerNames, isExcluded: opts.isExcluded, mayDelete: deleteHold.mayDelete, sourceFault, logger,
@@ -166,84 +132,33 @@ export function createMesh (opts: MeshOptions) {
     },
   })
 
-  let intake = new Set<string>()
-  let intakeTimer: NodeJS.Timeout | null = null
   let started = false
   let closed = false
   let rescanTimer: NodeJS.Timeout | null = null
   let repairTimer: NodeJS.Timeout | null = null
-  /** A source fault was seen: the whole tree is looked at again once it clears. */
-  let faulted = false
-  /** Paths the watcher reported that are gone from disk, waiting for the rest of their burst (settleDeletions). */
-  let gone = new Set<string>()
-  let goneTimer: NodeJS.Timeout | null = null
-
-  /** `whole`: the scan saw the whole tree, so its count of held deletions is the hold's (a scan of a few paths cannot tell). */
-  const afterScan = (result: ScanResult, whole: boolean): void => {
-    if (result.versions + result.tombstones > 0) for (const link of links.values()) link.wake()
-    if (whole) deleteHold.seen(result.deletesHeld)
-    else if (result.deletesHeld > 0) rescan()
-  }
-
-  function drainIntake (): void {
-    intakeTimer = null
-    if (closed || intake.size === 0) return
-    if (sourceFault() !== null) {
-      faulted = true
-      return
-    }
-    const paths = intake
-    intake = new Set()
-    const present: string[] = []
-    for (const p of paths) {
-      const seen = lookAt(path.join(root, p))
-      if (seen === null || seen.type === 'other') gone.add(p)
-      else present.push(p)
-    }
-    if (gone.size > 0) goneTimer ??= setTimeout(settleDeletions, DELETE_SETTLE_MS)
-    afterScan(local.scan(present), false)
-    flushWaiters.check()
-  }
-
-  /** The deletions of a burst, recorded in one scan: more than the guard allows are held, not sent one watcher batch at a time. */
-  function settleDeletions (): void {
-    if (goneTimer !== null) clearTimeout(goneTimer)
-    goneTimer = null
-    if (closed || gone.size === 0) return
-    if (sourceFault() !== null) {
-      faulted = true
-      return
-    }
-    const paths = gone
-    gone = new Set()
-    afterScan(local.scan(paths), false)
-    flushWaiters.check()
-  }
-
-  function rescan (): void {
-    if (closed) return
-    if (sourceFault() !== null) {
-      faulted = true
-      return
-    }
-    faulted = false
-    // The whole tree: the deletions waiting for their burst are in it.
-    gone = new Set()
-    afterScan(local.scanTree(), true)
-  }
+  const intake = createIntake({
+    root,
+    local,
+    sourceFault,
+    deletesHeld: (count) => deleteHold.seen(count),
+    recorded: () => {
+      for (const link of links.values()) link.wake()
+      flushWaiters.check()
+    },
+  })
 
   return {
     /** Looks at the tree as it is now (changes made while nobody watched), then starts sending. */
     start (): void {
       if (started) return
       started = true
-      if (opts.sourceFault() === null) rootSeen = rootIdentity()
+      if (opts.sourceFault() === null) rootWatch.adopt()
       tidyMeshDirs(root, now(), opts.trashDays)
-      rescan()
+      intake.rescan()
       for (const link of links.values()) link.start()
       const every = Math.max(1, opts.rescanSec) * 1000
       rescanTimer = setInterval(() => {
-        rescan()
+        intake.rescan()
         emptyTrash(root, now(), opts.trashDays)
       }, every)
       if (opts.repairSec > 0) {
@@ -254,18 +169,14 @@ export function createMesh (opts: MeshOptions) {
     /** What the watcher saw (relative paths); looked at within a few milliseconds. */
     recordChanges (paths: readonly string[]): void {
       if (closed) return
-      for (const p of paths) if (!isMeshInternal(p)) intake.add(p)
-      if (intake.size > 0 && started) intakeTimer ??= setTimeout(drainIntake, INTAKE_MS)
+      intake.add(paths, started)
     },
 
     /** The source guard's verdict changed; once the fault clears, the tree is looked at whole. */
     sourceChanged (fault: string | null): void {
       // The guard judged the directory at the root the source (again): the mesh replicates that one from now on.
-      if (fault === null) rootSeen = rootIdentity()
-      if (fault === null && faulted && started) {
-        rescan()
-        drainIntake()
-      }
+      if (fault === null) rootWatch.adopt()
+      if (fault === null && started) intake.faultCleared()
     },
 
     /** A peer's batch. The peer must be one of ours; its staged files are taken from its staging directory. */
@@ -273,27 +184,7 @@ export function createMesh (opts: MeshOptions) {
       const link = links.get(manifest.from)
       if (link === undefined || manifest.from === self) return 'unknown-peer'
       link.heard()
-      const staging = path.join(meshDir(root, 'staging'), manifest.from, manifest.batch)
-      // A sender has one batch in flight: any other of its staged batches was left by a failure (its entries are still owed).
-      for (const name of listDir(path.dirname(staging))) {
-        if (name !== manifest.batch) rmSync(path.join(path.dirname(staging), name), { recursive: true, force: true })
-      }
-      if (sourceFault() !== null) {
-        // Not into whatever is at the root now (a bare mount point): the sender keeps it owed until the tree is back.
-        rmSync(staging, { recursive: true, force: true })
-        return manifest.entries.map(() => 'retry')
-      }
-      const outcomes: EntryOutcome[] = []
-      try {
-        // In slices, so a large batch never holds the event loop (and the probes) long.
-        for (let i = 0; i < manifest.entries.length; i += APPLY_SLICE) {
-          if (i > 0) await new Promise((resolve) => setImmediate(resolve))
-          drainIntake()
-          outcomes.push(...applier.apply({ ...manifest, entries: manifest.entries.slice(i, i + APPLY_SLICE) }, staging))
-        }
-      } finally {
-        rmSync(staging, { recursive: true, force: true })
-      }
+      const outcomes = await receiveBatch({ root, applier, sourceFault, beforeSlice: intake.drain }, manifest)
       // Copies owed onwards, parents recorded: let the links look.
       for (const l of links.values()) l.wake()
       return outcomes
@@ -320,10 +211,9 @@ export function createMesh (opts: MeshOptions) {
           return { done: false, owed: store.owedUpTo(store.maxSeq()) }
         }
       } else {
-        for (const p of paths) intake.add(p)
+        intake.add(paths, false)
       }
-      drainIntake()
-      settleDeletions()
+      intake.flushAll()
       for (const link of links.values()) link.wake()
       const upTo = store.maxSeq()
       const done = await flushWaiters.wait(upTo, signal)
@@ -335,7 +225,7 @@ export function createMesh (opts: MeshOptions) {
       const peers = [...links.values()].map((l) => l.status())
       return {
         self,
-        idle: intake.size === 0 && gone.size === 0 && peers.every((p) => p.owed === 0),
+        idle: intake.empty() && peers.every((p) => p.owed === 0),
         files: counts.files,
         tombstones: counts.tombstones,
         conflicts: store.conflicts(0).total,
@@ -369,15 +259,14 @@ export function createMesh (opts: MeshOptions) {
     /** Lets the held local deletions go, if their count is still `expected`. */
     confirmDeletes (expected: number): 'none' | 'changed' | 'confirmed' {
       const outcome = deleteHold.confirm(expected)
-      if (outcome === 'confirmed') rescan()
+      if (outcome === 'confirmed') intake.rescan()
       return outcome
     },
 
     /** Lets the batches in flight finish; what is owed stays owed (it is durable). */
     async close (): Promise<void> {
       closed = true
-      if (intakeTimer !== null) clearTimeout(intakeTimer)
-      if (goneTimer !== null) clearTimeout(goneTimer)
+      intake.close()
       if (rescanTimer !== null) clearInterval(rescanTimer)
       if (repairTimer !== null) clearInterval(repairTimer)
       for (const t of timers) clearTimeout(t)

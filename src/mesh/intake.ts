@@ -1,0 +1,114 @@
+import path from 'node:path'
+import type { LocalChanges, ScanResult } from './local-changes.js'
+import { isMeshInternal } from './mesh-paths.js'
+import { lookAt } from './tree-fs.js'
+
+/** How long the changes of one event-loop turn wait for more before they are looked at. */
+const INTAKE_MS = 5
+/** Deletions the watcher reports wait this long for the rest of their burst, so the mass-delete guard counts them together. */
+const DELETE_SETTLE_MS = 1_000
+
+export interface IntakeDeps {
+  root: string
+  local: LocalChanges
+  /** A source fault: nothing is looked at meanwhile; the whole tree is, once it clears. */
+  sourceFault: () => string | null
+  /** What the mass-delete guard held back in a scan of the whole tree. */
+  deletesHeld: (count: number) => void
+  /** Versions were recorded (peers owed, flush waiters to look again). */
+  recorded: () => void
+}
+
+/**
+ * What the watcher reports, turned into versions: changed paths within a few
+ * milliseconds, deletions after their burst (so a mass deletion is counted
+ * whole), the whole tree on a timer and once a source fault clears.
+ */
+export function createIntake (deps: IntakeDeps) {
+  let intake = new Set<string>()
+  let intakeTimer: NodeJS.Timeout | null = null
+  /** Paths the watcher reported that are gone from disk, waiting for the rest of their burst. */
+  let gone = new Set<string>()
+  let goneTimer: NodeJS.Timeout | null = null
+  /** A source fault was seen: the whole tree is looked at again once it clears. */
+  let faulted = false
+  let closed = false
+
+  const blocked = (): boolean => {
+    if (closed) return true
+    if (deps.sourceFault() === null) return false
+    faulted = true
+    return true
+  }
+
+  /** `whole`: the scan saw the whole tree, so its count of held deletions is the hold's (a scan of a few paths cannot tell). */
+  const afterScan = (result: ScanResult, whole: boolean): void => {
+    if (whole) deps.deletesHeld(result.deletesHeld)
+    else if (result.deletesHeld > 0) rescan()
+    deps.recorded()
+  }
+
+  function drain (): void {
+    intakeTimer = null
+    if (intake.size === 0 || blocked()) return
+    const paths = intake
+    intake = new Set()
+    const present: string[] = []
+    for (const p of paths) {
+      const seen = lookAt(path.join(deps.root, p))
+      if (seen === null || seen.type === 'other') gone.add(p)
+      else present.push(p)
+    }
+    if (gone.size > 0) goneTimer ??= setTimeout(settleDeletions, DELETE_SETTLE_MS)
+    afterScan(deps.local.scan(present), false)
+  }
+
+  /** The deletions of a burst, recorded in one scan: more than the guard allows are held, not sent one watcher batch at a time. */
+  function settleDeletions (): void {
+    if (goneTimer !== null) clearTimeout(goneTimer)
+    goneTimer = null
+    if (gone.size === 0 || blocked()) return
+    const paths = gone
+    gone = new Set()
+    afterScan(deps.local.scan(paths), false)
+  }
+
+  function rescan (): void {
+    if (blocked()) return
+    faulted = false
+    // The whole tree: the deletions waiting for their burst are in it.
+    gone = new Set()
+    afterScan(deps.local.scanTree(), true)
+  }
+
+  return {
+    /** Paths the watcher reported (or a flush named); looked at within a few milliseconds once `armed`. */
+    add (paths: Iterable<string>, armed: boolean): void {
+      if (closed) return
+      for (const p of paths) if (!isMeshInternal(p)) intake.add(p)
+      if (intake.size > 0 && armed) intakeTimer ??= setTimeout(drain, INTAKE_MS)
+    },
+    /** Looks at everything reported so far now, deletions included (a flush, a peer's batch). */
+    drain,
+    flushAll (): void {
+      drain()
+      settleDeletions()
+    },
+    rescan,
+    /** The source guard cleared a fault it had reported. */
+    faultCleared (): void {
+      if (!faulted) return
+      rescan()
+      drain()
+    },
+    /** Nothing waiting to be looked at. */
+    empty (): boolean {
+      return intake.size === 0 && gone.size === 0
+    },
+    close (): void {
+      closed = true
+      if (intakeTimer !== null) clearTimeout(intakeTimer)
+      if (goneTimer !== null) clearTimeout(goneTimer)
+    },
+  }
+}

@@ -1,0 +1,53 @@
+import { readdirSync, rmSync } from 'node:fs'
+import path from 'node:path'
+import type { ApplyBatch } from './apply-batch.js'
+import type { EntryOutcome, Manifest } from './manifest.js'
+import { meshDir } from './tree-fs.js'
+
+/** Entries applied per event-loop turn, so a large batch never holds the loop (and the probes) long. */
+const APPLY_SLICE = 250
+
+export interface ReceiveDeps {
+  root: string
+  applier: ApplyBatch
+  /** A source fault: nothing is applied into whatever is at the root now. */
+  sourceFault: () => string | null
+  /** Local changes reported meanwhile are looked at before each slice (they must meet the peer's versions as versions). */
+  beforeSlice: () => void
+}
+
+/**
+ * A peer's batch, its staged files taken from
+ * `.syncplane/staging/<from>/<batch>/` and the directory removed after.
+ */
+export async function receiveBatch (deps: ReceiveDeps, manifest: Manifest): Promise<EntryOutcome[]> {
+  const staging = path.join(meshDir(deps.root, 'staging'), manifest.from, manifest.batch)
+  // A sender has one batch in flight: any other of its staged batches was left by a failure (its entries are still owed).
+  for (const name of listDir(path.dirname(staging))) {
+    if (name !== manifest.batch) rmSync(path.join(path.dirname(staging), name), { recursive: true, force: true })
+  }
+  if (deps.sourceFault() !== null) {
+    // Not into whatever is at the root now (a bare mount point): the sender keeps it owed until the tree is back.
+    rmSync(staging, { recursive: true, force: true })
+    return manifest.entries.map(() => 'retry')
+  }
+  const outcomes: EntryOutcome[] = []
+  try {
+    for (let i = 0; i < manifest.entries.length; i += APPLY_SLICE) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve))
+      deps.beforeSlice()
+      outcomes.push(...deps.applier.apply({ ...manifest, entries: manifest.entries.slice(i, i + APPLY_SLICE) }, staging))
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true })
+  }
+  return outcomes
+}
+
+function listDir (dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}

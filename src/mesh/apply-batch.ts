@@ -20,7 +20,7 @@ import { ancestorsAreDirectories, freshName, linkOnTheWay, lookAt, makeParents, 
  * What a node never does: replace a version it has not seen (a concurrent
  * one is kept as a conflict copy), put a file where an application just
  * created one (installs link, which cannot replace), or unlink bytes it
- * displaced before checking nobody was writing them (see holds below).
+ * displaced before checking nobody was writing them (see displaced files below).
  */
 export interface ApplyOptions {
   root: string
@@ -28,13 +28,13 @@ export interface ApplyOptions {
   store: MeshStore
   clock: HybridClock
   local: LocalChanges
-  /** A file displaced by an install, checked again after HOLD_MS in case a writer still had it open. */
-  hold: (check: () => void, ms: number) => void
+  /** A file displaced by an install, checked again after DISPLACED_CHECK_MS in case a writer still had it open. */
+  recheck: (check: () => void, ms: number) => void
   onConflict: (c: { path: string, copy: string, winner: string, loser: string, loserHlc: number }) => void
   logger: Logger
 }
 
-export const HOLD_MS = 5_000
+export const DISPLACED_CHECK_MS = 5_000
 
 export type ApplyBatch = ReturnType<typeof createApplyBatch>
 
@@ -134,7 +134,7 @@ export function createApplyBatch (opts: ApplyOptions) {
       moveToTrash(root, abs(here.path))
       return 'applied'
     }
-    const staged = freshName(meshDir(root, 'hold'), 'conflict')
+    const staged = freshName(meshDir(root, 'displaced'), 'conflict')
     renameSync(abs(here.path), staged)
     const outcome = put({ path: copy, kind: 'file', deleted: false, vv: vvOf(here), hlc: here.hlc, origin: here.origin, copyOf: { path: here.path, winner } }, staged, depth + 1)
     if (outcome === 'applied' || outcome === 'stale') {
@@ -144,7 +144,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     }
     // The copy could not be made: the local file goes back where it was.
     if (placeIfAbsent(staged, abs(here.path))) unlinkSync(staged)
-    else logger.warn({ path: here.path, kept: staged }, 'a local version could not be put back; it is kept in the hold directory')
+    else logger.warn({ path: here.path, kept: staged }, 'a local version could not be put back; it is kept in .syncplane/displaced')
     return outcome
   }
 
@@ -161,12 +161,12 @@ export function createApplyBatch (opts: ApplyOptions) {
 
   /**
    * `e` has seen the local version: it replaces it. The displaced inode is
-   * kept under a hold name first; if its stat moved since the scan (an
-   * application opened it in between), or moves within HOLD_MS (a writer
+   * kept under .syncplane/displaced first; if its stat moved since the scan (an
+   * application opened it in between), or moves within DISPLACED_CHECK_MS (a writer
    * with it still open), it becomes a conflict copy and a local version.
    */
   function replace (e: ManifestEntry, from: string, here: MeshFileRow, known: VersionVector): EntryOutcome {
-    const held = freshName(meshDir(root, 'hold'), path.basename(e.path))
+    const held = freshName(meshDir(root, 'displaced'), path.basename(e.path))
     if (!placeIfAbsent(abs(e.path), held)) return 'retry'
     renameSync(from, abs(e.path))
     const seen = lookAt(abs(e.path))
@@ -178,7 +178,7 @@ export function createApplyBatch (opts: ApplyOptions) {
       if (now.type === 'file' && sameKey(now.key, expected)) {
         // The version the peer's replaced, untouched: to the trash like every file a peer's change removes.
         if (final) moveToTrash(root, held)
-        else opts.hold(() => check(true), HOLD_MS)
+        else opts.recheck(() => check(true), DISPLACED_CHECK_MS)
         return
       }
       // Written after it was displaced: those bytes are a local version, kept under a copy name.

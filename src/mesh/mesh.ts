@@ -124,7 +124,7 @@ export function createMesh (opts: MeshOptions) {
     clock,
     local,
     logger,
-    hold: later,
+    recheck: later,
     onConflict: (c) => {
       store.addConflict({ ...c, resolvedAt: now() })
       logger.info(c, 'conflict: both versions kept')

@@ -5,7 +5,7 @@ import { freshName, meshDir } from './tree-fs.js'
 /**
  * syncplane's own directories at the top of a mesh node's tree: staged
  * batches a crash left are dropped (their senders still owe them and send
- * them again), displaced files still on hold go to the trash, and the trash
+ * them again), displaced files still waiting for their check go to the trash, and the trash
  * keeps what a peer deleted or replaced for `trashDays`.
  */
 export function tidyMeshDirs (root: string, now: number, trashDays: number): void {
@@ -20,10 +20,10 @@ export function tidyMeshDirs (root: string, now: number, trashDays: number): voi
     const code = (err as NodeJS.ErrnoException).code
     if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
   }
-  const holds = meshDir(root, 'hold')
-  for (const name of list(holds)) {
+  const displaced = meshDir(root, 'displaced')
+  for (const name of list(displaced)) {
     mkdirSync(meshDir(root, 'trash'), { recursive: true })
-    renameSync(path.join(holds, name), path.join(meshDir(root, 'trash'), name))
+    renameSync(path.join(displaced, name), path.join(meshDir(root, 'trash'), name))
   }
   emptyTrash(root, now, trashDays)
 }

@@ -5,7 +5,7 @@ import { MESH_DIR } from './mesh-paths.js'
 
 /**
  * The file-system moves of the mesh, all inside the tree's own file system
- * (staging, holds and trash live in `.syncplane/` at its top), so each one is
+ * (staging, displaced files and trash live in `.syncplane/` at its top), so each one is
  * a rename or a link: atomic, keeping inode and mtime, never a copy.
  */
 export interface StatKey { size: number, mtimeNs: string, ino: string }
@@ -35,8 +35,8 @@ export function isGone (err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
-/** syncplane's own directories in the tree; `kind` is staging, hold or trash. */
-export function meshDir (root: string, kind: 'staging' | 'hold' | 'trash'): string {
+/** syncplane's own directories in the tree; `kind` is staging, displaced or trash. */
+export function meshDir (root: string, kind: 'staging' | 'displaced' | 'trash'): string {
   return path.join(root, MESH_DIR, kind)
 }
 
@@ -105,7 +105,7 @@ export function placeIfAbsent (from: string, to: string): boolean {
   return true
 }
 
-/** A unique name in one of the mesh directories (a hold, a trash entry). */
+/** A unique name in one of the mesh directories (a displaced file, a trash entry). */
 export function freshName (dir: string, base: string): string {
   mkdirSync(dir, { recursive: true })
   return path.join(dir, `${Date.now()}-${randomBytes(4).toString('hex')}-${base.slice(0, 100)}`)

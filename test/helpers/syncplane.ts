@@ -41,6 +41,8 @@ export async function startSyncplane (opts: HarnessOptions): Promise<SyncplaneHa
     source,
     database: path.join(opts.root, 'syncplane.db'),
     logLevel: 'debug',
+    // What close() gives running rsyncs before it stops them.
+    shutdown: { drainSec: 5 },
     targets: opts.targets,
     ...opts.config,
   }
@@ -57,20 +59,14 @@ export async function startSyncplane (opts: HarnessOptions): Promise<SyncplaneHa
   // A test file starts many services in one process, where the parcel addon can load in one thread only.
   const services = createServices({ loaded, logger, env: { ...process.env, ...env }, runner: opts.runner, watcherThread: false, lookupThread: false, sshControlParent: opts.sshControlParent })
   const app = await buildApp({ services: services.http, logger, trustProxy: loaded.config.api.trustProxy, apiToken: loaded.apiToken })
+  services.attachApi(app)
   await app.ready()
   if (opts.start !== false) await services.start()
-  let closed = false
   return {
     app,
     services,
     source,
     logs,
-    async close () {
-      if (closed) return
-      closed = true
-      await services.stop(5_000)
-      await app.close()
-      services.closeDatabase()
-    },
+    close: () => services.close(),
   }
 }

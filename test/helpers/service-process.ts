@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { spawnManaged, type ExitInfo, type ManagedProcess } from './managed-process.js'
+import type { TempDir } from './temp-dir.js'
 import { getFreePort, waitFor } from './wait-for.js'
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
@@ -19,21 +20,23 @@ export interface ServiceProcess {
 /**
  * The built service (`node dist/cli.js serve`) as a child process, for the
  * faults an in-process test cannot inject: kill -9, signals, namespaces.
+ * Its config file is written to the test's directory; it is stopped (SIGTERM,
+ * then SIGKILL) when the test ends, if it still runs.
  * `wrap` prefixes the command, e.g. ['unshare', '-U', '-r', …].
  */
-export async function spawnService (opts: {
-  root: string
+export async function spawnService (tmp: TempDir, opts: {
   config: Record<string, unknown>
   env?: Record<string, string>
   wrap?: string[]
   name?: string
 }): Promise<ServiceProcess> {
   const port = await getFreePort()
-  const file = path.join(opts.root, `${opts.name ?? 'service'}.yaml`)
+  const file = path.join(tmp.path, `${opts.name ?? 'service'}.yaml`)
   // JSON is YAML.
   await writeFile(file, JSON.stringify({ ...opts.config, api: { host: '127.0.0.1', port } }, null, 2))
   const argv = [...(opts.wrap ?? []), process.execPath, CLI, 'serve', '--config', file]
   const proc = await spawnManaged(argv[0]!, argv.slice(1), { env: { ...process.env, ...opts.env } })
+  tmp.after(() => proc.stop())
   const url = `http://127.0.0.1:${port}`
   const api = async (route: string, init: { method?: string; body?: unknown } = {}) => {
     const res = await fetch(url + route, {

@@ -11,14 +11,9 @@ import { startTarget } from '../helpers/targets.js'
 const FILES = 2_000
 
 test(`a burst of ${FILES} files converges with far fewer rsync runs than files`, async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path)
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon')
+  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env })
   const jobCount = () => sp.services.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'incremental'").get()!.n
   await waitFor(() => sp.services.db.prepare("SELECT 1 FROM jobs WHERE kind = 'full' AND status = 'succeeded'").get(), { message: 'startup full sync' })
   const before = jobCount()

@@ -13,14 +13,9 @@ const CONVERGE_MS = 10_000
 for (const seed of SEEDS) {
   test(`after ${SECONDS} s of random churn (seed ${seed}) the target equals the source within ${CONVERGE_MS / 1000} s`, async (t) => {
     t.diagnostic(`seed ${seed}`)
-    const tmp = await makeTempDir()
-    const target = await startTarget('daemon', tmp.path, 'web2')
-    const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { logLevel: 'info' } })
-    t.after(async () => {
-      await sp.close()
-      await target.stop()
-      await tmp.cleanup()
-    })
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'daemon', 'web2')
+    const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: { logLevel: 'info' } })
     const stats = await churn(sp.source, { seed, durationMs: SECONDS * 1000 })
     const stopped = performance.now()
     await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: CONVERGE_MS })

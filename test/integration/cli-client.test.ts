@@ -1,9 +1,10 @@
-import { describe, test, before, after } from 'node:test'
+import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { suiteTeardown } from '../helpers/teardown.js'
 import { runCommand } from '../helpers/run-command.js'
 import { getFreePort } from '../helpers/wait-for.js'
 import { spawnService, type ServiceProcess } from '../helpers/service-process.js'
@@ -20,17 +21,14 @@ describe('the syncplane CLI client against a live service', () => {
   const cli = (args: string[], env: Record<string, string> = {}) =>
     runCommand(process.execPath, [CLI, ...args], { env: { ...process.env, SYNCPLANE_URL: svc.url, SYNCPLANE_API_TOKEN: TOKEN, ...env } })
 
+  const teardown = suiteTeardown()
   before(async () => {
-    tmp = await makeTempDir()
-    target = await startTarget('local', tmp.path, 'backup')
+    tmp = await makeTempDir(teardown)
+    target = await startTarget(tmp, 'local', 'backup')
     source = path.join(tmp.path, 'source')
     await mkdir(source)
-    svc = await spawnService({ root: tmp.path, config: { source, database: path.join(tmp.path, 'db.sqlite'), api: {}, targets: [target.config] }, env: { SYNCPLANE_API_TOKEN: TOKEN } })
+    svc = await spawnService(tmp, { config: { source, database: path.join(tmp.path, 'db.sqlite'), api: {}, targets: [target.config] }, env: { SYNCPLANE_API_TOKEN: TOKEN } })
     await svc.waitReady()
-  })
-  after(async () => {
-    await svc?.proc.stop()
-    await tmp?.cleanup()
   })
 
   test('status prints a table, --json the API answer', async () => {

@@ -10,12 +10,8 @@ import { spawnService } from '../helpers/service-process.js'
 import { startTarget } from '../helpers/targets.js'
 
 test('kill -9 with a journaled backlog, then a restart with no startup or recovery mirror, still converges', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path)
-  t.after(async () => {
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon')
   const source = path.join(tmp.path, 'source')
   await mkdir(source)
   // Only the journal can carry these changes over: no mirror at start, none after the crash.
@@ -26,7 +22,7 @@ test('kill -9 with a journaled backlog, then a restart with no startup or recove
     retry: { initialDelayMs: 100, maxDelayMs: 500 },
     targets: [target.config],
   }
-  const first = await spawnService({ root: tmp.path, config, env: target.env })
+  const first = await spawnService(tmp, { config, env: target.env })
   await first.waitReady()
   await target.daemon!.stop()
 
@@ -38,8 +34,7 @@ test('kill -9 with a journaled backlog, then a restart with no startup or recove
   assert.equal((await first.exited).signal, 'SIGKILL')
 
   await target.daemon!.restart()
-  const second = await spawnService({ root: tmp.path, config, env: target.env, name: 'second' })
-  t.after(() => second.proc.stop())
+  const second = await spawnService(tmp, { config, env: target.env, name: 'second' })
   await second.waitReady()
   await waitForTreesEqual(source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 30_000 })
   const { body } = await second.api('/v1/jobs?kind=full')
@@ -47,12 +42,8 @@ test('kill -9 with a journaled backlog, then a restart with no startup or recove
 })
 
 test('kill -9 in the middle of a burst, then a restart without a startup mirror, converges through the recovery mirror', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path)
-  t.after(async () => {
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon')
   const source = path.join(tmp.path, 'source')
   await mkdir(source)
   const config = {
@@ -61,7 +52,7 @@ test('kill -9 in the middle of a burst, then a restart without a startup mirror,
     fullSync: { onStart: false, intervalSec: 0 },
     targets: [target.config],
   }
-  const first = await spawnService({ root: tmp.path, config, env: target.env })
+  const first = await spawnService(tmp, { config, env: target.env })
   await first.waitReady()
 
   let killed = false
@@ -79,8 +70,7 @@ test('kill -9 in the middle of a burst, then a restart without a startup mirror,
   assert.ok(killed)
   await first.exited
 
-  const second = await spawnService({ root: tmp.path, config, env: target.env, name: 'second' })
-  t.after(() => second.proc.stop())
+  const second = await spawnService(tmp, { config, env: target.env, name: 'second' })
   await second.waitReady()
   await waitForTreesEqual(source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 30_000 })
   const { body } = await second.api('/v1/jobs?kind=full&trigger=recovery')

@@ -12,8 +12,8 @@ import { SMALL_RUN_MAX_BYTES } from '../../src/sync/batch-plan.js'
 for (const moduleOptions of [[], ['timeout = 600']]) {
   describe(`a daemon target${moduleOptions.length > 0 ? ' whose module sets a timeout' : ''}`, () => {
     test('a small change goes without the daemon timeout that stalls it 40 ms; a large one keeps the daemon\'s keepalives', async (t) => {
-      const tmp = await makeTempDir()
-      const target = await startTarget('daemon', tmp.path, 'web2', { moduleOptions })
+      const tmp = await makeTempDir(t)
+      const target = await startTarget(tmp, 'daemon', 'web2', { moduleOptions })
       const real = createExecaRunner({ binary: 'rsync', baseEnv: process.env })
       const incremental: Array<readonly string[]> = []
       const runner: RsyncRunner = {
@@ -22,12 +22,7 @@ for (const moduleOptions of [[], ['timeout = 600']]) {
           return real.run(invocation)
         },
       }
-      const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, runner })
-      t.after(async () => {
-        await sp.close()
-        await target.stop()
-        await tmp.cleanup()
-      })
+      const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, runner })
       await waitFor(() => sp.services.db.prepare("SELECT 1 FROM jobs WHERE kind = 'full' AND status = 'succeeded'").get(), { message: 'the startup mirror finishes' })
 
       await writeFile(path.join(sp.source, 'avatar 1.png'), Buffer.alloc(4096, 1))

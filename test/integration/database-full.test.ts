@@ -7,7 +7,7 @@ import { makeTempDir } from '../helpers/temp-dir.js'
 import { runCommand } from '../helpers/run-command.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
+import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
 
 const FILES = 6_000
@@ -21,28 +21,21 @@ async function mount (...args: string[]): Promise<void> {
 }
 
 test(`a database on a full disk does not stop replication of ${FILES} files, and everything converges once there is room`, { skip: notRoot, timeout: 240_000 }, async (t) => {
-  const tmp = await makeTempDir()
+  const tmp = await makeTempDir(t)
   const dbDir = path.join(tmp.path, 'db')
   await mkdir(dbDir)
   await mount('-t', 'tmpfs', '-o', 'size=700k', 'tmpfs', dbDir)
-  const local = await startTarget('local', tmp.path)
-  const daemon = await startTarget('daemon', tmp.path)
-  let sp: SyncplaneHarness | undefined
-  t.after(async () => {
-    await sp?.close()
-    await daemon.stop()
-    await runCommand('umount', [dbDir])
-    await tmp.cleanup()
-  })
+  tmp.after(() => runCommand('umount', [dbDir]))
+  const local = await startTarget(tmp, 'local')
+  const daemon = await startTarget(tmp, 'daemon')
   const options = {
-    root: tmp.path,
     targets: [local.config, daemon.config],
     env: daemon.env,
     config: { database: path.join(dbDir, 'syncplane.db'), fullSync: { onStart: false } },
   }
   const source = path.join(tmp.path, 'source')
   for (let d = 0; d < DIRS; d++) await mkdir(path.join(source, `dir${d}`), { recursive: true })
-  const first = sp = await startSyncplane(options)
+  const first = await startSyncplane(tmp, options)
   const get = async (url: string) => {
     const res = await first.app.inject({ url })
     return { status: res.statusCode, body: res.json() }
@@ -93,7 +86,7 @@ test(`a database on a full disk does not stop replication of ${FILES} files, and
 
   // A restart after recovery owes nothing that was delivered.
   await first.close()
-  const second = sp = await startSyncplane(options)
+  const second = await startSyncplane(tmp, options)
   const status = (await second.app.inject({ url: '/v1/status' })).json()
   for (const x of status.targets) {
     assert.equal(x.pending, 0, `${x.name} owes no path`)

@@ -1,8 +1,9 @@
-import { describe, test, before, after } from 'node:test'
+import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { suiteTeardown } from '../helpers/teardown.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget, type TestTarget } from '../helpers/targets.js'
 
@@ -12,17 +13,13 @@ describe('POST /v1/flush', () => {
   let local: TestTarget
   let sp: SyncplaneHarness
 
+  const teardown = suiteTeardown()
   before(async () => {
-    tmp = await makeTempDir()
-    daemon = await startTarget('daemon', tmp.path, 'web2')
-    local = await startTarget('local', tmp.path, 'backup')
+    tmp = await makeTempDir(teardown)
+    daemon = await startTarget(tmp, 'daemon', 'web2')
+    local = await startTarget(tmp, 'local', 'backup')
     // A long quiet window: without the barrier's urgency a flush would wait for it.
-    sp = await startSyncplane({ root: tmp.path, targets: [daemon.config, local.config], env: daemon.env, config: { batch: { quietMs: 2_000, maxDelayMs: 5_000 } } })
-  })
-  after(async () => {
-    await sp?.close()
-    await daemon?.stop()
-    await tmp?.cleanup()
+    sp = await startSyncplane(tmp, { targets: [daemon.config, local.config], env: daemon.env, config: { batch: { quietMs: 2_000, maxDelayMs: 5_000 } } })
   })
 
   test('returns only once the named path is on every target', async () => {

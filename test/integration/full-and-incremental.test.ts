@@ -14,19 +14,14 @@ import { startTarget } from '../helpers/targets.js'
  * --bwlimit (KB/s) so that it surely overlaps what the test does next.
  */
 async function duringStartupMirror (t: TestContext, tree: { dirs: number; files: number; size: number }, bwlimit: number) {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2')
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon', 'web2')
   const source = path.join(tmp.path, 'source')
   for (let d = 0; d < tree.dirs; d++) {
     await mkdir(path.join(source, `old${d}`), { recursive: true })
     await Promise.all(Array.from({ length: tree.files }, (_, f) => writeFile(path.join(source, `old${d}`, `f${f}`), Buffer.alloc(tree.size, d))))
   }
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { rsync: { extraArgs: [`--bwlimit=${bwlimit}`] } } })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: { rsync: { extraArgs: [`--bwlimit=${bwlimit}`] } } })
   const running = () => sp.services.db.prepare("SELECT id FROM jobs WHERE kind = 'full' AND status = 'running'").get() as { id: number } | undefined
   const full = await waitFor(running, { message: 'the startup mirror is running' })
   return { sp, target, source, running, full }

@@ -10,13 +10,9 @@ const SEED = Number(process.env.SYNCPLANE_FUZZ_SEED ?? 20261124)
 const ROUNDS = 60
 
 test(`schema-driven fuzz of every route never gets an undeclared 5xx (seed ${SEED})`, async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('local', tmp.path, 'backup')
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], config: { fullSync: { onStart: false, intervalSec: 0 } } })
-  t.after(async () => {
-    await sp.close()
-    await tmp.cleanup()
-  })
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'local', 'backup')
+  const sp = await startSyncplane(tmp, { targets: [target.config], config: { fullSync: { onStart: false, intervalSec: 0 } } })
   const random = seededRandom(SEED)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!
   const nasty = (): unknown => pick([

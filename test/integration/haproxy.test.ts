@@ -16,9 +16,9 @@ const EXAMPLE = new URL('../../examples/haproxy/haproxy.cfg', import.meta.url)
 test('HAProxy with the example config marks a server up when syncplane is ready and down when /readyz fails', {
   skip: existsSync(HAPROXY) ? undefined : 'haproxy is not installed (apt-get install haproxy)',
 }, async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2')
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { readiness: { maxLagSec: 1 }, retry: { initialDelayMs: 100, maxDelayMs: 500 } } })
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon', 'web2')
+  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: { readiness: { maxLagSec: 1 }, retry: { initialDelayMs: 100, maxDelayMs: 500 } } })
   await sp.app.listen({ host: '127.0.0.1', port: 0 })
   const spPort = (sp.app.server.address() as { port: number }).port
   // The upload application HAProxy balances; syncplane is only its health check.
@@ -39,12 +39,9 @@ test('HAProxy with the example config marks a server up when syncplane is ready 
   const file = path.join(tmp.path, 'haproxy.cfg')
   await writeFile(file, config)
   const haproxy = await spawnManaged(HAPROXY, ['-db', '-f', file])
-  t.after(async () => {
+  tmp.after(async () => {
     await haproxy.stop()
     upload.close()
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
   })
 
   const serverStatus = async (): Promise<string | undefined> => {

@@ -18,17 +18,12 @@ const percentile = (values: number[], p: number): number => {
 }
 
 test('a frozen target hangs nothing: probes stay fast, the other target replicates, its runs die by the deadline, and it converges after', async (t) => {
-  const tmp = await makeTempDir()
-  const frozen = await startTarget('daemon', tmp.path, 'web2')
-  const healthy = await startTarget('local', tmp.path, 'backup')
-  t.after(async () => {
-    await frozen.stop()
-    await tmp.cleanup()
-  })
+  const tmp = await makeTempDir(t)
+  const frozen = await startTarget(tmp, 'daemon', 'web2')
+  const healthy = await startTarget(tmp, 'local', 'backup')
   const source = path.join(tmp.path, 'source')
   await mkdir(source)
-  const svc = await spawnService({
-    root: tmp.path,
+  const svc = await spawnService(tmp, {
     env: frozen.env,
     config: {
       source,
@@ -38,7 +33,6 @@ test('a frozen target hangs nothing: probes stay fast, the other target replicat
       targets: [frozen.config, healthy.config],
     },
   })
-  t.after(() => svc.proc.stop())
   await svc.waitReady()
   await waitFor(async () => (await svc.api('/v1/jobs?kind=full&status=succeeded')).body.jobs.length === 2, { message: 'startup mirrors' })
 

@@ -8,14 +8,9 @@ import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
 
 test('the periodic mirror repairs drift made on the target behind our back', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2')
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { fullSync: { intervalSec: 1 } } })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon', 'web2')
+  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: { fullSync: { intervalSec: 1 } } })
   await writeFile(path.join(sp.source, 'truth.txt'), 'the source says so')
   await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile })
   await writeFile(path.join(target.dir, 'truth.txt'), 'someone edited the replica')
@@ -25,13 +20,9 @@ test('the periodic mirror repairs drift made on the target behind our back', asy
 })
 
 test('a populated tree created faster than the watch can follow is replicated whole', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('local', tmp.path, 'backup')
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], config: { fullSync: { intervalSec: 0 } } })
-  t.after(async () => {
-    await sp.close()
-    await tmp.cleanup()
-  })
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'local', 'backup')
+  const sp = await startSyncplane(tmp, { targets: [target.config], config: { fullSync: { intervalSec: 0 } } })
   // mkdir -p and the files follow at once, before the new directories are watched.
   const deep = path.join(sp.source, 'n1', 'n2', 'n3', 'n4')
   await mkdir(deep, { recursive: true })

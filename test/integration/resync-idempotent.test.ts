@@ -8,14 +8,10 @@ import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
 
 test('a resync for a target that already has one queued answers with that job instead of queueing another', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('local', tmp.path, 'backup')
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'local', 'backup')
   // 500 KiB/s and a 2 MiB file: the target stays busy long enough to queue behind it.
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], config: { fullSync: { onStart: false }, rsync: { extraArgs: ['--bwlimit=500'] } } })
-  t.after(async () => {
-    await sp.close()
-    await tmp.cleanup()
-  })
+  const sp = await startSyncplane(tmp, { targets: [target.config], config: { fullSync: { onStart: false }, rsync: { extraArgs: ['--bwlimit=500'] } } })
   await writeFile(path.join(sp.source, 'big.bin'), Buffer.alloc(2 * 1024 * 1024, 1))
   await waitFor(async () => (await sp.app.inject({ url: '/v1/status' })).json().targets[0].state === 'syncing', { message: 'the target is busy' })
 

@@ -17,14 +17,9 @@ const fastRetry = { retry: { initialDelayMs: 100, maxDelayMs: 400, jitter: 0 } }
 const OUTAGE_SEC = Number(process.env.SYNCPLANE_TEST_OUTAGE_SEC ?? 30)
 
 test('exit 23 (partial transfer) is a failure that is retried until the target takes everything', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2', { moduleOptions: ['exclude = *.forbidden'] })
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: fastRetry })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon', 'web2', { moduleOptions: ['exclude = *.forbidden'] })
+  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: fastRetry })
   await writeFile(path.join(sp.source, 'fine.txt'), 'fine')
   await writeFile(path.join(sp.source, 'refused.forbidden'), 'the daemon refuses this one')
   const failed = await waitFor(() => {
@@ -47,15 +42,10 @@ test('exit 23 (partial transfer) is a failure that is retried until the target t
 })
 
 test('deleting a file the daemon refused to receive is not retried forever', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2', { moduleOptions: ['exclude = *.forbidden'] })
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon', 'web2', { moduleOptions: ['exclude = *.forbidden'] })
   // No start-up mirror: it would read the source after the delete and clear the path itself.
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { ...fastRetry, fullSync: { onStart: false } } })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: { ...fastRetry, fullSync: { onStart: false } } })
   await writeFile(path.join(sp.source, 'refused.forbidden'), 'the daemon refuses this one')
   await waitFor(() => jobRows(sp, 'web2').some((j) => j.status === 'failed' && j.exit_code === 23), { message: 'the refused upload fails' })
   await rm(path.join(sp.source, 'refused.forbidden'))
@@ -71,15 +61,10 @@ test('deleting a file the daemon refused to receive is not retried forever', asy
 })
 
 test('a refused login marks the target failing with a clear message, keeps its paths and retries slowly', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2')
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon', 'web2')
   const wrongEnv = Object.fromEntries(Object.keys(target.env).map((k) => [k, 'not-the-password']))
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: wrongEnv, config: { retry: { initialDelayMs: 50, maxDelayMs: 1_500, jitter: 0 } } })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const sp = await startSyncplane(tmp, { targets: [target.config], env: wrongEnv, config: { retry: { initialDelayMs: 50, maxDelayMs: 1_500, jitter: 0 } } })
   await writeFile(path.join(sp.source, 'waiting.txt'), 'x')
   const status = await waitFor(async () => {
     const s = await statusOf(sp, 'web2')
@@ -95,15 +80,10 @@ test('a refused login marks the target failing with a clear message, keeps its p
 })
 
 test(`a target down for ${OUTAGE_SEC} s costs only backlog: the other target keeps up and everything converges after`, async (t) => {
-  const tmp = await makeTempDir()
-  const down = await startTarget('daemon', tmp.path, 'web2')
-  const up = await startTarget('local', tmp.path, 'backup')
-  const sp = await startSyncplane({ root: tmp.path, targets: [down.config, up.config], env: down.env, config: { retry: { initialDelayMs: 200, maxDelayMs: 2_000 } } })
-  t.after(async () => {
-    await sp.close()
-    await down.stop()
-    await tmp.cleanup()
-  })
+  const tmp = await makeTempDir(t)
+  const down = await startTarget(tmp, 'daemon', 'web2')
+  const up = await startTarget(tmp, 'local', 'backup')
+  const sp = await startSyncplane(tmp, { targets: [down.config, up.config], env: down.env, config: { retry: { initialDelayMs: 200, maxDelayMs: 2_000 } } })
   await waitFor(() => jobRows(sp, 'web2').some((j) => j.kind === 'full' && j.status === 'succeeded'), { message: 'startup mirror' })
   await down.daemon!.stop()
 
@@ -136,14 +116,9 @@ test(`a target down for ${OUTAGE_SEC} s costs only backlog: the other target kee
 })
 
 test('past batch.maxPending a backlog is replaced by one full mirror of that target', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2')
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { batch: { maxPending: 100 }, ...fastRetry } })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon', 'web2')
+  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: { batch: { maxPending: 100 }, ...fastRetry } })
   await waitFor(() => jobRows(sp, 'web2').some((j) => j.kind === 'full' && j.status === 'succeeded'), { message: 'startup mirror' })
   await target.daemon!.stop()
   for (let i = 0; i < 400; i++) await writeFile(path.join(sp.source, `f${i}`), `${i}`)

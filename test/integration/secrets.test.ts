@@ -24,26 +24,21 @@ function allCommandLines (): string[] {
 }
 
 test('a password never appears in process arguments, logs, job rows or the database file', async (t) => {
-  const tmp = await makeTempDir()
+  const tmp = await makeTempDir(t)
   const password = `pw-${Math.random().toString(36).slice(2)}-secret`
   const replica = path.join(tmp.path, 'replica')
   const daemon = await startRsyncDaemon({ root: path.join(tmp.path, 'daemon'), modulePath: replica, password })
+  tmp.after(() => daemon.stop())
   const passwordFile = path.join(tmp.path, 'web2.pass')
   await writeFile(passwordFile, `${password}\n`)
   await chmod(passwordFile, 0o600)
-  const sp = await startSyncplane({
-    root: tmp.path,
+  const sp = await startSyncplane(tmp, {
     targets: [
       { name: 'good', url: daemon.url, passwordFile },
       // Same password, wrong module: its failures must not leak the password either.
       { name: 'bad-module', url: daemon.url.replace(/\/upload\/$/, '/nosuchmodule/'), passwordFile },
     ],
     config: { retry: { initialDelayMs: 50, maxDelayMs: 200 } },
-  })
-  t.after(async () => {
-    await sp.close()
-    await daemon.stop()
-    await tmp.cleanup()
   })
 
   const seen: string[] = []

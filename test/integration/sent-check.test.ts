@@ -19,8 +19,7 @@ import { waitFor } from '../helpers/wait-for.js'
 // No watcher at all here: it stands for one that coalesced a short-lived
 // file's create and delete into nothing (as @parcel/watcher does within a batch).
 test('a short-lived file a mirror copied, never reported by the watcher, is deleted from the target', async (t) => {
-  const tmp = await makeTempDir()
-  t.after(() => tmp.cleanup())
+  const tmp = await makeTempDir(t)
   const source = path.join(tmp.path, 'source')
   const replica = path.join(tmp.path, 'replica')
   await mkdir(source)
@@ -39,7 +38,7 @@ test('a short-lived file a mirror copied, never reported by the watcher, is dele
     logger: pino({ level: 'silent' }),
     watcherStatus: () => ({ state: 'running', lastError: null }),
   })
-  t.after(async () => {
+  tmp.after(async () => {
     await engine.close()
     db.close()
   })

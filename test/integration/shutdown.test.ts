@@ -11,14 +11,13 @@ import { startTarget } from '../helpers/targets.js'
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`${signal} stops the watch, stops an rsync that outlives the drain, keeps its paths, and exits 0`, async (t) => {
-    const tmp = await makeTempDir()
-    const target = await startTarget('local', tmp.path, 'backup')
-    t.after(() => tmp.cleanup())
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'local', 'backup')
     const source = path.join(tmp.path, 'source')
     await mkdir(source)
     const base = { source, database: path.join(tmp.path, 'syncplane.db'), fullSync: { onStart: false, intervalSec: 0 }, targets: [target.config] }
     // 200 KiB/s: the 8 MiB file takes about 40 s, far past the 1 s drain.
-    const svc = await spawnService({ root: tmp.path, config: { ...base, shutdown: { drainSec: 1 }, rsync: { killGraceSec: 1, extraArgs: ['--bwlimit=200'] } } })
+    const svc = await spawnService(tmp, { config: { ...base, shutdown: { drainSec: 1 }, rsync: { killGraceSec: 1, extraArgs: ['--bwlimit=200'] } } })
     await svc.waitReady()
     await writeFile(path.join(source, 'big.bin'), Buffer.alloc(8 * 1024 * 1024, 7))
     await waitFor(async () => (await svc.api('/v1/status')).body.targets[0].state === 'syncing', { message: 'the slow rsync runs' })
@@ -39,8 +38,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     assert.deepEqual(pending.map((r) => r.path), ['big.bin'], 'the interrupted path stays journaled')
     assert.equal(lifecycle.value, 'stopped', 'a clean stop: no recovery mirror needed')
 
-    const again = await spawnService({ root: tmp.path, config: base, name: 'again' })
-    t.after(() => again.proc.stop())
+    const again = await spawnService(tmp, { config: base, name: 'again' })
     await again.waitReady()
     await waitForTreesEqual(source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 20_000 })
   })

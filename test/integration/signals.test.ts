@@ -24,23 +24,20 @@ const alive = (pid: number): boolean => {
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`a second ${signal} during a long drain exits at once, non-zero, and stops the rsync the drain waited for`, async (t) => {
-    const tmp = await makeTempDir()
-    t.after(() => tmp.cleanup())
-    const target = await startTarget('local', tmp.path, 'backup')
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'local', 'backup')
     const source = path.join(tmp.path, 'source')
     await mkdir(source)
     // 200 KiB/s: the 8 MiB file takes about 40 s, and the drain would wait up to a minute for it.
-    const svc = await spawnService({
-      root: tmp.path,
+    const svc = await spawnService(tmp, {
       config: { source, database: path.join(tmp.path, 'syncplane.db'), fullSync: { onStart: false, intervalSec: 0 }, shutdown: { drainSec: 60 }, rsync: { extraArgs: ['--bwlimit=200'] }, targets: [target.config] },
     })
-    t.after(() => svc.proc.stop())
     await svc.waitReady()
     await writeFile(path.join(source, 'big.bin'), Buffer.alloc(8 * 1024 * 1024, 7))
     await waitFor(async () => (await svc.api('/v1/status')).body.targets[0].state === 'syncing', { message: 'the slow rsync runs' })
     const rsyncs = descendantPids(svc.proc.pid)
     assert.ok(rsyncs.length > 0)
-    t.after(() => { for (const pid of rsyncs) if (alive(pid)) process.kill(pid, 'SIGKILL') })
+    tmp.after(() => { for (const pid of rsyncs) if (alive(pid)) process.kill(pid, 'SIGKILL') })
 
     svc.signal(signal)
     await waitFor(() => jsonLines(svc).some((l) => l.msg === 'shutting down'), { message: 'the drain begins' })
@@ -58,9 +55,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 for (const fault of ['exception', 'rejection'] as const) {
   test(`an uncaught ${fault} is one JSON line and a non-zero exit, and the database still says the engine was running`, async (t) => {
-    const tmp = await makeTempDir()
-    t.after(() => tmp.cleanup())
-    const target = await startTarget('local', tmp.path, 'backup')
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'local', 'backup')
     const source = path.join(tmp.path, 'source')
     await mkdir(source)
     // A module loaded into the built service, as any dependency is, that fails on SIGUSR2: no seam in the service itself.
@@ -69,12 +65,10 @@ for (const fault of ['exception', 'rejection'] as const) {
       ? "process.on('SIGUSR2', () => { throw new TypeError('injected fault') })\n"
       : "process.on('SIGUSR2', () => { Promise.reject(new RangeError('injected fault')) })\n")
     const database = path.join(tmp.path, 'syncplane.db')
-    const svc = await spawnService({
-      root: tmp.path,
+    const svc = await spawnService(tmp, {
       config: { source, database, fullSync: { intervalSec: 0 }, targets: [target.config] },
       env: { NODE_OPTIONS: `--import=${pathToFileURL(faultModule).href}` },
     })
-    t.after(() => svc.proc.stop())
     await svc.waitReady()
 
     svc.signal('SIGUSR2')

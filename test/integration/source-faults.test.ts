@@ -25,18 +25,15 @@ export interface SetUpOptions {
 }
 
 export async function setUp (t: TestContext, kind: TargetKind, opts: SetUpOptions = {}): Promise<{ sp: SyncplaneHarness, target: TestTarget }> {
-  const tmp = await makeTempDir()
-  const target = await startTarget(kind, tmp.path, 'web2')
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, kind, 'web2')
   const source = path.join(tmp.path, 'source')
-  if (opts.mount === true) await mountTmpfs(t, source)
+  if (opts.mount === true) await mountTmpfs(tmp, source)
   await mkdir(source, { recursive: true })
   await opts.before?.(source)
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: opts.config?.(source) })
-  t.after(async () => {
+  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: opts.config?.(source) })
+  tmp.after(() => {
     if (process.env.SYNCPLANE_TEST_LOGS === '1') console.log(sp.logs.join('\n'))
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
   })
   return { sp, target }
 }
@@ -110,22 +107,18 @@ for (const kind of ['local', 'daemon'] as TargetKind[]) {
 
 describe('a volume that did not mount before a restart', { skip }, () => {
   test('is caught before the first mirror: the startup mirror deletes nothing', async (t) => {
-    const tmp = await makeTempDir()
-    const target = await startTarget('local', tmp.path, 'web2')
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'local', 'web2')
     const source = path.join(tmp.path, 'source')
-    await mountTmpfs(t, source)
+    await mountTmpfs(tmp, source)
     await fill(path.join(source, 'sub'), 50)
-    const first = await startSyncplane({ root: tmp.path, targets: [target.config] })
+    const first = await startSyncplane(tmp, { targets: [target.config] })
     await startupMirrorDone(first)
     await first.close()
     unmountLazily(source)
     await writeFile(path.join(source, 'written-while-down.jpg'), 'x')
 
-    const again = await startSyncplane({ root: tmp.path, targets: [target.config] })
-    t.after(async () => {
-      await again.close()
-      await tmp.cleanup()
-    })
+    const again = await startSyncplane(tmp, { targets: [target.config] })
     assert.equal((await status(again)).sourceFault.kind, 'unmounted', 'known from the identity stored by the previous run')
     await waitFor(async () => (await status(again)).targets[0].deletesHeld?.count === 50, { message: 'the startup mirror holds what it would delete' })
     assert.equal(await count(path.join(target.dir, 'sub')), 50)
@@ -135,16 +128,14 @@ describe('a volume that did not mount before a restart', { skip }, () => {
 
 describe('the built service (parcel on its worker thread)', { skip }, () => {
   test('an unmount is seen, deletes nothing, and the bare mount point is watched again', async (t) => {
-    const tmp = await makeTempDir()
-    const target = await startTarget('local', tmp.path, 'web2')
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'local', 'web2')
     const source = path.join(tmp.path, 'source')
-    await mountTmpfs(t, source)
+    await mountTmpfs(tmp, source)
     await fill(path.join(source, 'sub'), 50)
-    const svc = await spawnService({ root: tmp.path, config: { source, database: path.join(tmp.path, 'sp.db'), targets: [target.config] } })
-    t.after(async () => {
+    const svc = await spawnService(tmp, { config: { source, database: path.join(tmp.path, 'sp.db'), targets: [target.config] } })
+    tmp.after(() => {
       if (process.env.SYNCPLANE_TEST_LOGS === '1') console.log(svc.proc.output())
-      await svc.proc.stop()
-      await tmp.cleanup()
     })
     await svc.waitReady()
     await waitFor(async () => (await count(path.join(target.dir, 'sub'))) === 50, { message: 'the startup mirror arrives' })

@@ -1,9 +1,10 @@
-import { describe, test, before, after } from 'node:test'
+import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { suiteTeardown } from '../helpers/teardown.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { spawnService } from '../helpers/service-process.js'
@@ -31,20 +32,15 @@ for (const backend of BACKENDS) {
     const converged = () => waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 15_000 })
     const replicated = (rel: string) => waitFor(() => spawnSync('test', ['-e', path.join(target.dir, rel)]).status === 0, { message: `${rel} reaches the target` })
 
+    const teardown = suiteTeardown()
     before(async () => {
-      tmp = await makeTempDir()
-      target = await startTarget('local', tmp.path, 'backup')
-      sp = await startSyncplane({
-        root: tmp.path,
+      tmp = await makeTempDir(teardown)
+      target = await startTarget(tmp, 'local', 'backup')
+      sp = await startSyncplane(tmp, {
         targets: [target.config],
         config: { watcher: { backend }, exclude: ['*.tmp', 'cache/'], fullSync: { onStart: false, intervalSec: 0 } },
       })
       src = (...parts) => path.join(sp.source, ...parts)
-    })
-
-    after(async () => {
-      await sp?.close()
-      await tmp?.cleanup()
     })
 
     test('files written later into a tree made with mkdir -p replicate', async () => {
@@ -100,21 +96,18 @@ for (const backend of BACKENDS) {
   })
 
   test(`the ${backend} watcher turns degraded, visibly, when the watch limit is hit at start`, { skip: limitSkip }, async (t) => {
-    const tmp = await makeTempDir()
-    const target = await startTarget('local', tmp.path, 'backup')
-    t.after(() => tmp.cleanup())
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'local', 'backup')
     const source = path.join(tmp.path, 'source')
     // More directories than the limit, so either backend runs out while setting up.
     for (let d = 0; d < WATCH_LIMIT + 10; d++) {
       await mkdir(path.join(source, `dir${d}`), { recursive: true })
       for (let f = 0; f < 2; f++) await writeFile(path.join(source, `dir${d}`, `f${f}`), `${d}/${f}`)
     }
-    const svc = await spawnService({
-      root: tmp.path,
+    const svc = await spawnService(tmp, {
       wrap: inNamespaceWithWatchLimit,
       config: { source, database: path.join(tmp.path, 'syncplane.db'), watcher: { backend }, fullSync: { onStart: false, intervalSec: 0 }, targets: [target.config] },
     })
-    t.after(() => svc.proc.stop())
 
     const ready = await waitFor(async () => {
       const res = await svc.api('/readyz').catch(() => undefined)
@@ -131,18 +124,15 @@ for (const backend of BACKENDS) {
   })
 
   test(`the ${backend} watcher turns degraded, visibly, when new directories exhaust the watch limit`, { skip: limitSkip }, async (t) => {
-    const tmp = await makeTempDir()
-    const target = await startTarget('local', tmp.path, 'backup')
-    t.after(() => tmp.cleanup())
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'local', 'backup')
     const source = path.join(tmp.path, 'source')
     await mkdir(path.join(source, 'one'), { recursive: true })
     await writeFile(path.join(source, 'one', 'f'), 'f')
-    const svc = await spawnService({
-      root: tmp.path,
+    const svc = await spawnService(tmp, {
       wrap: inNamespaceWithWatchLimit,
       config: { source, database: path.join(tmp.path, 'syncplane.db'), watcher: { backend }, fullSync: { onStart: false, intervalSec: 0 }, targets: [target.config] },
     })
-    t.after(() => svc.proc.stop())
     await svc.waitReady()
 
     for (let d = 0; d < WATCH_LIMIT + 10; d++) {

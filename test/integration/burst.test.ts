@@ -7,6 +7,7 @@ import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
+import { jobsOf } from '../helpers/stores.js'
 
 const FILES = 2_000
 
@@ -14,8 +15,8 @@ test(`a burst of ${FILES} files converges with far fewer rsync runs than files`,
   const tmp = await makeTempDir(t)
   const target = await startTarget(tmp, 'daemon')
   const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env })
-  const jobCount = () => sp.services.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'incremental'").get()!.n
-  await waitFor(() => sp.services.db.prepare("SELECT 1 FROM jobs WHERE kind = 'full' AND status = 'succeeded'").get(), { message: 'startup full sync' })
+  const jobCount = () => jobsOf(sp.services.jobs, { kind: 'incremental' }).length
+  await waitFor(() => jobsOf(sp.services.jobs, { kind: 'full', status: 'succeeded' }).length > 0, { message: 'startup full sync' })
   const before = jobCount()
 
   for (let d = 0; d < 20; d++) await mkdir(path.join(sp.source, `dir${d}`))
@@ -29,9 +30,9 @@ test(`a burst of ${FILES} files converges with far fewer rsync runs than files`,
   await waitFor(() => sp.services.engine.status().targets.every((x) => x.runningJobId === null && x.pending === 0), { message: 'the target is idle' })
 
   const runs = jobCount() - before
-  const failed = sp.services.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE status != 'succeeded'").get() as { n: number }
+  const failed = jobsOf(sp.services.jobs).filter((j) => j.status !== 'succeeded')
   t.diagnostic(`${FILES} files: written in ${Math.round(written - started)} ms, converged ${Math.round(converged - written)} ms after the last write, ${runs} rsync runs`)
-  assert.equal(failed.n, 0)
+  assert.deepEqual(failed, [])
   assert.ok(runs >= 1)
   assert.ok(runs <= FILES / 20, `expected far fewer runs than files, got ${runs}`)
 })

@@ -4,6 +4,7 @@ import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { churn } from '../helpers/churn.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
+import { jobsOf } from '../helpers/stores.js'
 
 // Replay a failure with SYNCPLANE_CHURN_SEEDS=<seed>.
 const SEEDS = (process.env.SYNCPLANE_CHURN_SEEDS ?? '1,2,3').split(',').map(Number)
@@ -19,7 +20,7 @@ for (const seed of SEEDS) {
     const stats = await churn(sp.source, { seed, durationMs: SECONDS * 1000 })
     const stopped = performance.now()
     await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: CONVERGE_MS })
-    const runs = sp.services.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }
-    t.diagnostic(`seed ${seed}: ${JSON.stringify(stats.operations)}; converged ${Math.round(performance.now() - stopped)} ms after the churn stopped; ${runs.n} rsync runs`)
+    const runs = jobsOf(sp.services.jobs).length
+    t.diagnostic(`seed ${seed}: ${JSON.stringify(stats.operations)}; converged ${Math.round(performance.now() - stopped)} ms after the churn stopped; ${runs} rsync runs`)
   })
 }

@@ -2,12 +2,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { spawnService } from '../helpers/service-process.js'
 import { startTarget } from '../helpers/targets.js'
+import { jobsOf, openStores } from '../helpers/stores.js'
 
 test('kill -9 with a journaled backlog, then a restart with no startup or recovery mirror, still converges', async (t) => {
   const tmp = await makeTempDir(t)
@@ -78,8 +78,6 @@ test('kill -9 in the middle of a burst, then a restart without a startup mirror,
   assert.equal(body.jobs[0].status, 'succeeded')
 
   await second.proc.stop()
-  const db = new Database(path.join(tmp.path, 'syncplane.db'), { readonly: true })
-  t.after(() => db.close())
-  const statuses = db.prepare('SELECT status FROM jobs').all() as Array<{ status: string }>
-  assert.ok(statuses.every((r) => r.status !== 'running' && r.status !== 'queued'), 'no job is left running')
+  const { jobs } = openStores(tmp, path.join(tmp.path, 'syncplane.db'))
+  assert.ok(jobsOf(jobs).every((j) => j.status !== 'running' && j.status !== 'queued'), 'no job is left running')
 })

@@ -6,6 +6,7 @@ import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
+import { jobsOf } from '../helpers/stores.js'
 import { createExecaRunner, type RsyncRunner } from '../../src/rsync/runner.js'
 import { SMALL_RUN_MAX_BYTES } from '../../src/sync/batch-plan.js'
 
@@ -23,7 +24,7 @@ for (const moduleOptions of [[], ['timeout = 600']]) {
         },
       }
       const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, runner })
-      await waitFor(() => sp.services.db.prepare("SELECT 1 FROM jobs WHERE kind = 'full' AND status = 'succeeded'").get(), { message: 'the startup mirror finishes' })
+      await waitFor(() => jobsOf(sp.services.jobs, { kind: 'full', status: 'succeeded' }).length > 0, { message: 'the startup mirror finishes' })
 
       await writeFile(path.join(sp.source, 'avatar 1.png'), Buffer.alloc(4096, 1))
       await waitFor(async () => (await readFile(path.join(target.dir, 'avatar 1.png')).catch(() => Buffer.alloc(0))).length === 4096, { message: 'the small file arrives' })

@@ -2,13 +2,13 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { createPendingStore } from '../../src/db/pending-store.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { runCommand } from '../helpers/run-command.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
+import { journalOf } from '../helpers/stores.js'
 
 const FILES = 6_000
 const DIRS = 30
@@ -73,7 +73,7 @@ test(`a database on a full disk does not stop replication of ${FILES} files, and
   await mount('-o', 'remount,size=64m', dbDir)
   await waitFor(async () => (await get('/readyz')).status === 200 && (await get('/v1/status')).body.database.state === 'ok', { message: 'healthy again once there is room', timeoutMs: 30_000 })
   assert.deepEqual((await get('/v1/status')).body.database, { state: 'ok', error: null, since: null })
-  assert.deepEqual(createPendingStore(first.services.db).loadAll(), [], 'delivered paths leave the journal')
+  assert.deepEqual(journalOf(first.services.db), [], 'delivered paths leave the journal')
   const after = (await get('/v1/jobs?limit=100')).body.jobs as Array<{ id: number; status: string }>
   for (const j of during) assert.equal(after.find((a) => a.id === j.id)?.status, j.status, `job ${j.id} reached the history as it was reported`)
 

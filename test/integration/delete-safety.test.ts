@@ -6,6 +6,7 @@ import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget, type TargetKind } from '../helpers/targets.js'
+import { jobsOf } from '../helpers/stores.js'
 import { createExecaRunner, type RsyncRunner } from '../../src/rsync/runner.js'
 
 for (const kind of ['local', 'daemon'] as TargetKind[]) {
@@ -51,9 +52,9 @@ test('files written while the mirror looks at an empty source are not taken for 
     },
   }
   const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, runner })
-  const done = await waitFor(() => sp.services.db.prepare("SELECT status, error FROM jobs WHERE kind = 'full' AND status IN ('succeeded', 'failed')").get() as { status: string; error: string | null } | undefined,
+  const done = await waitFor(() => jobsOf(sp.services.jobs, { kind: 'full' }).find((j) => j.status === 'succeeded' || j.status === 'failed'),
     { message: 'the startup mirror finishes' })
-  assert.deepEqual(done, { status: 'succeeded', error: null })
+  assert.deepEqual({ status: done.status, error: done.error }, { status: 'succeeded', error: null })
 })
 
 test('a resync that waits answers 502 with the failed jobs, so curl --fail tells the truth', async (t) => {

@@ -8,6 +8,7 @@ import { spawnService } from '../helpers/service-process.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget, type TestTarget } from '../helpers/targets.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { journalOf, pathsCarried } from '../helpers/stores.js'
 import { checkMirrorSafety } from '../../src/sync/mirror-guard.js'
 import { parseTargetUrl } from '../../src/config/target-url.js'
 import type { RsyncRunner } from '../../src/rsync/runner.js'
@@ -107,7 +108,7 @@ for (const backend of ['parcel', 'chokidar'] as const) {
       assert.equal(resync.statusCode, 200, resync.body)
       assert.deepEqual(await sentinelsIn(daemon.dir), [])
       assert.deepEqual(await sentinelsIn(local.dir), [])
-      const paths = (sp.services.db.prepare('SELECT path FROM job_paths UNION SELECT path FROM pending').all() as Array<{ path: string }>).map((r) => r.path)
+      const paths = [...pathsCarried(sp.services.jobs), ...journalOf(sp.services.db).map((r) => r.path)]
       assert.ok(paths.length > 0)
       assert.deepEqual(paths.filter((p) => p.includes(SENTINEL)), [])
     })

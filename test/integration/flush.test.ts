@@ -6,6 +6,7 @@ import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
 import { suiteTeardown } from '../helpers/teardown.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget, type TestTarget } from '../helpers/targets.js'
+import { jobsOf } from '../helpers/stores.js'
 
 describe('POST /v1/flush', () => {
   let tmp: TempDir
@@ -39,13 +40,13 @@ describe('POST /v1/flush', () => {
   })
 
   test('concurrent flushes share rsync runs', async () => {
-    const before = (sp.services.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n
+    const before = jobsOf(sp.services.jobs).length
     const names = Array.from({ length: 20 }, (_, i) => `concurrent-${i}.txt`)
     await Promise.all(names.map((n) => writeFile(path.join(sp.source, n), n)))
     const answers = await Promise.all(names.map((n) => sp.app.inject({ method: 'POST', url: '/v1/flush', payload: { paths: [n], targets: ['backup'] } })))
     assert.ok(answers.every((a) => a.statusCode === 200))
     for (const n of names) assert.equal(await readFile(path.join(local.dir, n), 'utf8'), n)
-    const runs = (sp.services.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n - before
+    const runs = jobsOf(sp.services.jobs).length - before
     assert.ok(runs < names.length, `${runs} runs for ${names.length} flushes`)
   })
 

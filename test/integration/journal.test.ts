@@ -7,6 +7,7 @@ import { diffTrees, isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.j
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
+import { journalOf } from '../helpers/stores.js'
 
 test('pending changes and the pause survive a restart, and replicate after resume', async (t) => {
   const tmp = await makeTempDir(t)
@@ -32,5 +33,5 @@ test('pending changes and the pause survive a restart, and replicate after resum
   await waitForTreesEqual(second.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 15_000 })
   await waitFor(async () => (await second.app.inject({ url: '/v1/status' })).json().targets[0].pending === 0, { message: 'journal drained' })
   // The journal is written a slice per event-loop turn, just behind the engine.
-  await waitFor(() => (second.services.db.prepare('SELECT COUNT(*) AS n FROM pending').get() as { n: number }).n === 0, { message: 'delivered paths leave the journal' })
+  await waitFor(() => journalOf(second.services.db).length === 0, { message: 'delivered paths leave the journal' })
 })

@@ -6,6 +6,7 @@ import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
+import { jobsOf } from '../helpers/stores.js'
 
 test('the periodic mirror repairs drift made on the target behind our back', async (t) => {
   const tmp = await makeTempDir(t)
@@ -16,7 +17,7 @@ test('the periodic mirror repairs drift made on the target behind our back', asy
   await writeFile(path.join(target.dir, 'truth.txt'), 'someone edited the replica')
   await writeFile(path.join(target.dir, 'stray.txt'), 'and left this')
   await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile })
-  await waitFor(() => sp.services.db.prepare("SELECT 1 FROM jobs WHERE trigger = 'periodic' AND status = 'succeeded'").get(), { message: 'a periodic mirror succeeded' })
+  await waitFor(() => jobsOf(sp.services.jobs, { trigger: 'periodic', status: 'succeeded' }).length > 0, { message: 'a periodic mirror succeeded' })
 })
 
 test('a populated tree created faster than the watch can follow is replicated whole', async (t) => {

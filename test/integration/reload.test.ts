@@ -3,13 +3,14 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
 import { suiteTeardown } from '../helpers/teardown.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { spawnService, type ServiceProcess } from '../helpers/service-process.js'
 import { startTarget, type TestTarget } from '../helpers/targets.js'
+import { journalOf, openStores } from '../helpers/stores.js'
+import { LIFECYCLE_KEY } from '../../src/sync/settings-keys.js'
 
 /**
  * One service, reloaded step by step; each test starts from the state the
@@ -159,11 +160,8 @@ describe('SIGHUP reloads the configuration file', () => {
     svc.signal('SIGTERM')
     const exit = await svc.exited
     assert.equal(exit.code, 0, svc.proc.output().slice(-2000))
-    const db = new Database(path.join(tmp.path, 'syncplane.db'), { readonly: true })
-    const lifecycle = db.prepare("SELECT value FROM settings WHERE key = 'engine.lifecycle'").get() as { value: string }
-    const pendingOfB = db.prepare("SELECT count(*) AS n FROM pending WHERE target = 'b'").get() as { n: number }
-    db.close()
-    assert.equal(lifecycle.value, 'stopped')
-    assert.equal(pendingOfB.n, 0, 'the removed target left nothing journaled')
+    const left = openStores(tmp, path.join(tmp.path, 'syncplane.db'))
+    assert.equal(left.settings.get(LIFECYCLE_KEY), 'stopped')
+    assert.deepEqual(journalOf(left.db, 'b'), [], 'the removed target left nothing journaled')
   })
 })

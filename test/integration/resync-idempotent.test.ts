@@ -6,6 +6,7 @@ import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
+import { jobsOf } from '../helpers/stores.js'
 
 test('a resync for a target that already has one queued answers with that job instead of queueing another', async (t) => {
   const tmp = await makeTempDir(t)
@@ -22,6 +23,5 @@ test('a resync for a target that already has one queued answers with that job in
   const done = await sp.app.inject({ method: 'POST', url: '/v1/resync?wait=true' })
   assert.equal(done.json().jobs[0].id, first.id)
   assert.equal(done.json().jobs[0].status, 'succeeded')
-  const fulls = sp.services.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'full'").get() as { n: number }
-  assert.equal(fulls.n, 1)
+  assert.equal(jobsOf(sp.services.jobs, { kind: 'full' }).length, 1)
 })

@@ -7,10 +7,9 @@ import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
+import { jobsOf, journalOf } from '../helpers/stores.js'
 
-interface JobRow { id: number; status: string; kind: string; trigger: string; attempt: number; exit_code: number | null; error: string | null }
-const jobRows = (sp: SyncplaneHarness, target: string): JobRow[] =>
-  sp.services.db.prepare('SELECT id, status, kind, trigger, attempt, exit_code, error FROM jobs WHERE target = ? ORDER BY id').all(target) as JobRow[]
+const jobRows = (sp: SyncplaneHarness, target: string) => jobsOf(sp.services.jobs, { target })
 const statusOf = async (sp: SyncplaneHarness, name: string) =>
   (await sp.app.inject({ url: '/v1/status' })).json().targets.find((t: { name: string }) => t.name === name)
 const fastRetry = { retry: { initialDelayMs: 100, maxDelayMs: 400, jitter: 0 } }
@@ -26,7 +25,7 @@ test('exit 23 (partial transfer) is a failure that is retried until the target t
     const rows = jobRows(sp, 'web2').filter((j) => j.kind === 'incremental' && j.status === 'failed')
     return rows.length >= 3 ? rows : undefined
   }, { message: 'three failed attempts' })
-  assert.ok(failed.every((j) => j.exit_code === 23), JSON.stringify(failed))
+  assert.ok(failed.every((j) => j.exitCode === 23), JSON.stringify(failed))
   assert.match(failed[0]!.error!, /code 23 \(partial transfer due to error\)/)
   assert.deepEqual(failed.slice(1).map((j) => j.trigger), failed.slice(1).map(() => 'retry'))
   assert.ok(failed[2]!.attempt > failed[1]!.attempt && failed[1]!.attempt > failed[0]!.attempt)
@@ -47,12 +46,11 @@ test('deleting a file the daemon refused to receive is not retried forever', asy
   // No start-up mirror: it would read the source after the delete and clear the path itself.
   const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: { ...fastRetry, fullSync: { onStart: false } } })
   await writeFile(path.join(sp.source, 'refused.forbidden'), 'the daemon refuses this one')
-  await waitFor(() => jobRows(sp, 'web2').some((j) => j.status === 'failed' && j.exit_code === 23), { message: 'the refused upload fails' })
+  await waitFor(() => jobRows(sp, 'web2').some((j) => j.status === 'failed' && j.exitCode === 23), { message: 'the refused upload fails' })
   await rm(path.join(sp.source, 'refused.forbidden'))
-  const done = await waitFor(() => sp.services.db.prepare("SELECT status, exit_code, warning FROM jobs WHERE target = 'web2' AND status = 'succeeded'").get() as { status: string; exit_code: number; warning: string } | undefined,
-    { message: 'the deletion run succeeds' })
-  assert.equal(done.exit_code, 23)
-  assert.match(done.warning, /refuses these names.*refused\.forbidden/s)
+  const done = await waitFor(() => jobsOf(sp.services.jobs, { target: 'web2', status: 'succeeded' })[0], { message: 'the deletion run succeeds' })
+  assert.equal(done.exitCode, 23)
+  assert.match(done.warning!, /refuses these names.*refused\.forbidden/s)
   const status = await waitFor(async () => {
     const s = await statusOf(sp, 'web2')
     return s.consecutiveFailures === 0 && s.pending === 0 ? s : undefined
@@ -73,8 +71,8 @@ test('a refused login marks the target failing with a clear message, keeps its p
   assert.match(status.lastError.message, /code 5 \(error starting client-server protocol\).*auth failed/s)
   // Each kind of run waits the slowest pace after its own failure, at once.
   const gaps = await waitFor(() => {
-    const rows = sp.services.db.prepare("SELECT started_at, finished_at FROM jobs WHERE kind = 'incremental' AND status = 'failed' ORDER BY id").all() as Array<{ started_at: number; finished_at: number }>
-    return rows.length >= 2 ? rows.slice(1).map((r, i) => r.started_at - rows[i]!.finished_at) : undefined
+    const rows = jobsOf(sp.services.jobs, { kind: 'incremental', status: 'failed' })
+    return rows.length >= 2 ? rows.slice(1).map((r, i) => r.startedAt! - rows[i]!.finishedAt!) : undefined
   }, { message: 'two failed attempts', timeoutMs: 10_000 })
   assert.ok(gaps.every((g) => g >= 1_400), `retried slowly: ${gaps.join(', ')} ms apart`)
 })
@@ -110,7 +108,7 @@ test(`a target down for ${OUTAGE_SEC} s costs only backlog: the other target kee
   const convergedMs = Math.round(performance.now() - restarted)
   await waitFor(async () => (await statusOf(sp, 'web2')).pending === 0, { message: 'backlog drained' })
   const rows = jobRows(sp, 'web2')
-  assert.ok(rows.some((j) => j.status === 'failed' && j.exit_code === 10), 'the history shows the failures')
+  assert.ok(rows.some((j) => j.status === 'failed' && j.exitCode === 10), 'the history shows the failures')
   assert.equal(rows.at(-1)!.status, 'succeeded', 'and the recovery')
   t.diagnostic(`outage ${OUTAGE_SEC} s, ${i} files written, peak pending ${peak}, converged ${convergedMs} ms after the daemon came back, ${rows.filter((j) => j.status === 'failed').length} failed attempts`)
 })
@@ -127,8 +125,8 @@ test('past batch.maxPending a backlog is replaced by one full mirror of that tar
     return s.fullSyncPending ? s : undefined
   }, { message: 'the backlog collapsed' })
   assert.ok(status.pending <= 100, `pending stays bounded (${status.pending})`)
-  const journaled = sp.services.db.prepare("SELECT COUNT(*) AS n FROM pending WHERE target = 'web2'").get() as { n: number }
-  assert.ok(journaled.n <= 100, `the journal stays bounded (${journaled.n})`)
+  const journaled = journalOf(sp.services.db, 'web2').length
+  assert.ok(journaled <= 100, `the journal stays bounded (${journaled})`)
 
   await target.daemon!.restart()
   await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 30_000 })

@@ -2,12 +2,13 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { spawnService } from '../helpers/service-process.js'
 import { startTarget } from '../helpers/targets.js'
+import { jobsOf, journalOf, openStores } from '../helpers/stores.js'
+import { LIFECYCLE_KEY } from '../../src/sync/settings-keys.js'
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`${signal} stops the watch, stops an rsync that outlives the drain, keeps its paths, and exits 0`, async (t) => {
@@ -29,14 +30,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     assert.equal(exit.code, 0, svc.proc.output().slice(-2000))
     assert.ok(stopMs < 10_000, `stopped in ${Math.round(stopMs)} ms`)
 
-    const db = new Database(base.database, { readonly: true })
-    const job = db.prepare("SELECT status, error FROM jobs WHERE kind = 'incremental' ORDER BY id DESC").get() as { status: string; error: string }
-    const pending = db.prepare("SELECT path FROM pending WHERE target = 'backup'").all() as Array<{ path: string }>
-    const lifecycle = db.prepare("SELECT value FROM settings WHERE key = 'engine.lifecycle'").get() as { value: string }
-    db.close()
-    assert.equal(job.status, 'interrupted')
-    assert.deepEqual(pending.map((r) => r.path), ['big.bin'], 'the interrupted path stays journaled')
-    assert.equal(lifecycle.value, 'stopped', 'a clean stop: no recovery mirror needed')
+    const left = openStores(tmp, base.database)
+    assert.equal(jobsOf(left.jobs, { kind: 'incremental' }).at(-1)?.status, 'interrupted')
+    assert.deepEqual(journalOf(left.db, 'backup').map((r) => r.path), ['big.bin'], 'the interrupted path stays journaled')
+    assert.equal(left.settings.get(LIFECYCLE_KEY), 'stopped', 'a clean stop: no recovery mirror needed')
 
     const again = await spawnService(tmp, { config: base, name: 'again' })
     await again.waitReady()

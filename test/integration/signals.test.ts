@@ -3,12 +3,13 @@ import assert from 'node:assert/strict'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import Database from 'better-sqlite3'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { spawnService, type ServiceProcess } from '../helpers/service-process.js'
 import { startTarget } from '../helpers/targets.js'
 import { descendantPids } from '../helpers/managed-process.js'
+import { openStores } from '../helpers/stores.js'
+import { LIFECYCLE_KEY } from '../../src/sync/settings-keys.js'
 
 const jsonLines = (svc: ServiceProcess): Array<Record<string, any>> =>
   svc.proc.output().split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, any>)
@@ -83,9 +84,6 @@ for (const fault of ['exception', 'rejection'] as const) {
     assert.equal(crash[0]!.err.message, 'injected fault')
     assert.match(crash[0]!.err.stack, /injected fault\n\s+at /)
 
-    const db = new Database(database, { readonly: true })
-    const lifecycle = db.prepare("SELECT value FROM settings WHERE key = 'engine.lifecycle'").get() as { value: string }
-    db.close()
-    assert.equal(lifecycle.value, 'running', 'a crash, not a clean stop: the next start mirrors every target')
+    assert.equal(openStores(tmp, database).settings.get(LIFECYCLE_KEY), 'running', 'a crash, not a clean stop: the next start mirrors every target')
   })
 }

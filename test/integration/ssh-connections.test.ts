@@ -9,13 +9,13 @@ import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { skipReason, startTarget, type TestTarget } from '../helpers/targets.js'
+import { jobsOf } from '../helpers/stores.js'
 
 const logins = (target: TestTarget): number => target.sshd!.output().split('\n').filter((l) => l.includes('Accepted publickey')).length
 const logouts = (target: TestTarget): number => target.sshd!.output().split('\n').filter((l) => /Disconnected from user|Connection closed by authenticating user/.test(l)).length
 const controlDirs = (tmp: TempDir): string[] => readdirSync(tmp.path).filter((n) => n.startsWith('syncplane-ssh-'))
 
-interface JobRow { id: number, kind: string, status: string, exit_code: number | null }
-const jobRows = (sp: SyncplaneHarness): JobRow[] => sp.services.db.prepare('SELECT id, kind, status, exit_code FROM jobs ORDER BY id').all() as JobRow[]
+const jobRows = (sp: SyncplaneHarness) => jobsOf(sp.services.jobs)
 
 /** Each file in its own run: written, then waited for on the target. */
 async function uploadOneByOne (sp: SyncplaneHarness, target: TestTarget, names: string[]): Promise<void> {
@@ -93,7 +93,7 @@ describe('SSH connection sharing', { skip: skipReason('ssh') }, () => {
     }, { message: 'the retry succeeds' })
     const failed = runs.find((j) => j.status === 'failed')
     // rsync's own --timeout (30), or the run's deadline on a slow machine.
-    assert.ok(failed !== undefined && (failed.exit_code === 30 || failed.exit_code === null), `a run through the wedged master failed: ${JSON.stringify(runs)}`)
+    assert.ok(failed !== undefined && (failed.exitCode === 30 || failed.exitCode === null), `a run through the wedged master failed: ${JSON.stringify(runs)}`)
     assert.ok(logins(target) - helperLogins >= 2, 'a new login after the failed run')
     assert.ok(sp.logs.some((l) => l.includes('the next run opens a new one')))
   })
@@ -114,10 +114,10 @@ describe('SSH connection sharing', { skip: skipReason('ssh') }, () => {
     await uploadOneByOne(sp, target, ['before.txt'])
     await writeFile(hang, '')
     await writeFile(path.join(sp.source, 'after.txt'), 'after\n')
-    const failed = await waitFor(() => sp.services.db.prepare("SELECT exit_code, finished_at - started_at AS ms FROM jobs WHERE status = 'failed'").get() as { exit_code: number | null, ms: number } | undefined,
+    const failed = await waitFor(() => jobsOf(sp.services.jobs, { status: 'failed' })[0],
       { message: 'the run against the hung remote fails', timeoutMs: 30_000 })
-    assert.equal(failed.exit_code, 30)
-    assert.ok(failed.ms < 10_000, `ended ${failed.ms} ms after it started, by rsync's 2 s timeout, not the remote's 40 s or the 30 s deadline`)
+    assert.equal(failed.exitCode, 30)
+    assert.ok(failed.durationMs! < 10_000, `ended ${failed.durationMs} ms after it started, by rsync's 2 s timeout, not the remote's 40 s or the 30 s deadline`)
     await rm(hang)
     await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 20_000 })
   })

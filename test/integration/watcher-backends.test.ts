@@ -10,6 +10,7 @@ import { waitFor } from '../helpers/wait-for.js'
 import { spawnService } from '../helpers/service-process.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget, type TestTarget } from '../helpers/targets.js'
+import { pathsCarried } from '../helpers/stores.js'
 
 const BACKENDS = ['parcel', 'chokidar'] as const
 const WATCH_LIMIT = 40
@@ -89,7 +90,7 @@ for (const backend of BACKENDS) {
       await writeFile(src('kept.txt'), 'kept')
       await replicated('kept.txt')
       // `cache` itself may be listed (a dir-only pattern needs the type, which a create event lacks); rsync excludes it.
-      const listed = sp.services.db.prepare("SELECT path FROM job_paths WHERE path LIKE 'cache/%' OR path LIKE '%.tmp'").all()
+      const listed = pathsCarried(sp.services.jobs).filter((p) => p.startsWith('cache/') || p.endsWith('.tmp'))
       assert.deepEqual(listed, [])
       assert.equal(spawnSync('test', ['-e', path.join(target.dir, 'scratch.tmp')]).status, 1)
     })

@@ -1,15 +1,20 @@
-import { writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { spawnManaged, type ExitInfo, type ManagedProcess } from './managed-process.js'
 import type { TempDir } from './temp-dir.js'
-import { getFreePort, waitFor } from './wait-for.js'
+import { getFreePort } from './free-port.js'
+import { waitFor } from './wait-for.js'
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 
 export interface ServiceProcess {
   proc: ManagedProcess
   url: string
+  /** The directory it replicates. */
+  source: string
+  /** Its database file. */
+  database: string
   /** GET or POST the API over real HTTP and parse the JSON answer. */
   api (route: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: any }>
   waitReady (): Promise<void>
@@ -20,8 +25,10 @@ export interface ServiceProcess {
 /**
  * The built service (`node dist/cli.js serve`) as a child process, for the
  * faults an in-process test cannot inject: kill -9, signals, namespaces.
- * Its config file is written to the test's directory; it is stopped (SIGTERM,
- * then SIGKILL) when the test ends, if it still runs.
+ * As startSyncplane's, its source is `source` and its database
+ * `syncplane.db` in the test's directory, unless `config` names others;
+ * its config file is written there too. It is stopped (SIGTERM, then
+ * SIGKILL) when the test ends, if it still runs.
  * `wrap` prefixes the command, e.g. ['unshare', '-U', '-r', …].
  */
 export async function spawnService (tmp: TempDir, opts: {
@@ -31,9 +38,11 @@ export async function spawnService (tmp: TempDir, opts: {
   name?: string
 }): Promise<ServiceProcess> {
   const port = await getFreePort()
+  const config = { source: path.join(tmp.path, 'source'), database: path.join(tmp.path, 'syncplane.db'), ...opts.config, api: { host: '127.0.0.1', port } }
+  await mkdir(config.source as string, { recursive: true })
   const file = path.join(tmp.path, `${opts.name ?? 'service'}.yaml`)
   // JSON is YAML.
-  await writeFile(file, JSON.stringify({ ...opts.config, api: { host: '127.0.0.1', port } }, null, 2))
+  await writeFile(file, JSON.stringify(config, null, 2))
   const argv = [...(opts.wrap ?? []), process.execPath, CLI, 'serve', '--config', file]
   const proc = await spawnManaged(argv[0]!, argv.slice(1), { env: { ...process.env, ...opts.env } })
   tmp.after(() => proc.stop())
@@ -48,6 +57,8 @@ export async function spawnService (tmp: TempDir, opts: {
   return {
     proc,
     url,
+    source: config.source as string,
+    database: config.database as string,
     api,
     async waitReady () {
       await waitFor(async () => {

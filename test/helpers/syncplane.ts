@@ -6,7 +6,9 @@ import { buildApp, type App } from '../../src/app.js'
 import { parseConfig } from '../../src/config/load.js'
 import { createServices, type Services } from '../../src/services.js'
 import type { RsyncRunner } from '../../src/rsync/runner.js'
-import type { TempDir } from './temp-dir.js'
+import { makeTempDir, type TempDir } from './temp-dir.js'
+import { startTarget, type TargetKind, type TestTarget } from './targets.js'
+import type { Teardown } from './teardown.js'
 
 export interface SyncplaneHarness {
   app: App
@@ -76,4 +78,20 @@ export async function startSyncplane (tmp: TempDir, opts: HarnessOptions): Promi
     logs,
     close: () => services.close(),
   }
+}
+
+export interface OneTargetOptions extends Omit<HarnessOptions, 'targets'> {
+  /** The target's name (its kind by default). */
+  name?: string
+  /** Lines for the daemon's module section. */
+  moduleOptions?: string[]
+}
+
+/** What most tests start with: a new directory, one target of `kind` in it, and the service replicating to it. */
+export async function startSyncplaneTo (t: Teardown, kind: TargetKind, opts: OneTargetOptions = {}): Promise<{ tmp: TempDir, target: TestTarget, sp: SyncplaneHarness }> {
+  const { name, moduleOptions, ...harness } = opts
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, kind, name, { moduleOptions })
+  const sp = await startSyncplane(tmp, { ...harness, targets: [target.config], env: { ...target.env, ...harness.env } })
+  return { tmp, target, sp }
 }

@@ -2,19 +2,15 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { makeTempDir } from '../helpers/temp-dir.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startSyncplane } from '../helpers/syncplane.js'
-import { startTarget } from '../helpers/targets.js'
+import { startSyncplaneTo } from '../helpers/syncplane.js'
 import { jobsOf } from '../helpers/stores.js'
 
 const FILES = 2_000
 
 test(`a burst of ${FILES} files converges with far fewer rsync runs than files`, async (t) => {
-  const tmp = await makeTempDir(t)
-  const target = await startTarget(tmp, 'daemon')
-  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env })
+  const { target, sp } = await startSyncplaneTo(t, 'daemon')
   const jobCount = () => jobsOf(sp.services.jobs, { kind: 'incremental' }).length
   await waitFor(() => jobsOf(sp.services.jobs, { kind: 'full', status: 'succeeded' }).length > 0, { message: 'startup full sync' })
   const before = jobCount()

@@ -1,9 +1,7 @@
 import { test } from 'node:test'
-import { makeTempDir } from '../helpers/temp-dir.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { churn } from '../helpers/churn.js'
-import { startSyncplane } from '../helpers/syncplane.js'
-import { startTarget } from '../helpers/targets.js'
+import { startSyncplaneTo } from '../helpers/syncplane.js'
 import { jobsOf } from '../helpers/stores.js'
 
 // Replay a failure with SYNCPLANE_CHURN_SEEDS=<seed>.
@@ -14,9 +12,7 @@ const CONVERGE_MS = 10_000
 for (const seed of SEEDS) {
   test(`after ${SECONDS} s of random churn (seed ${seed}) the target equals the source within ${CONVERGE_MS / 1000} s`, async (t) => {
     t.diagnostic(`seed ${seed}`)
-    const tmp = await makeTempDir(t)
-    const target = await startTarget(tmp, 'daemon', 'web2')
-    const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: { logLevel: 'info' } })
+    const { target, sp } = await startSyncplaneTo(t, 'daemon', { name: 'web2', config: { logLevel: 'info' } })
     const stats = await churn(sp.source, { seed, durationMs: SECONDS * 1000 })
     const stopped = performance.now()
     await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: CONVERGE_MS })

@@ -7,7 +7,8 @@ import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
 import { suiteTeardown } from '../helpers/teardown.js'
 import { runCommand } from '../helpers/run-command.js'
-import { getFreePort, waitFor } from '../helpers/wait-for.js'
+import { getFreePort } from '../helpers/free-port.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 

@@ -12,17 +12,14 @@ import { jobsOf, openStores } from '../helpers/stores.js'
 test('kill -9 with a journaled backlog, then a restart with no startup or recovery mirror, still converges', async (t) => {
   const tmp = await makeTempDir(t)
   const target = await startTarget(tmp, 'daemon')
-  const source = path.join(tmp.path, 'source')
-  await mkdir(source)
   // Only the journal can carry these changes over: no mirror at start, none after the crash.
   const config = {
-    source,
-    database: path.join(tmp.path, 'syncplane.db'),
     fullSync: { onStart: false, afterCrash: false, intervalSec: 0 },
     retry: { initialDelayMs: 100, maxDelayMs: 500 },
     targets: [target.config],
   }
   const first = await spawnService(tmp, { config, env: target.env })
+  const { source } = first
   await first.waitReady()
   await target.daemon!.stop()
 
@@ -44,15 +41,12 @@ test('kill -9 with a journaled backlog, then a restart with no startup or recove
 test('kill -9 in the middle of a burst, then a restart without a startup mirror, converges through the recovery mirror', async (t) => {
   const tmp = await makeTempDir(t)
   const target = await startTarget(tmp, 'daemon')
-  const source = path.join(tmp.path, 'source')
-  await mkdir(source)
   const config = {
-    source,
-    database: path.join(tmp.path, 'syncplane.db'),
     fullSync: { onStart: false, intervalSec: 0 },
     targets: [target.config],
   }
   const first = await spawnService(tmp, { config, env: target.env })
+  const { source } = first
   await first.waitReady()
 
   let killed = false
@@ -78,6 +72,6 @@ test('kill -9 in the middle of a burst, then a restart without a startup mirror,
   assert.equal(body.jobs[0].status, 'succeeded')
 
   await second.proc.stop()
-  const { jobs } = openStores(tmp, path.join(tmp.path, 'syncplane.db'))
+  const { jobs } = openStores(tmp, second.database)
   assert.ok(jobsOf(jobs).every((j) => j.status !== 'running' && j.status !== 'queued'), 'no job is left running')
 })

@@ -1,9 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startSyncplane } from '../helpers/syncplane.js'
-import { startTarget } from '../helpers/targets.js'
+import { startSyncplaneTo } from '../helpers/syncplane.js'
 import { createEventLog } from '../../src/sync/event-log.js'
 import type { EngineEvent } from '../../src/sync/engine.js'
 
@@ -40,9 +38,7 @@ async function openStream (url: string, headers: Record<string, string> = {}) {
 }
 
 test('GET /v1/events streams job and watch events with increasing ids, and resumes from Last-Event-ID', async (t) => {
-  const tmp = await makeTempDir(t)
-  const target = await startTarget(tmp, 'local', 'backup')
-  const sp = await startSyncplane(tmp, { targets: [target.config], config: { fullSync: { onStart: false } } })
+  const { sp } = await startSyncplaneTo(t, 'local', { name: 'backup', config: { fullSync: { onStart: false } } })
   await sp.app.listen({ host: '127.0.0.1', port: 0 })
   const address = sp.app.server.address() as { port: number }
   const url = `http://127.0.0.1:${address.port}/v1/events`

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
 import { suiteTeardown } from '../helpers/teardown.js'
 import { spawnService } from '../helpers/service-process.js'
-import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
+import { startSyncplane, startSyncplaneTo, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget, type TestTarget } from '../helpers/targets.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { journalOf, pathsCarried } from '../helpers/stores.js'
@@ -116,9 +116,7 @@ for (const backend of ['parcel', 'chokidar'] as const) {
 }
 
 test('with chokidar polling, a flush waits for its sentinel and two poll intervals (best effort)', async (t) => {
-  const tmp = await makeTempDir(t)
-  const local = await startTarget(tmp, 'local', 'backup')
-  const sp = await startSyncplane(tmp, { targets: [local.config], config: { watcher: { backend: 'chokidar', usePolling: true, pollIntervalMs: 100 }, ...SLOW_BATCHES } })
+  const { target: local, sp } = await startSyncplaneTo(t, 'local', { name: 'backup', config: { watcher: { backend: 'chokidar', usePolling: true, pollIntervalMs: 100 }, ...SLOW_BATCHES } })
   for (let i = 0; i < 5; i++) {
     await writeFile(path.join(sp.source, `polled-${i}.txt`), `polled ${i}`)
     const res = await sp.app.inject({ method: 'POST', url: '/v1/flush', payload: {} })
@@ -133,9 +131,8 @@ describe('the built service (parcel on its own thread)', () => {
     const tmp = await makeTempDir(t)
     const daemon = await startTarget(tmp, 'daemon', 'web2')
     const local = await startTarget(tmp, 'local', 'backup')
-    const source = path.join(tmp.path, 'source')
-    await mkdir(source)
-    const svc = await spawnService(tmp, { config: { source, database: path.join(tmp.path, 'db.sqlite'), targets: [daemon.config, local.config], ...SLOW_BATCHES }, env: daemon.env })
+    const svc = await spawnService(tmp, { config: { targets: [daemon.config, local.config], ...SLOW_BATCHES }, env: daemon.env })
+    const { source } = svc
     await svc.waitReady()
     for (let i = 0; i < 20; i++) {
       const name = `written-${i}.txt`
@@ -153,10 +150,9 @@ describe('the built service (parcel on its own thread)', () => {
     const tmp = await makeTempDir(t)
     const local = await startTarget(tmp, 'local', 'backup')
     const source = path.join(tmp.path, 'source')
-    await mkdir(source)
     // The service sees the source through a read-only bind mount of its own; the test writes through the real one.
     const readOnly = ['unshare', '-m', 'sh', '-c', 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" "$0" && exec "$@"', source]
-    const svc = await spawnService(tmp, { config: { source, database: path.join(tmp.path, 'db.sqlite'), targets: [local.config], ...SLOW_BATCHES }, wrap: readOnly })
+    const svc = await spawnService(tmp, { config: { source, targets: [local.config], ...SLOW_BATCHES }, wrap: readOnly })
     await svc.waitReady()
     await writeFile(path.join(source, 'upload.txt'), 'upload')
     const started = performance.now()

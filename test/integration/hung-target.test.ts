@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
@@ -21,18 +21,15 @@ test('a frozen target hangs nothing: probes stay fast, the other target replicat
   const tmp = await makeTempDir(t)
   const frozen = await startTarget(tmp, 'daemon', 'web2')
   const healthy = await startTarget(tmp, 'local', 'backup')
-  const source = path.join(tmp.path, 'source')
-  await mkdir(source)
   const svc = await spawnService(tmp, {
     env: frozen.env,
     config: {
-      source,
-      database: path.join(tmp.path, 'syncplane.db'),
       rsync: { ioTimeoutSec: 60, connectTimeoutSec: 60, deadlineSec: DEADLINE_SEC, killGraceSec: KILL_GRACE_SEC },
       retry: { initialDelayMs: 200, maxDelayMs: 1_000 },
       targets: [frozen.config, healthy.config],
     },
   })
+  const { source } = svc
   await svc.waitReady()
   await waitFor(async () => (await svc.api('/v1/jobs?kind=full&status=succeeded')).body.jobs.length === 2, { message: 'startup mirrors' })
 

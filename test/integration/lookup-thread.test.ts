@@ -9,6 +9,7 @@ import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { threadsAt } from '../helpers/threads.js'
 import { spawnService } from '../helpers/service-process.js'
+import { startTarget } from '../helpers/targets.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { lstatKindOf } from '../../src/sync/batch-plan.js'
 import { planRun } from '../../src/sync/source-lookup.js'
@@ -80,15 +81,13 @@ test('lookups after close run in-process, and a close is no failure', async (t) 
 
 test('a burst through the built service plans its large batches on the lookup thread and reaches the target whole', async (t) => {
   const tmp = await makeTempDir(t)
+  const replica = await startTarget(tmp, 'local', 'replica')
   const source = path.join(tmp.path, 'source')
-  const replica = path.join(tmp.path, 'replica')
-  await mkdir(source)
-  await mkdir(replica)
-  for (let d = 0; d < 10; d++) await mkdir(path.join(source, `d${d}`))
-  const svc = await spawnService(tmp, { config: { source, database: path.join(tmp.path, 'syncplane.db'), logLevel: 'debug', targets: [{ name: 'replica', url: `${replica}/` }] } })
+  for (let d = 0; d < 10; d++) await mkdir(path.join(source, `d${d}`), { recursive: true })
+  const svc = await spawnService(tmp, { config: { source, logLevel: 'debug', targets: [replica.config] } })
   await svc.waitReady()
   await Promise.all(Array.from({ length: 1_500 }, (_, i) => writeFile(path.join(source, `d${i % 10}`, `${i % 3 === 0 ? HOSTILE : 'f'}-${i}`), `${i}`)))
-  await waitForTreesEqual(source, replica, { ignore: isRsyncTempFile, timeoutMs: 30_000 })
+  await waitForTreesEqual(source, replica.dir, { ignore: isRsyncTempFile, timeoutMs: 30_000 })
   const jobs = (await svc.api('/v1/jobs?kind=incremental&limit=500')).body.jobs as Array<{ pathsCount: number; status: string }>
   assert.ok(jobs.some((j) => j.pathsCount > 256 && j.status === 'succeeded'), `a batch large enough for the thread: ${JSON.stringify(jobs.map((j) => j.pathsCount))}`)
   assert.doesNotMatch(svc.proc.output(), /lookup thread stopped/)

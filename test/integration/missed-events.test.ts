@@ -1,17 +1,13 @@
 import { test } from 'node:test'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { makeTempDir } from '../helpers/temp-dir.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startSyncplane } from '../helpers/syncplane.js'
-import { startTarget } from '../helpers/targets.js'
+import { startSyncplaneTo } from '../helpers/syncplane.js'
 import { jobsOf } from '../helpers/stores.js'
 
 test('the periodic mirror repairs drift made on the target behind our back', async (t) => {
-  const tmp = await makeTempDir(t)
-  const target = await startTarget(tmp, 'daemon', 'web2')
-  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: { fullSync: { intervalSec: 1 } } })
+  const { target, sp } = await startSyncplaneTo(t, 'daemon', { name: 'web2', config: { fullSync: { intervalSec: 1 } } })
   await writeFile(path.join(sp.source, 'truth.txt'), 'the source says so')
   await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile })
   await writeFile(path.join(target.dir, 'truth.txt'), 'someone edited the replica')
@@ -21,9 +17,7 @@ test('the periodic mirror repairs drift made on the target behind our back', asy
 })
 
 test('a populated tree created faster than the watch can follow is replicated whole', async (t) => {
-  const tmp = await makeTempDir(t)
-  const target = await startTarget(tmp, 'local', 'backup')
-  const sp = await startSyncplane(tmp, { targets: [target.config], config: { fullSync: { intervalSec: 0 } } })
+  const { target, sp } = await startSyncplaneTo(t, 'local', { name: 'backup', config: { fullSync: { intervalSec: 0 } } })
   // mkdir -p and the files follow at once, before the new directories are watched.
   const deep = path.join(sp.source, 'n1', 'n2', 'n3', 'n4')
   await mkdir(deep, { recursive: true })

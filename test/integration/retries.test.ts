@@ -5,7 +5,7 @@ import path from 'node:path'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
+import { startSyncplane, startSyncplaneTo, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
 import { jobsOf, journalOf } from '../helpers/stores.js'
 
@@ -16,9 +16,7 @@ const fastRetry = { retry: { initialDelayMs: 100, maxDelayMs: 400, jitter: 0 } }
 const OUTAGE_SEC = Number(process.env.SYNCPLANE_TEST_OUTAGE_SEC ?? 30)
 
 test('exit 23 (partial transfer) is a failure that is retried until the target takes everything', async (t) => {
-  const tmp = await makeTempDir(t)
-  const target = await startTarget(tmp, 'daemon', 'web2', { moduleOptions: ['exclude = *.forbidden'] })
-  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: fastRetry })
+  const { target, sp } = await startSyncplaneTo(t, 'daemon', { name: 'web2', moduleOptions: ['exclude = *.forbidden'], config: fastRetry })
   await writeFile(path.join(sp.source, 'fine.txt'), 'fine')
   await writeFile(path.join(sp.source, 'refused.forbidden'), 'the daemon refuses this one')
   const failed = await waitFor(() => {
@@ -41,10 +39,8 @@ test('exit 23 (partial transfer) is a failure that is retried until the target t
 })
 
 test('deleting a file the daemon refused to receive is not retried forever', async (t) => {
-  const tmp = await makeTempDir(t)
-  const target = await startTarget(tmp, 'daemon', 'web2', { moduleOptions: ['exclude = *.forbidden'] })
   // No start-up mirror: it would read the source after the delete and clear the path itself.
-  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: { ...fastRetry, fullSync: { onStart: false } } })
+  const { sp } = await startSyncplaneTo(t, 'daemon', { name: 'web2', moduleOptions: ['exclude = *.forbidden'], config: { ...fastRetry, fullSync: { onStart: false } } })
   await writeFile(path.join(sp.source, 'refused.forbidden'), 'the daemon refuses this one')
   await waitFor(() => jobRows(sp, 'web2').some((j) => j.status === 'failed' && j.exitCode === 23), { message: 'the refused upload fails' })
   await rm(path.join(sp.source, 'refused.forbidden'))
@@ -114,9 +110,7 @@ test(`a target down for ${OUTAGE_SEC} s costs only backlog: the other target kee
 })
 
 test('past batch.maxPending a backlog is replaced by one full mirror of that target', async (t) => {
-  const tmp = await makeTempDir(t)
-  const target = await startTarget(tmp, 'daemon', 'web2')
-  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: { batch: { maxPending: 100 }, ...fastRetry } })
+  const { target, sp } = await startSyncplaneTo(t, 'daemon', { name: 'web2', config: { batch: { maxPending: 100 }, ...fastRetry } })
   await waitFor(() => jobRows(sp, 'web2').some((j) => j.kind === 'full' && j.status === 'succeeded'), { message: 'startup mirror' })
   await target.daemon!.stop()
   for (let i = 0; i < 400; i++) await writeFile(path.join(sp.source, `f${i}`), `${i}`)

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startSyncplane } from '../helpers/syncplane.js'
+import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
 import { jobsOf, journalOf, openStores } from '../helpers/stores.js'
 import { createExecaRunner, type RsyncRunner } from '../../src/rsync/runner.js'
@@ -30,7 +30,14 @@ async function withHeldRuns (tmp: TempDir, drainSec: number) {
   return { sp, release }
 }
 
-const status = async (sp: Awaited<ReturnType<typeof startSyncplane>>) => (await sp.app.inject({ url: '/v1/status' })).statusCode
+const status = async (sp: SyncplaneHarness) => (await sp.app.inject({ url: '/v1/status' })).statusCode
+
+/** The API and the database are closed; what the service left in the database, read anew. */
+async function assertClosed (tmp: TempDir, sp: SyncplaneHarness) {
+  await assert.rejects(sp.app.inject({ url: '/healthz' }), 'the API is closed')
+  assert.equal(sp.services.db.open, false, 'the database is closed')
+  return openStores(tmp, path.join(tmp.path, 'syncplane.db'))
+}
 
 test('close() drains once: the API answers throughout the drain, then closes, and the database takes the clean stop last', async (t) => {
   const tmp = await makeTempDir(t)
@@ -43,9 +50,7 @@ test('close() drains once: the API answers throughout the drain, then closes, an
 
   release()
   await closing
-  await assert.rejects(sp.app.inject({ url: '/healthz' }), 'the API is closed')
-  assert.equal(sp.services.db.open, false, 'the database is closed')
-  const left = openStores(tmp, path.join(tmp.path, 'syncplane.db'))
+  const left = await assertClosed(tmp, sp)
   assert.equal(jobsOf(left.jobs).at(-1)?.status, 'succeeded', 'the drained run finished')
   assert.equal(left.settings.get(LIFECYCLE_KEY), 'stopped')
 })
@@ -62,9 +67,7 @@ test('destroy() during a drain stops the held run at once, closes the API and th
   await destroying
   assert.ok(performance.now() - started < 2_500, `destroyed in ${Math.round(performance.now() - started)} ms, not after the 60 s drain`)
   await closing
-  await assert.rejects(sp.app.inject({ url: '/healthz' }), 'the API is closed')
-  assert.equal(sp.services.db.open, false, 'the database is closed')
-  const left = openStores(tmp, path.join(tmp.path, 'syncplane.db'))
+  const left = await assertClosed(tmp, sp)
   assert.equal(jobsOf(left.jobs).at(-1)?.status, 'interrupted')
   assert.deepEqual(journalOf(left.db, 'backup').map((r) => r.path), ['held.txt'])
 })

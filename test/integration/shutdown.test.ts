@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
@@ -14,11 +14,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`${signal} stops the watch, stops an rsync that outlives the drain, keeps its paths, and exits 0`, async (t) => {
     const tmp = await makeTempDir(t)
     const target = await startTarget(tmp, 'local', 'backup')
-    const source = path.join(tmp.path, 'source')
-    await mkdir(source)
-    const base = { source, database: path.join(tmp.path, 'syncplane.db'), fullSync: { onStart: false, intervalSec: 0 }, targets: [target.config] }
+    const base = { fullSync: { onStart: false, intervalSec: 0 }, targets: [target.config] }
     // 200 KiB/s: the 8 MiB file takes about 40 s, far past the 1 s drain.
     const svc = await spawnService(tmp, { config: { ...base, shutdown: { drainSec: 1 }, rsync: { killGraceSec: 1, extraArgs: ['--bwlimit=200'] } } })
+    const { source } = svc
     await svc.waitReady()
     await writeFile(path.join(source, 'big.bin'), Buffer.alloc(8 * 1024 * 1024, 7))
     await waitFor(async () => (await svc.api('/v1/status')).body.targets[0].state === 'syncing', { message: 'the slow rsync runs' })
@@ -30,7 +29,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     assert.equal(exit.code, 0, svc.proc.output().slice(-2000))
     assert.ok(stopMs < 10_000, `stopped in ${Math.round(stopMs)} ms`)
 
-    const left = openStores(tmp, base.database)
+    const left = openStores(tmp, svc.database)
     assert.equal(jobsOf(left.jobs, { kind: 'incremental' }).at(-1)?.status, 'interrupted')
     assert.deepEqual(journalOf(left.db, 'backup').map((r) => r.path), ['big.bin'], 'the interrupted path stays journaled')
     assert.equal(left.settings.get(LIFECYCLE_KEY), 'stopped', 'a clean stop: no recovery mirror needed')

@@ -133,7 +133,7 @@ describe('the built service (parcel on its worker thread)', { skip }, () => {
     const source = path.join(tmp.path, 'source')
     await mountTmpfs(tmp, source)
     await fill(path.join(source, 'sub'), 50)
-    const svc = await spawnService(tmp, { config: { source, database: path.join(tmp.path, 'sp.db'), targets: [target.config] } })
+    const svc = await spawnService(tmp, { config: { source, targets: [target.config] } })
     tmp.after(() => {
       if (process.env.SYNCPLANE_TEST_LOGS === '1') console.log(svc.proc.output())
     })

@@ -7,7 +7,7 @@ import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
 import { suiteTeardown } from '../helpers/teardown.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { spawnService } from '../helpers/service-process.js'
+import { spawnService, type ServiceProcess } from '../helpers/service-process.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget, type TestTarget } from '../helpers/targets.js'
 import { pathsCarried } from '../helpers/stores.js'
@@ -22,6 +22,12 @@ function namespacedWatchLimitWorks (): boolean {
 }
 const limitSkip = namespacedWatchLimitWorks() ? undefined : 'user namespaces with their own inotify limits are not available here'
 const inNamespaceWithWatchLimit = ['unshare', '-U', '-r', 'sh', '-c', `echo ${WATCH_LIMIT} > /proc/sys/user/max_inotify_watches && exec "$@"`, 'sh']
+
+/** /readyz once the watcher reports degraded (the service answers only once it listens). */
+const degradedReadiness = (svc: ServiceProcess) => waitFor(async () => {
+  const res = await svc.api('/readyz').catch(() => undefined)
+  return res?.body.checks?.watcher.state === 'degraded' ? res : undefined
+}, { message: 'the watcher reports degraded' })
 
 for (const backend of BACKENDS) {
   // No full mirror runs in these tests: only what the watcher reports reaches the target.
@@ -107,13 +113,10 @@ for (const backend of BACKENDS) {
     }
     const svc = await spawnService(tmp, {
       wrap: inNamespaceWithWatchLimit,
-      config: { source, database: path.join(tmp.path, 'syncplane.db'), watcher: { backend }, fullSync: { onStart: false, intervalSec: 0 }, targets: [target.config] },
+      config: { source, watcher: { backend }, fullSync: { onStart: false, intervalSec: 0 }, targets: [target.config] },
     })
 
-    const ready = await waitFor(async () => {
-      const res = await svc.api('/readyz').catch(() => undefined)
-      return res?.body.checks?.watcher.state === 'degraded' ? res : undefined
-    }, { message: 'the watcher reports degraded' })
+    const ready = await degradedReadiness(svc)
     assert.equal(ready.status, 503)
     assert.match(ready.body.checks.watcher.detail, /max_user_watches/)
     assert.equal((await svc.api('/v1/status')).body.watcher.state, 'degraded')
@@ -132,7 +135,7 @@ for (const backend of BACKENDS) {
     await writeFile(path.join(source, 'one', 'f'), 'f')
     const svc = await spawnService(tmp, {
       wrap: inNamespaceWithWatchLimit,
-      config: { source, database: path.join(tmp.path, 'syncplane.db'), watcher: { backend }, fullSync: { onStart: false, intervalSec: 0 }, targets: [target.config] },
+      config: { source, watcher: { backend }, fullSync: { onStart: false, intervalSec: 0 }, targets: [target.config] },
     })
     await svc.waitReady()
 
@@ -140,10 +143,7 @@ for (const backend of BACKENDS) {
       await mkdir(path.join(source, `new${d}`))
       await writeFile(path.join(source, `new${d}`, 'f'), `${d}`)
     }
-    const ready = await waitFor(async () => {
-      const res = await svc.api('/readyz').catch(() => undefined)
-      return res?.body.checks?.watcher.state === 'degraded' ? res : undefined
-    }, { message: 'the watcher reports degraded' })
+    const ready = await degradedReadiness(svc)
     assert.match(ready.body.checks.watcher.detail, /max_user_watches/)
     await waitForTreesEqual(source, target.dir, { ignore: isRsyncTempFile })
   })

@@ -5,12 +5,14 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
+import { pidExists } from '../helpers/managed-process.js'
 import { startRsyncDaemon } from '../helpers/rsync-daemon.js'
 import { runCommand } from '../helpers/run-command.js'
 import { sshdAvailable, startSshd } from '../helpers/sshd.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { assertTreesEqual, diffTrees, isRsyncTempFile, snapshotTree, waitForTreesEqual } from '../helpers/tree.js'
-import { getFreePort, waitFor } from '../helpers/wait-for.js'
+import { getFreePort } from '../helpers/free-port.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 /** File names that break naive shell or line-based handling. */
 const HOSTILE_NAMES = [
@@ -26,15 +28,6 @@ const HOSTILE_NAMES = [
 /** A fresh temp dir removed after the current test. */
 async function tempDir (t: TestContext): Promise<string> {
   return (await makeTempDir(t)).path
-}
-
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 describe('makeTempDir', () => {
@@ -186,7 +179,7 @@ describe('rsync daemon fixture', () => {
     await daemon.restart()
     assert.equal(daemon.port, port)
     assert.notEqual(daemon.pid, pid)
-    assert.equal(isAlive(pid), false)
+    assert.equal(pidExists(pid), false)
     await writeFile(join(src, 'b.txt'), 'b')
     const afterRestart = await push()
     assert.equal(afterRestart.code, 0, afterRestart.stderr)
@@ -194,7 +187,7 @@ describe('rsync daemon fixture', () => {
 
     const lastPid = daemon.pid
     await daemon.stop()
-    assert.equal(isAlive(lastPid), false)
+    assert.equal(pidExists(lastPid), false)
     assert.equal((await push(['--contimeout=2'])).code, 10) // connection refused
     await daemon.stop() // idempotent
   })

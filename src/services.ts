@@ -377,8 +377,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
      */
     destroy (): Promise<void> {
       destroying ??= (async () => {
-        const watchStopped = stopWatching()
-        const released = Promise.all([engine.destroy(), watchStopped, closeSsh()]).then(() => closeLookup())
+        const released = Promise.all([engine.destroy(), stopWatching(), closeSsh()]).then(() => closeLookup())
         let timer: NodeJS.Timeout | undefined
         await Promise.race([released, new Promise((resolve) => { timer = setTimeout(resolve, ABORT_WAIT_MS) })])
         clearTimeout(timer)

@@ -221,6 +221,12 @@ export async function createEngineHarness (t: Teardown, opts: HarnessOptions = {
       if (j === undefined) throw new Error(`no job ${id}`)
       return j
     },
+    /** Records the changes and lets the batch window (batch.quietMs) pass: the run that starts for them. */
+    async runOf (paths: string[]) {
+      engine.recordChanges(paths)
+      clock.advance(options.batch.quietMs)
+      return await fake.next()
+    },
     /** The next job to finish (one finished and not taken yet first); fails after `timeoutMs` of real time. */
     nextFinished (timeoutMs = 2_000): Promise<Job> {
       const job = finished.shift()

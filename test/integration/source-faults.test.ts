@@ -2,7 +2,7 @@ import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { makeTempDir } from '../helpers/temp-dir.js'
+import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget, type TargetKind, type TestTarget } from '../helpers/targets.js'
@@ -17,6 +17,14 @@ async function fill (dir: string, count: number): Promise<void> {
 }
 
 const count = async (dir: string): Promise<number> => (await readdir(dir).catch(() => [])).length
+
+/** A tmpfs mounted at the test's source path, holding 50 uploads in sub/. */
+async function mountedUploads (tmp: TempDir): Promise<string> {
+  const source = path.join(tmp.path, 'source')
+  await mountTmpfs(tmp, source)
+  await fill(path.join(source, 'sub'), 50)
+  return source
+}
 
 export interface SetUpOptions {
   mount?: boolean
@@ -109,9 +117,7 @@ describe('a volume that did not mount before a restart', { skip }, () => {
   test('is caught before the first mirror: the startup mirror deletes nothing', async (t) => {
     const tmp = await makeTempDir(t)
     const target = await startTarget(tmp, 'local', 'web2')
-    const source = path.join(tmp.path, 'source')
-    await mountTmpfs(tmp, source)
-    await fill(path.join(source, 'sub'), 50)
+    const source = await mountedUploads(tmp)
     const first = await startSyncplane(tmp, { targets: [target.config] })
     await startupMirrorDone(first)
     await first.close()
@@ -130,9 +136,7 @@ describe('the built service (parcel on its worker thread)', { skip }, () => {
   test('an unmount is seen, deletes nothing, and the bare mount point is watched again', async (t) => {
     const tmp = await makeTempDir(t)
     const target = await startTarget(tmp, 'local', 'web2')
-    const source = path.join(tmp.path, 'source')
-    await mountTmpfs(tmp, source)
-    await fill(path.join(source, 'sub'), 50)
+    const source = await mountedUploads(tmp)
     const svc = await spawnService(tmp, { config: { source, targets: [target.config] } })
     tmp.after(() => {
       if (process.env.SYNCPLANE_TEST_LOGS === '1') console.log(svc.proc.output())

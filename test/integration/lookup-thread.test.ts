@@ -88,7 +88,11 @@ test('a burst through the built service plans its large batches on the lookup th
   await svc.waitReady()
   await Promise.all(Array.from({ length: 1_500 }, (_, i) => writeFile(path.join(source, `d${i % 10}`, `${i % 3 === 0 ? HOSTILE : 'f'}-${i}`), `${i}`)))
   await waitForTreesEqual(source, replica.dir, { ignore: isRsyncTempFile, timeoutMs: 30_000 })
-  const jobs = (await svc.api('/v1/jobs?kind=incremental&limit=500')).body.jobs as Array<{ pathsCount: number; status: string }>
+  // The files can land before their job rows are closed: wait for the rows.
+  const jobs = await waitFor(async () => {
+    const listed = (await svc.api('/v1/jobs?kind=incremental&limit=500')).body.jobs as Array<{ pathsCount: number; status: string }>
+    return listed.every((j) => j.status !== 'running' && j.status !== 'queued') ? listed : undefined
+  }, { message: 'every run ends' })
   assert.ok(jobs.some((j) => j.pathsCount > 256 && j.status === 'succeeded'), `a batch large enough for the thread: ${JSON.stringify(jobs.map((j) => j.pathsCount))}`)
   assert.doesNotMatch(svc.proc.output(), /lookup thread stopped/)
 })

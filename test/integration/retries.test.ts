@@ -34,7 +34,11 @@ test('exit 23 (partial transfer) is a failure that is retried until the target t
   await rm(path.join(sp.source, 'refused.forbidden'))
   await waitFor(async () => (await statusOf(sp, 'web2')).consecutiveFailures === 0, { message: 'the target recovers' })
   await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile })
-  const last = jobRows(sp, 'web2').at(-1)!
+  // The file can land before its job row is closed: wait for the row.
+  const last = await waitFor(() => {
+    const job = jobRows(sp, 'web2').at(-1)!
+    return job.status === 'running' || job.status === 'queued' ? undefined : job
+  }, { message: 'the last run ends' })
   assert.equal(last.status, 'succeeded')
 })
 

@@ -68,27 +68,30 @@ async function run (opts: ServeOptions, loaded: LoadedConfig, root: ReturnType<t
     process.exit(1)
   }
   const app = await buildApp({ services: services.http, logger, trustProxy: config.api.trustProxy, apiToken: loaded.apiToken, meshSecret: loaded.mesh?.secret })
+  // From here on services.close() and destroy() close the app too, in their order.
+  services.attachApi(app)
 
   let stopping = false
+  let aborted = false
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) {
+      aborted = true
       // Unless the drain happens to finish meanwhile, the lifecycle marker
       // stays `running`: the next start mirrors every target.
       logger.warn({ signal }, 'second signal during shutdown: exiting without draining')
       // The running rsyncs get SIGTERM at once, so none outlives the process (their paths stay journaled).
-      void services.abort().then(() => exitAfterFlush(logger, 1, (code) => process.exit(code)))
+      void services.destroy().then(() => exitAfterFlush(logger, 1, (code) => process.exit(code)))
       return
     }
     stopping = true
     logger.info({ signal }, 'shutting down')
     // Read now: a reload may have changed them since the start.
     const { shutdown, rsync } = services.config
-    const drainMs = shutdown.drainSec * 1000
     // Backstop: if draining itself hangs, still exit (journaled work survives).
-    setTimeout(() => process.exit(1), drainMs + rsync.killGraceSec * 1000 + 10_000).unref()
-    await services.stop(drainMs)
-    await app.close()
-    services.closeDatabase()
+    setTimeout(() => process.exit(1), shutdown.drainSec * 1000 + rsync.killGraceSec * 1000 + 10_000).unref()
+    await services.close()
+    // The drain that a second signal cut short ends in its exit (1), not in a clean one.
+    if (aborted) return
     logger.info('stopped')
     process.exit(0)
   }

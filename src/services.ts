@@ -78,10 +78,16 @@ function engineOptions (config: LoadedConfig['config']): EngineOptions {
   }
 }
 
+/** What close() and destroy() close once no rsync runs any more: the HTTP app. */
+export interface Closable {
+  close (): Promise<unknown>
+}
+
 /**
- * Wires database, watcher and engine together. Nothing runs until start();
- * stop() shuts down in the order that loses nothing: watcher, then rsync,
- * then the database.
+ * Wires database, watcher and engine together. Making them opens and
+ * migrates the database; the watch and the runs wait for start(). The one
+ * owner of shutdown: close() stops in the order that loses nothing (watcher,
+ * then rsync, then the API, then the database), destroy() stops at once.
  */
 export function createServices ({ loaded, logger, env, runner, watcherThread = true, lookupThread = true, sshControlParent }: ServicesOptions) {
   const { config, secrets } = loaded
@@ -210,7 +216,6 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   watcher = createWatcher()
   let stopping = false
   let rewatching: Promise<void> | null = null
-  let watcherClosed: Promise<void> | undefined
 
   /**
    * Another directory is at the source path (a volume unmounted or mounted,
@@ -258,6 +263,56 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   const readinessOf = (c: LoadedConfig['config']) => createReadiness({ db, database: databaseHealth.status, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: c.readiness.maxLagSec, mesh: mesh === undefined ? undefined : () => mesh.status() })
   // The routes read `readiness` from this object on every request, so a reload can replace it.
   const http: AppServices = { engine, jobs, readiness: readinessOf(config), database: databaseHealth.status, metrics, events, mesh }
+
+  let api: Closable | undefined
+  let closing: Promise<void> | undefined
+  let destroying: Promise<void> | undefined
+  let watchStopped: Promise<void> | undefined
+  let sshClosed: Promise<void> | undefined
+  let lookupClosed: Promise<void> | undefined
+  let apiClosed: Promise<unknown> | undefined
+  let databaseClosed = false
+
+  // The steps of shutdown. Each runs once, whichever of close() and destroy() comes to it first.
+
+  /** No change comes in any more: retention, the source guard and the watch stop (a re-watch under way ends first). */
+  function stopWatching (): Promise<void> {
+    watchStopped ??= (async () => {
+      retention.stop()
+      stopping = true
+      sourceGuard.close()
+      await rewatching
+      await watcher!.close()
+      // The peers' batches in flight finish; what is owed stays owed.
+      await mesh?.close()
+    })()
+    return watchStopped
+  }
+
+  function closeSsh (): Promise<void> {
+    sshClosed ??= sshConnections?.close() ?? Promise.resolve()
+    return sshClosed
+  }
+
+  function closeLookup (): Promise<void> {
+    lookupClosed ??= lookup?.close() ?? Promise.resolve()
+    return lookupClosed
+  }
+
+  function closeApi (): Promise<unknown> {
+    apiClosed ??= api?.close() ?? Promise.resolve()
+    return apiClosed
+  }
+
+  /** A last attempt at what a failing database did not take yet, then no more retries. */
+  function closeDatabase (): void {
+    if (databaseClosed) return
+    databaseClosed = true
+    // Each one stops its retry timer, whatever the others answer.
+    const written = [journalWriter.flush(), jobs.flush(), settings.flush()]
+    if (written.includes(false)) logger.warn({ database: databaseHealth.status().error }, 'the database still fails: what it did not take is lost with this process (the journal is answered by a recovery mirror at the next start)')
+    db.close()
+  }
 
   return {
     /** The configuration in effect. */
@@ -311,52 +366,69 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       return { applied: true, changes, engine: done }
     },
 
-    async stop (drainMs: number): Promise<void> {
-      retention.stop()
-      stopping = true
-      sourceGuard.close()
-      await rewatching
-      watcherClosed = watcher!.close()
-      await watcherClosed
-      await mesh?.close()
-      let timer: NodeJS.Timeout | undefined
-      const drained = await Promise.race([
-        engine.close().then(() => true),
-        new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), drainMs) }),
-      ])
-      clearTimeout(timer)
-      if (!drained) {
-        logger.warn({ drainMs }, 'running rsyncs did not finish in time; stopping them')
-        // Closing the masters ends the remote side of runs that went through them.
-        await Promise.all([engine.destroy(), sshConnections?.close()])
-      } else {
-        await sshConnections?.close()
-      }
-      await lookup?.close()
+    /**
+     * The HTTP app that serves these services: close() and destroy() close
+     * it once the runs are over, so the API answers throughout the drain,
+     * and before the database, so no request meets a closed one.
+     */
+    attachApi (app: Closable): void {
+      api = app
     },
 
     /**
-     * A second signal during stop(): the running rsyncs are stopped at once,
-     * and the watcher thread may end the parcel call it is in (a thread torn
-     * down by exit in the middle of one aborts the process), 2 s at most.
+     * Drains: the watch stops, running rsyncs get shutdown.drainSec to
+     * finish and are stopped after it, then the API closes and the database
+     * takes its last writes. Once; a second call joins the first.
      */
-    async abort (): Promise<void> {
-      void engine.destroy()
-      void mesh?.destroy()
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([watcherClosed, new Promise((resolve) => { timer = setTimeout(resolve, 2_000) })])
-      clearTimeout(timer)
+    close (): Promise<void> {
+      closing ??= (async () => {
+        await stopWatching()
+        // Read now: a reload may have changed it since the start.
+        const drainMs = current.config.shutdown.drainSec * 1000
+        let timer: NodeJS.Timeout | undefined
+        const drained = await Promise.race([
+          engine.close().then(() => true),
+          new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), drainMs) }),
+        ])
+        clearTimeout(timer)
+        if (!drained) {
+          logger.warn({ drainMs }, 'running rsyncs did not finish in time; stopping them')
+          // Closing the masters ends the remote side of runs that went through them.
+          await Promise.all([engine.destroy(), closeSsh()])
+        } else {
+          await closeSsh()
+        }
+        await closeLookup()
+        await closeApi()
+        closeDatabase()
+      })()
+      return closing
     },
 
-    /** After stop(): a last attempt at what a failing database did not take yet, then no more retries. */
-    closeDatabase (): void {
-      // Each one stops its retry timer, whatever the others answer.
-      const written = [journalWriter.flush(), jobs.flush(), settings.flush()]
-      if (written.includes(false)) logger.warn({ database: databaseHealth.status().error }, 'the database still fails: what it did not take is lost with this process (the journal is answered by a recovery mirror at the next start)')
-      db.close()
+    /**
+     * Stops at once, during a close() or without one (a second signal): the
+     * running rsyncs are stopped (their jobs end interrupted, their paths
+     * stay journaled), and the watcher thread may end the parcel call it is
+     * in, since a thread torn down by exit in the middle of one aborts the
+     * process; that and the end of the runs are waited for 2 s at most.
+     * Then the API and the database close. Once; a second call joins the first.
+     */
+    destroy (): Promise<void> {
+      destroying ??= (async () => {
+        const released = Promise.all([engine.destroy(), mesh?.destroy(), stopWatching(), closeSsh()]).then(() => closeLookup())
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([released, new Promise((resolve) => { timer = setTimeout(resolve, ABORT_WAIT_MS) })])
+        clearTimeout(timer)
+        await closeApi()
+        closeDatabase()
+      })()
+      return destroying
     },
   }
 }
+
+/** How long destroy() waits for the watcher thread and the stopped runs before it closes the database. */
+const ABORT_WAIT_MS = 2_000
 
 /** Between runs the source root is looked at this often (runs look for themselves): a fault is seen within 2 s. */
 const SOURCE_POLL_MS = 500

@@ -11,6 +11,7 @@ import { createSyncEngine, type EngineOptions, type EngineTimers, type TargetSta
 import { parseTargetUrl } from '../../src/config/target-url.js'
 import type { ResolvedTarget } from '../../src/sync/targets.js'
 import { makeTempDir } from './temp-dir.js'
+import type { Teardown } from './teardown.js'
 
 /**
  * The engine alone, in milliseconds: a clock and timers the test moves by
@@ -158,11 +159,9 @@ export function localTarget (name: string, url: string): ResolvedTarget {
   return { name, url, parsed: parseTargetUrl(url), ssh: undefined, sshLanes: undefined, password: undefined }
 }
 
-type TestContext = { after: (fn: () => Promise<void>) => void }
-
 /** An engine over a temp source (holding one file) and local targets; not started. Torn down after the test. */
-export async function createEngineHarness (t: TestContext, opts: HarnessOptions = {}) {
-  const tmp = await makeTempDir('syncplane-engine-')
+export async function createEngineHarness (t: Teardown, opts: HarnessOptions = {}) {
+  const tmp = await makeTempDir(t, 'syncplane-engine-')
   const source = path.join(tmp.path, 'source')
   await mkdir(source)
   // A mirror of an empty source is refused before it runs (see mirror-guard.ts).
@@ -198,10 +197,9 @@ export async function createEngineHarness (t: TestContext, opts: HarnessOptions 
     if (waiter !== undefined) waiter(event.job)
     else finished.push(event.job)
   })
-  t.after(async () => {
+  tmp.after(async () => {
     await engine.destroy()
     db.close()
-    await tmp.cleanup()
   })
 
   return {
@@ -222,6 +220,12 @@ export async function createEngineHarness (t: TestContext, opts: HarnessOptions 
       const j = jobs.get(id)
       if (j === undefined) throw new Error(`no job ${id}`)
       return j
+    },
+    /** Records the changes and lets the batch window (batch.quietMs) pass: the run that starts for them. */
+    async runOf (paths: string[]) {
+      engine.recordChanges(paths)
+      clock.advance(options.batch.quietMs)
+      return await fake.next()
     },
     /** The next job to finish (one finished and not taken yet first); fails after `timeoutMs` of real time. */
     nextFinished (timeoutMs = 2_000): Promise<Job> {

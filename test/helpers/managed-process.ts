@@ -115,7 +115,7 @@ export async function spawnManaged (
         tree = [pid, ...levels.flat()]
         for (const level of levels.reverse()) {
           for (const p of level) trySignal(p, 'SIGTERM')
-          while (level.some(exists) && Date.now() < deadline) await sleep(5)
+          while (level.some(pidExists) && Date.now() < deadline) await sleep(5)
         }
         trySignal(pid, 'SIGTERM')
       }
@@ -184,7 +184,7 @@ function trySignal (pid: number, signal: NodeJS.Signals): void {
 }
 
 /** True while the pid exists, including as a not-yet-reaped zombie. */
-function exists (pid: number): boolean {
+export function pidExists (pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
 import { spawnManaged, type ManagedProcess } from './managed-process.js'
 import { startRsyncDaemon, type RsyncDaemon } from './rsync-daemon.js'
-import { makeTempDir } from './temp-dir.js'
+import { makeTempDir, type TempDir } from './temp-dir.js'
 import { snapshotTree, diffSnapshots, type Snapshot } from './tree.js'
-import { getFreePort, waitFor } from './wait-for.js'
+import { waitFor } from './wait-for.js'
+import { getFreePort } from './free-port.js'
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 export const SECRET = 'mesh-test-secret-0123456789'
@@ -34,7 +35,7 @@ export interface MeshOptions {
   config?: Record<string, unknown>
   mesh?: Record<string, unknown>
   /** Runs once every node's directory and config file exist, before any service starts (e.g. to mount a volume at a tree). */
-  beforeStart?: (nodes: MeshNode[]) => Promise<void>
+  beforeStart?: (nodes: MeshNode[], dir: TempDir) => Promise<void>
 }
 
 /**
@@ -44,8 +45,8 @@ export interface MeshOptions {
  * would deploy it. Everything is stopped and removed after the test.
  */
 export async function startMesh (t: TestContext, opts: MeshOptions): Promise<MeshNode[]> {
-  const dir = await makeTempDir('syncplane-mesh-')
-  t.after(() => dir.cleanup())
+  // Everything below registers its teardown with the directory: stopped in reverse order, then the directory removed.
+  const dir = await makeTempDir(t, 'syncplane-mesh-')
   const names = Array.from({ length: opts.nodes }, (_, i) => `n${i}`)
   const daemons: RsyncDaemon[] = []
   const ports: number[] = []
@@ -53,7 +54,7 @@ export async function startMesh (t: TestContext, opts: MeshOptions): Promise<Mes
     const root = path.join(dir.path, name, 'tree')
     await mkdir(root, { recursive: true })
     const daemon = await startRsyncDaemon({ root: path.join(dir.path, name, 'daemon'), modulePath: root })
-    t.after(() => daemon.stop())
+    dir.after(() => daemon.stop())
     daemons.push(daemon)
     ports.push(await getFreePort())
   }
@@ -96,7 +97,7 @@ export async function startMesh (t: TestContext, opts: MeshOptions): Promise<Mes
       },
       output: () => proc?.output() ?? '',
     }
-    t.after(() => proc?.stop())
+    dir.after(() => proc?.stop())
     return node
   })
   for (const [i, node] of nodes.entries()) {
@@ -110,7 +111,7 @@ export async function startMesh (t: TestContext, opts: MeshOptions): Promise<Mes
       mesh: { peers, rescanSec: 10, ...opts.mesh },
     }, null, 2))
   }
-  await opts.beforeStart?.(nodes)
+  await opts.beforeStart?.(nodes, dir)
   await Promise.all(nodes.map((n) => n.start()))
   return nodes
 }

@@ -4,7 +4,8 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import { spawnManaged } from './managed-process.js'
 import type { ManagedProcess } from './managed-process.js'
-import { getFreePort, waitFor } from './wait-for.js'
+import { ServerStartError, startOnFreePort } from './free-port.js'
+import { waitFor } from './wait-for.js'
 
 export interface RsyncDaemonOptions {
   /** Directory for the config, secrets, pid, lock and log files. */
@@ -41,7 +42,6 @@ export interface RsyncDaemon {
   restart(): Promise<void>;
 }
 
-const START_ATTEMPTS = 5
 const START_TIMEOUT_MS = 15_000
 
 /**
@@ -120,7 +120,7 @@ export async function startRsyncDaemon (opts: RsyncDaemonOptions): Promise<Rsync
     const proc = await spawnManaged('rsync', ['--daemon', '--no-detach', `--config=${configFile}`])
     const earlyExit = proc.exited.then(async (info) => {
       const log = await readFile(logFile, 'utf8').catch(() => '')
-      throw new DaemonStartError(
+      throw new ServerStartError(
         `rsync daemon exited during startup (code ${info.code}, signal ${info.signal})\n` +
           `--- output ---\n${proc.output()}\n--- ${logFile} ---\n${log}`,
         /Address already in use/i.test(proc.output() + log)
@@ -142,20 +142,7 @@ export async function startRsyncDaemon (opts: RsyncDaemonOptions): Promise<Rsync
     return proc
   }
 
-  let port = 0
-  let proc: ManagedProcess | undefined
-  for (let attempt = 1; proc === undefined; attempt += 1) {
-    port = await getFreePort()
-    try {
-      proc = await launch(port)
-    } catch (error) {
-      // getFreePort cannot reserve the port; another process may bind it
-      // before the daemon does. Only that case is worth a retry.
-      if (!(error instanceof DaemonStartError && error.addressInUse) || attempt >= START_ATTEMPTS) {
-        throw error
-      }
-    }
-  }
+  const { port, server: proc } = await startOnFreePort(launch)
 
   let current: ManagedProcess = proc
   return {
@@ -182,16 +169,6 @@ export async function startRsyncDaemon (opts: RsyncDaemonOptions): Promise<Rsync
       await current.stop()
       current = await launch(port)
     },
-  }
-}
-
-class DaemonStartError extends Error {
-  constructor (
-    message: string,
-    readonly addressInUse: boolean
-  ) {
-    super(message)
-    this.name = 'DaemonStartError'
   }
 }
 

@@ -6,7 +6,8 @@ import { delimiter, join } from 'node:path'
 import { spawnManaged } from './managed-process.js'
 import type { ManagedProcess } from './managed-process.js'
 import { runCommand } from './run-command.js'
-import { getFreePort, waitFor } from './wait-for.js'
+import { ServerStartError, startOnFreePort } from './free-port.js'
+import { waitFor } from './wait-for.js'
 
 export interface SshdOptions {
   /** Directory for keys, known_hosts, authorized_keys, config and pid. */
@@ -36,7 +37,6 @@ export interface Sshd {
 }
 
 const SSHD = '/usr/sbin/sshd'
-const START_ATTEMPTS = 5
 const START_TIMEOUT_MS = 20_000
 
 /**
@@ -111,7 +111,7 @@ export async function startSshd (opts: SshdOptions): Promise<Sshd> {
     // started through an absolute path.
     const proc = await spawnManaged(SSHD, ['-D', '-e', '-f', configFile])
     const earlyExit = proc.exited.then((info) => {
-      throw new SshdStartError(
+      throw new ServerStartError(
         `sshd exited during startup (code ${info.code}, signal ${info.signal})\n--- output ---\n${proc.output()}`,
         /Address already in use/i.test(proc.output())
       )
@@ -164,20 +164,9 @@ export async function startSshd (opts: SshdOptions): Promise<Sshd> {
     return proc
   }
 
-  let port = 0
-  let proc: ManagedProcess | undefined
-  for (let attempt = 1; proc === undefined; attempt += 1) {
-    port = await getFreePort()
-    try {
-      proc = await launch(port)
-    } catch (error) {
-      // Only a lost race for the port is worth another attempt.
-      if (!(error instanceof SshdStartError && error.addressInUse) || attempt >= START_ATTEMPTS) throw error
-    }
-  }
+  const { port, server: running } = await startOnFreePort(launch)
 
   const sshArgs = buildSshArgs(port, identityFile, knownHostsFile)
-  const running = proc
   return {
     port,
     user,
@@ -230,16 +219,6 @@ async function generateKey (path: string, comment: string): Promise<void> {
   if (result.code !== 0) throw new Error(`ssh-keygen failed (${result.code}): ${result.stderr}`)
   // ssh refuses private keys readable by others ("UNPROTECTED PRIVATE KEY").
   await chmod(path, 0o600)
-}
-
-class SshdStartError extends Error {
-  constructor (
-    message: string,
-    readonly addressInUse: boolean
-  ) {
-    super(message)
-    this.name = 'SshdStartError'
-  }
 }
 
 /** Readiness probe: true once the server sends its SSH identification. */

@@ -2,6 +2,7 @@ import path from 'node:path'
 import { mkdir } from 'node:fs/promises'
 import { startRsyncDaemon, type RsyncDaemon } from './rsync-daemon.js'
 import { startSshd, sshdAvailable, type Sshd } from './sshd.js'
+import type { TempDir } from './temp-dir.js'
 
 export type TargetKind = 'daemon' | 'ssh' | 'local'
 
@@ -15,7 +16,6 @@ export interface TestTarget {
   dir: string
   daemon?: RsyncDaemon
   sshd?: Sshd
-  stop (): Promise<void>
 }
 
 export const TARGET_KINDS: readonly TargetKind[] = ['daemon', 'ssh', 'local']
@@ -25,12 +25,16 @@ export function skipReason (kind: TargetKind): string | undefined {
   return kind === 'ssh' && !sshdAvailable() ? 'openssh-server is not installed (apt-get install openssh-server)' : undefined
 }
 
-/** A real target of the given kind: an authenticated rsync daemon, an sshd, or a local directory. */
-export async function startTarget (kind: TargetKind, root: string, name: string = kind, opts: { moduleOptions?: string[] } = {}): Promise<TestTarget> {
-  const dir = path.join(root, `${name}-replica`)
+/**
+ * A real target of the given kind in the test's directory: an authenticated
+ * rsync daemon, an sshd, or a local directory. A server stops when the test ends.
+ */
+export async function startTarget (tmp: TempDir, kind: TargetKind, name: string = kind, opts: { moduleOptions?: string[] } = {}): Promise<TestTarget> {
+  const dir = path.join(tmp.path, `${name}-replica`)
   await mkdir(dir, { recursive: true })
   if (kind === 'daemon') {
-    const daemon = await startRsyncDaemon({ root: path.join(root, `${name}-daemon`), modulePath: dir, moduleOptions: opts.moduleOptions })
+    const daemon = await startRsyncDaemon({ root: path.join(tmp.path, `${name}-daemon`), modulePath: dir, moduleOptions: opts.moduleOptions })
+    tmp.after(() => daemon.stop())
     const envName = `SYNCPLANE_TEST_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PASSWORD`
     return {
       kind,
@@ -38,11 +42,11 @@ export async function startTarget (kind: TargetKind, root: string, name: string 
       env: { [envName]: daemon.password },
       dir,
       daemon,
-      stop: () => daemon.stop(),
     }
   }
   if (kind === 'ssh') {
-    const sshd = await startSshd({ root: path.join(root, `${name}-sshd`) })
+    const sshd = await startSshd({ root: path.join(tmp.path, `${name}-sshd`) })
+    tmp.after(() => sshd.stop())
     return {
       kind,
       config: {
@@ -53,8 +57,7 @@ export async function startTarget (kind: TargetKind, root: string, name: string 
       env: {},
       dir,
       sshd,
-      stop: () => sshd.stop(),
     }
   }
-  return { kind, config: { name, url: `${dir}/` }, env: {}, dir, stop: async () => undefined }
+  return { kind, config: { name, url: `${dir}/` }, env: {}, dir }
 }

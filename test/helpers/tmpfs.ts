@@ -1,15 +1,17 @@
 import { execFileSync } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
-import type { TestContext } from 'node:test'
+import type { TempDir } from './temp-dir.js'
 
 /**
- * Mounts a fresh tmpfs at `dir` (CI runs as root) and unmounts it when the
- * test ends, whatever the test did to it meanwhile.
+ * Mounts a fresh tmpfs at `dir`, inside the test's directory (CI runs as
+ * root), and unmounts it when the test ends, whatever the test did to it
+ * meanwhile: after what was started later (a service watching it), before
+ * the directory is removed.
  */
-export async function mountTmpfs (t: TestContext, dir: string, size = '16m'): Promise<void> {
+export async function mountTmpfs (tmp: TempDir, dir: string, size = '16m'): Promise<void> {
   await mkdir(dir, { recursive: true })
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir])
-  t.after(() => unmountAll(dir))
+  tmp.after(() => unmountAll(dir))
 }
 
 /** Lazily unmounts `dir` (what an operator's `umount -l` does): open handles keep the old tree, the path shows what lies below. */

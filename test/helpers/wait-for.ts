@@ -1,4 +1,3 @@
-import { createServer } from 'node:net'
 import { inspect } from 'node:util'
 
 export interface WaitForOptions {
@@ -60,30 +59,6 @@ export async function waitFor<T> (
   )
   if (lastError !== NOT_YET) (error as Error & { cause?: unknown }).cause = lastError
   throw error
-}
-
-/**
- * Returns a TCP port that was free on 127.0.0.1 a moment ago.
- *
- * There is an unavoidable race between closing our listener and the real
- * server binding the port, so the server helpers retry with a new port when
- * the bind fails.
- */
-export async function getFreePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.once('error', reject)
-    server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
-      const address = server.address()
-      if (address === null || typeof address === 'string') {
-        server.close()
-        reject(new Error(`getFreePort: unexpected address ${inspect(address)}`))
-        return
-      }
-      server.close((error) => (error ? reject(error) : resolve(address.port)))
-    })
-  })
 }
 
 function describeError (error: unknown): string {

@@ -1,8 +1,9 @@
-import { describe, test, before, after } from 'node:test'
+import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { suiteTeardown } from '../helpers/teardown.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
 import { ConfigError, parseConfig } from '../../src/config/load.js'
@@ -11,16 +12,12 @@ import { renderOpenApi } from '../../src/openapi.js'
 const TOKEN = 'correct-horse-battery-staple-42'
 
 describe('with api.token set', () => {
-  let tmp: TempDir
   let sp: SyncplaneHarness
+  const teardown = suiteTeardown()
   before(async () => {
-    tmp = await makeTempDir()
-    const target = await startTarget('local', tmp.path, 'backup')
-    sp = await startSyncplane({ root: tmp.path, targets: [target.config], config: { api: { token: TOKEN }, fullSync: { onStart: false } } })
-  })
-  after(async () => {
-    await sp?.close()
-    await tmp?.cleanup()
+    const tmp = await makeTempDir(teardown)
+    const target = await startTarget(tmp, 'local', 'backup')
+    sp = await startSyncplane(tmp, { targets: [target.config], config: { api: { token: TOKEN }, fullSync: { onStart: false } } })
   })
 
   for (const [method, url] of [['GET', '/v1/status'], ['GET', '/v1/jobs'], ['POST', '/v1/watch/pause'], ['POST', '/v1/resync'], ['POST', '/v1/flush'], ['GET', '/metrics'], ['GET', '/v1/no-such-route']] as const) {
@@ -59,8 +56,8 @@ describe('with api.token set', () => {
 
 describe('token configuration', () => {
   let tmp: TempDir
-  before(async () => { tmp = await makeTempDir() })
-  after(async () => { await tmp?.cleanup() })
+  const teardown = suiteTeardown()
+  before(async () => { tmp = await makeTempDir(teardown) })
   const raw = (api: Record<string, unknown>) => ({ source: tmp.path, database: 'x.db', api, targets: [{ name: 'b', url: '/mnt/b/' }] })
   const load = (api: Record<string, unknown>, env: Record<string, string> = {}) => parseConfig(raw(api), { env, baseDir: tmp.path, origin: 'test' })
 

@@ -2,25 +2,17 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { makeTempDir } from '../helpers/temp-dir.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startSyncplane } from '../helpers/syncplane.js'
-import { startTarget } from '../helpers/targets.js'
+import { startSyncplaneTo } from '../helpers/syncplane.js'
+import { jobsOf } from '../helpers/stores.js'
 
 const FILES = 2_000
 
 test(`a burst of ${FILES} files converges with far fewer rsync runs than files`, async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path)
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
-  const jobCount = () => sp.services.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'incremental'").get()!.n
-  await waitFor(() => sp.services.db.prepare("SELECT 1 FROM jobs WHERE kind = 'full' AND status = 'succeeded'").get(), { message: 'startup full sync' })
+  const { target, sp } = await startSyncplaneTo(t, 'daemon')
+  const jobCount = () => jobsOf(sp.services.jobs, { kind: 'incremental' }).length
+  await waitFor(() => jobsOf(sp.services.jobs, { kind: 'full', status: 'succeeded' }).length > 0, { message: 'startup full sync' })
   const before = jobCount()
 
   for (let d = 0; d < 20; d++) await mkdir(path.join(sp.source, `dir${d}`))
@@ -34,9 +26,9 @@ test(`a burst of ${FILES} files converges with far fewer rsync runs than files`,
   await waitFor(() => sp.services.engine.status().targets.every((x) => x.runningJobId === null && x.pending === 0), { message: 'the target is idle' })
 
   const runs = jobCount() - before
-  const failed = sp.services.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE status != 'succeeded'").get() as { n: number }
+  const failed = jobsOf(sp.services.jobs).filter((j) => j.status !== 'succeeded')
   t.diagnostic(`${FILES} files: written in ${Math.round(written - started)} ms, converged ${Math.round(converged - written)} ms after the last write, ${runs} rsync runs`)
-  assert.equal(failed.n, 0)
+  assert.deepEqual(failed, [])
   assert.ok(runs >= 1)
   assert.ok(runs <= FILES / 20, `expected far fewer runs than files, got ${runs}`)
 })

@@ -1,9 +1,8 @@
 import { test } from 'node:test'
-import { makeTempDir } from '../helpers/temp-dir.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { churn } from '../helpers/churn.js'
-import { startSyncplane } from '../helpers/syncplane.js'
-import { startTarget } from '../helpers/targets.js'
+import { startSyncplaneTo } from '../helpers/syncplane.js'
+import { jobsOf } from '../helpers/stores.js'
 
 // Replay a failure with SYNCPLANE_CHURN_SEEDS=<seed>.
 const SEEDS = (process.env.SYNCPLANE_CHURN_SEEDS ?? '1,2,3').split(',').map(Number)
@@ -13,18 +12,11 @@ const CONVERGE_MS = 10_000
 for (const seed of SEEDS) {
   test(`after ${SECONDS} s of random churn (seed ${seed}) the target equals the source within ${CONVERGE_MS / 1000} s`, async (t) => {
     t.diagnostic(`seed ${seed}`)
-    const tmp = await makeTempDir()
-    const target = await startTarget('daemon', tmp.path, 'web2')
-    const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { logLevel: 'info' } })
-    t.after(async () => {
-      await sp.close()
-      await target.stop()
-      await tmp.cleanup()
-    })
+    const { target, sp } = await startSyncplaneTo(t, 'daemon', { name: 'web2', config: { logLevel: 'info' } })
     const stats = await churn(sp.source, { seed, durationMs: SECONDS * 1000 })
     const stopped = performance.now()
     await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: CONVERGE_MS })
-    const runs = sp.services.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }
-    t.diagnostic(`seed ${seed}: ${JSON.stringify(stats.operations)}; converged ${Math.round(performance.now() - stopped)} ms after the churn stopped; ${runs.n} rsync runs`)
+    const runs = jobsOf(sp.services.jobs).length
+    t.diagnostic(`seed ${seed}: ${JSON.stringify(stats.operations)}; converged ${Math.round(performance.now() - stopped)} ms after the churn stopped; ${runs} rsync runs`)
   })
 }

@@ -1,11 +1,12 @@
-import { describe, test, before, after } from 'node:test'
+import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { suiteTeardown } from '../helpers/teardown.js'
 import { runCommand } from '../helpers/run-command.js'
-import { getFreePort } from '../helpers/wait-for.js'
+import { getFreePort } from '../helpers/free-port.js'
 import { spawnService, type ServiceProcess } from '../helpers/service-process.js'
 import { startTarget, type TestTarget } from '../helpers/targets.js'
 
@@ -16,21 +17,15 @@ describe('the syncplane CLI client against a live service', () => {
   let tmp: TempDir
   let target: TestTarget
   let svc: ServiceProcess
-  let source: string
   const cli = (args: string[], env: Record<string, string> = {}) =>
     runCommand(process.execPath, [CLI, ...args], { env: { ...process.env, SYNCPLANE_URL: svc.url, SYNCPLANE_API_TOKEN: TOKEN, ...env } })
 
+  const teardown = suiteTeardown()
   before(async () => {
-    tmp = await makeTempDir()
-    target = await startTarget('local', tmp.path, 'backup')
-    source = path.join(tmp.path, 'source')
-    await mkdir(source)
-    svc = await spawnService({ root: tmp.path, config: { source, database: path.join(tmp.path, 'db.sqlite'), api: {}, targets: [target.config] }, env: { SYNCPLANE_API_TOKEN: TOKEN } })
+    tmp = await makeTempDir(teardown)
+    target = await startTarget(tmp, 'local', 'backup')
+    svc = await spawnService(tmp, { config: { api: {}, targets: [target.config] }, env: { SYNCPLANE_API_TOKEN: TOKEN } })
     await svc.waitReady()
-  })
-  after(async () => {
-    await svc?.proc.stop()
-    await tmp?.cleanup()
   })
 
   test('status prints a table, --json the API answer', async () => {
@@ -52,7 +47,7 @@ describe('the syncplane CLI client against a live service', () => {
   })
 
   test('flush PATH returns once the file is on the target', async () => {
-    await writeFile(path.join(source, 'via cli.txt'), 'flushed')
+    await writeFile(path.join(svc.source, 'via cli.txt'), 'flushed')
     const res = await cli(['flush', 'via cli.txt'])
     assert.equal(res.code, 0, res.stderr)
     assert.match(res.stdout, /^flushed: every change is on every target/)

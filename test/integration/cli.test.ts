@@ -1,12 +1,14 @@
-import { describe, test, before, after } from 'node:test'
+import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { suiteTeardown } from '../helpers/teardown.js'
 import { runCommand } from '../helpers/run-command.js'
-import { getFreePort, waitFor } from '../helpers/wait-for.js'
+import { getFreePort } from '../helpers/free-port.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 
@@ -15,16 +17,13 @@ describe('syncplane serve', () => {
   let source: string
   let replica: string
 
+  const teardown = suiteTeardown()
   before(async () => {
-    tmp = await makeTempDir()
+    tmp = await makeTempDir(teardown)
     source = path.join(tmp.path, 'source')
     replica = path.join(tmp.path, 'replica')
     await mkdir(source)
     await mkdir(replica)
-  })
-
-  after(async () => {
-    await tmp?.cleanup()
   })
 
   const serveWith = async (yaml: string) => {

@@ -1,8 +1,9 @@
-import { describe, test, before, after } from 'node:test'
+import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFile, rm, mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { suiteTeardown } from '../helpers/teardown.js'
 import { diffTrees, isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
@@ -17,17 +18,12 @@ describe('the control API against a live rsync daemon target', () => {
   const converged = () => waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 15_000 })
   const jobs = async (query = ''): Promise<JobDto[]> => (await sp.app.inject({ url: `/v1/jobs?limit=500${query}` })).json().jobs
 
+  const teardown = suiteTeardown()
   before(async () => {
-    tmp = await makeTempDir()
-    target = await startTarget('daemon', tmp.path, 'web2')
-    sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env })
+    tmp = await makeTempDir(teardown)
+    target = await startTarget(tmp, 'daemon', 'web2')
+    sp = await startSyncplane(tmp, { targets: [target.config], env: target.env })
     await waitFor(async () => (await jobs('&kind=full')).some((j) => j.status === 'succeeded'), { message: 'startup full sync' })
-  })
-
-  after(async () => {
-    await sp?.close()
-    await target?.stop()
-    await tmp?.cleanup()
   })
 
   test('healthz is always ok and readyz is ready once the watcher runs', async () => {

@@ -2,31 +2,24 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { spawnService } from '../helpers/service-process.js'
 import { startTarget } from '../helpers/targets.js'
+import { jobsOf, openStores } from '../helpers/stores.js'
 
 test('kill -9 with a journaled backlog, then a restart with no startup or recovery mirror, still converges', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path)
-  t.after(async () => {
-    await target.stop()
-    await tmp.cleanup()
-  })
-  const source = path.join(tmp.path, 'source')
-  await mkdir(source)
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon')
   // Only the journal can carry these changes over: no mirror at start, none after the crash.
   const config = {
-    source,
-    database: path.join(tmp.path, 'syncplane.db'),
     fullSync: { onStart: false, afterCrash: false, intervalSec: 0 },
     retry: { initialDelayMs: 100, maxDelayMs: 500 },
     targets: [target.config],
   }
-  const first = await spawnService({ root: tmp.path, config, env: target.env })
+  const first = await spawnService(tmp, { config, env: target.env })
+  const { source } = first
   await first.waitReady()
   await target.daemon!.stop()
 
@@ -38,8 +31,7 @@ test('kill -9 with a journaled backlog, then a restart with no startup or recove
   assert.equal((await first.exited).signal, 'SIGKILL')
 
   await target.daemon!.restart()
-  const second = await spawnService({ root: tmp.path, config, env: target.env, name: 'second' })
-  t.after(() => second.proc.stop())
+  const second = await spawnService(tmp, { config, env: target.env, name: 'second' })
   await second.waitReady()
   await waitForTreesEqual(source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 30_000 })
   const { body } = await second.api('/v1/jobs?kind=full')
@@ -47,21 +39,14 @@ test('kill -9 with a journaled backlog, then a restart with no startup or recove
 })
 
 test('kill -9 in the middle of a burst, then a restart without a startup mirror, converges through the recovery mirror', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path)
-  t.after(async () => {
-    await target.stop()
-    await tmp.cleanup()
-  })
-  const source = path.join(tmp.path, 'source')
-  await mkdir(source)
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon')
   const config = {
-    source,
-    database: path.join(tmp.path, 'syncplane.db'),
     fullSync: { onStart: false, intervalSec: 0 },
     targets: [target.config],
   }
-  const first = await spawnService({ root: tmp.path, config, env: target.env })
+  const first = await spawnService(tmp, { config, env: target.env })
+  const { source } = first
   await first.waitReady()
 
   let killed = false
@@ -79,8 +64,7 @@ test('kill -9 in the middle of a burst, then a restart without a startup mirror,
   assert.ok(killed)
   await first.exited
 
-  const second = await spawnService({ root: tmp.path, config, env: target.env, name: 'second' })
-  t.after(() => second.proc.stop())
+  const second = await spawnService(tmp, { config, env: target.env, name: 'second' })
   await second.waitReady()
   await waitForTreesEqual(source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 30_000 })
   const { body } = await second.api('/v1/jobs?kind=full&trigger=recovery')
@@ -88,8 +72,6 @@ test('kill -9 in the middle of a burst, then a restart without a startup mirror,
   assert.equal(body.jobs[0].status, 'succeeded')
 
   await second.proc.stop()
-  const db = new Database(path.join(tmp.path, 'syncplane.db'), { readonly: true })
-  t.after(() => db.close())
-  const statuses = db.prepare('SELECT status FROM jobs').all() as Array<{ status: string }>
-  assert.ok(statuses.every((r) => r.status !== 'running' && r.status !== 'queued'), 'no job is left running')
+  const { jobs } = openStores(tmp, second.database)
+  assert.ok(jobsOf(jobs).every((j) => j.status !== 'running' && j.status !== 'queued'), 'no job is left running')
 })

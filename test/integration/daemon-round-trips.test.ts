@@ -6,14 +6,15 @@ import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
+import { jobsOf } from '../helpers/stores.js'
 import { createExecaRunner, type RsyncRunner } from '../../src/rsync/runner.js'
 import { SMALL_RUN_MAX_BYTES } from '../../src/sync/batch-plan.js'
 
 for (const moduleOptions of [[], ['timeout = 600']]) {
   describe(`a daemon target${moduleOptions.length > 0 ? ' whose module sets a timeout' : ''}`, () => {
     test('a small change goes without the daemon timeout that stalls it 40 ms; a large one keeps the daemon\'s keepalives', async (t) => {
-      const tmp = await makeTempDir()
-      const target = await startTarget('daemon', tmp.path, 'web2', { moduleOptions })
+      const tmp = await makeTempDir(t)
+      const target = await startTarget(tmp, 'daemon', 'web2', { moduleOptions })
       const real = createExecaRunner({ binary: 'rsync', baseEnv: process.env })
       const incremental: Array<readonly string[]> = []
       const runner: RsyncRunner = {
@@ -22,13 +23,8 @@ for (const moduleOptions of [[], ['timeout = 600']]) {
           return real.run(invocation)
         },
       }
-      const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, runner })
-      t.after(async () => {
-        await sp.close()
-        await target.stop()
-        await tmp.cleanup()
-      })
-      await waitFor(() => sp.services.db.prepare("SELECT 1 FROM jobs WHERE kind = 'full' AND status = 'succeeded'").get(), { message: 'the startup mirror finishes' })
+      const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, runner })
+      await waitFor(() => jobsOf(sp.services.jobs, { kind: 'full', status: 'succeeded' }).length > 0, { message: 'the startup mirror finishes' })
 
       await writeFile(path.join(sp.source, 'avatar 1.png'), Buffer.alloc(4096, 1))
       await waitFor(async () => (await readFile(path.join(target.dir, 'avatar 1.png')).catch(() => Buffer.alloc(0))).length === 4096, { message: 'the small file arrives' })

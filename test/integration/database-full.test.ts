@@ -2,13 +2,13 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { createPendingStore } from '../../src/db/pending-store.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { runCommand } from '../helpers/run-command.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
+import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
+import { journalOf } from '../helpers/stores.js'
 
 const FILES = 6_000
 const DIRS = 30
@@ -21,28 +21,21 @@ async function mount (...args: string[]): Promise<void> {
 }
 
 test(`a database on a full disk does not stop replication of ${FILES} files, and everything converges once there is room`, { skip: notRoot, timeout: 240_000 }, async (t) => {
-  const tmp = await makeTempDir()
+  const tmp = await makeTempDir(t)
   const dbDir = path.join(tmp.path, 'db')
   await mkdir(dbDir)
   await mount('-t', 'tmpfs', '-o', 'size=700k', 'tmpfs', dbDir)
-  const local = await startTarget('local', tmp.path)
-  const daemon = await startTarget('daemon', tmp.path)
-  let sp: SyncplaneHarness | undefined
-  t.after(async () => {
-    await sp?.close()
-    await daemon.stop()
-    await runCommand('umount', [dbDir])
-    await tmp.cleanup()
-  })
+  tmp.after(() => runCommand('umount', [dbDir]))
+  const local = await startTarget(tmp, 'local')
+  const daemon = await startTarget(tmp, 'daemon')
   const options = {
-    root: tmp.path,
     targets: [local.config, daemon.config],
     env: daemon.env,
     config: { database: path.join(dbDir, 'syncplane.db'), fullSync: { onStart: false } },
   }
   const source = path.join(tmp.path, 'source')
   for (let d = 0; d < DIRS; d++) await mkdir(path.join(source, `dir${d}`), { recursive: true })
-  const first = sp = await startSyncplane(options)
+  const first = await startSyncplane(tmp, options)
   const get = async (url: string) => {
     const res = await first.app.inject({ url })
     return { status: res.statusCode, body: res.json() }
@@ -80,7 +73,7 @@ test(`a database on a full disk does not stop replication of ${FILES} files, and
   await mount('-o', 'remount,size=64m', dbDir)
   await waitFor(async () => (await get('/readyz')).status === 200 && (await get('/v1/status')).body.database.state === 'ok', { message: 'healthy again once there is room', timeoutMs: 30_000 })
   assert.deepEqual((await get('/v1/status')).body.database, { state: 'ok', error: null, since: null })
-  assert.deepEqual(createPendingStore(first.services.db).loadAll(), [], 'delivered paths leave the journal')
+  assert.deepEqual(journalOf(first.services.db), [], 'delivered paths leave the journal')
   const after = (await get('/v1/jobs?limit=100')).body.jobs as Array<{ id: number; status: string }>
   for (const j of during) assert.equal(after.find((a) => a.id === j.id)?.status, j.status, `job ${j.id} reached the history as it was reported`)
 
@@ -93,7 +86,7 @@ test(`a database on a full disk does not stop replication of ${FILES} files, and
 
   // A restart after recovery owes nothing that was delivered.
   await first.close()
-  const second = sp = await startSyncplane(options)
+  const second = await startSyncplane(tmp, options)
   const status = (await second.app.inject({ url: '/v1/status' })).json()
   for (const x of status.targets) {
     assert.equal(x.pending, 0, `${x.name} owes no path`)

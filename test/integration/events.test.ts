@@ -1,9 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startSyncplane } from '../helpers/syncplane.js'
-import { startTarget } from '../helpers/targets.js'
+import { startSyncplaneTo } from '../helpers/syncplane.js'
 import { createEventLog } from '../../src/sync/event-log.js'
 import type { EngineEvent } from '../../src/sync/engine.js'
 
@@ -40,16 +38,10 @@ async function openStream (url: string, headers: Record<string, string> = {}) {
 }
 
 test('GET /v1/events streams job and watch events with increasing ids, and resumes from Last-Event-ID', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('local', tmp.path, 'backup')
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], config: { fullSync: { onStart: false } } })
+  const { sp } = await startSyncplaneTo(t, 'local', { name: 'backup', config: { fullSync: { onStart: false } } })
   await sp.app.listen({ host: '127.0.0.1', port: 0 })
   const address = sp.app.server.address() as { port: number }
   const url = `http://127.0.0.1:${address.port}/v1/events`
-  t.after(async () => {
-    await sp.close()
-    await tmp.cleanup()
-  })
 
   const first = await openStream(url)
   await sp.app.inject({ method: 'POST', url: '/v1/resync?wait=true' })

@@ -1,12 +1,14 @@
-import { describe, test, before, after } from 'node:test'
+import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { suiteTeardown } from '../helpers/teardown.js'
 import { spawnService } from '../helpers/service-process.js'
-import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
+import { startSyncplane, startSyncplaneTo, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget, type TestTarget } from '../helpers/targets.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { journalOf, pathsCarried } from '../helpers/stores.js'
 import { checkMirrorSafety } from '../../src/sync/mirror-guard.js'
 import { parseTargetUrl } from '../../src/config/target-url.js'
 import type { RsyncRunner } from '../../src/rsync/runner.js'
@@ -39,16 +41,12 @@ for (const backend of ['parcel', 'chokidar'] as const) {
       assert.equal(await contentOf(path.join(local.dir, rel)), content, `${what}: backup`)
     }
 
+    const teardown = suiteTeardown()
     before(async () => {
-      tmp = await makeTempDir()
-      daemon = await startTarget('daemon', tmp.path, 'web2')
-      local = await startTarget('local', tmp.path, 'backup')
-      sp = await startSyncplane({ root: tmp.path, targets: [daemon.config, local.config], env: daemon.env, config: { watcher: { backend }, ...SLOW_BATCHES } })
-    })
-    after(async () => {
-      await sp?.close()
-      await daemon?.stop()
-      await tmp?.cleanup()
+      tmp = await makeTempDir(teardown)
+      daemon = await startTarget(tmp, 'daemon', 'web2')
+      local = await startTarget(tmp, 'local', 'backup')
+      sp = await startSyncplane(tmp, { targets: [daemon.config, local.config], env: daemon.env, config: { watcher: { backend }, ...SLOW_BATCHES } })
     })
 
     test('a file written just before is on every target when it answers 200, 20 times in a row, though `.*` is excluded', async () => {
@@ -110,7 +108,7 @@ for (const backend of ['parcel', 'chokidar'] as const) {
       assert.equal(resync.statusCode, 200, resync.body)
       assert.deepEqual(await sentinelsIn(daemon.dir), [])
       assert.deepEqual(await sentinelsIn(local.dir), [])
-      const paths = (sp.services.db.prepare('SELECT path FROM job_paths UNION SELECT path FROM pending').all() as Array<{ path: string }>).map((r) => r.path)
+      const paths = [...pathsCarried(sp.services.jobs), ...journalOf(sp.services.db).map((r) => r.path)]
       assert.ok(paths.length > 0)
       assert.deepEqual(paths.filter((p) => p.includes(SENTINEL)), [])
     })
@@ -118,13 +116,7 @@ for (const backend of ['parcel', 'chokidar'] as const) {
 }
 
 test('with chokidar polling, a flush waits for its sentinel and two poll intervals (best effort)', async (t) => {
-  const tmp = await makeTempDir()
-  const local = await startTarget('local', tmp.path, 'backup')
-  const sp = await startSyncplane({ root: tmp.path, targets: [local.config], config: { watcher: { backend: 'chokidar', usePolling: true, pollIntervalMs: 100 }, ...SLOW_BATCHES } })
-  t.after(async () => {
-    await sp.close()
-    await tmp.cleanup()
-  })
+  const { target: local, sp } = await startSyncplaneTo(t, 'local', { name: 'backup', config: { watcher: { backend: 'chokidar', usePolling: true, pollIntervalMs: 100 }, ...SLOW_BATCHES } })
   for (let i = 0; i < 5; i++) {
     await writeFile(path.join(sp.source, `polled-${i}.txt`), `polled ${i}`)
     const res = await sp.app.inject({ method: 'POST', url: '/v1/flush', payload: {} })
@@ -136,17 +128,11 @@ test('with chokidar polling, a flush waits for its sentinel and two poll interva
 
 describe('the built service (parcel on its own thread)', () => {
   test('a file written just before is on every target when POST /v1/flush answers 200, 20 times in a row', async (t) => {
-    const tmp = await makeTempDir()
-    const daemon = await startTarget('daemon', tmp.path, 'web2')
-    const local = await startTarget('local', tmp.path, 'backup')
-    const source = path.join(tmp.path, 'source')
-    await mkdir(source)
-    const svc = await spawnService({ root: tmp.path, config: { source, database: path.join(tmp.path, 'db.sqlite'), targets: [daemon.config, local.config], ...SLOW_BATCHES }, env: daemon.env })
-    t.after(async () => {
-      await svc.proc.stop()
-      await daemon.stop()
-      await tmp.cleanup()
-    })
+    const tmp = await makeTempDir(t)
+    const daemon = await startTarget(tmp, 'daemon', 'web2')
+    const local = await startTarget(tmp, 'local', 'backup')
+    const svc = await spawnService(tmp, { config: { targets: [daemon.config, local.config], ...SLOW_BATCHES }, env: daemon.env })
+    const { source } = svc
     await svc.waitReady()
     for (let i = 0; i < 20; i++) {
       const name = `written-${i}.txt`
@@ -161,17 +147,12 @@ describe('the built service (parcel on its own thread)', () => {
   })
 
   test('on a read-only source a flush falls back to a fixed wait, and says so in the log', async (t) => {
-    const tmp = await makeTempDir()
-    const local = await startTarget('local', tmp.path, 'backup')
+    const tmp = await makeTempDir(t)
+    const local = await startTarget(tmp, 'local', 'backup')
     const source = path.join(tmp.path, 'source')
-    await mkdir(source)
     // The service sees the source through a read-only bind mount of its own; the test writes through the real one.
     const readOnly = ['unshare', '-m', 'sh', '-c', 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" "$0" && exec "$@"', source]
-    const svc = await spawnService({ root: tmp.path, config: { source, database: path.join(tmp.path, 'db.sqlite'), targets: [local.config], ...SLOW_BATCHES }, wrap: readOnly })
-    t.after(async () => {
-      await svc.proc.stop()
-      await tmp.cleanup()
-    })
+    const svc = await spawnService(tmp, { config: { source, targets: [local.config], ...SLOW_BATCHES }, wrap: readOnly })
     await svc.waitReady()
     await writeFile(path.join(source, 'upload.txt'), 'upload')
     const started = performance.now()
@@ -184,8 +165,7 @@ describe('the built service (parcel on its own thread)', () => {
 })
 
 test('a source holding only a flush sentinel still looks empty to the mirror guard', async (t) => {
-  const tmp = await makeTempDir()
-  t.after(() => tmp.cleanup())
+  const tmp = await makeTempDir(t)
   const source = path.join(tmp.path, 'source')
   const replica = path.join(tmp.path, 'replica')
   await mkdir(source)

@@ -1,10 +1,12 @@
-import { describe, test, before, after } from 'node:test'
+import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { suiteTeardown } from '../helpers/teardown.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget, type TestTarget } from '../helpers/targets.js'
+import { jobsOf } from '../helpers/stores.js'
 
 describe('POST /v1/flush', () => {
   let tmp: TempDir
@@ -12,17 +14,13 @@ describe('POST /v1/flush', () => {
   let local: TestTarget
   let sp: SyncplaneHarness
 
+  const teardown = suiteTeardown()
   before(async () => {
-    tmp = await makeTempDir()
-    daemon = await startTarget('daemon', tmp.path, 'web2')
-    local = await startTarget('local', tmp.path, 'backup')
+    tmp = await makeTempDir(teardown)
+    daemon = await startTarget(tmp, 'daemon', 'web2')
+    local = await startTarget(tmp, 'local', 'backup')
     // A long quiet window: without the barrier's urgency a flush would wait for it.
-    sp = await startSyncplane({ root: tmp.path, targets: [daemon.config, local.config], env: daemon.env, config: { batch: { quietMs: 2_000, maxDelayMs: 5_000 } } })
-  })
-  after(async () => {
-    await sp?.close()
-    await daemon?.stop()
-    await tmp?.cleanup()
+    sp = await startSyncplane(tmp, { targets: [daemon.config, local.config], env: daemon.env, config: { batch: { quietMs: 2_000, maxDelayMs: 5_000 } } })
   })
 
   test('returns only once the named path is on every target', async () => {
@@ -42,13 +40,13 @@ describe('POST /v1/flush', () => {
   })
 
   test('concurrent flushes share rsync runs', async () => {
-    const before = (sp.services.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n
+    const before = jobsOf(sp.services.jobs).length
     const names = Array.from({ length: 20 }, (_, i) => `concurrent-${i}.txt`)
     await Promise.all(names.map((n) => writeFile(path.join(sp.source, n), n)))
     const answers = await Promise.all(names.map((n) => sp.app.inject({ method: 'POST', url: '/v1/flush', payload: { paths: [n], targets: ['backup'] } })))
     assert.ok(answers.every((a) => a.statusCode === 200))
     for (const n of names) assert.equal(await readFile(path.join(local.dir, n), 'utf8'), n)
-    const runs = (sp.services.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n - before
+    const runs = jobsOf(sp.services.jobs).length - before
     assert.ok(runs < names.length, `${runs} runs for ${names.length} flushes`)
   })
 

@@ -8,26 +8,22 @@ import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
+import { jobsOf } from '../helpers/stores.js'
 
 /**
  * syncplane over a daemon target whose start-up mirror is slowed by
  * --bwlimit (KB/s) so that it surely overlaps what the test does next.
  */
 async function duringStartupMirror (t: TestContext, tree: { dirs: number; files: number; size: number }, bwlimit: number) {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2')
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon', 'web2')
   const source = path.join(tmp.path, 'source')
   for (let d = 0; d < tree.dirs; d++) {
     await mkdir(path.join(source, `old${d}`), { recursive: true })
     await Promise.all(Array.from({ length: tree.files }, (_, f) => writeFile(path.join(source, `old${d}`, `f${f}`), Buffer.alloc(tree.size, d))))
   }
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { rsync: { extraArgs: [`--bwlimit=${bwlimit}`] } } })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
-  const running = () => sp.services.db.prepare("SELECT id FROM jobs WHERE kind = 'full' AND status = 'running'").get() as { id: number } | undefined
+  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: { rsync: { extraArgs: [`--bwlimit=${bwlimit}`] } } })
+  const running = () => jobsOf(sp.services.jobs, { kind: 'full', status: 'running' })[0]
   const full = await waitFor(running, { message: 'the startup mirror is running' })
   return { sp, target, source, running, full }
 }
@@ -42,8 +38,8 @@ test('files created and deleted while a full mirror runs are right on the target
   assert.equal(running()?.id, full.id, 'the writes overlapped the mirror')
 
   await waitForTreesEqual(source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 60_000 })
-  const after = sp.services.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'incremental' AND id > ? AND status = 'succeeded'").get(full.id) as { n: number }
-  assert.ok(after.n >= 1, 'the changes seen during the mirror were sent after it')
+  const after = jobsOf(sp.services.jobs, { kind: 'incremental', status: 'succeeded' }).filter((j) => j.id > full.id)
+  assert.ok(after.length >= 1, 'the changes seen during the mirror were sent after it')
 })
 
 test('a change made while a long mirror runs reaches the target before the mirror ends', async (t) => {
@@ -56,7 +52,6 @@ test('a change made while a long mirror runs reaches the target before the mirro
 
   await waitForTreesEqual(source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 60_000 })
   // Sent alongside the mirror, then again after it, in case the mirror undid it.
-  const sends = sp.services.db.prepare("SELECT COUNT(*) AS n FROM job_paths jp JOIN jobs j ON j.id = jp.job_id WHERE jp.path = 'live.txt' AND j.status = 'succeeded'")
-  await waitFor(() => (sends.get() as { n: number }).n >= 2, { message: 'live.txt is sent again after the mirror' })
+  await waitFor(() => jobsOf(sp.services.jobs, { path: 'live.txt', status: 'succeeded' }).length >= 2, { message: 'live.txt is sent again after the mirror' })
   await waitFor(() => sp.services.engine.status().targets[0]!.pending === 0, { message: 'nothing is left pending' })
 })

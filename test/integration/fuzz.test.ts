@@ -1,22 +1,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { makeTempDir } from '../helpers/temp-dir.js'
 import { seededRandom } from '../helpers/churn.js'
-import { startSyncplane } from '../helpers/syncplane.js'
-import { startTarget } from '../helpers/targets.js'
+import { startSyncplaneTo } from '../helpers/syncplane.js'
 import { renderOpenApi } from '../../src/openapi.js'
 
 const SEED = Number(process.env.SYNCPLANE_FUZZ_SEED ?? 20261124)
 const ROUNDS = 60
 
 test(`schema-driven fuzz of every route never gets an undeclared 5xx (seed ${SEED})`, async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('local', tmp.path, 'backup')
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], config: { fullSync: { onStart: false, intervalSec: 0 } } })
-  t.after(async () => {
-    await sp.close()
-    await tmp.cleanup()
-  })
+  const { sp } = await startSyncplaneTo(t, 'local', { name: 'backup', config: { fullSync: { onStart: false, intervalSec: 0 } } })
   const random = seededRandom(SEED)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!
   const nasty = (): unknown => pick([

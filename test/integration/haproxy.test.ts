@@ -4,11 +4,10 @@ import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import path from 'node:path'
-import { makeTempDir } from '../helpers/temp-dir.js'
-import { getFreePort, waitFor } from '../helpers/wait-for.js'
+import { getFreePort } from '../helpers/free-port.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { spawnManaged } from '../helpers/managed-process.js'
-import { startSyncplane } from '../helpers/syncplane.js'
-import { startTarget } from '../helpers/targets.js'
+import { startSyncplaneTo } from '../helpers/syncplane.js'
 
 const HAPROXY = '/usr/sbin/haproxy'
 const EXAMPLE = new URL('../../examples/haproxy/haproxy.cfg', import.meta.url)
@@ -16,9 +15,7 @@ const EXAMPLE = new URL('../../examples/haproxy/haproxy.cfg', import.meta.url)
 test('HAProxy with the example config marks a server up when syncplane is ready and down when /readyz fails', {
   skip: existsSync(HAPROXY) ? undefined : 'haproxy is not installed (apt-get install haproxy)',
 }, async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2')
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { readiness: { maxLagSec: 1 }, retry: { initialDelayMs: 100, maxDelayMs: 500 } } })
+  const { tmp, target, sp } = await startSyncplaneTo(t, 'daemon', { name: 'web2', config: { readiness: { maxLagSec: 1 }, retry: { initialDelayMs: 100, maxDelayMs: 500 } } })
   await sp.app.listen({ host: '127.0.0.1', port: 0 })
   const spPort = (sp.app.server.address() as { port: number }).port
   // The upload application HAProxy balances; syncplane is only its health check.
@@ -39,12 +36,9 @@ test('HAProxy with the example config marks a server up when syncplane is ready 
   const file = path.join(tmp.path, 'haproxy.cfg')
   await writeFile(file, config)
   const haproxy = await spawnManaged(HAPROXY, ['-db', '-f', file])
-  t.after(async () => {
+  tmp.after(async () => {
     await haproxy.stop()
     upload.close()
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
   })
 
   const serverStatus = async (): Promise<string | undefined> => {

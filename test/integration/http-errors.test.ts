@@ -1,6 +1,7 @@
-import { describe, test, before, after } from 'node:test'
+import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { suiteTeardown } from '../helpers/teardown.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
 
@@ -43,15 +44,11 @@ describe('bad HTTP input', () => {
   let tmp: TempDir
   let sp: SyncplaneHarness
 
+  const teardown = suiteTeardown()
   before(async () => {
-    tmp = await makeTempDir()
-    const target = await startTarget('local', tmp.path, 'web2')
-    sp = await startSyncplane({ root: tmp.path, targets: [target.config], config: { fullSync: { onStart: false } } })
-  })
-
-  after(async () => {
-    await sp?.close()
-    await tmp?.cleanup()
+    tmp = await makeTempDir(teardown)
+    const target = await startTarget(tmp, 'local', 'web2')
+    sp = await startSyncplane(tmp, { targets: [target.config], config: { fullSync: { onStart: false } } })
   })
 
   for (const c of CASES) {

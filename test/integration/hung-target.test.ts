@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
@@ -18,27 +18,18 @@ const percentile = (values: number[], p: number): number => {
 }
 
 test('a frozen target hangs nothing: probes stay fast, the other target replicates, its runs die by the deadline, and it converges after', async (t) => {
-  const tmp = await makeTempDir()
-  const frozen = await startTarget('daemon', tmp.path, 'web2')
-  const healthy = await startTarget('local', tmp.path, 'backup')
-  t.after(async () => {
-    await frozen.stop()
-    await tmp.cleanup()
-  })
-  const source = path.join(tmp.path, 'source')
-  await mkdir(source)
-  const svc = await spawnService({
-    root: tmp.path,
+  const tmp = await makeTempDir(t)
+  const frozen = await startTarget(tmp, 'daemon', 'web2')
+  const healthy = await startTarget(tmp, 'local', 'backup')
+  const svc = await spawnService(tmp, {
     env: frozen.env,
     config: {
-      source,
-      database: path.join(tmp.path, 'syncplane.db'),
       rsync: { ioTimeoutSec: 60, connectTimeoutSec: 60, deadlineSec: DEADLINE_SEC, killGraceSec: KILL_GRACE_SEC },
       retry: { initialDelayMs: 200, maxDelayMs: 1_000 },
       targets: [frozen.config, healthy.config],
     },
   })
-  t.after(() => svc.proc.stop())
+  const { source } = svc
   await svc.waitReady()
   await waitFor(async () => (await svc.api('/v1/jobs?kind=full&status=succeeded')).body.jobs.length === 2, { message: 'startup mirrors' })
 

@@ -1,4 +1,4 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
@@ -9,6 +9,7 @@ import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { threadsAt } from '../helpers/threads.js'
 import { spawnService } from '../helpers/service-process.js'
+import { startTarget } from '../helpers/targets.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { lstatKindOf } from '../../src/sync/batch-plan.js'
 import { planRun } from '../../src/sync/source-lookup.js'
@@ -18,11 +19,13 @@ const { createLookupThread } = await import('../../dist/sync/lookup-thread.js' a
 const EXITING = new URL('../fixtures/exiting-lookup-thread.mjs', import.meta.url)
 const HOSTILE = '-a name\nwith *, \\ and ü'
 
-async function harness (entry?: URL) {
-  const tmp = await makeTempDir()
+/** A lookup thread over a small tree with hostile names; closed when the test ends. */
+async function harness (t: TestContext, entry?: URL) {
+  const tmp = await makeTempDir(t)
   const logs: Array<Record<string, unknown>> = []
   const sink = new Writable({ write (chunk: Buffer, _enc, done) { logs.push(JSON.parse(chunk.toString())); done() } })
   const lookup = createLookupThread({ source: tmp.path, nice: 6, logger: pino(sink), ...(entry === undefined ? {} : { entry }) })
+  tmp.after(() => lookup.close())
   await mkdir(path.join(tmp.path, 'dir', 'sub'), { recursive: true })
   await writeFile(path.join(tmp.path, 'dir', HOSTILE), 'x')
   await writeFile(path.join(tmp.path, 'dir', 'sub', 'inside.txt'), 'x')
@@ -33,11 +36,7 @@ async function harness (entry?: URL) {
 }
 
 test('the lookup thread plans a batch as the service thread would, and tells which names are gone, hostile names included', async (t) => {
-  const h = await harness()
-  t.after(async () => {
-    await h.lookup.close()
-    await h.tmp.cleanup()
-  })
+  const h = await harness(t)
   const here = planRun(h.tmp.path, h.batch, lstatKindOf(h.tmp.path))
   const there = await h.lookup.plan(h.batch)
   // Below a file that replaced a directory, the file is listed; below a listed directory, nothing.
@@ -53,11 +52,7 @@ test('the lookup thread plans a batch as the service thread would, and tells whi
 })
 
 test('the lookup thread runs nicer than the service thread', async (t) => {
-  const h = await harness()
-  t.after(async () => {
-    await h.lookup.close()
-    await h.tmp.cleanup()
-  })
+  const h = await harness(t)
   const own = getPriority()
   await h.lookup.missing(['dir'])
   assert.equal(threadsAt(Math.min(19, own + 6)), 1, 'one thread 6 nicer than this one')
@@ -65,8 +60,7 @@ test('the lookup thread runs nicer than the service thread', async (t) => {
 })
 
 test('a lookup thread that dies leaves no lookup unanswered: they run in-process, and it says so once', async (t) => {
-  const h = await harness(EXITING)
-  t.after(h.tmp.cleanup)
+  const h = await harness(t, EXITING)
   const expected = planRun(h.tmp.path, h.batch, lstatKindOf(h.tmp.path))
   assert.deepEqual(Buffer.from((await h.lookup.plan(h.batch)).input), Buffer.from(expected.input), 'the plan the thread took with it')
   assert.deepEqual(await h.lookup.missing(['dir', 'gone']), ['gone'], 'a later lookup')
@@ -78,8 +72,7 @@ test('a lookup thread that dies leaves no lookup unanswered: they run in-process
 })
 
 test('lookups after close run in-process, and a close is no failure', async (t) => {
-  const h = await harness()
-  t.after(h.tmp.cleanup)
+  const h = await harness(t)
   await h.lookup.missing(['dir'])
   await h.lookup.close()
   assert.deepEqual(await h.lookup.missing(['dir', 'gone']), ['gone'])
@@ -88,19 +81,19 @@ test('lookups after close run in-process, and a close is no failure', async (t) 
 })
 
 test('a burst through the built service plans its large batches on the lookup thread and reaches the target whole', async (t) => {
-  const tmp = await makeTempDir()
-  t.after(() => tmp.cleanup())
+  const tmp = await makeTempDir(t)
+  const replica = await startTarget(tmp, 'local', 'replica')
   const source = path.join(tmp.path, 'source')
-  const replica = path.join(tmp.path, 'replica')
-  await mkdir(source)
-  await mkdir(replica)
-  for (let d = 0; d < 10; d++) await mkdir(path.join(source, `d${d}`))
-  const svc = await spawnService({ root: tmp.path, config: { source, database: path.join(tmp.path, 'syncplane.db'), logLevel: 'debug', targets: [{ name: 'replica', url: `${replica}/` }] } })
-  t.after(() => svc.proc.stop())
+  for (let d = 0; d < 10; d++) await mkdir(path.join(source, `d${d}`), { recursive: true })
+  const svc = await spawnService(tmp, { config: { source, logLevel: 'debug', targets: [replica.config] } })
   await svc.waitReady()
   await Promise.all(Array.from({ length: 1_500 }, (_, i) => writeFile(path.join(source, `d${i % 10}`, `${i % 3 === 0 ? HOSTILE : 'f'}-${i}`), `${i}`)))
-  await waitForTreesEqual(source, replica, { ignore: isRsyncTempFile, timeoutMs: 30_000 })
-  const jobs = (await svc.api('/v1/jobs?kind=incremental&limit=500')).body.jobs as Array<{ pathsCount: number; status: string }>
+  await waitForTreesEqual(source, replica.dir, { ignore: isRsyncTempFile, timeoutMs: 30_000 })
+  // The files can land before their job rows are closed: wait for the rows.
+  const jobs = await waitFor(async () => {
+    const listed = (await svc.api('/v1/jobs?kind=incremental&limit=500')).body.jobs as Array<{ pathsCount: number; status: string }>
+    return listed.every((j) => j.status !== 'running' && j.status !== 'queued') ? listed : undefined
+  }, { message: 'every run ends' })
   assert.ok(jobs.some((j) => j.pathsCount > 256 && j.status === 'succeeded'), `a batch large enough for the thread: ${JSON.stringify(jobs.map((j) => j.pathsCount))}`)
   assert.doesNotMatch(svc.proc.output(), /lookup thread stopped/)
 })

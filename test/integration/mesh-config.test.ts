@@ -11,8 +11,7 @@ const SECRET = 'a-mesh-secret-of-some-length'
 
 /** `serve` with a broken mesh section: exit 2 before anything starts, the key named on stderr, no stack trace. */
 test('serve refuses a broken mesh section, exiting non-zero and naming the key', async (t) => {
-  const tmp = await makeTempDir('syncplane-mesh-cli-')
-  t.after(() => tmp.cleanup())
+  const tmp = await makeTempDir(t, 'syncplane-mesh-cli-')
   const source = path.join(tmp.path, 'tree')
   await mkdir(source)
   const peers = [

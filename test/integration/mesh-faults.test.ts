@@ -26,8 +26,7 @@ async function listing (dir: string): Promise<string[]> {
 test('the peer API: only the mesh secret, only a peer, only paths inside the tree; never a 5xx', async (t) => {
   const nodes = await startMesh(t, { nodes: 2 })
   const n0 = nodes[0]!
-  const outside = await makeTempDir('syncplane-outside-')
-  t.after(() => outside.cleanup())
+  const outside = await makeTempDir(t, 'syncplane-outside-')
   await writeFile(path.join(outside.path, 'victim.txt'), 'outside bytes')
   // A symlink inside n0's tree to a directory outside it (mesh mode never replicates symlinks).
   await symlink(outside.path, path.join(n0.root, 'out'))
@@ -166,9 +165,9 @@ for (const variant of ['a plain source path', 'a source with a root marker'] as 
       nodes = await startMesh(t, {
         nodes: 3,
         mesh: { rescanSec: 1 },
-        beforeStart: async (ns) => {
+        beforeStart: async (ns, dir) => {
           volume = ns[0]!.root
-          await mountTmpfs(t, volume, '64m')
+          await mountTmpfs(dir, volume, '64m')
           if (marker) for (const n of ns) await useMarker(n)
         },
       })

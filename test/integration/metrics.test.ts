@@ -2,10 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startSyncplane } from '../helpers/syncplane.js'
-import { startTarget } from '../helpers/targets.js'
+import { startSyncplaneTo } from '../helpers/syncplane.js'
 
 /** Parses the Prometheus text format into `name{labels}` → value. */
 function parseMetrics (text: string): Map<string, number> {
@@ -20,13 +18,7 @@ function parseMetrics (text: string): Map<string, number> {
 }
 
 test('/metrics exposes jobs, durations, bytes, backlog, lag and watcher state in Prometheus format', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('local', tmp.path, 'backup')
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config] })
-  t.after(async () => {
-    await sp.close()
-    await tmp.cleanup()
-  })
+  const { sp } = await startSyncplaneTo(t, 'local', { name: 'backup' })
   await writeFile(path.join(sp.source, 'm.txt'), '12345')
   await sp.app.inject({ method: 'POST', url: '/v1/flush', payload: { paths: ['m.txt'] } })
   const metrics = await waitFor(async () => {
@@ -52,14 +44,7 @@ test('/metrics exposes jobs, durations, bytes, backlog, lag and watcher state in
 })
 
 test('/readyz fails while a target lags past readiness.maxLagSec', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2')
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { readiness: { maxLagSec: 1 }, retry: { initialDelayMs: 100, maxDelayMs: 500 } } })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const { target, sp } = await startSyncplaneTo(t, 'daemon', { name: 'web2', config: { readiness: { maxLagSec: 1 }, retry: { initialDelayMs: 100, maxDelayMs: 500 } } })
   assert.equal((await sp.app.inject({ url: '/readyz' })).statusCode, 200)
   await target.daemon!.stop()
   await writeFile(path.join(sp.source, 'late.txt'), 'x')

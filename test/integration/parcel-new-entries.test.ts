@@ -1,15 +1,16 @@
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { pino } from 'pino'
 import type parcel from '@parcel/watcher'
-import { makeTempDir } from '../helpers/temp-dir.js'
+import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { createParcelWatcher, type ParcelWatcherOptions } from '../../src/watcher/parcel-watcher.js'
 
-/** A parcel watcher whose root events are delivered by hand; subscriptions of subtrees are only counted. */
-async function handFed (t: TestContext, root: string) {
+/** A parcel watcher of the test's directory whose root events are delivered by hand; subscriptions of subtrees are only counted. */
+async function handFed (tmp: TempDir) {
+  const root = tmp.path
   const deliver: Array<(err: Error | null, events: parcel.Event[]) => void> = []
   const subtrees: string[] = []
   const subscribe: NonNullable<ParcelWatcherOptions['subscribe']> = async (dir, fn) => {
@@ -24,16 +25,15 @@ async function handFed (t: TestContext, root: string) {
     logger: pino({ level: 'silent' }),
     subscribe,
   })
-  t.after(() => watcher.close())
+  tmp.after(() => watcher.close())
   await watcher.start()
   const send = (type: parcel.EventType, ...parts: string[]) => deliver[0]!(null, [{ type, path: path.join(root, ...parts) }])
   return { send, subtrees }
 }
 
 test('a tree deleted and made again within seconds gets a subscription of its own again', async (t) => {
-  const tmp = await makeTempDir()
-  t.after(tmp.cleanup)
-  const { send, subtrees } = await handFed(t, tmp.path)
+  const tmp = await makeTempDir(t)
+  const { send, subtrees } = await handFed(tmp)
   const tree = path.join(tmp.path, 'again')
 
   await mkdir(path.join(tree, 'p', 'q'), { recursive: true })
@@ -49,9 +49,8 @@ test('a tree deleted and made again within seconds gets a subscription of its ow
 })
 
 test('below a tree moved away and made again, a directory made again is looked at again', async (t) => {
-  const tmp = await makeTempDir()
-  t.after(tmp.cleanup)
-  const { send, subtrees } = await handFed(t, tmp.path)
+  const tmp = await makeTempDir(t)
+  const { send, subtrees } = await handFed(tmp)
   const at = (...parts: string[]) => path.join(tmp.path, ...parts)
 
   await mkdir(at('e', 'p'), { recursive: true })
@@ -74,9 +73,8 @@ test('below a tree moved away and made again, a directory made again is looked a
 })
 
 test('a populated directory replaced within one batch, reported as an update, gets a subscription of its own', async (t) => {
-  const tmp = await makeTempDir()
-  t.after(tmp.cleanup)
-  const { send, subtrees } = await handFed(t, tmp.path)
+  const tmp = await makeTempDir(t)
+  const { send, subtrees } = await handFed(tmp)
   // `rm -rf d && mkdir -p d/p/q` inside one batch: parcel reports d as updated.
   await mkdir(path.join(tmp.path, 'd', 'p', 'q'), { recursive: true })
   send('update', 'd')

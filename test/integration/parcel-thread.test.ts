@@ -36,12 +36,9 @@ function harness (root: string, entry?: URL) {
 
 // One test only runs the real thread: parcel's addon loads in one thread per process.
 test('changes the watcher thread sees reach the service thread, its log lines the service log, and it runs nicer', async (t) => {
-  const tmp = await makeTempDir()
+  const tmp = await makeTempDir(t)
   const h = harness(tmp.path)
-  t.after(async () => {
-    await h.watcher.close()
-    await tmp.cleanup()
-  })
+  tmp.after(() => h.watcher.close())
   const own = getPriority()
   const nicedBefore = threadsAt(Math.min(19, own + 5))
   const levelBefore = threadsAt(own)
@@ -66,12 +63,9 @@ test('changes the watcher thread sees reach the service thread, its log lines th
 })
 
 test('a watcher thread that dies turns the watcher degraded and says why', async (t) => {
-  const tmp = await makeTempDir()
+  const tmp = await makeTempDir(t)
   const h = harness(tmp.path, CRASHING)
-  t.after(async () => {
-    await h.watcher.close()
-    await tmp.cleanup()
-  })
+  tmp.after(() => h.watcher.close())
   await h.watcher.start()
   await waitFor(() => h.degraded.length > 0, { message: 'degraded reported' })
   assert.match(h.degraded[0]!, /watcher thread failed: native watcher blew up/)
@@ -80,15 +74,13 @@ test('a watcher thread that dies turns the watcher degraded and says why', async
 })
 
 test('a watcher thread that leaves before it is watching fails the start', async (t) => {
-  const tmp = await makeTempDir()
-  t.after(tmp.cleanup)
+  const tmp = await makeTempDir(t)
   const h = harness(tmp.path, EXITING)
   await assert.rejects(h.watcher.start(), { code: 'SP_WATCHER_THREAD_EXITED', message: /exited \(code 3\) before it was watching/ })
 })
 
 test('changes the thread hands over while it closes still reach the service, and the close is no failure', async (t) => {
-  const tmp = await makeTempDir()
-  t.after(tmp.cleanup)
+  const tmp = await makeTempDir(t)
   const h = harness(tmp.path, LATE_CHANGES)
   await h.watcher.start()
   await h.watcher.close()
@@ -99,8 +91,7 @@ test('changes the thread hands over while it closes still reach the service, and
 })
 
 test('closing a watcher still starting ends its start, and it cannot start again', async (t) => {
-  const tmp = await makeTempDir()
-  t.after(tmp.cleanup)
+  const tmp = await makeTempDir(t)
   const h = harness(tmp.path, NEVER_READY)
   const starting = h.watcher.start()
   await h.watcher.close()

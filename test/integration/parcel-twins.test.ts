@@ -9,7 +9,7 @@ import { createParcelWatcher } from '../../src/watcher/parcel-watcher.js'
 import type { Change } from '../../src/watcher/watcher.js'
 
 test('the parcel watcher reports each event once, though two root subscriptions see it', async (t) => {
-  const tmp = await makeTempDir()
+  const tmp = await makeTempDir(t)
   const changes: Change[] = []
   const watcher = createParcelWatcher({
     root: tmp.path,
@@ -17,10 +17,7 @@ test('the parcel watcher reports each event once, though two root subscriptions 
     sink: { onChanges: (c) => changes.push(...c), onDegraded: () => {} },
     logger: pino({ level: 'silent' }),
   })
-  t.after(async () => {
-    await watcher.close()
-    await tmp.cleanup()
-  })
+  tmp.after(() => watcher.close())
   await watcher.start()
 
   await writeFile(path.join(tmp.path, 'one.txt'), 'one')

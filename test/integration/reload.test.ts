@@ -1,14 +1,16 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { suiteTeardown } from '../helpers/teardown.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { spawnService, type ServiceProcess } from '../helpers/service-process.js'
 import { startTarget, type TestTarget } from '../helpers/targets.js'
+import { journalOf, openStores } from '../helpers/stores.js'
+import { LIFECYCLE_KEY } from '../../src/sync/settings-keys.js'
 
 /**
  * One service, reloaded step by step; each test starts from the state the
@@ -42,13 +44,14 @@ describe('SIGHUP reloads the configuration file', () => {
   const targetNames = async (): Promise<string[]> => (await svc.api('/v1/status')).body.targets.map((t: { name: string }) => t.name)
   const equal = (dir: string) => waitForTreesEqual(source, dir, { ignore: isRsyncTempFile, timeoutMs: 20_000 })
 
+  const teardown = suiteTeardown()
   before(async () => {
-    tmp = await makeTempDir()
+    tmp = await makeTempDir(teardown)
     source = path.join(tmp.path, 'source')
     await mkdir(source)
     await writeFile(path.join(source, 'before-start.txt'), 'old')
-    a = await startTarget('local', tmp.path, 'a')
-    b = await startTarget('daemon', tmp.path, 'b')
+    a = await startTarget(tmp, 'local', 'a')
+    b = await startTarget(tmp, 'daemon', 'b')
     base = {
       source,
       database: path.join(tmp.path, 'syncplane.db'),
@@ -57,17 +60,11 @@ describe('SIGHUP reloads the configuration file', () => {
       targets: [a.config],
     }
     // The daemon's password is in the environment from the start, as systemd's EnvironmentFile would put it.
-    svc = await spawnService({ root: tmp.path, config: base, env: b.env })
+    svc = await spawnService(tmp, { config: base, env: b.env })
     file = path.join(tmp.path, 'service.yaml')
     api = (JSON.parse(await readFile(file, 'utf8')) as { api: unknown }).api
     await svc.waitReady()
     await equal(a.dir)
-  })
-
-  after(async () => {
-    await svc?.proc.stop()
-    await b?.stop()
-    await tmp?.cleanup()
   })
 
   test('an added target gets its first mirror, then every new file, and the process lives on', async () => {
@@ -122,7 +119,7 @@ describe('SIGHUP reloads the configuration file', () => {
   test('a new source is refused with a log line, and nothing else in that file is applied', async () => {
     const elsewhere = path.join(tmp.path, 'elsewhere')
     await mkdir(elsewhere)
-    const c = await startTarget('local', tmp.path, 'c')
+    const c = await startTarget(tmp, 'local', 'c')
     await reloadWith({ ...base, source: elsewhere, targets: [a.config, b.config, c.config] })
     const refused = await waitForLog((l) => /reload refused, nothing applied: source cannot change while running/.test(l.msg), 'the new source is refused')
     assert.deepEqual(refused.restartOnly, ['source'])
@@ -163,11 +160,8 @@ describe('SIGHUP reloads the configuration file', () => {
     svc.signal('SIGTERM')
     const exit = await svc.exited
     assert.equal(exit.code, 0, svc.proc.output().slice(-2000))
-    const db = new Database(path.join(tmp.path, 'syncplane.db'), { readonly: true })
-    const lifecycle = db.prepare("SELECT value FROM settings WHERE key = 'engine.lifecycle'").get() as { value: string }
-    const pendingOfB = db.prepare("SELECT count(*) AS n FROM pending WHERE target = 'b'").get() as { n: number }
-    db.close()
-    assert.equal(lifecycle.value, 'stopped')
-    assert.equal(pendingOfB.n, 0, 'the removed target left nothing journaled')
+    const left = openStores(tmp, path.join(tmp.path, 'syncplane.db'))
+    assert.equal(left.settings.get(LIFECYCLE_KEY), 'stopped')
+    assert.deepEqual(journalOf(left.db, 'b'), [], 'the removed target left nothing journaled')
   })
 })

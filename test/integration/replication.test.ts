@@ -1,8 +1,9 @@
-import { describe, test, before, after } from 'node:test'
+import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { appendFile, mkdir, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { suiteTeardown } from '../helpers/teardown.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -31,17 +32,12 @@ for (const kind of TARGET_KINDS) {
 
     const converged = () => waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 15_000 })
 
+    const teardown = suiteTeardown()
     before(async () => {
-      tmp = await makeTempDir()
-      target = await startTarget(kind, tmp.path)
-      sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env })
+      tmp = await makeTempDir(teardown)
+      target = await startTarget(tmp, kind)
+      sp = await startSyncplane(tmp, { targets: [target.config], env: target.env })
       src = (...parts) => path.join(sp.source, ...parts)
-    })
-
-    after(async () => {
-      await sp?.close()
-      await target?.stop()
-      await tmp?.cleanup()
     })
 
     test('created files and nested directories appear on the target', async () => {

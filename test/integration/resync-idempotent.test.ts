@@ -2,20 +2,13 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startSyncplane } from '../helpers/syncplane.js'
-import { startTarget } from '../helpers/targets.js'
+import { startSyncplaneTo } from '../helpers/syncplane.js'
+import { jobsOf } from '../helpers/stores.js'
 
 test('a resync for a target that already has one queued answers with that job instead of queueing another', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('local', tmp.path, 'backup')
   // 500 KiB/s and a 2 MiB file: the target stays busy long enough to queue behind it.
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], config: { fullSync: { onStart: false }, rsync: { extraArgs: ['--bwlimit=500'] } } })
-  t.after(async () => {
-    await sp.close()
-    await tmp.cleanup()
-  })
+  const { sp } = await startSyncplaneTo(t, 'local', { name: 'backup', config: { fullSync: { onStart: false }, rsync: { extraArgs: ['--bwlimit=500'] } } })
   await writeFile(path.join(sp.source, 'big.bin'), Buffer.alloc(2 * 1024 * 1024, 1))
   await waitFor(async () => (await sp.app.inject({ url: '/v1/status' })).json().targets[0].state === 'syncing', { message: 'the target is busy' })
 
@@ -26,6 +19,5 @@ test('a resync for a target that already has one queued answers with that job in
   const done = await sp.app.inject({ method: 'POST', url: '/v1/resync?wait=true' })
   assert.equal(done.json().jobs[0].id, first.id)
   assert.equal(done.json().jobs[0].status, 'succeeded')
-  const fulls = sp.services.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'full'").get() as { n: number }
-  assert.equal(fulls.n, 1)
+  assert.equal(jobsOf(sp.services.jobs, { kind: 'full' }).length, 1)
 })

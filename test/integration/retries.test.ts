@@ -5,33 +5,25 @@ import path from 'node:path'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
+import { startSyncplane, startSyncplaneTo, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
+import { jobsOf, journalOf } from '../helpers/stores.js'
 
-interface JobRow { id: number; status: string; kind: string; trigger: string; attempt: number; exit_code: number | null; error: string | null }
-const jobRows = (sp: SyncplaneHarness, target: string): JobRow[] =>
-  sp.services.db.prepare('SELECT id, status, kind, trigger, attempt, exit_code, error FROM jobs WHERE target = ? ORDER BY id').all(target) as JobRow[]
+const jobRows = (sp: SyncplaneHarness, target: string) => jobsOf(sp.services.jobs, { target })
 const statusOf = async (sp: SyncplaneHarness, name: string) =>
   (await sp.app.inject({ url: '/v1/status' })).json().targets.find((t: { name: string }) => t.name === name)
 const fastRetry = { retry: { initialDelayMs: 100, maxDelayMs: 400, jitter: 0 } }
 const OUTAGE_SEC = Number(process.env.SYNCPLANE_TEST_OUTAGE_SEC ?? 30)
 
 test('exit 23 (partial transfer) is a failure that is retried until the target takes everything', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2', { moduleOptions: ['exclude = *.forbidden'] })
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: fastRetry })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const { target, sp } = await startSyncplaneTo(t, 'daemon', { name: 'web2', moduleOptions: ['exclude = *.forbidden'], config: fastRetry })
   await writeFile(path.join(sp.source, 'fine.txt'), 'fine')
   await writeFile(path.join(sp.source, 'refused.forbidden'), 'the daemon refuses this one')
   const failed = await waitFor(() => {
     const rows = jobRows(sp, 'web2').filter((j) => j.kind === 'incremental' && j.status === 'failed')
     return rows.length >= 3 ? rows : undefined
   }, { message: 'three failed attempts' })
-  assert.ok(failed.every((j) => j.exit_code === 23), JSON.stringify(failed))
+  assert.ok(failed.every((j) => j.exitCode === 23), JSON.stringify(failed))
   assert.match(failed[0]!.error!, /code 23 \(partial transfer due to error\)/)
   assert.deepEqual(failed.slice(1).map((j) => j.trigger), failed.slice(1).map(() => 'retry'))
   assert.ok(failed[2]!.attempt > failed[1]!.attempt && failed[1]!.attempt > failed[0]!.attempt)
@@ -42,27 +34,23 @@ test('exit 23 (partial transfer) is a failure that is retried until the target t
   await rm(path.join(sp.source, 'refused.forbidden'))
   await waitFor(async () => (await statusOf(sp, 'web2')).consecutiveFailures === 0, { message: 'the target recovers' })
   await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile })
-  const last = jobRows(sp, 'web2').at(-1)!
+  // The file can land before its job row is closed: wait for the row.
+  const last = await waitFor(() => {
+    const job = jobRows(sp, 'web2').at(-1)!
+    return job.status === 'running' || job.status === 'queued' ? undefined : job
+  }, { message: 'the last run ends' })
   assert.equal(last.status, 'succeeded')
 })
 
 test('deleting a file the daemon refused to receive is not retried forever', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2', { moduleOptions: ['exclude = *.forbidden'] })
   // No start-up mirror: it would read the source after the delete and clear the path itself.
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { ...fastRetry, fullSync: { onStart: false } } })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const { sp } = await startSyncplaneTo(t, 'daemon', { name: 'web2', moduleOptions: ['exclude = *.forbidden'], config: { ...fastRetry, fullSync: { onStart: false } } })
   await writeFile(path.join(sp.source, 'refused.forbidden'), 'the daemon refuses this one')
-  await waitFor(() => jobRows(sp, 'web2').some((j) => j.status === 'failed' && j.exit_code === 23), { message: 'the refused upload fails' })
+  await waitFor(() => jobRows(sp, 'web2').some((j) => j.status === 'failed' && j.exitCode === 23), { message: 'the refused upload fails' })
   await rm(path.join(sp.source, 'refused.forbidden'))
-  const done = await waitFor(() => sp.services.db.prepare("SELECT status, exit_code, warning FROM jobs WHERE target = 'web2' AND status = 'succeeded'").get() as { status: string; exit_code: number; warning: string } | undefined,
-    { message: 'the deletion run succeeds' })
-  assert.equal(done.exit_code, 23)
-  assert.match(done.warning, /refuses these names.*refused\.forbidden/s)
+  const done = await waitFor(() => jobsOf(sp.services.jobs, { target: 'web2', status: 'succeeded' })[0], { message: 'the deletion run succeeds' })
+  assert.equal(done.exitCode, 23)
+  assert.match(done.warning!, /refuses these names.*refused\.forbidden/s)
   const status = await waitFor(async () => {
     const s = await statusOf(sp, 'web2')
     return s.consecutiveFailures === 0 && s.pending === 0 ? s : undefined
@@ -71,15 +59,10 @@ test('deleting a file the daemon refused to receive is not retried forever', asy
 })
 
 test('a refused login marks the target failing with a clear message, keeps its paths and retries slowly', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2')
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'daemon', 'web2')
   const wrongEnv = Object.fromEntries(Object.keys(target.env).map((k) => [k, 'not-the-password']))
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: wrongEnv, config: { retry: { initialDelayMs: 50, maxDelayMs: 1_500, jitter: 0 } } })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const sp = await startSyncplane(tmp, { targets: [target.config], env: wrongEnv, config: { retry: { initialDelayMs: 50, maxDelayMs: 1_500, jitter: 0 } } })
   await writeFile(path.join(sp.source, 'waiting.txt'), 'x')
   const status = await waitFor(async () => {
     const s = await statusOf(sp, 'web2')
@@ -88,22 +71,17 @@ test('a refused login marks the target failing with a clear message, keeps its p
   assert.match(status.lastError.message, /code 5 \(error starting client-server protocol\).*auth failed/s)
   // Each kind of run waits the slowest pace after its own failure, at once.
   const gaps = await waitFor(() => {
-    const rows = sp.services.db.prepare("SELECT started_at, finished_at FROM jobs WHERE kind = 'incremental' AND status = 'failed' ORDER BY id").all() as Array<{ started_at: number; finished_at: number }>
-    return rows.length >= 2 ? rows.slice(1).map((r, i) => r.started_at - rows[i]!.finished_at) : undefined
+    const rows = jobsOf(sp.services.jobs, { kind: 'incremental', status: 'failed' })
+    return rows.length >= 2 ? rows.slice(1).map((r, i) => r.startedAt! - rows[i]!.finishedAt!) : undefined
   }, { message: 'two failed attempts', timeoutMs: 10_000 })
   assert.ok(gaps.every((g) => g >= 1_400), `retried slowly: ${gaps.join(', ')} ms apart`)
 })
 
 test(`a target down for ${OUTAGE_SEC} s costs only backlog: the other target keeps up and everything converges after`, async (t) => {
-  const tmp = await makeTempDir()
-  const down = await startTarget('daemon', tmp.path, 'web2')
-  const up = await startTarget('local', tmp.path, 'backup')
-  const sp = await startSyncplane({ root: tmp.path, targets: [down.config, up.config], env: down.env, config: { retry: { initialDelayMs: 200, maxDelayMs: 2_000 } } })
-  t.after(async () => {
-    await sp.close()
-    await down.stop()
-    await tmp.cleanup()
-  })
+  const tmp = await makeTempDir(t)
+  const down = await startTarget(tmp, 'daemon', 'web2')
+  const up = await startTarget(tmp, 'local', 'backup')
+  const sp = await startSyncplane(tmp, { targets: [down.config, up.config], env: down.env, config: { retry: { initialDelayMs: 200, maxDelayMs: 2_000 } } })
   await waitFor(() => jobRows(sp, 'web2').some((j) => j.kind === 'full' && j.status === 'succeeded'), { message: 'startup mirror' })
   await down.daemon!.stop()
 
@@ -130,20 +108,13 @@ test(`a target down for ${OUTAGE_SEC} s costs only backlog: the other target kee
   const convergedMs = Math.round(performance.now() - restarted)
   await waitFor(async () => (await statusOf(sp, 'web2')).pending === 0, { message: 'backlog drained' })
   const rows = jobRows(sp, 'web2')
-  assert.ok(rows.some((j) => j.status === 'failed' && j.exit_code === 10), 'the history shows the failures')
+  assert.ok(rows.some((j) => j.status === 'failed' && j.exitCode === 10), 'the history shows the failures')
   assert.equal(rows.at(-1)!.status, 'succeeded', 'and the recovery')
   t.diagnostic(`outage ${OUTAGE_SEC} s, ${i} files written, peak pending ${peak}, converged ${convergedMs} ms after the daemon came back, ${rows.filter((j) => j.status === 'failed').length} failed attempts`)
 })
 
 test('past batch.maxPending a backlog is replaced by one full mirror of that target', async (t) => {
-  const tmp = await makeTempDir()
-  const target = await startTarget('daemon', tmp.path, 'web2')
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: { batch: { maxPending: 100 }, ...fastRetry } })
-  t.after(async () => {
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
-  })
+  const { target, sp } = await startSyncplaneTo(t, 'daemon', { name: 'web2', config: { batch: { maxPending: 100 }, ...fastRetry } })
   await waitFor(() => jobRows(sp, 'web2').some((j) => j.kind === 'full' && j.status === 'succeeded'), { message: 'startup mirror' })
   await target.daemon!.stop()
   for (let i = 0; i < 400; i++) await writeFile(path.join(sp.source, `f${i}`), `${i}`)
@@ -152,8 +123,8 @@ test('past batch.maxPending a backlog is replaced by one full mirror of that tar
     return s.fullSyncPending ? s : undefined
   }, { message: 'the backlog collapsed' })
   assert.ok(status.pending <= 100, `pending stays bounded (${status.pending})`)
-  const journaled = sp.services.db.prepare("SELECT COUNT(*) AS n FROM pending WHERE target = 'web2'").get() as { n: number }
-  assert.ok(journaled.n <= 100, `the journal stays bounded (${journaled.n})`)
+  const journaled = journalOf(sp.services.db, 'web2').length
+  assert.ok(journaled <= 100, `the journal stays bounded (${journaled})`)
 
   await target.daemon!.restart()
   await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 30_000 })

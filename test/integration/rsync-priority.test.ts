@@ -9,8 +9,7 @@ import { createExecaRunner } from '../../src/rsync/runner.js'
 import { readAutogroupNice } from '../../src/priority.js'
 
 test('rsync runs the configured amount nicer than the service, its autogroup included', async (t) => {
-  const tmp = await makeTempDir()
-  t.after(() => tmp.cleanup())
+  const tmp = await makeTempDir(t)
   const pidFile = path.join(tmp.path, 'pid')
   const go = path.join(tmp.path, 'go')
   // Stands in for rsync: says who it is, then holds until the test has looked.

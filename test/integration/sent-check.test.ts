@@ -14,18 +14,17 @@ import { createExecaRunner } from '../../src/rsync/runner.js'
 import { createSyncEngine } from '../../src/sync/engine.js'
 import { resolveTargets } from '../../src/sync/targets.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
+import { startTarget } from '../helpers/targets.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 // No watcher at all here: it stands for one that coalesced a short-lived
 // file's create and delete into nothing (as @parcel/watcher does within a batch).
 test('a short-lived file a mirror copied, never reported by the watcher, is deleted from the target', async (t) => {
-  const tmp = await makeTempDir()
-  t.after(() => tmp.cleanup())
+  const tmp = await makeTempDir(t)
   const source = path.join(tmp.path, 'source')
-  const replica = path.join(tmp.path, 'replica')
   await mkdir(source)
-  await mkdir(replica)
-  const { config, secrets } = parseConfig({ source, database: path.join(tmp.path, 'sp.db'), targets: [{ name: 'backup', url: `${replica}/` }] }, { env: {}, baseDir: tmp.path, origin: 'test' })
+  const { dir: replica, config: target } = await startTarget(tmp, 'local', 'backup')
+  const { config, secrets } = parseConfig({ source, database: path.join(tmp.path, 'sp.db'), targets: [target] }, { env: {}, baseDir: tmp.path, origin: 'test' })
   const db = openDatabase(config.database)
   migrate(db)
   const jobs = createJobStore(db, { pathsPerJob: config.jobs.pathsPerJob })
@@ -39,7 +38,7 @@ test('a short-lived file a mirror copied, never reported by the watcher, is dele
     logger: pino({ level: 'silent' }),
     watcherStatus: () => ({ state: 'running', lastError: null }),
   })
-  t.after(async () => {
+  tmp.after(async () => {
     await engine.close()
     db.close()
   })

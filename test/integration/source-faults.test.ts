@@ -2,7 +2,7 @@ import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { makeTempDir } from '../helpers/temp-dir.js'
+import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget, type TargetKind, type TestTarget } from '../helpers/targets.js'
@@ -18,6 +18,14 @@ async function fill (dir: string, count: number): Promise<void> {
 
 const count = async (dir: string): Promise<number> => (await readdir(dir).catch(() => [])).length
 
+/** A tmpfs mounted at the test's source path, holding 50 uploads in sub/. */
+async function mountedUploads (tmp: TempDir): Promise<string> {
+  const source = path.join(tmp.path, 'source')
+  await mountTmpfs(tmp, source)
+  await fill(path.join(source, 'sub'), 50)
+  return source
+}
+
 export interface SetUpOptions {
   mount?: boolean
   config?: (source: string) => Record<string, unknown>
@@ -25,18 +33,15 @@ export interface SetUpOptions {
 }
 
 export async function setUp (t: TestContext, kind: TargetKind, opts: SetUpOptions = {}): Promise<{ sp: SyncplaneHarness, target: TestTarget }> {
-  const tmp = await makeTempDir()
-  const target = await startTarget(kind, tmp.path, 'web2')
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, kind, 'web2')
   const source = path.join(tmp.path, 'source')
-  if (opts.mount === true) await mountTmpfs(t, source)
+  if (opts.mount === true) await mountTmpfs(tmp, source)
   await mkdir(source, { recursive: true })
   await opts.before?.(source)
-  const sp = await startSyncplane({ root: tmp.path, targets: [target.config], env: target.env, config: opts.config?.(source) })
-  t.after(async () => {
+  const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env, config: opts.config?.(source) })
+  tmp.after(() => {
     if (process.env.SYNCPLANE_TEST_LOGS === '1') console.log(sp.logs.join('\n'))
-    await sp.close()
-    await target.stop()
-    await tmp.cleanup()
   })
   return { sp, target }
 }
@@ -110,22 +115,16 @@ for (const kind of ['local', 'daemon'] as TargetKind[]) {
 
 describe('a volume that did not mount before a restart', { skip }, () => {
   test('is caught before the first mirror: the startup mirror deletes nothing', async (t) => {
-    const tmp = await makeTempDir()
-    const target = await startTarget('local', tmp.path, 'web2')
-    const source = path.join(tmp.path, 'source')
-    await mountTmpfs(t, source)
-    await fill(path.join(source, 'sub'), 50)
-    const first = await startSyncplane({ root: tmp.path, targets: [target.config] })
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'local', 'web2')
+    const source = await mountedUploads(tmp)
+    const first = await startSyncplane(tmp, { targets: [target.config] })
     await startupMirrorDone(first)
     await first.close()
     unmountLazily(source)
     await writeFile(path.join(source, 'written-while-down.jpg'), 'x')
 
-    const again = await startSyncplane({ root: tmp.path, targets: [target.config] })
-    t.after(async () => {
-      await again.close()
-      await tmp.cleanup()
-    })
+    const again = await startSyncplane(tmp, { targets: [target.config] })
     assert.equal((await status(again)).sourceFault.kind, 'unmounted', 'known from the identity stored by the previous run')
     await waitFor(async () => (await status(again)).targets[0].deletesHeld?.count === 50, { message: 'the startup mirror holds what it would delete' })
     assert.equal(await count(path.join(target.dir, 'sub')), 50)
@@ -135,16 +134,12 @@ describe('a volume that did not mount before a restart', { skip }, () => {
 
 describe('the built service (parcel on its worker thread)', { skip }, () => {
   test('an unmount is seen, deletes nothing, and the bare mount point is watched again', async (t) => {
-    const tmp = await makeTempDir()
-    const target = await startTarget('local', tmp.path, 'web2')
-    const source = path.join(tmp.path, 'source')
-    await mountTmpfs(t, source)
-    await fill(path.join(source, 'sub'), 50)
-    const svc = await spawnService({ root: tmp.path, config: { source, database: path.join(tmp.path, 'sp.db'), targets: [target.config] } })
-    t.after(async () => {
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'local', 'web2')
+    const source = await mountedUploads(tmp)
+    const svc = await spawnService(tmp, { config: { source, targets: [target.config] } })
+    tmp.after(() => {
       if (process.env.SYNCPLANE_TEST_LOGS === '1') console.log(svc.proc.output())
-      await svc.proc.stop()
-      await tmp.cleanup()
     })
     await svc.waitReady()
     await waitFor(async () => (await count(path.join(target.dir, 'sub'))) === 50, { message: 'the startup mirror arrives' })

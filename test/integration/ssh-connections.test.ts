@@ -9,13 +9,13 @@ import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { skipReason, startTarget, type TestTarget } from '../helpers/targets.js'
+import { jobsOf } from '../helpers/stores.js'
 
 const logins = (target: TestTarget): number => target.sshd!.output().split('\n').filter((l) => l.includes('Accepted publickey')).length
 const logouts = (target: TestTarget): number => target.sshd!.output().split('\n').filter((l) => /Disconnected from user|Connection closed by authenticating user/.test(l)).length
 const controlDirs = (tmp: TempDir): string[] => readdirSync(tmp.path).filter((n) => n.startsWith('syncplane-ssh-'))
 
-interface JobRow { id: number, kind: string, status: string, exit_code: number | null }
-const jobRows = (sp: SyncplaneHarness): JobRow[] => sp.services.db.prepare('SELECT id, kind, status, exit_code FROM jobs ORDER BY id').all() as JobRow[]
+const jobRows = (sp: SyncplaneHarness) => jobsOf(sp.services.jobs)
 
 /** Each file in its own run: written, then waited for on the target. */
 async function uploadOneByOne (sp: SyncplaneHarness, target: TestTarget, names: string[]): Promise<void> {
@@ -35,15 +35,10 @@ function masterPid (socket: string): number {
 
 describe('SSH connection sharing', { skip: skipReason('ssh') }, () => {
   test('runs to an SSH target share one login, and stopping the service logs it out', async (t) => {
-    const tmp = await makeTempDir()
-    const target = await startTarget('ssh', tmp.path, 'web3')
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'ssh', 'web3')
     const helperLogins = logins(target)
-    const sp = await startSyncplane({ root: tmp.path, targets: [target.config], sshControlParent: tmp.path })
-    t.after(async () => {
-      await sp.close()
-      await target.stop()
-      await tmp.cleanup()
-    })
+    const sp = await startSyncplane(tmp, { targets: [target.config], sshControlParent: tmp.path })
     if (controlDirs(tmp).length === 0) {
       t.skip(`no room for a control socket under ${tmp.path} (see the log)`)
       return
@@ -60,40 +55,29 @@ describe('SSH connection sharing', { skip: skipReason('ssh') }, () => {
   })
 
   test('with controlPersistSec 0 every run logs in anew', async (t) => {
-    const tmp = await makeTempDir()
-    const target = await startTarget('ssh', tmp.path, 'web3')
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'ssh', 'web3')
     const helperLogins = logins(target)
     const config = { ...target.config, ssh: { ...(target.config.ssh as object), controlPersistSec: 0 } }
-    const sp = await startSyncplane({ root: tmp.path, targets: [config], sshControlParent: tmp.path, config: { fullSync: { onStart: false } } })
-    t.after(async () => {
-      await sp.close()
-      await target.stop()
-      await tmp.cleanup()
-    })
+    const sp = await startSyncplane(tmp, { targets: [config], sshControlParent: tmp.path, config: { fullSync: { onStart: false } } })
     await uploadOneByOne(sp, target, ['one.txt', 'two.txt', 'three.txt'])
     assert.equal(logins(target) - helperLogins, jobRows(sp).length)
     assert.deepEqual(controlDirs(tmp), [], 'no control socket directory without sharing')
   })
 
   test('a wedged shared connection is dropped after the run through it fails, and the next run logs in anew', async (t) => {
-    const tmp = await makeTempDir()
-    const target = await startTarget('ssh', tmp.path, 'web3')
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'ssh', 'web3')
     const helperLogins = logins(target)
-    const sp = await startSyncplane({
-      root: tmp.path,
+    const sp = await startSyncplane(tmp, {
       targets: [target.config],
       sshControlParent: tmp.path,
       config: { fullSync: { onStart: false }, rsync: { ioTimeoutSec: 3, deadlineSec: 8, killGraceSec: 1 }, retry: { initialDelayMs: 100, maxDelayMs: 400, jitter: 0 } },
     })
-    // Assigned below, read by the teardown registered first.
+    // Assigned below, read by the teardown registered now: a stopped master would hold the service's close.
     // eslint-disable-next-line prefer-const
     let stopped: number | undefined
-    t.after(async () => {
-      if (stopped !== undefined) process.kill(stopped, 'SIGCONT')
-      await sp.close()
-      await target.stop()
-      await tmp.cleanup()
-    })
+    tmp.after(() => { if (stopped !== undefined) process.kill(stopped, 'SIGCONT') })
     await uploadOneByOne(sp, target, ['before.txt'])
     const dir = path.join(tmp.path, controlDirs(tmp)[0]!)
     const socket = path.join(dir, readdirSync(dir).find((n) => !n.includes('.'))!)
@@ -109,37 +93,31 @@ describe('SSH connection sharing', { skip: skipReason('ssh') }, () => {
     }, { message: 'the retry succeeds' })
     const failed = runs.find((j) => j.status === 'failed')
     // rsync's own --timeout (30), or the run's deadline on a slow machine.
-    assert.ok(failed !== undefined && (failed.exit_code === 30 || failed.exit_code === null), `a run through the wedged master failed: ${JSON.stringify(runs)}`)
+    assert.ok(failed !== undefined && (failed.exitCode === 30 || failed.exitCode === null), `a run through the wedged master failed: ${JSON.stringify(runs)}`)
     assert.ok(logins(target) - helperLogins >= 2, 'a new login after the failed run')
     assert.ok(sp.logs.some((l) => l.includes('the next run opens a new one')))
   })
 
   test('a remote rsync that hangs ends the run at rsync\'s timeout, though the shared connection holds its pipes', async (t) => {
-    const tmp = await makeTempDir()
-    const target = await startTarget('ssh', tmp.path, 'web3')
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'ssh', 'web3')
     const hang = path.join(tmp.path, 'hang')
     // The remote side: rsync, or a process that never answers while `hang` exists.
     const remote = path.join(tmp.path, 'remote-rsync')
     await writeFile(remote, `#!/bin/sh\nif [ -e '${hang}' ]; then exec sleep 40; fi\nexec rsync "$@"\n`)
     await chmod(remote, 0o755)
-    const sp = await startSyncplane({
-      root: tmp.path,
+    const sp = await startSyncplane(tmp, {
       targets: [target.config],
       sshControlParent: tmp.path,
       config: { fullSync: { onStart: false }, rsync: { ioTimeoutSec: 2, deadlineSec: 30, killGraceSec: 1, extraArgs: [`--rsync-path=${remote}`] }, retry: { initialDelayMs: 100, maxDelayMs: 400, jitter: 0 } },
     })
-    t.after(async () => {
-      await sp.close()
-      await target.stop()
-      await tmp.cleanup()
-    })
     await uploadOneByOne(sp, target, ['before.txt'])
     await writeFile(hang, '')
     await writeFile(path.join(sp.source, 'after.txt'), 'after\n')
-    const failed = await waitFor(() => sp.services.db.prepare("SELECT exit_code, finished_at - started_at AS ms FROM jobs WHERE status = 'failed'").get() as { exit_code: number | null, ms: number } | undefined,
+    const failed = await waitFor(() => jobsOf(sp.services.jobs, { status: 'failed' })[0],
       { message: 'the run against the hung remote fails', timeoutMs: 30_000 })
-    assert.equal(failed.exit_code, 30)
-    assert.ok(failed.ms < 10_000, `ended ${failed.ms} ms after it started, by rsync's 2 s timeout, not the remote's 40 s or the 30 s deadline`)
+    assert.equal(failed.exitCode, 30)
+    assert.ok(failed.durationMs! < 10_000, `ended ${failed.durationMs} ms after it started, by rsync's 2 s timeout, not the remote's 40 s or the 30 s deadline`)
     await rm(hang)
     await waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 20_000 })
   })

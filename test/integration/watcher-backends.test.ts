@@ -1,14 +1,16 @@
-import { describe, test, before, after } from 'node:test'
+import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import { suiteTeardown } from '../helpers/teardown.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { spawnService } from '../helpers/service-process.js'
+import { spawnService, type ServiceProcess } from '../helpers/service-process.js'
 import { startSyncplane, type SyncplaneHarness } from '../helpers/syncplane.js'
 import { startTarget, type TestTarget } from '../helpers/targets.js'
+import { pathsCarried } from '../helpers/stores.js'
 
 const BACKENDS = ['parcel', 'chokidar'] as const
 const WATCH_LIMIT = 40
@@ -21,6 +23,12 @@ function namespacedWatchLimitWorks (): boolean {
 const limitSkip = namespacedWatchLimitWorks() ? undefined : 'user namespaces with their own inotify limits are not available here'
 const inNamespaceWithWatchLimit = ['unshare', '-U', '-r', 'sh', '-c', `echo ${WATCH_LIMIT} > /proc/sys/user/max_inotify_watches && exec "$@"`, 'sh']
 
+/** /readyz once the watcher reports degraded (the service answers only once it listens). */
+const degradedReadiness = (svc: ServiceProcess) => waitFor(async () => {
+  const res = await svc.api('/readyz').catch(() => undefined)
+  return res?.body.checks?.watcher.state === 'degraded' ? res : undefined
+}, { message: 'the watcher reports degraded' })
+
 for (const backend of BACKENDS) {
   // No full mirror runs in these tests: only what the watcher reports reaches the target.
   describe(`the ${backend} watcher`, () => {
@@ -31,20 +39,15 @@ for (const backend of BACKENDS) {
     const converged = () => waitForTreesEqual(sp.source, target.dir, { ignore: isRsyncTempFile, timeoutMs: 15_000 })
     const replicated = (rel: string) => waitFor(() => spawnSync('test', ['-e', path.join(target.dir, rel)]).status === 0, { message: `${rel} reaches the target` })
 
+    const teardown = suiteTeardown()
     before(async () => {
-      tmp = await makeTempDir()
-      target = await startTarget('local', tmp.path, 'backup')
-      sp = await startSyncplane({
-        root: tmp.path,
+      tmp = await makeTempDir(teardown)
+      target = await startTarget(tmp, 'local', 'backup')
+      sp = await startSyncplane(tmp, {
         targets: [target.config],
         config: { watcher: { backend }, exclude: ['*.tmp', 'cache/'], fullSync: { onStart: false, intervalSec: 0 } },
       })
       src = (...parts) => path.join(sp.source, ...parts)
-    })
-
-    after(async () => {
-      await sp?.close()
-      await tmp?.cleanup()
     })
 
     test('files written later into a tree made with mkdir -p replicate', async () => {
@@ -93,33 +96,27 @@ for (const backend of BACKENDS) {
       await writeFile(src('kept.txt'), 'kept')
       await replicated('kept.txt')
       // `cache` itself may be listed (a dir-only pattern needs the type, which a create event lacks); rsync excludes it.
-      const listed = sp.services.db.prepare("SELECT path FROM job_paths WHERE path LIKE 'cache/%' OR path LIKE '%.tmp'").all()
+      const listed = pathsCarried(sp.services.jobs).filter((p) => p.startsWith('cache/') || p.endsWith('.tmp'))
       assert.deepEqual(listed, [])
       assert.equal(spawnSync('test', ['-e', path.join(target.dir, 'scratch.tmp')]).status, 1)
     })
   })
 
   test(`the ${backend} watcher turns degraded, visibly, when the watch limit is hit at start`, { skip: limitSkip }, async (t) => {
-    const tmp = await makeTempDir()
-    const target = await startTarget('local', tmp.path, 'backup')
-    t.after(() => tmp.cleanup())
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'local', 'backup')
     const source = path.join(tmp.path, 'source')
     // More directories than the limit, so either backend runs out while setting up.
     for (let d = 0; d < WATCH_LIMIT + 10; d++) {
       await mkdir(path.join(source, `dir${d}`), { recursive: true })
       for (let f = 0; f < 2; f++) await writeFile(path.join(source, `dir${d}`, `f${f}`), `${d}/${f}`)
     }
-    const svc = await spawnService({
-      root: tmp.path,
+    const svc = await spawnService(tmp, {
       wrap: inNamespaceWithWatchLimit,
-      config: { source, database: path.join(tmp.path, 'syncplane.db'), watcher: { backend }, fullSync: { onStart: false, intervalSec: 0 }, targets: [target.config] },
+      config: { source, watcher: { backend }, fullSync: { onStart: false, intervalSec: 0 }, targets: [target.config] },
     })
-    t.after(() => svc.proc.stop())
 
-    const ready = await waitFor(async () => {
-      const res = await svc.api('/readyz').catch(() => undefined)
-      return res?.body.checks?.watcher.state === 'degraded' ? res : undefined
-    }, { message: 'the watcher reports degraded' })
+    const ready = await degradedReadiness(svc)
     assert.equal(ready.status, 503)
     assert.match(ready.body.checks.watcher.detail, /max_user_watches/)
     assert.equal((await svc.api('/v1/status')).body.watcher.state, 'degraded')
@@ -131,28 +128,22 @@ for (const backend of BACKENDS) {
   })
 
   test(`the ${backend} watcher turns degraded, visibly, when new directories exhaust the watch limit`, { skip: limitSkip }, async (t) => {
-    const tmp = await makeTempDir()
-    const target = await startTarget('local', tmp.path, 'backup')
-    t.after(() => tmp.cleanup())
+    const tmp = await makeTempDir(t)
+    const target = await startTarget(tmp, 'local', 'backup')
     const source = path.join(tmp.path, 'source')
     await mkdir(path.join(source, 'one'), { recursive: true })
     await writeFile(path.join(source, 'one', 'f'), 'f')
-    const svc = await spawnService({
-      root: tmp.path,
+    const svc = await spawnService(tmp, {
       wrap: inNamespaceWithWatchLimit,
-      config: { source, database: path.join(tmp.path, 'syncplane.db'), watcher: { backend }, fullSync: { onStart: false, intervalSec: 0 }, targets: [target.config] },
+      config: { source, watcher: { backend }, fullSync: { onStart: false, intervalSec: 0 }, targets: [target.config] },
     })
-    t.after(() => svc.proc.stop())
     await svc.waitReady()
 
     for (let d = 0; d < WATCH_LIMIT + 10; d++) {
       await mkdir(path.join(source, `new${d}`))
       await writeFile(path.join(source, `new${d}`, 'f'), `${d}`)
     }
-    const ready = await waitFor(async () => {
-      const res = await svc.api('/readyz').catch(() => undefined)
-      return res?.body.checks?.watcher.state === 'degraded' ? res : undefined
-    }, { message: 'the watcher reports degraded' })
+    const ready = await degradedReadiness(svc)
     assert.match(ready.body.checks.watcher.detail, /max_user_watches/)
     await waitForTreesEqual(source, target.dir, { ignore: isRsyncTempFile })
   })

@@ -9,9 +9,7 @@ const limited = { options: (o: EngineOptions): EngineOptions => ({ ...o, deletes
 test('a run whose first pass counts more deletions than the limit holds them, makes no second pass, and says so', async (t) => {
   const h = await createEngineHarness(t, limited)
   h.engine.start()
-  h.engine.recordChanges(['gone'])
-  h.clock.advance(100)
-  const first = await h.runner.next()
+  const first = await h.runOf(['gone'])
   assert.ok(first.invocation.args.includes('--max-delete=0'), 'the first pass only counts')
   first.end({ exitCode: 25, skippedDeletes: 50 })
   const job = await h.nextFinished()
@@ -29,9 +27,7 @@ test('a run whose first pass counts more deletions than the limit holds them, ma
 test('within the limit a second pass makes the deletions, limited to what the guard allows', async (t) => {
   const h = await createEngineHarness(t, limited)
   h.engine.start()
-  h.engine.recordChanges(['gone'])
-  h.clock.advance(100)
-  const first = await h.runner.next()
+  const first = await h.runOf(['gone'])
   first.end({ exitCode: 25, skippedDeletes: 5 })
   const second = await h.runner.next()
   assert.ok(second.invocation.args.includes('--max-delete=10'))

@@ -59,9 +59,7 @@ test('the journal of a target no longer configured is dropped once the engine is
 test('close() and destroy() called together drain once', async (t) => {
   const h = await createEngineHarness(t)
   h.engine.start()
-  h.engine.recordChanges(['a.txt'])
-  h.clock.advance(100)
-  await h.runner.next()
+  await h.runOf(['a.txt'])
   const closing = h.engine.close()
   assert.throws(() => h.engine.requestFullSync({ trigger: 'api' }), { code: 'ENGINE_CLOSED' })
   const destroying = h.engine.destroy()
@@ -73,9 +71,7 @@ test('close() and destroy() called together drain once', async (t) => {
 test('a reload that moves a destination stops its run, keeps its changes and owes it a mirror', async (t) => {
   const h = await createEngineHarness(t)
   h.engine.start()
-  h.engine.recordChanges(['a.txt'])
-  h.clock.advance(100)
-  const run = await h.runner.next()
+  const run = await h.runOf(['a.txt'])
   const moved = localTarget('backup', '/elsewhere/')
   const done = h.engine.reconfigure(baseOptions(h.source), [moved])
   assert.deepEqual(done, { added: [], removed: [], changed: ['backup'], mirrorOwed: ['backup'] })

@@ -69,9 +69,7 @@ test('a run alongside a mirror carries live changes; after the mirror, what it r
 test('no run goes alongside a mirror while the target is failing', async (t) => {
   const h = await createEngineHarness(t)
   h.engine.start()
-  h.engine.recordChanges(['a.txt'])
-  h.clock.advance(100)
-  const failing = await h.runner.next()
+  const failing = await h.runOf(['a.txt'])
   failing.end({ exitCode: 12 })
   await h.nextFinished()
   h.engine.requestFullSync({ trigger: 'api' })

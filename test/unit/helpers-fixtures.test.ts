@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
 import { lstat, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, test } from 'node:test'
+import { describe, test, type TestContext } from 'node:test'
+import { pidExists } from '../helpers/managed-process.js'
 import { startRsyncDaemon } from '../helpers/rsync-daemon.js'
 import { runCommand } from '../helpers/run-command.js'
 import { sshdAvailable, startSshd } from '../helpers/sshd.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { assertTreesEqual, diffTrees, isRsyncTempFile, snapshotTree, waitForTreesEqual } from '../helpers/tree.js'
-import { getFreePort, waitFor } from '../helpers/wait-for.js'
+import { getFreePort } from '../helpers/free-port.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 /** File names that break naive shell or line-based handling. */
 const HOSTILE_NAMES = [
@@ -23,24 +26,13 @@ const HOSTILE_NAMES = [
 ]
 
 /** A fresh temp dir removed after the current test. */
-async function tempDir (t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await makeTempDir()
-  t.after(() => dir.cleanup())
-  return dir.path
-}
-
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
+async function tempDir (t: TestContext): Promise<string> {
+  return (await makeTempDir(t)).path
 }
 
 describe('makeTempDir', () => {
-  test('creates a resolved directory under the temp dir and cleanup removes it', async () => {
-    const dir = await makeTempDir('helpers-test-')
+  test('creates a resolved directory under the temp dir and cleanup removes it', async (t) => {
+    const dir = await makeTempDir(t, 'helpers-test-')
     assert.ok((await stat(dir.path)).isDirectory())
     assert.match(dir.path, /helpers-test-[^/]+$/)
     assert.ok(dir.path.length > tmpdir().length)
@@ -48,6 +40,31 @@ describe('makeTempDir', () => {
     await dir.cleanup()
     await assert.rejects(stat(dir.path), { code: 'ENOENT' })
     await dir.cleanup() // a second cleanup is harmless
+  })
+
+  test('undoes what was registered on it, the last first and each even when one fails, then removes the directory', async () => {
+    // The test's end, by hand: the failure this provokes is the one asserted.
+    const ends: Array<() => unknown> = []
+    const dir = await makeTempDir({ after: (fn) => { ends.push(fn) } })
+    const order: string[] = []
+    dir.after(() => { order.push(`daemon, directory there: ${existsSync(dir.path)}`) })
+    dir.after(() => { order.push('service'); throw new Error('close failed') })
+    assert.equal(ends.length, 1)
+    await assert.rejects(async () => { await ends[0]!() }, /close failed/)
+    assert.deepEqual(order, ['service', 'daemon, directory there: true'])
+    assert.equal(existsSync(dir.path), false)
+  })
+
+  test('is removed with what was registered on it when its test ends', async (t) => {
+    let path = ''
+    let undone = false
+    await t.test('a test that makes one', async (sub) => {
+      const dir = await makeTempDir(sub)
+      path = dir.path
+      dir.after(() => { undone = true })
+    })
+    assert.equal(undone, true)
+    assert.equal(existsSync(path), false)
   })
 })
 
@@ -94,7 +111,8 @@ describe('waitFor', () => {
 
 describe('rsync daemon fixture', () => {
   test('accepts a password-authenticated push, preserving hostile names and symlinks', async (t) => {
-    const dir = await tempDir(t)
+    const tmp = await makeTempDir(t)
+    const dir = tmp.path
     const src = join(dir, 'src')
     const dest = join(dir, 'dest')
     await mkdir(join(src, 'sub dir'), { recursive: true })
@@ -102,7 +120,7 @@ describe('rsync daemon fixture', () => {
     await writeFile(join(src, 'hello.txt'), 'hello daemon')
     await symlink('hello.txt', join(src, 'link'))
     const daemon = await startRsyncDaemon({ root: join(dir, 'daemon'), modulePath: dest })
-    t.after(() => daemon.stop())
+    tmp.after(() => daemon.stop())
 
     assert.equal(daemon.url, `rsync://syncer@127.0.0.1:${daemon.port}/upload/`)
     assert.equal((await stat(join(dir, 'daemon', 'rsyncd.secrets'))).mode & 0o777, 0o600)
@@ -119,11 +137,12 @@ describe('rsync daemon fixture', () => {
   })
 
   test('rejects a wrong password with exit code 5', async (t) => {
-    const dir = await tempDir(t)
+    const tmp = await makeTempDir(t)
+    const dir = tmp.path
     await mkdir(join(dir, 'src'))
     await writeFile(join(dir, 'src', 'f.txt'), 'x')
     const daemon = await startRsyncDaemon({ root: join(dir, 'daemon'), modulePath: join(dir, 'dest') })
-    t.after(() => daemon.stop())
+    tmp.after(() => daemon.stop())
 
     const result = await runCommand('rsync', ['-a', `${join(dir, 'src')}/`, daemon.url], {
       env: { ...process.env, RSYNC_PASSWORD: `${daemon.password}-wrong` },
@@ -134,13 +153,14 @@ describe('rsync daemon fixture', () => {
   })
 
   test('pause stalls clients until resume; restart keeps the port; stop ends the process', async (t) => {
-    const dir = await tempDir(t)
+    const tmp = await makeTempDir(t)
+    const dir = tmp.path
     const src = join(dir, 'src')
     const dest = join(dir, 'dest')
     await mkdir(src)
     await writeFile(join(src, 'a.txt'), 'a')
     const daemon = await startRsyncDaemon({ root: join(dir, 'daemon'), modulePath: dest })
-    t.after(() => daemon.stop())
+    tmp.after(() => daemon.stop())
     const push = (extra: string[] = []) =>
       runCommand('rsync', ['-a', ...extra, `${src}/`, daemon.url], {
         env: { ...process.env, RSYNC_PASSWORD: daemon.password },
@@ -159,7 +179,7 @@ describe('rsync daemon fixture', () => {
     await daemon.restart()
     assert.equal(daemon.port, port)
     assert.notEqual(daemon.pid, pid)
-    assert.equal(isAlive(pid), false)
+    assert.equal(pidExists(pid), false)
     await writeFile(join(src, 'b.txt'), 'b')
     const afterRestart = await push()
     assert.equal(afterRestart.code, 0, afterRestart.stderr)
@@ -167,7 +187,7 @@ describe('rsync daemon fixture', () => {
 
     const lastPid = daemon.pid
     await daemon.stop()
-    assert.equal(isAlive(lastPid), false)
+    assert.equal(pidExists(lastPid), false)
     assert.equal((await push(['--contimeout=2'])).code, 10) // connection refused
     await daemon.stop() // idempotent
   })
@@ -175,7 +195,8 @@ describe('rsync daemon fixture', () => {
 
 describe('sshd fixture', { skip: sshdAvailable() ? false : 'openssh-server (/usr/sbin/sshd) or ssh-keygen missing' }, () => {
   test('accepts a key-authenticated rsync push over ssh with strict host key checking', async (t) => {
-    const dir = await tempDir(t)
+    const tmp = await makeTempDir(t)
+    const dir = tmp.path
     const src = join(dir, 'src')
     const dest = join(dir, 'dest')
     await mkdir(src)
@@ -183,7 +204,7 @@ describe('sshd fixture', { skip: sshdAvailable() ? false : 'openssh-server (/usr
     await writeFile(join(src, 'over-ssh.txt'), 'via ssh')
     await writeFile(join(src, 'sp ace.txt'), 'spaced')
     const sshd = await startSshd({ root: join(dir, 'sshd') })
-    t.after(() => sshd.stop())
+    tmp.after(() => sshd.stop())
 
     assert.equal((await lstat(sshd.identityFile)).mode & 0o777, 0o600)
     const known = await readFile(sshd.knownHostsFile, 'utf8')
@@ -203,9 +224,10 @@ describe('sshd fixture', { skip: sshdAvailable() ? false : 'openssh-server (/usr
   })
 
   test('rejects a host whose key is not in known_hosts', async (t) => {
-    const dir = await tempDir(t)
+    const tmp = await makeTempDir(t)
+    const dir = tmp.path
     const sshd = await startSshd({ root: join(dir, 'sshd') })
-    t.after(() => sshd.stop())
+    tmp.after(() => sshd.stop())
     await writeFile(sshd.knownHostsFile, '')
     const result = await runCommand('ssh', [...sshd.sshArgs, `${sshd.user}@127.0.0.1`, 'true'])
     assert.equal(result.code, 255)
@@ -215,7 +237,7 @@ describe('sshd fixture', { skip: sshdAvailable() ? false : 'openssh-server (/usr
 
 describe('tree helpers', () => {
   /** Two identical trees with a dir, a symlink and hostile names. */
-  async function twinTrees (t: { after(fn: () => Promise<void>): void }): Promise<[string, string]> {
+  async function twinTrees (t: TestContext): Promise<[string, string]> {
     const dir = await tempDir(t)
     const roots: [string, string] = [join(dir, 'a'), join(dir, 'b')]
     for (const root of roots) {

@@ -63,12 +63,34 @@ export function createApplyBatch (opts: ApplyOptions) {
     copyOf: e.copyOf === undefined ? null : JSON.stringify(e.copyOf),
   })
 
-  /** Parents made for a file: rows without a version of their own, so the watcher's report of them is no local change. */
-  function recordParents (made: string[], e: ManifestEntry): void {
+  /**
+   * Parents made for a file: rows without a version of their own, so the
+   * watcher's report of them is no local change. Returns the ones made where
+   * this node had recorded a deletion: their row is left for a scan to turn
+   * into a new version of the directory (see revive).
+   */
+  function recordParents (made: string[], e: ManifestEntry): string[] {
+    const revived: string[] = []
     for (const dir of made) {
       const prev = store.get(dir)
+      if (prev?.deleted === true) {
+        revived.push(dir)
+        continue
+      }
       store.put({ path: dir, kind: 'dir', deleted: false, vv: prev?.vv ?? '{}', seen: prev?.seen ?? null, hlc: e.hlc, origin: e.origin, size: null, mtimeNs: null, ino: null, copyOf: null })
     }
+    return revived
+  }
+
+  /**
+   * A directory whose deletion was recorded here, made again for a version
+   * that deletion had not seen (update against delete: the directory comes
+   * back everywhere), becomes a new local version of the directory. Given the
+   * deletion's vector as a present row instead, it was a directory present
+   * here and deleted elsewhere under one vector: stale both ways, for good.
+   */
+  function revive (dirs: readonly string[]): void {
+    if (dirs.length > 0) local.scan(dirs)
   }
 
   /**
@@ -150,11 +172,15 @@ export function createApplyBatch (opts: ApplyOptions) {
 
   /** Nothing is at the path: the file goes there unless an application put one there meanwhile. */
   function install (e: ManifestEntry, from: string, known: VersionVector): EntryOutcome {
-    recordParents(makeParents(root, e.path), e)
-    if (!placeIfAbsent(from, abs(e.path))) return 'retry'
+    const revived = recordParents(makeParents(root, e.path), e)
+    if (!placeIfAbsent(from, abs(e.path))) {
+      revive(revived)
+      return 'retry'
+    }
     unlinkSync(from)
     const seen = lookAt(abs(e.path))
     store.put(rowFor(e, known, seen?.type === 'file' ? seen.key : null))
+    revive(revived)
     if (e.copyOf !== undefined) opts.onConflict({ path: e.copyOf.path, copy: e.path, winner: e.copyOf.winner, loser: e.origin, loserHlc: e.hlc })
     return 'applied'
   }
@@ -247,8 +273,9 @@ export function createApplyBatch (opts: ApplyOptions) {
       const outcome = moveLocalToCopy(row!, conflictCopyPath(e.path, stampOf(row!)), e.origin, 0)
       if (outcome !== 'applied') return outcome
     }
-    recordParents(makeParents(root, `${e.path}/x`), e)
+    const revived = recordParents(makeParents(root, `${e.path}/x`), e)
     store.put(rowFor(e, merged, null))
+    revive(revived.filter((dir) => dir !== e.path))
     return 'applied'
   }
 

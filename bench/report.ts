@@ -5,6 +5,7 @@ import type { BenchSettings } from './settings.js'
 import type { BurstLatencyResult, BurstRow } from './scenarios/burst-latency.js'
 import type { ControlSample } from './scenarios/control-plane.js'
 import type { QueryTiming } from './scenarios/job-history.js'
+import type { ChurnSample, MeshResult, MeshRow } from './scenarios/mesh.js'
 import type { ScaleRow } from './scenarios/scale.js'
 import type { SustainedRow } from './scenarios/sustained.js'
 
@@ -15,6 +16,7 @@ export interface BenchResults {
   scale?: ScaleRow[]
   control?: ControlSample[]
   jobHistory?: QueryTiming[]
+  mesh?: MeshResult
 }
 
 /** One Markdown table row. */
@@ -32,6 +34,7 @@ export function renderReport (settings: BenchSettings, results: BenchResults): s
   if (results.scale !== undefined && results.scale.length > 0) lines.push(...scaleSection(results.scale))
   if (results.control !== undefined && results.control.length > 0) lines.push(...controlSection(settings, results.control))
   if (results.jobHistory !== undefined && results.jobHistory.length > 0) lines.push(...jobHistorySection(settings, results.jobHistory))
+  if (results.mesh !== undefined) lines.push(...meshSection(settings, results.mesh))
   return `${lines.join('\n')}\n`
 }
 
@@ -155,4 +158,108 @@ function jobHistorySection (settings: BenchSettings, timings: QueryTiming[]): st
     ...header(['query', 'p50', 'p99', 'max']),
     ...timings.map((t) => tr([label(t.query), ms(t.p50Ms), ms(t.p99Ms), ms(t.maxMs)])),
   ]
+}
+
+/** A median, with each run's figure after it when there were several. */
+const perRun = (xs: number[], digits = 0): string =>
+  xs.length === 0 ? '–' : xs.length === 1 ? fmt(xs[0]!, digits) : `${fmt(median(xs), digits)} (${xs.map((x) => fmt(x, digits)).join(', ')})`
+
+function meshSection (settings: BenchSettings, { rows, unavailable }: MeshResult): string[] {
+  const { burst, latency, churn } = settings.mesh
+  const sp = rows.find((r) => r.name === 'syncplane mesh')
+  const vs = (r: MeshRow, f: (r: MeshRow) => number): string => (sp === undefined ? '–' : `${fmt(f(r) / f(sp))}×`)
+  const transfers = (r: MeshRow): string => Object.entries(r.transfers).map(([k, v]) => `${k} ${fmt(v, Number.isInteger(v) ? 0 : 1)}`).join(', ')
+  const lines = [
+    '',
+    '### Mesh',
+    `Every node on this machine with a tree of its own; the workloads write on node A. Burst: ${burst.files} distinct random files of 4 KiB into ${burst.dirs} existing directories, ` +
+      'from the last write until every other node holds every file; CPU-s and RSS of every process of the system (rsync runs, daemons and helpers included). ' +
+      `Latency: ${latency.files} files of 4 KiB, one every ${latency.gapMs} ms, from close() on A to the file in place on node B (and on every node). ` +
+      '"vs syncplane": the system\'s figure over syncplane\'s.',
+    '',
+    ...header([
+      'system', 'nodes', 'burst: converged after last write', 'vs syncplane', 'write time', 'burst CPU-s', 'vs syncplane',
+      'peak RSS (sum, sampled)', 'vs syncplane', 'Σ VmHWM', 'transfers', 'latency p50 (B)', 'p99 (B)', 'p99 (all nodes)', 'latency CPU-s',
+    ]),
+    ...rows.map((r) => r.failed
+      ? tr([r.name, r.nodes, 'failed (see below)', ...Array(12).fill('–')])
+      : tr([
+        r.name,
+        r.nodes,
+        r.converged
+          ? `${fmt(r.burstS)} s${r.unconverged > 0 ? ` (${r.unconverged} run(s) gave up)` : ''}${r.identical ? '' : ' (trees differ!)'}`
+          : `> ${settings.mesh.timeoutMs / 1000} s (gave up)`,
+        r.converged ? vs(r, (x) => x.burstS) : '–',
+      `${fmt(r.burstWriteS)} s`,
+      fmt(r.burstCpuS),
+      vs(r, (x) => x.burstCpuS),
+      `${fmt(r.peakRssMb, 0)} MB`,
+      vs(r, (x) => x.peakRssMb),
+      `${fmt(r.hwmMb, 0)} MB`,
+      transfers(r),
+      ms(r.latencyP50Ms, 0),
+      ms(r.latencyP99Ms, 0),
+      `${ms(r.latencyAllP99Ms, 0)}${r.latencyMissing > 0 ? ` (${r.latencyMissing} never arrived)` : ''}`,
+      fmt(r.latencyCpuS),
+      ])),
+  ]
+  const withChurn = rows.filter((r) => r.churn.length > 0)
+  if (withChurn.length > 0) {
+    const each = (r: MeshRow, f: (c: ChurnSample) => number, digits = 0): string => perRun(r.churn.map(f), digits)
+    lines.push(
+      '',
+      `Churn: a seeded writer on every node at once for ${churn.seconds} s (seed ${churn.seed}; one op every ${churn.gapMs} ms each: creates, appends, in-place overwrites, deletes, renames, ` +
+        `mkdir with files, rmtree; names with spaces, quotes, a leading dash or dot, unicode), and a forced conflict (the same new path on two nodes, 0–50 ms apart) every ${churn.conflictEveryMs} ms. ` +
+        `Settled: the trees the same (sha1 of every file) and the system idle, checked every 0.5 s, given up ${churn.settleCapS} s after the writers stopped. ` +
+        'Every file starts with a uid line: lost = an upload no op removed that is on no node; resurrected = a file path whose last op removed it, having seen the last write there, yet present. ' +
+        `Echo: in the ${churn.echoSec} s after settling, what the system still transfers, and inotify events in the trees. Medians, each run in parentheses.`,
+      '',
+      ...header([
+        'system', 'ops (uploads)', 'settled after writers stopped', 'differing paths', 'lost uploads', 'resurrected (on deleter / not propagated)',
+        'conflict copies', `echo in ${churn.echoSec} s: transfers / fs events`, 'transfers counted as', 'CPU-s (churn + settling)',
+      ]),
+      ...withChurn.map((r) => tr([
+        r.name,
+        `${each(r, (c) => c.ops)} (${each(r, (c) => c.uploads)})`,
+        `${each(r, (c) => c.settleS, 1)} s`,
+        each(r, (c) => c.differing),
+        each(r, (c) => c.lost),
+        `${each(r, (c) => c.resurrected)} (${each(r, (c) => c.resurrectedOnDeleter)} / ${each(r, (c) => c.resurrectedNotPropagated)})`,
+        each(r, (c) => c.conflictCopies),
+        `${each(r, (c) => c.echoTransfers)} / ${each(r, (c) => c.echoFsEvents)}`,
+        r.transferUnit === 'MB received' ? 'pulls (ItemFinished)' : r.transferUnit,
+        each(r, (c) => c.cpuS, 1),
+      ]))
+    )
+  }
+  lines.push('', ...meshAims(settings, rows), '', 'How each system was set up and driven:', '')
+  for (const r of rows) lines.push(`- **${r.name}**: ${r.setup}${r.errors.length > 0 ? `. FAILED: ${r.errors.join('; ')}` : ''}`)
+  for (const u of unavailable) lines.push(`- **${u.name}**: not run: ${u.why}`)
+  return lines
+}
+
+/** The mesh's aims, each said met or not from this run's figures. */
+function meshAims (settings: BenchSettings, rows: MeshRow[]): string[] {
+  const sp = rows.find((r) => r.name === 'syncplane mesh')
+  if (sp === undefined) return ['(syncplane mesh not run: no aims checked)']
+  const verdict = (ok: boolean): string => (ok ? 'met' : '**NOT met**')
+  const lines: string[] = ['Aims:']
+  const st = rows.find((r) => r.name === 'Syncthing')
+  if (st !== undefined && st.converged && sp.converged) {
+    const speed = st.burstS / sp.burstS
+    lines.push(`- burst ≥ 5× faster than Syncthing: ${fmt(speed)}× — ${verdict(speed >= 5)}`)
+    lines.push(`- burst CPU below Syncthing's: ${fmt(sp.burstCpuS)} vs ${fmt(st.burstCpuS)} CPU-s — ${verdict(sp.burstCpuS < st.burstCpuS)}`)
+    lines.push(`- memory below Syncthing's: peak ${fmt(sp.peakRssMb, 0)} vs ${fmt(st.peakRssMb, 0)} MB — ${verdict(sp.peakRssMb < st.peakRssMb)}`)
+  } else {
+    lines.push('- burst vs Syncthing: not comparable (one of them did not run or converge)')
+  }
+  lines.push(`- latency p50 < 150 ms: ${ms(sp.latencyP50Ms, 0)} — ${verdict(sp.latencyP50Ms < 150)}`)
+  if (sp.churn.length > 0) {
+    const worst = (f: (c: ChurnSample) => number): number => Math.max(...sp.churn.map(f))
+    lines.push(`- churn settled within 30 s: slowest run ${fmt(worst((c) => c.settleS), 1)} s — ${verdict(worst((c) => c.settleS) <= 30)}`)
+    lines.push(`- 0 lost / 0 resurrected / 0 echo: ${worst((c) => c.lost)} / ${worst((c) => c.resurrected)} / ${worst((c) => c.echoTransfers)} (worst run) — ` +
+      verdict(worst((c) => c.lost) === 0 && worst((c) => c.resurrected) === 0 && worst((c) => c.echoTransfers) === 0))
+  }
+  if (settings.smoke) lines.push('- (SMOKE sizes: the aims are stated for the full sizes)')
+  return lines
 }

@@ -7,6 +7,7 @@ import { renderReport, type BenchResults } from './report.js'
 import { runBurstLatency } from './scenarios/burst-latency.js'
 import { runControlPlane } from './scenarios/control-plane.js'
 import { runJobHistory } from './scenarios/job-history.js'
+import { runMesh } from './scenarios/mesh.js'
 import { runScale } from './scenarios/scale.js'
 import { runSustained } from './scenarios/sustained.js'
 import { readSettings, type BenchSettings } from './settings.js'
@@ -15,8 +16,9 @@ import { contenders } from './systems.js'
 /**
  * `npm run bench`: syncplane, lsyncd, the seed's loop and the rsync floor on
  * the same workloads (see docs/performance.md), one after another against
- * one rsync daemon; a Markdown report on stdout, the raw figures as JSON in
- * bench/results/. Knobs: bench/settings.ts.
+ * one rsync daemon; then syncplane's mesh, Syncthing and Unison on the mesh
+ * workloads, each on nodes of its own; a Markdown report on stdout, the raw
+ * figures as JSON in bench/results/. Knobs: bench/settings.ts.
  */
 export async function runBench (settings: BenchSettings): Promise<BenchResults> {
   const systems = contenders(settings.systems)
@@ -30,6 +32,7 @@ export async function runBench (settings: BenchSettings): Promise<BenchResults> 
       results.control = await runControlPlane(harness)
       results.jobHistory = await runJobHistory(harness)
     }
+    if (settings.only.has('mesh')) results.mesh = await runMesh(harness)
   } finally {
     await harness.close()
   }
@@ -52,6 +55,7 @@ async function saveResults (settings: BenchSettings, results: BenchResults): Pro
     scale: results.scale ?? [],
     control: results.control ?? [],
     jobTimings: results.jobHistory ?? [],
+    mesh: results.mesh ?? null,
   }, null, 2))
 }
 

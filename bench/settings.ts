@@ -6,7 +6,7 @@
  * small ones, so the benchmark cannot rot.
  */
 
-export const SCENARIOS = ['burst', 'sustained', 'scale', 'control'] as const
+export const SCENARIOS = ['burst', 'sustained', 'scale', 'control', 'mesh'] as const
 export type Scenario = typeof SCENARIOS[number]
 
 export interface BenchSettings {
@@ -14,7 +14,7 @@ export interface BenchSettings {
   smoke: boolean
   /** BENCH_RUNS: how often the repeated workloads (burst and latency, control plane) run; medians are reported. */
   runs: number
-  /** BENCH_ONLY=burst,sustained,scale,control runs a subset while working on one. */
+  /** BENCH_ONLY=burst,sustained,scale,control,mesh runs a subset while working on one. */
   only: ReadonlySet<string>
   /** BENCH_SYSTEMS=syncplane,… runs only those (the rsync floor always runs); undefined: all of them. */
   systems: ReadonlySet<string> | undefined
@@ -40,6 +40,22 @@ export interface BenchSettings {
   bigScale: { files: number; dirs: number }
   control: { probeRate: number }
   jobHistory: { rows: number; timesPerQuery: number }
+  /** The mesh workloads (bench/scenarios/mesh.ts): syncplane's mesh, Syncthing and Unison, each on nodes of its own. */
+  mesh: {
+    /** BENCH_MESH_SYSTEMS=syncplane,syncthing,unison runs only those; undefined: all of them. */
+    systems: ReadonlySet<string> | undefined
+    burst: { files: number; dirs: number }
+    latency: { files: number; gapMs: number }
+    /**
+     * BENCH_MESH_CHURN_SEC (0: no churn) seconds of a writer on every node
+     * (BENCH_SEED), one op per `gapMs` each, a forced conflict every
+     * `conflictEveryMs`; settled within `settleCapS` or not; then `echoSec`
+     * of nothing written, counting what still moves.
+     */
+    churn: { seconds: number; seed: number; gapMs: number; conflictEveryMs: number; settleCapS: number; echoSec: number }
+    /** How long nodes may take to start, a burst to converge, a latency file to arrive. */
+    timeoutMs: number
+  }
 }
 
 const list = (value: string): Set<string> => new Set(value.split(','))
@@ -66,5 +82,19 @@ export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettin
     bigScale: { files: smoke ? 5_000 : 1_000_000, dirs: smoke ? 500 : 100_000 },
     control: { probeRate: 50 },
     jobHistory: { rows: smoke ? 20_000 : 1_000_000, timesPerQuery: smoke ? 20 : 200 },
+    mesh: {
+      systems: env.BENCH_MESH_SYSTEMS === undefined ? undefined : list(env.BENCH_MESH_SYSTEMS),
+      burst: { files: smoke ? 300 : 10_000, dirs: smoke ? 10 : 100 },
+      latency: { files: smoke ? 10 : 100, gapMs: 200 },
+      churn: {
+        seconds: Number(env.BENCH_MESH_CHURN_SEC ?? (smoke ? 8 : 30)),
+        seed: Number(env.BENCH_SEED ?? 1),
+        gapMs: 20,
+        conflictEveryMs: 1_000,
+        settleCapS: smoke ? 60 : 120,
+        echoSec: smoke ? 10 : 30,
+      },
+      timeoutMs: smoke ? 120_000 : 300_000,
+    },
   }
 }

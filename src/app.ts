@@ -1,15 +1,12 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Problem } from './http/schemas/common.js'
-import { JobDetailSchema, JobListSchema, JobSchema } from './http/schemas/jobs.js'
-import { ConfirmDeletesResultSchema, ReadinessSchema, ResyncResultSchema, StatusSchema } from './http/schemas/control.js'
+import { COMPONENTS } from './http/schemas/components.js'
 import { errorHandler, notFoundHandler } from './http/problem.js'
 import { registerSwagger } from './http/swagger.js'
 import { healthRoutes } from './http/routes/health.js'
 import { metricsRoutes } from './http/routes/metrics.js'
 import { v1Routes } from './http/v1.js'
 import { meshPeerRoutes } from './http/routes/mesh-peer.js'
-import { MeshStatusSchema } from './http/schemas/mesh.js'
 import type { AppServices } from './http/services.js'
 
 export interface BuildAppOptions {
@@ -39,9 +36,7 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
     trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  for (const schema of [Problem, JobSchema, JobDetailSchema, JobListSchema, ReadinessSchema, StatusSchema, ResyncResultSchema, ConfirmDeletesResultSchema, MeshStatusSchema]) {
-    app.addSchema(schema)
-  }
+  for (const schema of COMPONENTS) app.addSchema(schema)
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   await registerSwagger(app)

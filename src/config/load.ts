@@ -7,6 +7,7 @@ import { checkConfig } from './checks.js'
 import { readSecrets } from './secrets.js'
 import { createProblems } from './problems.js'
 import { readMesh, type MeshSettings } from './mesh.js'
+import { applyEnvOverrides } from './env-overrides.js'
 import type { Config } from './schema.js'
 
 export { ConfigError }
@@ -35,12 +36,12 @@ export function loadConfigFile (file: string, env: Record<string, string | undef
 }
 
 /**
- * read → validate → normalize → check → secrets → freeze. The schema's
- * violations stop at once; every later problem is collected, so an operator
- * fixes the file in one pass.
+ * read → environment overrides → validate → normalize → check → secrets →
+ * freeze. A bad override and the schema's violations stop at once; every
+ * later problem is collected, so an operator fixes the file in one pass.
  */
 export function parseConfig (raw: unknown, opts: LoadOptions): LoadedConfig {
-  const normalized = normalize(validate(raw, opts.origin), opts.baseDir)
+  const normalized = normalize(validate(applyEnvOverrides(raw, opts.env, opts.origin), opts.origin), opts.baseDir)
   const problems = createProblems(normalized.targets.length)
   checkConfig(normalized, problems)
   const { config, secrets, apiToken } = readSecrets(normalized, opts, problems)

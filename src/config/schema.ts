@@ -5,6 +5,8 @@ const TargetName = Type.String({
   description: 'Unique name: letters, digits, ".", "_", "-"; used in the API and logs',
 })
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
 /** Without an `ssh` block a target still shares its connection this long. */
 export const SSH_CONTROL_PERSIST_SEC = 60
 
@@ -73,10 +75,10 @@ export const ConfigSchema = Type.Object({
     description: 'rsync exclude patterns, applied by the watcher and by every rsync run',
   }),
   database: Type.String({ minLength: 1, description: 'SQLite file (created when missing)' }),
-  logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'JSON logs on stdout' }),
+  logLevel: Type.Enum(LOG_LEVELS, { default: 'info', description: 'JSON logs on stdout (or the SYNCPLANE_LOG_LEVEL environment variable)' }),
   api: Type.Object({
-    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the HTTP API listens on' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: 'Port of the HTTP API' }),
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the HTTP API listens on (or the SYNCPLANE_API_HOST environment variable)' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: 'Port of the HTTP API (or the SYNCPLANE_API_PORT environment variable)' }),
     trustProxy: Type.Boolean({ default: false, description: 'Behind a reverse proxy: take the client address from X-Forwarded-For (recorded as requestedBy)' }),
     token: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token required on /v1/* and /metrics (or tokenFile, or the SYNCPLANE_API_TOKEN environment variable)' })),
     tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'File whose first line is the API token; relative to the config file' })),

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import { createRequirementFixes } from './openapi-requirements.js'
 
 export const API_VERSION = '1.0.0'
 
@@ -10,14 +11,19 @@ export const API_VERSION = '1.0.0'
  * document, so the committed openapi/openapi.json can be compared byte for byte.
  */
 export async function registerSwagger (app: FastifyInstance): Promise<void> {
+  const requirements = createRequirementFixes()
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: {
         title: 'syncplane',
         version: API_VERSION,
         description: 'Real-time directory replication with rsync, steered over HTTP.',
+        license: { name: 'MIT', identifier: 'MIT' },
       },
+      // Relative: the service that serves the document (Swagger UI at /docs
+      // tries requests there), wherever api.host and api.port put it.
+      servers: [{ url: '/', description: 'This syncplane (api.host:api.port; 127.0.0.1:8787 by default)' }],
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'Required on /v1/* and /metrics when api.token (or tokenFile, or SYNCPLANE_API_TOKEN) is set' },
@@ -30,11 +36,13 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'sync', description: 'Full resyncs' },
         { name: 'jobs', description: 'History of every rsync run' },
         { name: 'metrics', description: 'Prometheus metrics' },
+        { name: 'mesh', description: 'The mesh: peers, conflicts, held local deletions' },
       ],
     },
     hideUntagged: true,
     // Every /v1 operation takes the bearer token; probes do not.
-    transform: ({ schema, url }) => {
+    transform: ({ schema, url, route }) => {
+      requirements.noteRoute(route)
       if (!url.startsWith('/v1/') || schema === undefined) return { schema, url }
       return { schema: { ...schema, security: [{ bearerAuth: [] }] }, url }
     },
@@ -44,7 +52,10 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
     transformObject: (document) => {
       if (!('openapiObject' in document)) return document.swaggerObject
       const doc = document.openapiObject
-      if (doc.paths !== undefined) doc.paths = metricsBeforeEvents(doc.paths)
+      if (doc.paths !== undefined) {
+        requirements.apply(doc.paths as Parameters<typeof requirements.apply>[0])
+        doc.paths = metricsBeforeEvents(doc.paths)
+      }
       return doc
     },
     refResolver: {

@@ -78,13 +78,13 @@ describe('token configuration', () => {
     assert.throws(() => load({ token: 'short' }), /api\.token: must not have fewer than 16 characters/)
   })
 
-  test('the OpenAPI document declares the bearer scheme on every /v1 operation and /metrics', async () => {
+  test('the OpenAPI document declares the bearer scheme on every /v1 operation and /metrics, and the probes open', async () => {
     const doc = JSON.parse(await renderOpenApi())
     assert.equal(doc.components.securitySchemes.bearerAuth.scheme, 'bearer')
     for (const [route, ops] of Object.entries(doc.paths as Record<string, Record<string, { security?: unknown }>>)) {
       for (const op of Object.values(ops)) {
         if (route.startsWith('/v1/') || route === '/metrics') assert.deepEqual(op.security, [{ bearerAuth: [] }], route)
-        else assert.equal(op.security, undefined, route)
+        else assert.deepEqual(op.security, [], route)
       }
     }
   })

@@ -59,3 +59,18 @@ test('the production example config is valid once its files exist, and names eve
     .filter((k) => !present(k, raw) && !new RegExp(`#\\s+${k.split('.').at(-1)!.replace('[]', '')}:`).test(text))
   assert.deepEqual(missing, [], 'keys the example neither sets nor shows in a comment')
 })
+
+test('the systemd unit: Type=exec, reload by SIGHUP, and a pre-start step only with a command the CLI has', () => {
+  const text = readFileSync(new URL('../../examples/systemd/syncplane.service', import.meta.url), 'utf8')
+  const directives = text.split('\n').filter((l) => /^[A-Z]\w*=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const)
+  const values = (key: string): string[] => directives.filter(([k]) => k === key).map(([, v]) => v)
+  assert.deepEqual(values('Type'), ['exec'])
+  assert.deepEqual(values('ExecReload'), ['/bin/kill -HUP $MAINPID'])
+  assert.match(values('ExecStart')[0]!, /\/dist\/cli\.js serve --config \//)
+  const usage = readFileSync(new URL('../../src/cli.ts', import.meta.url), 'utf8')
+  for (const pre of values('ExecStartPre')) {
+    const command = /(?:cli\.js|syncplane) (\w[\w-]*)/.exec(pre)?.[1]
+    assert.ok(command !== undefined && new RegExp(`\\n  ${command}\\b`).test(usage), `ExecStartPre runs "${pre}", which the CLI does not have`)
+  }
+  assert.doesNotMatch(text, /watcher \(chokidar\) holds/, 'the default watcher is parcel')
+})

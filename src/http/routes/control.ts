@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { StatusSchema, WatchStateSchema } from '../schemas/control.js'
-import { problemResponses } from '../schemas/common.js'
+import { problemResponses, ref } from '../schemas/common.js'
 import { statusToDto } from '../dto.js'
 import type { RouteOptions } from '../services.js'
 
@@ -10,7 +10,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       operationId: 'getStatus',
       tags: ['status'],
       summary: 'Watcher and database state and, per target, backlog, state and last outcome',
-      response: { 200: StatusSchema, ...problemResponses },
+      response: { 200: ref(StatusSchema), ...problemResponses },
     },
   }, async () => ({ ...statusToDto(services.engine.status(), services.database()), ...(services.mesh === undefined ? {} : { mesh: services.mesh.status() }) }))
 
@@ -19,7 +19,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       operationId: 'pauseWatching',
       tags: ['watch'],
       summary: 'Stop syncing watched changes (they are still recorded). Idempotent',
-      response: { 200: WatchStateSchema, ...problemResponses },
+      response: { 200: ref(WatchStateSchema), ...problemResponses },
     },
   }, async () => ({ paused: true, changed: services.engine.pause() }))
 
@@ -28,7 +28,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       operationId: 'resumeWatching',
       tags: ['watch'],
       summary: 'Sync everything recorded while paused and carry on. Idempotent',
-      response: { 200: WatchStateSchema, ...problemResponses },
+      response: { 200: ref(WatchStateSchema), ...problemResponses },
     },
   }, async () => ({ paused: false, changed: services.engine.resume() }))
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ConfirmDeletesBody, ConfirmDeletesResultSchema } from '../schemas/control.js'
-import { problemResponses } from '../schemas/common.js'
+import { problemResponses, ref } from '../schemas/common.js'
 import { jobToDto } from '../dto.js'
 import { absentBodyIsEmpty } from '../optional-body.js'
 import type { RouteOptions } from '../services.js'
@@ -15,7 +15,7 @@ export const deletesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       description: 'A target holds deletions when a run would have deleted more than `deletes.maxFiles` or `deletes.maxPercent` allow, or while the source root was unmounted or replaced. Preview them first with `POST /v1/resync {"dryRun": true}`. Answers 202 with the forced mirror\'s job; 409 `NO_DELETES_HELD` when the target holds none, `DELETES_CHANGED` when `expected` is not the count it holds now. When every target has released its deletions after a source fault, the directory now at the source path becomes the source. A forced resync (`POST /v1/resync {"force": true}`) confirms too.',
       params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }),
       body: ConfirmDeletesBody,
-      response: { 202: ConfirmDeletesResultSchema, ...problemResponses },
+      response: { 202: ref(ConfirmDeletesResultSchema), ...problemResponses },
     },
     preValidation: absentBodyIsEmpty,
   }, async (request, reply) => {

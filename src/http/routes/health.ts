@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { HealthSchema, ReadinessSchema } from '../schemas/control.js'
-import { problemResponses } from '../schemas/common.js'
+import { problemResponses, ref } from '../schemas/common.js'
 import type { RouteOptions } from '../services.js'
 
 export const healthRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
@@ -9,6 +9,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
       operationId: 'getHealth',
       tags: ['probes'],
       summary: 'Liveness: the process answers',
+      // Open even when a token is set: load balancers carry none.
+      security: [],
       response: { 200: HealthSchema, ...problemResponses },
     },
     // Probes hit this every few seconds; keep it out of the info log.
@@ -20,7 +22,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
       operationId: 'getReadiness',
       tags: ['probes'],
       summary: 'Readiness: the watcher is established and the database answers',
-      response: { 200: ReadinessSchema, 503: ReadinessSchema, ...problemResponses },
+      security: [],
+      response: { 200: ref(ReadinessSchema), 503: ref(ReadinessSchema), ...problemResponses },
     },
     logLevel: 'warn',
   }, async (_request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { SyncplaneError } from '../../errors.js'
 import { JobDetailSchema, JobIdParams, JobListQuery, JobListSchema } from '../schemas/jobs.js'
-import { problemResponses } from '../schemas/common.js'
+import { problemResponses, ref } from '../schemas/common.js'
 import { jobToDto } from '../dto.js'
 import type { RouteOptions } from '../services.js'
 
@@ -14,7 +14,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { 
       tags: ['jobs'],
       summary: 'Job history, newest first, filtered and paginated by cursor',
       querystring: JobListQuery,
-      response: { 200: JobListSchema, ...problemResponses },
+      response: { 200: ref(JobListSchema), ...problemResponses },
     },
   }, async (request) => {
     const q = request.query
@@ -38,7 +38,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { 
       tags: ['jobs'],
       summary: 'One job with the paths it carried',
       params: JobIdParams,
-      response: { 200: JobDetailSchema, ...problemResponses },
+      response: { 200: ref(JobDetailSchema), ...problemResponses },
     },
   }, async (request) => {
     const job = services.jobs.get(request.params.id)

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { SyncplaneError } from '../../errors.js'
-import { problemResponses } from '../schemas/common.js'
+import { problemResponses, ref } from '../schemas/common.js'
 import { ConflictListSchema, ConflictQuery, MeshConfirmBody, MeshStatusSchema } from '../schemas/mesh.js'
 import type { AppServices, RouteOptions } from '../services.js'
 
@@ -17,7 +17,7 @@ export const meshRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
       operationId: 'getMesh',
       tags: ['mesh'],
       summary: 'This node\'s mesh: every peer with what it is owed, the conflicts, held deletions',
-      response: { 200: MeshStatusSchema, ...problemResponses },
+      response: { 200: ref(MeshStatusSchema), ...problemResponses },
     },
   }, async () => meshOf(services).status())
 
@@ -51,7 +51,7 @@ export const meshRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
       summary: 'Let the local deletions the mass-delete guard holds go to the peers',
       description: 'A scan that finds more deletions than `deletes.maxFiles` (or `deletes.maxPercent` of the tree above `deletes.minFiles`) records none of them. 409 `NO_DELETES_HELD` when none are held, `DELETES_CHANGED` when `expected` is not the count held now.',
       body: MeshConfirmBody,
-      response: { 200: MeshStatusSchema, ...problemResponses },
+      response: { 200: ref(MeshStatusSchema), ...problemResponses },
     },
   }, async (request) => {
     const mesh = meshOf(services)

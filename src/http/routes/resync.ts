@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { ResyncBody, ResyncQuery, ResyncResultSchema } from '../schemas/control.js'
-import { problemResponses } from '../schemas/common.js'
+import { Problem, problemResponses, ref } from '../schemas/common.js'
 import { jobToDto } from '../dto.js'
 import { absentBodyIsEmpty } from '../optional-body.js'
 import type { AppServices, RouteOptions } from '../services.js'
@@ -16,15 +15,15 @@ export const resyncRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
       querystring: ResyncQuery,
       body: ResyncBody,
       response: {
-        200: ResyncResultSchema,
-        202: ResyncResultSchema,
+        200: ref(ResyncResultSchema),
+        202: ref(ResyncResultSchema),
         // Held deletions after a wait, or a problem (the source unavailable).
         409: {
           description: 'A target holds deletions (`deletesHeld`), or a problem such as SOURCE_UNAVAILABLE',
-          content: { 'application/json': { schema: ResyncResultSchema }, 'application/problem+json': { schema: Type.Ref('Problem') } },
+          content: { 'application/json': { schema: ref(ResyncResultSchema) }, 'application/problem+json': { schema: ref(Problem) } },
         },
-        502: ResyncResultSchema,
-        504: ResyncResultSchema,
+        502: ref(ResyncResultSchema),
+        504: ref(ResyncResultSchema),
         ...problemResponses,
       },
     },

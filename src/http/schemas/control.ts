@@ -1,5 +1,7 @@
 import { Type } from 'typebox'
-import { NullableTimestamp, Timestamp } from './common.js'
+import { component, NullableTimestamp, ref, Timestamp } from './common.js'
+import { JobSchema } from './jobs.js'
+import { MeshStatusSchema } from './mesh.js'
 import { TARGET_STATES } from '../../sync/engine.js'
 import { HOLD_REASONS } from '../../sync/delete-guard.js'
 import { SOURCE_FAULT_KINDS } from '../../watcher/source-identity.js'
@@ -8,7 +10,7 @@ import { DATABASE_STATES } from '../../db/database-health.js'
 
 export const HealthSchema = Type.Object({ status: Type.Literal('ok') })
 
-export const ReadinessSchema = Type.Object({
+export const ReadinessSchema = component('Readiness', Type.Object({
   status: Type.Enum(['ready', 'not ready']),
   checks: Type.Object({
     watcher: Type.Object({ ok: Type.Boolean(), state: Type.Enum(BACKEND_WATCHER_STATES), detail: Type.Union([Type.String(), Type.Null()]) }),
@@ -16,9 +18,9 @@ export const ReadinessSchema = Type.Object({
     lag: Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }, { description: 'Checked when readiness.maxLagSec is set (targets and mesh peers)' }),
     mesh: Type.Optional(Type.Object({ ok: Type.Boolean(), detail: Type.Union([Type.String(), Type.Null()]) }, { description: 'On a mesh node: the peers reached and what they are owed. An unreachable peer does not make this node unready (it still serves every file it has); a held mass deletion does' })),
   }),
-}, { $id: 'Readiness', title: 'Readiness' })
+}))
 
-export const TargetStatusSchema = Type.Object({
+export const TargetStatusSchema = component('TargetStatus', Type.Object({
   name: Type.String(),
   url: Type.String(),
   state: Type.Enum(TARGET_STATES, { description: '`held`: the target holds deletions back until an operator confirms them (see deletesHeld)' }),
@@ -44,9 +46,9 @@ export const TargetStatusSchema = Type.Object({
     jobId: Type.Union([Type.Integer(), Type.Null()], { description: 'The run that held deletions last' }),
     confirmed: Type.Boolean({ description: 'An operator confirmed them: the next full mirror makes them' }),
   }, { description: 'Preview with POST /v1/resync {"dryRun": true}; release with POST /v1/targets/{name}/deletes/confirm or a forced resync' }), Type.Null()]),
-})
+}))
 
-export const StatusSchema = Type.Object({
+export const StatusSchema = component('Status', Type.Object({
   watcher: Type.Object({
     state: Type.Enum(WATCHER_STATES),
     lastError: Type.Union([Type.String(), Type.Null()]),
@@ -61,14 +63,16 @@ export const StatusSchema = Type.Object({
     error: Type.Union([Type.String(), Type.Null()], { description: 'What fails, e.g. "database or disk is full (SQLITE_FULL) writing the journal"' }),
     since: NullableTimestamp,
   }),
-  targets: Type.Array(TargetStatusSchema),
-  mesh: Type.Optional(Type.Ref('MeshStatus', { description: 'On a mesh node: every peer with what it is owed (as GET /v1/mesh)' })),
-}, { $id: 'Status', title: 'Status' })
+  targets: Type.Array(ref(TargetStatusSchema)),
+  // On a mesh node: every peer with what it is owed (as GET /v1/mesh). A
+  // description beside a $ref would be dropped from the document.
+  mesh: Type.Optional(ref(MeshStatusSchema)),
+}))
 
-export const WatchStateSchema = Type.Object({
+export const WatchStateSchema = component('WatchState', Type.Object({
   paused: Type.Boolean(),
   changed: Type.Boolean({ description: 'False when the call found the watcher already in that state' }),
-})
+}))
 
 export const ResyncBody = Type.Object({
   targets: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100, description: 'Target names; all targets when absent or empty' })),
@@ -87,8 +91,8 @@ const PreviewList = Type.Object({
   paths: Type.Array(Type.String(), { description: 'The first names, up to the `limit` query parameter' }),
 })
 
-export const ResyncResultSchema = Type.Object({
-  jobs: Type.Array(Type.Ref('Job'), { description: 'Empty for a dry run' }),
+export const ResyncResultSchema = component('ResyncResult', Type.Object({
+  jobs: Type.Array(ref(JobSchema), { description: 'Empty for a dry run' }),
   mesh: Type.Optional(Type.Object({
     done: Type.Boolean({ description: 'Every peer acknowledged every version recorded before the answer' }),
     owed: Type.Integer({ description: 'Versions still owed to some peer' }),
@@ -104,16 +108,16 @@ export const ResyncResultSchema = Type.Object({
     count: Type.Integer(),
     message: Type.String(),
   }), { description: 'With wait: targets that hold deletions after the jobs (answered 409)' })),
-}, { $id: 'ResyncResult', title: 'ResyncResult' })
+}))
 
 export const ConfirmDeletesBody = Type.Object({
   expected: Type.Optional(Type.Integer({ minimum: 0, description: 'The count the operator reviewed; refused (409) when the target now holds another' })),
 }, { additionalProperties: false })
 
-export const ConfirmDeletesResultSchema = Type.Object({
-  job: Type.Ref('Job'),
+export const ConfirmDeletesResultSchema = component('ConfirmDeletesResult', Type.Object({
+  job: ref(JobSchema),
   count: Type.Integer({ description: 'The deletions confirmed' }),
-}, { $id: 'ConfirmDeletesResult', title: 'ConfirmDeletesResult' })
+}))
 
 const RelativePath = Type.String({
   minLength: 1,

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { JOB_KINDS, JOB_STATUSES, JOB_TRIGGERS } from '../../db/job-store.js'
-import { NullableTimestamp, Timestamp } from './common.js'
+import { component, NullableTimestamp, ref, Timestamp } from './common.js'
 
 export const JobStatusSchema = Type.Enum(JOB_STATUSES)
 export const JobKindSchema = Type.Enum(JOB_KINDS)
@@ -9,7 +9,7 @@ export const JobTriggerSchema = Type.Enum(JOB_TRIGGERS)
 const NullableInt = Type.Union([Type.Integer(), Type.Null()])
 const NullableString = Type.Union([Type.String(), Type.Null()])
 
-export const JobSchema = Type.Object({
+export const JobSchema = component('Job', Type.Object({
   id: Type.Integer(),
   target: Type.String(),
   kind: JobKindSchema,
@@ -28,12 +28,12 @@ export const JobSchema = Type.Object({
   startedAt: NullableTimestamp,
   finishedAt: NullableTimestamp,
   durationMs: NullableInt,
-}, { $id: 'Job', title: 'Job' })
+}))
 
-export const JobDetailSchema = Type.Object({
-  job: Type.Ref('Job'),
+export const JobDetailSchema = component('JobDetail', Type.Object({
+  job: ref(JobSchema),
   paths: Type.Array(Type.String(), { description: 'The paths this job carried (capped per job)' }),
-}, { $id: 'JobDetail', title: 'JobDetail' })
+}))
 
 export const JobListQuery = Type.Object({
   status: Type.Optional(JobStatusSchema),
@@ -47,10 +47,10 @@ export const JobListQuery = Type.Object({
   cursor: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'nextCursor of the previous page' })),
 }, { additionalProperties: false })
 
-export const JobListSchema = Type.Object({
-  jobs: Type.Array(Type.Ref('Job')),
+export const JobListSchema = component('JobList', Type.Object({
+  jobs: Type.Array(ref(JobSchema)),
   nextCursor: Type.Union([Type.Integer(), Type.Null()], { description: 'Pass as cursor for the next (older) page; null on the last page' }),
-}, { $id: 'JobList', title: 'JobList' })
+}))
 
 export const JobIdParams = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),

@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { ENTRY_OUTCOMES } from '../../mesh/manifest.js'
-import { NullableTimestamp, Timestamp } from './common.js'
+import { component, NullableTimestamp, ref, Timestamp } from './common.js'
 
 const NodeName = Type.String({ minLength: 1, maxLength: 64 })
 
@@ -22,7 +22,7 @@ export const ApplyResultSchema = Type.Object({
   outcomes: Type.Array(Type.Enum(ENTRY_OUTCOMES), { description: 'One per entry, in order' }),
 })
 
-export const PeerStatusSchema = Type.Object({
+export const PeerStatusSchema = component('PeerStatus', Type.Object({
   name: Type.String(),
   api: Type.String(),
   state: Type.Enum(['idle', 'sending', 'failing']),
@@ -35,9 +35,9 @@ export const PeerStatusSchema = Type.Object({
   nextRetryAt: NullableTimestamp,
   batchesSent: Type.Integer(),
   filesSent: Type.Integer(),
-})
+}))
 
-export const MeshStatusSchema = Type.Object({
+export const MeshStatusSchema = component('MeshStatus', Type.Object({
   self: Type.String(),
   idle: Type.Boolean({ description: 'Nothing owed to any peer and nothing waiting to be looked at' }),
   files: Type.Integer(),
@@ -46,8 +46,8 @@ export const MeshStatusSchema = Type.Object({
   deletesHeld: Type.Union([Type.Object({ count: Type.Integer(), since: Timestamp }), Type.Null()], {
     description: 'Local deletions the mass-delete guard holds back: confirm them with POST /v1/mesh/deletes/confirm',
   }),
-  peers: Type.Array(PeerStatusSchema),
-}, { $id: 'MeshStatus', title: 'MeshStatus' })
+  peers: Type.Array(ref(PeerStatusSchema)),
+}))
 
 export const ConflictListSchema = Type.Object({
   total: Type.Integer(),

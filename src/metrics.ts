@@ -26,17 +26,19 @@ export function createMetrics (engine: Pick<SyncEngine, 'subscribe' | 'status'>,
   const files = new Counter({ name: 'syncplane_transferred_files_total', help: 'Files rsync transferred', labelNames: ['target'] as const, registers: [registry] })
   const events = new Counter({ name: 'syncplane_watcher_events_total', help: 'Changed paths reported by the watcher', registers: [registry] })
 
-  const targetGauge = (name: string, help: string, read: (t: ReturnType<SyncEngine['status']>['targets'][number]) => number) =>
-    new Gauge({
+  /** Gauges with one series per named thing (a target, a peer), read at scrape time. */
+  const perName = <T extends { name: string }>(label: string, list: () => readonly T[]) =>
+    (name: string, help: string, read: (item: T) => number) => new Gauge({
       name,
       help,
-      labelNames: ['target'] as const,
+      labelNames: [label],
       registers: [registry],
       collect () {
         this.reset()
-        for (const t of engine.status().targets) this.set({ target: t.name }, read(t))
+        for (const item of list()) this.set({ [label]: item.name }, read(item))
       },
     })
+  const targetGauge = perName('target', () => engine.status().targets)
   targetGauge('syncplane_pending_paths', 'Changed paths waiting for the target', (t) => t.pending + t.inFlight)
   targetGauge('syncplane_lag_seconds', 'Age of the oldest change the target has not confirmed', (t) => t.lagMs / 1000)
   targetGauge('syncplane_target_consecutive_failures', 'Failed runs in a row', (t) => t.consecutiveFailures)
@@ -53,17 +55,7 @@ export function createMetrics (engine: Pick<SyncEngine, 'subscribe' | 'status'>,
   }))
 
   if (mesh !== undefined) {
-    const peerGauge = (name: string, help: string, read: (p: MeshStatus['peers'][number]) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['peer'] as const,
-        registers: [registry],
-        collect () {
-          this.reset()
-          for (const p of mesh.status().peers) this.set({ peer: p.name }, read(p))
-        },
-      })
+    const peerGauge = perName('peer', () => mesh.status().peers)
     peerGauge('syncplane_mesh_peer_owed_paths', 'Paths whose latest version the peer has not acknowledged', (p) => p.owed)
     peerGauge('syncplane_mesh_peer_lag_seconds', 'How long the oldest version owed to the peer has waited', (p) => p.lagMs / 1000)
     peerGauge('syncplane_mesh_peer_reachable', '1 when the peer answered last time, 0 when it did not (or not yet)', (p) => (p.reachable === true ? 1 : 0))

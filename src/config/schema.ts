@@ -45,16 +45,14 @@ export const SourceSchema = Type.Object({
   })),
 }, { additionalProperties: false })
 
+/** A peer is reached as a target is (the same URL forms, passwords and SSH options), plus its API. */
 export const MeshPeerSchema = Type.Object({
-  name: TargetName,
+  ...TargetSchema.properties,
   api: Type.String({ pattern: '^https?://[^/]+$', description: 'The peer\'s syncplane API, e.g. http://10.0.0.2:8787 (no path)' }),
   url: Type.String({
     minLength: 1,
     description: 'The peer\'s tree as rsync reaches it: rsync://[user@]host[:port]/module/ whose module path is the peer\'s source, [user@]host:/path (SSH), or an absolute local path (nodes on one machine)',
   }),
-  passwordFile: Type.Optional(Type.String({ minLength: 1, description: 'rsync daemon password file' })),
-  passwordEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'environment variable holding the rsync daemon password' })),
-  ssh: Type.Optional(SshOptionsSchema),
 }, { additionalProperties: false })
 
 export const MeshSchema = Type.Object({

@@ -254,10 +254,49 @@ export function createApplyBatch (opts: ApplyOptions) {
         return 'retry'
       }
     } else {
-      moveToTrash(root, abs(e.path))
+      const held = freshName(meshDir(root, 'hold'), path.basename(e.path))
+      renameSync(abs(e.path), held)
+      store.put(rowFor(e, merged, null))
+      holdDeleted(e.path, held, { size: row.size, mtimeNs: row.mtimeNs, ino: row.ino })
+      return 'applied'
     }
     store.put(rowFor(e, merged, null))
     return 'applied'
+  }
+
+  /**
+   * A file a peer's deletion took away waits under a hold name before the
+   * trash, as a replaced one does: an application that had it open (opened
+   * before the scan) may still be writing into it, and into the trash those
+   * bytes would be lost without a word. If its stat moves, now or within
+   * HOLD_MS, they are a version the deletion had not seen (update against
+   * delete): the file goes back to its path, or beside it as a conflict copy
+   * when the path is taken, and a scan makes it a local version.
+   */
+  function holdDeleted (rel: string, held: string, expected: Pick<MeshFileRow, 'size' | 'mtimeNs' | 'ino'>): void {
+    const check = (final: boolean): void => {
+      const now = lookAt(held)
+      if (now === null) return
+      if (now.type === 'file' && sameKey(now.key, expected)) {
+        if (final) moveToTrash(root, held)
+        else opts.hold(() => check(true), HOLD_MS)
+        return
+      }
+      try {
+        const made = makeParents(root, rel)
+        let back = rel
+        if (!placeIfAbsent(held, abs(back))) {
+          back = conflictCopyPath(rel, { hlc: clock.tick(), origin: self })
+          if (!placeIfAbsent(held, abs(back))) throw new Error(`${back} exists`)
+        }
+        unlinkSync(held)
+        logger.warn({ path: rel, kept: back }, 'a file was written while a peer\'s deletion removed it: the written bytes are kept')
+        local.scan([...made, back])
+      } catch (err) {
+        logger.warn({ err, path: rel, held }, 'a file written while a peer\'s deletion removed it could not be put back; it is kept in the hold directory')
+      }
+    }
+    check(false)
   }
 
   function makeDir (e: ManifestEntry): EntryOutcome {

@@ -60,6 +60,28 @@ async function setUp (t: TestContext): Promise<Setup> {
   return { nodes, writers, log, seed }
 }
 
+/**
+ * Runs `body` on a fresh mesh and stops every service before the mesh
+ * helper's teardown does: a mesh node can take longer to drain than that
+ * teardown waits (a batch in flight to a peer that is stopping too), and
+ * after its SIGKILL, awaiting the exit of an unref'd child holds nothing
+ * open, so node:test cancelled the test ("Promise resolution is still
+ * pending but the event loop has already resolved").
+ */
+async function withMesh (t: TestContext, body: (setup: Setup) => Promise<void>): Promise<void> {
+  const setup = await setUp(t)
+  try {
+    await body(setup)
+  } finally {
+    const keepAlive = setInterval(() => undefined, 1_000)
+    try {
+      await Promise.all(setup.nodes.map((n) => n.stop()))
+    } finally {
+      clearInterval(keepAlive)
+    }
+  }
+}
+
 /** Judges the end state, prints the figures, and fails on any violation (each one printed). */
 async function verdictOf (t: TestContext, setup: Setup, stats: ChurnStats, figures: string): Promise<Verdict> {
   const finals = new Map(await Promise.all(setup.nodes.map(async (n) => [n.name, await readFinal(n)] as const)))
@@ -98,76 +120,79 @@ async function assertQuiet (t: TestContext, nodes: readonly MeshNode[], ms: numb
 }
 
 test('mesh churn: 3 writers for 60 s with 50 forced conflicts; identical trees, nothing lost or resurrected, both sides of every conflict, no echo', { timeout: 240_000 }, async (t) => {
-  const setup = await setUp(t)
-  const { nodes, writers, log, seed } = setup
-  const stats = await runChurn(writers, log, { seed, durationMs: 60_000, conflicts: 50, conflictDir: CONFLICT_DIR, reserved: [FIXED_DIR] })
-  const stopped = clock()
-  await converge(t, nodes, 30_000)
-  const convergedMs = clock() - stopped
-  const sent = await sentTotals(nodes)
-  await verdictOf(t, setup, stats, `converged ${(convergedMs / 1000).toFixed(1)} s after the writers stopped; ${sent.batches} batches, ${sent.files} files sent`)
-  await assertQuiet(t, nodes, 30_000)
+  await withMesh(t, async (setup) => {
+    const { nodes, writers, log, seed } = setup
+    const stats = await runChurn(writers, log, { seed, durationMs: 60_000, conflicts: 50, conflictDir: CONFLICT_DIR, reserved: [FIXED_DIR] })
+    const stopped = clock()
+    await converge(t, nodes, 30_000)
+    const convergedMs = clock() - stopped
+    const sent = await sentTotals(nodes)
+    await verdictOf(t, setup, stats, `converged ${(convergedMs / 1000).toFixed(1)} s after the writers stopped; ${sent.batches} batches, ${sent.files} files sent`)
+    await assertQuiet(t, nodes, 30_000)
+  })
 })
 
 test('mesh churn with a node killed (-9, service and rsync daemon) mid-churn, written to while down, back 15 s later', { timeout: 240_000 }, async (t) => {
-  const setup = await setUp(t)
-  const { nodes, writers, log, seed } = setup
-  const victim = nodes[1]!
-  const churn = runChurn(writers, log, { seed, durationMs: 40_000, conflicts: 20, conflictDir: CONFLICT_DIR, reserved: [FIXED_DIR] })
-  await sleep(10_000)
-  const killedAt = clock()
-  killDaemon9(victim)
-  await victim.kill()
-  const before = log.ops.length
-  await sleep(15_000)
-  const whileDown = log.ops.slice(before).filter((o) => o.node === victim.name && o.writes.length > 0).length
-  const restartAt = clock()
-  await victim.daemon.restart()
-  await victim.start()
-  const backAt = clock()
-  const stats = await churn
-  const stopped = clock()
-  await converge(t, nodes, 30_000)
-  const convergedMs = clock() - stopped
-  const sent = await sentTotals(nodes)
-  await verdictOf(t, setup, stats, `${victim.name} killed for ${((restartAt - killedAt) / 1000).toFixed(1)} s (${whileDown} writes to its tree meanwhile), answering again ${((backAt - restartAt) / 1000).toFixed(1)} s after its restart; converged ${(convergedMs / 1000).toFixed(1)} s after the writers stopped; ${sent.batches} batches, ${sent.files} files sent since the restart`)
-  await assertQuiet(t, nodes, 30_000)
+  await withMesh(t, async (setup) => {
+    const { nodes, writers, log, seed } = setup
+    const victim = nodes[1]!
+    const churn = runChurn(writers, log, { seed, durationMs: 40_000, conflicts: 20, conflictDir: CONFLICT_DIR, reserved: [FIXED_DIR] })
+    await sleep(10_000)
+    const killedAt = clock()
+    killDaemon9(victim)
+    await victim.kill()
+    const before = log.ops.length
+    await sleep(15_000)
+    const whileDown = log.ops.slice(before).filter((o) => o.node === victim.name && o.writes.length > 0).length
+    const restartAt = clock()
+    await victim.daemon.restart()
+    await victim.start()
+    const backAt = clock()
+    const stats = await churn
+    const stopped = clock()
+    await converge(t, nodes, 30_000)
+    const convergedMs = clock() - stopped
+    const sent = await sentTotals(nodes)
+    await verdictOf(t, setup, stats, `${victim.name} killed for ${((restartAt - killedAt) / 1000).toFixed(1)} s (${whileDown} writes to its tree meanwhile), answering again ${((backAt - restartAt) / 1000).toFixed(1)} s after its restart; converged ${(convergedMs / 1000).toFixed(1)} s after the writers stopped; ${sent.batches} batches, ${sent.files} files sent since the restart`)
+    await assertQuiet(t, nodes, 30_000)
+  })
 })
 
 test('mesh churn with a node unreachable for 30 s (service and daemon stopped with SIGSTOP): it converges within 60 s of its return, a file deleted meanwhile elsewhere but written again on it survives', { timeout: 240_000 }, async (t) => {
-  const setup = await setUp(t)
-  const { nodes, writers, log, seed } = setup
-  const [w0, , w2] = writers
-  const cut = nodes[2]!
-  const fixed = ['revived-in-place.txt', 'revived-anew.txt', 'gone.txt'].map((n) => `${FIXED_DIR}/${n}`)
-  for (const rel of fixed) await w0!.create(rel)
-  await converge(t, nodes, 30_000)
-  const churn = runChurn(writers, log, { seed, durationMs: 45_000, conflicts: 15, conflictDir: CONFLICT_DIR, reserved: [FIXED_DIR] })
-  await sleep(5_000)
-  freezeNode(cut, true)
-  t.after(() => freezeNode(cut, false))
-  const frozenAt = clock()
-  await sleep(5_000)
-  // Deleted on n0 while n2 cannot hear of it; n2 writes two of them again (one in place, one deleted and made anew), after the deletes.
-  for (const rel of fixed) assert.ok(await w0!.remove(rel) !== null, `${rel} deleted on n0`)
-  await sleep(5_000)
-  const inPlace = await w2!.overwrite(fixed[0]!)
-  assert.ok(inPlace !== null, 'written again in place on n2')
-  assert.ok(await w2!.remove(fixed[1]!) !== null)
-  const anew = await w2!.create(fixed[1]!)
-  assert.ok(anew !== null, 'written anew on n2')
-  await sleep(Math.max(0, frozenAt + 30_000 - clock()))
-  freezeNode(cut, false)
-  const backAt = clock()
-  const stats = await churn
-  await converge(t, nodes, Math.max(5_000, backAt + 60_000 - clock()))
-  const convergedMs = clock() - backAt
-  const finals = await Promise.all(nodes.map((n) => readFinal(n)))
-  for (const [i, tree] of finals.entries()) {
-    assert.equal(tree.get(fixed[0]!)?.hash, inPlace.writes[0]!.hash, `${nodes[i]!.name} has the version written in place on n2`)
-    assert.equal(tree.get(fixed[1]!)?.hash, anew.writes[0]!.hash, `${nodes[i]!.name} has the version written anew on n2`)
-    assert.equal(tree.has(fixed[2]!), false, `${nodes[i]!.name}: the file n2 did not touch is gone`)
-  }
-  const sent = await sentTotals(nodes)
-  await verdictOf(t, setup, stats, `${cut.name} frozen ${((backAt - frozenAt) / 1000).toFixed(1)} s; converged ${(convergedMs / 1000).toFixed(1)} s after its return; ${sent.batches} batches, ${sent.files} files sent`)
+  await withMesh(t, async (setup) => {
+    const { nodes, writers, log, seed } = setup
+    const [w0, , w2] = writers
+    const cut = nodes[2]!
+    const fixed = ['revived-in-place.txt', 'revived-anew.txt', 'gone.txt'].map((n) => `${FIXED_DIR}/${n}`)
+    for (const rel of fixed) await w0!.create(rel)
+    await converge(t, nodes, 30_000)
+    const churn = runChurn(writers, log, { seed, durationMs: 45_000, conflicts: 15, conflictDir: CONFLICT_DIR, reserved: [FIXED_DIR] })
+    await sleep(5_000)
+    freezeNode(cut, true)
+    t.after(() => freezeNode(cut, false))
+    const frozenAt = clock()
+    await sleep(5_000)
+    // Deleted on n0 while n2 cannot hear of it; n2 writes two of them again (one in place, one deleted and made anew), after the deletes.
+    for (const rel of fixed) assert.ok(await w0!.remove(rel) !== null, `${rel} deleted on n0`)
+    await sleep(5_000)
+    const inPlace = await w2!.overwrite(fixed[0]!)
+    assert.ok(inPlace !== null, 'written again in place on n2')
+    assert.ok(await w2!.remove(fixed[1]!) !== null)
+    const anew = await w2!.create(fixed[1]!)
+    assert.ok(anew !== null, 'written anew on n2')
+    await sleep(Math.max(0, frozenAt + 30_000 - clock()))
+    freezeNode(cut, false)
+    const backAt = clock()
+    const stats = await churn
+    await converge(t, nodes, Math.max(5_000, backAt + 60_000 - clock()))
+    const convergedMs = clock() - backAt
+    const finals = await Promise.all(nodes.map((n) => readFinal(n)))
+    for (const [i, tree] of finals.entries()) {
+      assert.equal(tree.get(fixed[0]!)?.hash, inPlace.writes[0]!.hash, `${nodes[i]!.name} has the version written in place on n2`)
+      assert.equal(tree.get(fixed[1]!)?.hash, anew.writes[0]!.hash, `${nodes[i]!.name} has the version written anew on n2`)
+      assert.equal(tree.has(fixed[2]!), false, `${nodes[i]!.name}: the file n2 did not touch is gone`)
+    }
+    const sent = await sentTotals(nodes)
+    await verdictOf(t, setup, stats, `${cut.name} frozen ${((backAt - frozenAt) / 1000).toFixed(1)} s; converged ${(convergedMs / 1000).toFixed(1)} s after its return; ${sent.batches} batches, ${sent.files} files sent`)
+  })
 })

@@ -2,24 +2,28 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { makeTempDir } from '../helpers/temp-dir.js'
-import type { Teardown } from '../helpers/teardown.js'
 import { openDatabase } from '../../src/db/open.js'
-import { migrate } from '../../src/db/migrate.js'
+import { readdirSync } from 'node:fs'
+import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js'
 import { createJobStore } from '../../src/db/job-store.js'
 import { createPendingStore } from '../../src/db/pending-store.js'
 
-async function freshDb (t: Teardown) {
-  const tmp = await makeTempDir(t)
+async function freshDb (t: { after: (fn: () => Promise<void>) => void }) {
+  const tmp = await makeTempDir()
   const file = path.join(tmp.path, 'sub', 'dir', 'syncplane.db')
   const db = openDatabase(file)
-  tmp.after(() => db.close())
+  t.after(async () => {
+    db.close()
+    await tmp.cleanup()
+  })
   return { db, file }
 }
 
 test('migrations apply once, in WAL mode, and record the schema version', async (t) => {
   const { db } = await freshDb(t)
-  assert.deepEqual(migrate(db), { from: 0, to: 3 })
-  assert.deepEqual(migrate(db), { from: 3, to: 3 })
+  const latest = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}-.*\.sql$/.test(f)).length
+  assert.deepEqual(migrate(db), { from: 0, to: latest })
+  assert.deepEqual(migrate(db), { from: latest, to: latest })
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
   assert.equal(db.pragma('synchronous', { simple: true }), 1)
   db.pragma('user_version = 99')

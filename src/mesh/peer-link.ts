@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import path from 'node:path'
 import { InternalError } from '../errors.js'
 import type { Logger } from 'pino'
 import type { MeshStore, OutboxItem } from '../db/mesh-store.js'
@@ -9,6 +10,7 @@ import type { LocalChanges } from './local-changes.js'
 import type { Manifest, ManifestEntry } from './manifest.js'
 import type { PeerClient } from './peer-client.js'
 import { MESH_DIR } from './mesh-paths.js'
+import { lookAt, sameKey } from './tree-fs.js'
 
 /**
  * What this node owes one peer, sent in order: each batch's file bytes
@@ -108,12 +110,15 @@ export function createPeerLink (opts: PeerLinkOptions) {
     const entries: ManifestEntry[] = []
     const sentItems: OutboxItem[] = []
     const gone: OutboxItem[] = []
+    /** The stat each file's version was recorded with. */
+    const scanned = new Map<string, { size: number | null, mtimeNs: string | null, ino: string | null }>()
     for (const item of items) {
       const row = store.get(item.path)
       if (row === undefined) {
         gone.push(item)
         continue
       }
+      if (row.kind === 'file' && !row.deleted) scanned.set(row.path, { size: row.size, mtimeNs: row.mtimeNs, ino: row.ino })
       entries.push({ path: row.path, kind: row.kind, deleted: row.deleted, vv: JSON.parse(row.vv), hlc: row.hlc, origin: row.origin, ...(row.copyOf === null ? {} : { copyOf: JSON.parse(row.copyOf) }) })
       sentItems.push(item)
     }
@@ -134,14 +139,24 @@ export function createPeerLink (opts: PeerLinkOptions) {
         throw new InternalError('SP_PEER_FAILED', outcome.spawnError ?? `rsync to ${peer.name} exited with ${outcome.exitCode ?? outcome.signal}: ${outcome.stderrTail.trim().split('\n').slice(-2).join(' ')}`)
       }
     }
-    const manifest: Manifest = { from: opts.self, batch, entries }
+    // A file written again since its version was scanned may have gone with a later version's bytes, or half of them. It is
+    // left out of the manifest and stays owed, to go as its next version: no node may keep other bytes under this version
+    // (a conflict copy would keep them for good, and every node would think it has the same copy).
+    const rewritten = entries.map((e) => {
+      const key = scanned.get(e.path)
+      if (key === undefined) return false
+      const seen = lookAt(path.join(opts.rsync.source, e.path))
+      return seen?.type !== 'file' || !sameKey(seen.key, key)
+    })
+    const manifest: Manifest = { from: opts.self, batch, entries: entries.filter((_, i) => !rewritten[i]) }
+    const manifestItems = sentItems.filter((_, i) => !rewritten[i])
     const outcomes = await opts.client.apply(peer.api, manifest, AbortSignal.any([abort.signal, AbortSignal.timeout(60_000)]))
     contact()
-    store.ack(peer.name, sentItems.filter((_, i) => outcomes[i] !== 'retry'))
+    store.ack(peer.name, manifestItems.filter((_, i) => outcomes[i] !== 'retry'))
     batchesSent++
     filesSent += files.length
     opts.onAcked()
-    const retries = outcomes.filter((o) => o === 'retry').length
+    const retries = outcomes.filter((o) => o === 'retry').length + rewritten.filter(Boolean).length
     if (retries > 0) {
       logger.debug({ peer: peer.name, retries }, 'the peer could not take some entries yet')
       // Not at once: what blocked them (a path in use) needs a moment.

@@ -7,7 +7,7 @@ import type { LocalChanges } from './local-changes.js'
 import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
 import { meshPathProblem } from './mesh-paths.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
-import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
+import { compareVectors, isVersionVector, mergeVectors, type VersionVector } from './version-vector.js'
 import { ancestorsAreDirectories, freshName, linkOnTheWay, lookAt, makeParents, meshDir, moveToTrash, placeIfAbsent, sameContent, sameKey, type StatKey } from './tree-fs.js'
 
 /**
@@ -35,6 +35,9 @@ export interface ApplyOptions {
 }
 
 export const HOLD_MS = 5_000
+
+/** The latest clock a version may carry: conflict copies are named by it (a date), and the clock moves past every one seen. */
+const MAX_HLC = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
 
 export type ApplyBatch = ReturnType<typeof createApplyBatch>
 
@@ -246,6 +249,12 @@ export function createApplyBatch (opts: ApplyOptions) {
         const problem = meshPathProblem(e.path)
         if (problem !== null) {
           logger.warn({ from: manifest.from, path: e.path, problem }, 'a peer named a path outside the tree: refused')
+          outcomes[i] = 'refused'
+          continue
+        }
+        // Counters that cannot go up by one, or a clock past any date, would stop this node's own versions for good.
+        if (!isVersionVector(e.vv) || !Number.isSafeInteger(e.hlc) || e.hlc < 0 || e.hlc > MAX_HLC) {
+          logger.warn({ from: manifest.from, path: e.path, vv: e.vv, hlc: e.hlc }, 'a peer sent a version vector or clock out of range: refused')
           outcomes[i] = 'refused'
           continue
         }

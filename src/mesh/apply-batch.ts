@@ -124,8 +124,11 @@ export function createApplyBatch (opts: ApplyOptions) {
   function moveLocalToCopy (here: MeshFileRow, copy: string, winner: string, depth: number): EntryOutcome {
     const existing = store.get(copy)
     if (existing !== undefined && !existing.deleted && existing.vv === here.vv) {
-      // The same version is already there (a peer sent the copy first): the bytes go to the trash, not away.
-      moveToTrash(root, abs(here.path))
+      // The same version is already there (a peer sent the copy first): the bytes go to the trash, not away, once no
+      // writer is at them (one that still is writes a conflict copy of its own).
+      const held = freshName(meshDir(root, 'hold'), path.basename(here.path))
+      renameSync(abs(here.path), held)
+      watchHeld(held, here, here.path, (h) => moveToTrash(root, h))
       return 'applied'
     }
     const staged = freshName(meshDir(root, 'hold'), 'conflict')
@@ -133,7 +136,8 @@ export function createApplyBatch (opts: ApplyOptions) {
     const outcome = put({ path: copy, kind: 'file', deleted: false, vv: vvOf(here), hlc: here.hlc, origin: here.origin, copyOf: { path: here.path, winner } }, staged, depth + 1)
     if (outcome === 'applied' || outcome === 'stale') {
       if (outcome === 'applied') local.owe(copy)
-      if (lookAt(staged) !== null) moveToTrash(root, staged)
+      // Stale (a later version of the copy is there): the local file is held like a replaced one.
+      if (lookAt(staged) !== null) watchHeld(staged, here, here.path, (h) => moveToTrash(root, h))
       return 'applied'
     }
     // The copy could not be made: the local file goes back where it was.
@@ -165,24 +169,33 @@ export function createApplyBatch (opts: ApplyOptions) {
     renameSync(from, abs(e.path))
     const seen = lookAt(abs(e.path))
     store.put(rowFor(e, vv, seen?.type === 'file' ? seen.key : null))
-    const expected = { size: here.size, mtimeNs: here.mtimeNs, ino: here.ino }
+    watchHeld(held, here, e.path, (h) => unlinkSync(h))
+    return 'applied'
+  }
+
+  /**
+   * A displaced local file of `rel`, kept at `held` with the stat it was last
+   * scanned with (`expected`): if that moved since (an application opened it
+   * in between), or moves within HOLD_MS (a writer with it still open), it
+   * becomes a conflict copy and a local version; otherwise `done` takes it.
+   */
+  function watchHeld (held: string, expected: { size: number | null, mtimeNs: string | null, ino: string | null }, rel: string, done: (held: string) => void): void {
     const check = (final: boolean): void => {
       const now = lookAt(held)
       if (now === null) return
       if (now.type === 'file' && sameKey(now.key, expected)) {
-        if (final) unlinkSync(held)
+        if (final) done(held)
         else opts.hold(() => check(true), HOLD_MS)
         return
       }
       // Written after it was displaced: those bytes are a local version, kept under a copy name.
-      const copy = conflictCopyPath(e.path, { hlc: clock.tick(), origin: self })
+      const copy = conflictCopyPath(rel, { hlc: clock.tick(), origin: self })
       makeParents(root, copy)
       if (placeIfAbsent(held, abs(copy))) unlinkSync(held)
-      logger.warn({ path: e.path, copy }, 'a file was written while a peer\'s version replaced it: the written bytes are kept as a conflict copy')
+      logger.warn({ path: rel, copy }, 'a file was written while a peer\'s version replaced it: the written bytes are kept as a conflict copy')
       local.scan([copy])
     }
     check(false)
-    return 'applied'
   }
 
   /** A deletion removes only the version its node had seen; a concurrent change survives it. */

@@ -169,7 +169,8 @@ export function createApplyBatch (opts: ApplyOptions) {
     renameSync(from, abs(e.path))
     const seen = lookAt(abs(e.path))
     store.put(rowFor(e, vv, seen?.type === 'file' ? seen.key : null))
-    watchHeld(held, here, e.path, (h) => unlinkSync(h))
+    // Untouched, the replaced version goes to the trash (mesh.trashDays: files a peer deleted or replaced are kept there).
+    watchHeld(held, here, e.path, (h) => moveToTrash(root, h))
     return 'applied'
   }
 

@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, open, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pino } from 'pino'
 import { openDatabase } from '../../src/db/open.js'
@@ -134,4 +134,18 @@ test('a local file written after a peer\'s version replaced it (E11) becomes a c
   const all = await contents(n0.root)
   assert.ok(all.includes('PEER-VERSION'), all.join(' | '))
   assert.ok(all.includes('A;B;C;'), `the writer's bytes survive: ${all.join(' | ')}`)
+})
+
+test('a file a peer\'s version replaced is kept in the trash (mesh.trashDays), not unlinked', async (t) => {
+  const n0 = await node(t, 'n0')
+  await writeFile(path.join(n0.root, 'r.bin'), 'the replaced bytes')
+  n0.local.scan(['r.bin'])
+  const mine = n0.store.get('r.bin')!
+  const over = { path: 'r.bin', kind: 'file' as const, deleted: false, vv: { ...JSON.parse(mine.vv), n1: 1 }, hlc: mine.hlc + 1_000, origin: 'n1' }
+  assert.deepEqual(await n0.batch('n1', [{ ...over, bytes: 'the new bytes' }]), ['applied'])
+  for (const check of n0.holds.splice(0)) check()
+  assert.deepEqual(await contents(n0.root), ['the new bytes'])
+  const trash = path.join(n0.root, '.syncplane', 'trash')
+  const kept = await Promise.all((await readdir(trash)).map((name) => readFile(path.join(trash, name), 'utf8')))
+  assert.deepEqual(kept, ['the replaced bytes'])
 })

@@ -7,7 +7,7 @@ import type { LocalChanges } from './local-changes.js'
 import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
 import { meshPathProblem } from './mesh-paths.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
-import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
+import { compareVectors, isVersionVector, mergeVectors, type VersionVector } from './version-vector.js'
 import { ancestorsAreDirectories, freshName, linkOnTheWay, lookAt, makeParents, meshDir, moveToTrash, placeIfAbsent, sameContent, sameKey, type StatKey } from './tree-fs.js'
 
 /**
@@ -35,6 +35,9 @@ export interface ApplyOptions {
 }
 
 export const DISPLACED_CHECK_MS = 5_000
+
+/** The latest clock a version may carry: conflict copies are named by it (a date), and the clock moves past every one seen. */
+const MAX_HLC = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
 
 export type ApplyBatch = ReturnType<typeof createApplyBatch>
 
@@ -152,8 +155,11 @@ export function createApplyBatch (opts: ApplyOptions) {
   function moveLocalToCopy (here: MeshFileRow, copy: string, winner: string, depth: number): EntryOutcome {
     const existing = store.get(copy)
     if (existing !== undefined && !existing.deleted && existing.vv === here.vv) {
-      // The same version is already there (a peer sent the copy first): the bytes go to the trash, not away.
-      moveToTrash(root, abs(here.path))
+      // The same version is already there (a peer sent the copy first): the bytes go to the trash, not away, once no
+      // writer is at them (one that still is writes a conflict copy of its own).
+      const held = freshName(meshDir(root, 'displaced'), path.basename(here.path))
+      renameSync(abs(here.path), held)
+      watchHeld(held, here, here.path, (h) => moveToTrash(root, h))
       return 'applied'
     }
     const staged = freshName(meshDir(root, 'displaced'), 'conflict')
@@ -161,7 +167,8 @@ export function createApplyBatch (opts: ApplyOptions) {
     const outcome = put({ path: copy, kind: 'file', deleted: false, vv: vvOf(here), hlc: here.hlc, origin: here.origin, copyOf: { path: here.path, winner } }, staged, depth + 1)
     if (outcome === 'applied' || outcome === 'stale') {
       if (outcome === 'applied') local.owe(copy)
-      if (lookAt(staged) !== null) moveToTrash(root, staged)
+      // Stale (a later version of the copy is there): the local file is held like a replaced one.
+      if (lookAt(staged) !== null) watchHeld(staged, here, here.path, (h) => moveToTrash(root, h))
       return 'applied'
     }
     // The copy could not be made: the local file goes back where it was.
@@ -197,25 +204,34 @@ export function createApplyBatch (opts: ApplyOptions) {
     renameSync(from, abs(e.path))
     const seen = lookAt(abs(e.path))
     store.put(rowFor(e, known, seen?.type === 'file' ? seen.key : null))
-    const expected = { size: here.size, mtimeNs: here.mtimeNs, ino: here.ino }
+    // Untouched, the replaced version goes to the trash (mesh.trashDays: files a peer deleted or replaced are kept there).
+    watchHeld(held, here, e.path, (h) => moveToTrash(root, h))
+    return 'applied'
+  }
+
+  /**
+   * A displaced local file of `rel`, kept at `held` with the stat it was last
+   * scanned with (`expected`): if that moved since (an application opened it
+   * in between), or moves within DISPLACED_CHECK_MS (a writer with it still open), it
+   * becomes a conflict copy and a local version; otherwise `done` takes it.
+   */
+  function watchHeld (held: string, expected: { size: number | null, mtimeNs: string | null, ino: string | null }, rel: string, done: (held: string) => void): void {
     const check = (final: boolean): void => {
       const now = lookAt(held)
       if (now === null) return
       if (now.type === 'file' && sameKey(now.key, expected)) {
-        // The version the peer's replaced, untouched: to the trash like every file a peer's change removes.
-        if (final) moveToTrash(root, held)
+        if (final) done(held)
         else opts.recheck(() => check(true), DISPLACED_CHECK_MS)
         return
       }
       // Written after it was displaced: those bytes are a local version, kept under a copy name.
-      const copy = conflictCopyPath(e.path, { hlc: clock.tick(), origin: self })
+      const copy = conflictCopyPath(rel, { hlc: clock.tick(), origin: self })
       makeParents(root, copy)
       if (placeIfAbsent(held, abs(copy))) unlinkSync(held)
-      logger.warn({ path: e.path, copy }, 'a file was written while a peer\'s version replaced it: the written bytes are kept as a conflict copy')
+      logger.warn({ path: rel, copy }, 'a file was written while a peer\'s version replaced it: the written bytes are kept as a conflict copy')
       local.scan([copy])
     }
     check(false)
-    return 'applied'
   }
 
   /** A deletion removes only the version its node had seen; a concurrent change survives it. */
@@ -254,7 +270,7 @@ export function createApplyBatch (opts: ApplyOptions) {
         return 'retry'
       }
     } else {
-      const held = freshName(meshDir(root, 'hold'), path.basename(e.path))
+      const held = freshName(meshDir(root, 'displaced'), path.basename(e.path))
       renameSync(abs(e.path), held)
       store.put(rowFor(e, merged, null))
       holdDeleted(e.path, held, { size: row.size, mtimeNs: row.mtimeNs, ino: row.ino })
@@ -269,7 +285,7 @@ export function createApplyBatch (opts: ApplyOptions) {
    * trash, as a replaced one does: an application that had it open (opened
    * before the scan) may still be writing into it, and into the trash those
    * bytes would be lost without a word. If its stat moves, now or within
-   * HOLD_MS, they are a version the deletion had not seen (update against
+   * DISPLACED_CHECK_MS, they are a version the deletion had not seen (update against
    * delete): the file goes back to its path, or beside it as a conflict copy
    * when the path is taken, and a scan makes it a local version.
    */
@@ -279,7 +295,7 @@ export function createApplyBatch (opts: ApplyOptions) {
       if (now === null) return
       if (now.type === 'file' && sameKey(now.key, expected)) {
         if (final) moveToTrash(root, held)
-        else opts.hold(() => check(true), HOLD_MS)
+        else opts.recheck(() => check(true), DISPLACED_CHECK_MS)
         return
       }
       try {
@@ -328,6 +344,12 @@ export function createApplyBatch (opts: ApplyOptions) {
         const problem = meshPathProblem(e.path)
         if (problem !== null) {
           logger.warn({ from: manifest.from, path: e.path, problem }, 'a peer named a path outside the tree: refused')
+          outcomes[i] = 'refused'
+          continue
+        }
+        // Counters that cannot go up by one, or a clock past any date, would stop this node's own versions for good.
+        if (!isVersionVector(e.vv) || !Number.isSafeInteger(e.hlc) || e.hlc < 0 || e.hlc > MAX_HLC) {
+          logger.warn({ from: manifest.from, path: e.path, vv: e.vv, hlc: e.hlc }, 'a peer sent a version vector or clock out of range: refused')
           outcomes[i] = 'refused'
           continue
         }

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { SECRET, snapshotNode, type MeshNode } from './mesh.js'
+import { SECRET, snapshotNode, waitConverged, type MeshNode } from './mesh.js'
+import { diffSnapshots, type Snapshot } from './tree.js'
 
 /** A call to a node's peer API (/mesh/v1/…) with the mesh secret, another token, or none (`token: null`). */
 export async function peerCall (node: MeshNode, route: string, init: { method?: string, body?: unknown, token?: string | null } = {}): Promise<{ status: number, type: string, body: any }> {
@@ -50,3 +51,26 @@ export async function treeContents (node: MeshNode): Promise<Map<string, string>
 
 /** A promise that settles after `ms` (pacing a writer, never awaiting an outcome). */
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** waitConverged, and when the mesh does not converge: what differs, what each node owes, and the end of each node's log. */
+export async function convergedOrExplain (nodes: readonly MeshNode[], timeoutMs = 60_000): Promise<Snapshot> {
+  try {
+    return await waitConverged(nodes, timeoutMs)
+  } catch (err) {
+    const snaps = await Promise.all(nodes.map(snapshotNode))
+    const diffs: string[] = []
+    for (let i = 1; i < snaps.length; i++) diffs.push(...diffSnapshots(snaps[0]!, snaps[i]!).map((d) => `${nodes[0]!.name}/${nodes[i]!.name}: ${d}`))
+    const statuses = await Promise.all(nodes.map(async (n) => {
+      const s = await meshStatus(n).catch((e) => ({ error: String(e) }))
+      return `${n.name}: idle ${s.idle}, ${JSON.stringify(s.peers?.map((p: any) => ({ name: p.name, owed: p.owed, state: p.state, failures: p.consecutiveFailures, lastError: p.lastError?.slice(0, 200) })))}`
+    }))
+    // The log lines about the first path that differs (its conflict copies included), or else the end of each log.
+    const focus = /"([^"]+)"/.exec(diffs[0] ?? '')?.[1]?.split('.sync-conflict-')[0]?.replace(/\.[^./]*$/, '')
+    const logs = nodes.map((n) => {
+      const lines = n.output().split('\n')
+      const about = focus === undefined ? [] : lines.filter((l) => l.includes(`${focus}.`) || l.includes(`${focus}"`))
+      return `--- ${n.name}${focus === undefined ? '' : ` about ${focus}`}\n${(about.length > 0 ? about.slice(-60).join('\n') : n.output().slice(-2_000))}`
+    })
+    throw new Error(`${(err as Error).message}\n${diffs.length} differences, first: ${diffs.slice(0, 15).join('; ')}\n${statuses.join('\n')}\n${logs.join('\n')}`)
+  }
+}

@@ -68,8 +68,16 @@ test('the peer API: only the mesh secret, only a peer, only paths inside the tre
   ]
   for (const p of hostile) if (!p.includes('\0')) await stage(n0, 'n1', batch, p, `hostile ${p}`)
   await stage(n0, 'n1', batch, 'fine.txt', 'a fine file')
+  // Versions no node could have made: a counter that cannot go up by one, clocks past any date.
+  const outOfRange = [
+    entry(`huge-counter-${tag}.txt`, { vv: { n0: 2 ** 60, n1: 1 } }),
+    entry(`far-clock-${tag}.txt`, { hlc: 9e15 }),
+    entry(`unsafe-clock-${tag}.txt`, { hlc: Number.MAX_SAFE_INTEGER + 2 }),
+  ]
+  for (const e of outOfRange) await stage(n0, 'n1', batch, e.path, 'out of range')
   const entries = [
     ...hostile.map((p) => entry(p)),
+    ...outOfRange,
     entry(`out/dir-${tag}`, { kind: 'dir' }),
     entry('out/victim.txt', { deleted: true, vv: { n1: 2 } }),
     entry(`../gone-${tag}`, { deleted: true }),

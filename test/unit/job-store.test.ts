@@ -2,20 +2,18 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { makeTempDir } from '../helpers/temp-dir.js'
+import type { Teardown } from '../helpers/teardown.js'
 import { openDatabase } from '../../src/db/open.js'
 import { readdirSync } from 'node:fs'
 import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js'
 import { createJobStore } from '../../src/db/job-store.js'
 import { createPendingStore } from '../../src/db/pending-store.js'
 
-async function freshDb (t: { after: (fn: () => Promise<void>) => void }) {
-  const tmp = await makeTempDir()
+async function freshDb (t: Teardown) {
+  const tmp = await makeTempDir(t)
   const file = path.join(tmp.path, 'sub', 'dir', 'syncplane.db')
   const db = openDatabase(file)
-  t.after(async () => {
-    db.close()
-    await tmp.cleanup()
-  })
+  tmp.after(() => db.close())
   return { db, file }
 }
 

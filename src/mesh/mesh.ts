@@ -234,7 +234,8 @@ export function createMesh (opts: MeshOptions) {
         for (let i = 0; i < manifest.entries.length; i += APPLY_SLICE) {
           if (i > 0) await new Promise((resolve) => setImmediate(resolve))
           drainIntake()
-          outcomes.push(...applier.apply({ ...manifest, entries: manifest.entries.slice(i, i + APPLY_SLICE) }, staging))
+          // One transaction per slice (each entry's own becomes a savepoint in it): a commit per entry cost more than the entry.
+          outcomes.push(...store.transaction(() => applier.apply({ ...manifest, entries: manifest.entries.slice(i, i + APPLY_SLICE) }, staging)))
         }
       } finally {
         rmSync(staging, { recursive: true, force: true })

@@ -37,8 +37,8 @@ export interface Account {
   hwm (): number
   /** Samples `rss()` every `ms` until `stop()`; returns the largest sum seen. */
   sampleRss (ms?: number): { stop: () => number, peak: () => number }
-  /** Removes the cgroup (once its processes are gone). */
-  close (): void
+  /** Removes the cgroup once its processes are gone (an exiting process may linger in it a moment). */
+  close (): Promise<void>
 }
 
 const V1 = '/sys/fs/cgroup/cpuacct'
@@ -166,14 +166,19 @@ export function createAccount (label: string): Account {
         },
       }
     },
-    close () {
-      if (cgroup === undefined) return
-      for (const d of cgroup.dirs) {
-        try {
-          rmdirSync(d)
-        } catch {
-          // A process is still in it (cgroup v1 lets an exiting one linger a moment): try once more.
-          setTimeout(() => { try { rmdirSync(d) } catch {} }, 1_000).unref()
+    async close () {
+      for (const d of cgroup?.dirs ?? []) {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            rmdirSync(d)
+            break
+          } catch (err) {
+            if (attempt >= 50) {
+              process.stderr.write(`bench: cgroup ${d} not removed: ${(err as Error).message}\n`)
+              break
+            }
+            await new Promise((resolve) => setTimeout(resolve, 100))
+          }
         }
       }
     },

@@ -189,7 +189,7 @@ export function syncplaneMesh (dir: string, n: number, settings: BenchSettings):
         for (const [i, p] of procs.entries()) await writeFile(settings.service.log, `--- syncplane ${names[i]}\n${p.output()}\n`, { flag: 'a' })
       }
       await Promise.all(daemons.map((d) => d.stop()))
-      account.close()
+      await account.close()
     },
   }
 }
@@ -312,7 +312,7 @@ export function syncthingMesh (dir: string, n: number, opts: { settings: BenchSe
       if (opts.settings.service.log !== undefined) {
         for (const [i, p] of procs.entries()) await writeFile(opts.settings.service.log, `--- syncthing ${names[i]}\n${p.output()}\n`, { flag: 'a' })
       }
-      account.close()
+      await account.close()
     },
   }
 }
@@ -439,7 +439,7 @@ export function unisonPair (dir: string, settings: BenchSettings): MeshSystem {
       if (settings.service.log !== undefined) await writeFile(settings.service.log, `--- unison\n${proc?.output() ?? ''}\n`, { flag: 'a' })
       // A unison run the driver started may still be finishing.
       await waitUntil(() => account.pids().length === 0, 5_000, 50)
-      account.close()
+      await account.close()
     },
   }
 }

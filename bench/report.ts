@@ -211,7 +211,8 @@ function meshSection (settings: BenchSettings, { rows, unavailable }: MeshResult
       `Churn: a seeded writer on every node at once for ${churn.seconds} s (seed ${churn.seed}; one op every ${churn.gapMs} ms each: creates, appends, in-place overwrites, deletes, renames, ` +
         `mkdir with files, rmtree; names with spaces, quotes, a leading dash or dot, unicode), and a forced conflict (the same new path on two nodes, 0–50 ms apart) every ${churn.conflictEveryMs} ms. ` +
         `Settled: the trees the same (sha1 of every file) and the system idle, checked every 0.5 s, given up ${churn.settleCapS} s after the writers stopped. ` +
-        'Every file starts with a uid line: lost = an upload no op removed that is on no node; resurrected = a file path whose last op removed it, having seen the last write there, yet present. ' +
+        'Every file starts with a uid line and every append adds an id line: lost = an upload no op removed that is on no node; ' +
+        'resurrected = a file path whose last op removed it, having seen every write there (through overwrites, with their appends), yet present. ' +
         `Echo: in the ${churn.echoSec} s after settling, what the system still transfers, and inotify events in the trees. Medians, each run in parentheses.`,
       '',
       ...header([

@@ -288,6 +288,11 @@ async function measureChurn (h: Harness, sys: MeshSystem): Promise<ChurnSample> 
   await sleep(churn.echoSec * 1000)
   const echoTransfers = (await sys.transfers()).main - echo0
   const echoFsEvents = await events.stop()
+  const differing = differingPaths(last)
+  if (differing.length > 0) {
+    const state = (p: string): string => last.map((s, i) => `n${i} ${s.get(p)?.type ?? '-'}${s.get(p)?.uid === undefined ? '' : ` ${s.get(p)!.uid}:${s.get(p)!.size}`}`).join(', ')
+    process.stderr.write(`mesh churn ${sys.name}: differing\n  ${differing.slice(0, 5).map((p) => `${JSON.stringify(p)}: ${state(p)}`).join('\n  ')}\n`)
+  }
   if (verdict.lost > 0) process.stderr.write(`mesh churn ${sys.name}: lost ${verdict.lostExamples.join(' ')}\n`)
   if (verdict.resurrected > 0) process.stderr.write(`mesh churn ${sys.name}: resurrected\n  ${verdict.resurrectedDetails.join('\n  ')}\n`)
   return {

@@ -109,7 +109,8 @@ export function createMeshStore (db: Db) {
       return take.all(peer, limit)
     },
     ack (peer: string, items: readonly OutboxItem[]): void {
-      for (const item of items) ack.run(peer, item.path, item.seq)
+      // One transaction: a batch acknowledges up to mesh.maxEntries rows, and each DELETE on its own is a commit.
+      db.transaction(() => { for (const item of items) ack.run(peer, item.path, item.seq) })()
     },
     owed (peer: string): { count: number, oldestSeq: number | null } {
       const r = owed.get(peer)!

@@ -184,7 +184,7 @@ export function createMesh (opts: MeshOptions) {
       const link = links.get(manifest.from)
       if (link === undefined || manifest.from === self) return 'unknown-peer'
       link.heard()
-      const outcomes = await receiveBatch({ root, applier, sourceFault, beforeSlice: intake.drain }, manifest)
+      const outcomes = await receiveBatch({ root, applier, sourceFault, beforeSlice: intake.drain, transaction: store.transaction }, manifest)
       // Copies owed onwards, parents recorded: let the links look.
       for (const l of links.values()) l.wake()
       return outcomes

@@ -14,6 +14,8 @@ export interface ReceiveDeps {
   sourceFault: () => string | null
   /** Local changes reported meanwhile are looked at before each slice (they must meet the peer's versions as versions). */
   beforeSlice: () => void
+  /** One transaction per slice (each entry's own becomes a savepoint in it): a commit per entry cost more than the entry. */
+  transaction: <T>(fn: () => T) => T
 }
 
 /**
@@ -36,7 +38,7 @@ export async function receiveBatch (deps: ReceiveDeps, manifest: Manifest): Prom
     for (let i = 0; i < manifest.entries.length; i += APPLY_SLICE) {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve))
       deps.beforeSlice()
-      outcomes.push(...deps.applier.apply({ ...manifest, entries: manifest.entries.slice(i, i + APPLY_SLICE) }, staging))
+      outcomes.push(...deps.transaction(() => deps.applier.apply({ ...manifest, entries: manifest.entries.slice(i, i + APPLY_SLICE) }, staging)))
     }
   } finally {
     rmSync(staging, { recursive: true, force: true })

@@ -2,7 +2,7 @@
  * What a peer may name: a relative path inside the tree, `/`-separated.
  * Checked before anything touches the disk, so a message can never write,
  * rename or delete outside the tree nor inside syncplane's own directory;
- * symlinks on the way are refused when the path is used (see apply-fs.ts).
+ * symlinks on the way are refused when the path is used (see tree-fs.ts).
  */
 export const MESH_DIR = '.syncplane'
 

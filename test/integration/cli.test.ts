@@ -38,7 +38,7 @@ describe('syncplane serve', () => {
     ['an unknown target URL scheme', () => `source: ${source}\ndatabase: ${tmp.path}/a.db\ntargets: [{ name: r, url: "ftp://host/x" }]\n`, /targets\[0\]\.url: unsupported URL scheme "ftp:\/\/"/],
     ['a port of the wrong type', () => `source: ${source}\ndatabase: ${tmp.path}/a.db\napi: { port: eighty }\ntargets: [{ name: r, url: ${replica}/ }]\n`, /api\.port: must be integer/],
     ['a list where a mapping belongs', () => `source: ${source}\ndatabase: ${tmp.path}/a.db\nbatch: [1, 2]\ntargets: [{ name: r, url: ${replica}/ }]\n`, /batch: must be object/],
-    ['no targets', () => `source: ${source}\ndatabase: ${tmp.path}/a.db\ntargets: []\n`, /targets: must not have fewer than 1 items/],
+    ['no targets', () => `source: ${source}\ndatabase: ${tmp.path}/a.db\ntargets: []\n`, /targets: name at least one target, or configure a mesh/],
     ['invalid YAML', () => 'source: [unclosed\n', /not valid YAML/],
   ]
 

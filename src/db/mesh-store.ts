@@ -33,6 +33,9 @@ export interface MeshConflict {
   resolvedAt: number
 }
 
+/** A slice of a peer's batch whose application a crash may have cut short (see migrations/0005). */
+export interface ApplyingSlice { id: number, staging: string, entries: string }
+
 interface RawRow {
   path: string
   kind: MeshKind
@@ -76,6 +79,9 @@ export function createMeshStore (db: Db) {
   const listConflicts = db.prepare<[number], { id: number, path: string, copy: string, winner: string, loser: string, loser_hlc: number, resolved_at: number }>(
     'SELECT * FROM mesh_conflicts ORDER BY id DESC LIMIT ?')
   const countConflicts = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM mesh_conflicts')
+  const beginApplying = db.prepare<[string, string]>('INSERT INTO mesh_applying (staging, entries) VALUES (?, ?)')
+  const endApplying = db.prepare<[number]>('DELETE FROM mesh_applying WHERE id = ?')
+  const applying = db.prepare<[], ApplyingSlice>('SELECT id, staging, entries FROM mesh_applying ORDER BY id')
 
   return {
     get (path: string): MeshFileRow | undefined {
@@ -137,6 +143,17 @@ export function createMeshStore (db: Db) {
         total: countConflicts.get()!.n,
         items: listConflicts.all(limit).map((r) => ({ id: r.id, path: r.path, copy: r.copy, winner: r.winner, loser: r.loser, loserHlc: r.loser_hlc, resolvedAt: r.resolved_at })),
       }
+    },
+    /** Committed before a slice of a peer's batch touches the tree; returns its id, for endApplying in the slice's transaction. */
+    beginApplying (staging: string, entries: string): number {
+      return Number(beginApplying.run(staging, entries).lastInsertRowid)
+    },
+    endApplying (id: number): void {
+      endApplying.run(id)
+    },
+    /** Slices a crash cut short (at start: nothing else is applying). */
+    applying (): ApplyingSlice[] {
+      return applying.all()
     },
     transaction<T> (fn: () => T): T {
       return db.transaction(fn)()

@@ -8,7 +8,8 @@ import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
 import { meshPathProblem } from './mesh-paths.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, isVersionVector, mergeVectors, type VersionVector } from './version-vector.js'
-import { ancestorsAreDirectories, freshName, linkOnTheWay, lookAt, makeParents, meshDir, moveToTrash, placeIfAbsent, sameContent, sameKey, type StatKey } from './tree-fs.js'
+import { rowFor, seenBeside, seenOf, vvOf } from './version-row.js'
+import { ancestorsAreDirectories, freshName, linkOnTheWay, lookAt, makeParents, meshDir, moveToTrash, placeIfAbsent, sameContent, sameKey } from './tree-fs.js'
 
 /**
  * The receiving side: this node does every write to its own tree, one entry
@@ -44,27 +45,7 @@ export type ApplyBatch = ReturnType<typeof createApplyBatch>
 export function createApplyBatch (opts: ApplyOptions) {
   const { root, self, store, clock, local, logger } = opts
   const abs = (rel: string): string => path.join(root, rel)
-  /** The held version's own vector: what a peer's version or deletion is weighed against. */
-  const vvOf = (row: MeshFileRow): VersionVector => JSON.parse(row.vv)
-  /** Everything seen of the path here (the held version, and what it outlived or lost to): what is stale. */
-  const seenOf = (row: MeshFileRow): VersionVector => JSON.parse(row.seen ?? row.vv)
-  /** `seen` as stored beside `vv`: null when it says no more. */
-  const seenBeside = (vv: VersionVector, seen: VersionVector): string | null => (compareVectors(seen, vv) === 'equal' ? null : JSON.stringify(seen))
   const stampOf = (v: { hlc: number, origin: string }): VersionStamp => ({ hlc: v.hlc, origin: v.origin })
-  /** The row for version `e` held here, with all that is seen of the path now. */
-  const rowFor = (e: ManifestEntry, seen: VersionVector, key: StatKey | null): MeshFileRow => ({
-    path: e.path,
-    kind: e.kind,
-    deleted: e.deleted,
-    vv: JSON.stringify(mergeVectors(e.vv, {})),
-    seen: seenBeside(e.vv, seen),
-    hlc: e.hlc,
-    origin: e.origin,
-    size: key?.size ?? null,
-    mtimeNs: key?.mtimeNs ?? null,
-    ino: key?.ino ?? null,
-    copyOf: e.copyOf === undefined ? null : JSON.stringify(e.copyOf),
-  })
 
   /**
    * Parents made for a file: rows without a version of their own, so the

@@ -13,6 +13,7 @@ import { createDeleteHold, type MeshDeleteHold } from './delete-hold.js'
 import { emptyTrash, tidyMeshDirs } from './trash.js'
 import { createRepairer, digestRows, indexOf, type IndexEntry } from './repair.js'
 import { receiveBatch } from './receive.js'
+import { createApplyingJournal } from './applying-journal.js'
 import { createRootWatch } from './root-watch.js'
 import { createIntake } from './intake.js'
 
@@ -132,6 +133,8 @@ export function createMesh (opts: MeshOptions) {
     },
   })
 
+  const journal = createApplyingJournal({ root, store, logger })
+
   let started = false
   let closed = false
   let rescanTimer: NodeJS.Timeout | null = null
@@ -153,6 +156,8 @@ export function createMesh (opts: MeshOptions) {
       if (started) return
       started = true
       if (opts.sourceFault() === null) rootWatch.adopt()
+      // Before the staging directories go: they tell which of a cut-short slice's files were put in place.
+      if (sourceFault() === null) journal.recover()
       tidyMeshDirs(root, now(), opts.trashDays)
       intake.rescan()
       for (const link of links.values()) link.start()
@@ -184,7 +189,7 @@ export function createMesh (opts: MeshOptions) {
       const link = links.get(manifest.from)
       if (link === undefined || manifest.from === self) return 'unknown-peer'
       link.heard()
-      const outcomes = await receiveBatch({ root, applier, sourceFault, beforeSlice: intake.drain, transaction: store.transaction }, manifest)
+      const outcomes = await receiveBatch({ root, applier, sourceFault, beforeSlice: intake.drain, transaction: store.transaction, journal }, manifest)
       // Copies owed onwards, parents recorded: let the links look.
       for (const l of links.values()) l.wake()
       return outcomes

@@ -1,6 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import type { ApplyBatch } from './apply-batch.js'
+import type { ApplyingJournal } from './applying-journal.js'
 import type { EntryOutcome, Manifest } from './manifest.js'
 import { meshDir } from './tree-fs.js'
 
@@ -16,6 +17,8 @@ export interface ReceiveDeps {
   beforeSlice: () => void
   /** One transaction per slice (each entry's own becomes a savepoint in it): a commit per entry cost more than the entry. */
   transaction: <T>(fn: () => T) => T
+  /** Each slice is noted before it touches the tree (a crash between its files and its commit is recovered at start). */
+  journal: ApplyingJournal
 }
 
 /**
@@ -34,14 +37,30 @@ export async function receiveBatch (deps: ReceiveDeps, manifest: Manifest): Prom
     return manifest.entries.map(() => 'retry')
   }
   const outcomes: EntryOutcome[] = []
+  let unsettled = false
   try {
     for (let i = 0; i < manifest.entries.length; i += APPLY_SLICE) {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve))
       deps.beforeSlice()
-      outcomes.push(...deps.transaction(() => deps.applier.apply({ ...manifest, entries: manifest.entries.slice(i, i + APPLY_SLICE) }, staging)))
+      const entries = manifest.entries.slice(i, i + APPLY_SLICE)
+      const note = deps.journal.begin(staging, entries)
+      try {
+        outcomes.push(...deps.transaction(() => {
+          const done = deps.applier.apply({ ...manifest, entries }, staging)
+          deps.journal.end(note)
+          return done
+        }))
+      } catch (err) {
+        // The commit failed after files were put in place: recorded now from the note, while the staged copies
+        // still tell what was consumed; failing that, the staging directory stays for the recovery at start.
+        unsettled = true
+        deps.journal.recover()
+        unsettled = false
+        throw err
+      }
     }
   } finally {
-    rmSync(staging, { recursive: true, force: true })
+    if (!unsettled) rmSync(staging, { recursive: true, force: true })
   }
   return outcomes
 }

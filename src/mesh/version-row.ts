@@ -1,0 +1,28 @@
+import type { MeshFileRow } from '../db/mesh-store.js'
+import type { ManifestEntry } from './manifest.js'
+import type { StatKey } from './tree-fs.js'
+import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
+
+/** The held version's own vector: what a peer's version or deletion is weighed against. */
+export const vvOf = (row: MeshFileRow): VersionVector => JSON.parse(row.vv)
+
+/** Everything seen of the path here (the held version, and what it outlived or lost to): what is stale. */
+export const seenOf = (row: MeshFileRow): VersionVector => JSON.parse(row.seen ?? row.vv)
+
+/** `seen` as stored beside `vv`: null when it says no more. */
+export const seenBeside = (vv: VersionVector, seen: VersionVector): string | null => (compareVectors(seen, vv) === 'equal' ? null : JSON.stringify(seen))
+
+/** The row for a peer's version `e` held here, with all that is seen of the path now and this node's stat of its copy. */
+export const rowFor = (e: ManifestEntry, seen: VersionVector, key: StatKey | null): MeshFileRow => ({
+  path: e.path,
+  kind: e.kind,
+  deleted: e.deleted,
+  vv: JSON.stringify(mergeVectors(e.vv, {})),
+  seen: seenBeside(e.vv, seen),
+  hlc: e.hlc,
+  origin: e.origin,
+  size: key?.size ?? null,
+  mtimeNs: key?.mtimeNs ?? null,
+  ino: key?.ino ?? null,
+  copyOf: e.copyOf === undefined ? null : JSON.stringify(e.copyOf),
+})

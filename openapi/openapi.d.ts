@@ -126,6 +126,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/targets/{name}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop sending to one target; its changes are still recorded. Idempotent, kept across restarts
+         * @description An operator's resync still runs on a paused target, as with the global pause. To stop a run going on, cancel its job (`POST /v1/jobs/{id}/cancel`).
+         */
+        post: operations["pauseTarget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/targets/{name}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send one target what was recorded while it was paused, and carry on. Idempotent */
+        post: operations["resumeTarget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/targets/{name}/pending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The paths one target still lacks, sorted by path and paged */
+        get: operations["listTargetPending"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/flush": {
         parameters: {
             query?: never;
@@ -174,6 +228,26 @@ export interface paths {
         get: operations["getJob"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop a running job, or drop a queued one; its paths stay pending
+         * @description A running rsync is stopped (SIGTERM, then SIGKILL after rsync.killGraceSec); the job ends `interrupted` with the error "cancelled by an operator" (watch `GET /v1/jobs/{id}` or the event stream). Nothing is lost: the paths it carried stay pending, and the target tries again after retry.maxDelayMs. Pause the target first to hold it. 409 `JOB_NOT_RUNNING` for a job that already ended.
+         */
+        post: operations["cancelJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -421,6 +495,8 @@ export interface components {
              * @enum {unknown}
              */
             state: "idle" | "waiting" | "paused" | "syncing" | "retrying" | "failing" | "held";
+            /** @description Paused on its own (POST /v1/targets/{name}/pause), apart from the global pause */
+            paused: boolean;
             /** @description Changed paths waiting for this target */
             pending: number;
             /** @description Paths in the running rsync */
@@ -502,6 +578,28 @@ export interface components {
             job: components["schemas"]["Job"];
             /** @description The deletions confirmed */
             count: number;
+        };
+        /** TargetPause */
+        TargetPause: {
+            target: string;
+            paused: boolean;
+            /** @description False when the target already was in that state */
+            changed: boolean;
+        };
+        /** PendingPage */
+        PendingPage: {
+            /** @description Distinct paths this target has not confirmed (waiting, in a run, or awaiting a mirror) */
+            total: number;
+            /** @description Sorted by path; `since`: when the oldest change of the path not delivered yet was seen */
+            items: {
+                path: string;
+                /** Format: date-time */
+                since: string;
+            }[];
+            /** @description Pass as `after` for the next page; null on the last */
+            next: string | null;
+            /** @description A full mirror is owed: it carries more than these paths (changes not kept while the backlog was replaced by a mirror) */
+            fullSyncPending: boolean;
         };
         /** MeshStatus */
         MeshStatus: {
@@ -889,6 +987,130 @@ export interface operations {
             };
         };
     };
+    pauseTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetPause"];
+                };
+            };
+            /** @description The request was invalid (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The server failed (RFC 9457 problem details) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resumeTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetPause"];
+                };
+            };
+            /** @description The request was invalid (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The server failed (RFC 9457 problem details) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTargetPending: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next` cursor of the previous page: paths sorting after it */
+                after?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingPage"];
+                };
+            };
+            /** @description The request was invalid (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The server failed (RFC 9457 problem details) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     flush: {
         parameters: {
             query?: never;
@@ -1020,6 +1242,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobDetail"];
+                };
+            };
+            /** @description The request was invalid (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The server failed (RFC 9457 problem details) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description The request was invalid (RFC 9457 problem details) */

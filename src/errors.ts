@@ -17,6 +17,7 @@ export const ErrorCodes = {
   NOT_FOUND: { status: 404, title: 'Not found' },
   JOB_NOT_FOUND: { status: 404, title: 'Job not found' },
   TARGET_NOT_FOUND: { status: 404, title: 'Unknown target' },
+  JOB_NOT_RUNNING: { status: 409, title: 'The job is not running' },
   ENGINE_CLOSED: { status: 503, title: 'Service is shutting down' },
   BAD_REQUEST: { status: 400, title: 'Bad request' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },

@@ -13,7 +13,7 @@ const unavailable = (): never => {
 /** The document as committed in openapi/: built from the routes, no service behind them. */
 export async function renderOpenApi (): Promise<string> {
   const services: AppServices = {
-    engine: { status: unavailable, pause: unavailable, resume: unavailable, requestFullSync: unavailable, waitForFullSync: unavailable, previewFullSync: unavailable, confirmDeletes: unavailable, flush: unavailable },
+    engine: { status: unavailable, pause: unavailable, resume: unavailable, requestFullSync: unavailable, waitForFullSync: unavailable, previewFullSync: unavailable, confirmDeletes: unavailable, flush: unavailable, pauseTarget: unavailable, resumeTarget: unavailable, pendingOf: unavailable, cancelJob: unavailable },
     jobs: { get: unavailable, list: unavailable, paths: unavailable },
     readiness: unavailable,
     database: unavailable,

@@ -26,7 +26,15 @@ export const SshOptionsSchema = Type.Object({
   }),
 }, { additionalProperties: false })
 
-export const TargetSchema = Type.Object({
+/** rsync options of one target, beside the global ones; a reload (SIGHUP) changes them for the next run. */
+export const TargetRsyncSchema = Type.Object({
+  bwlimit: Type.Optional(Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?[bBkKmMgG]?$', description: 'rsync --bwlimit for this target only, e.g. "10m" (KiB/s without a suffix)' })),
+  exclude: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Exclude patterns for this target only, after the global ones (never sent, never deleted there)' }),
+  extraArgs: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Appended to this target\'s rsync command lines, after rsync.extraArgs' }),
+}, { additionalProperties: false, default: {} })
+
+/** How a target (or a mesh peer) is reached. */
+const endpointProperties = {
   name: TargetName,
   url: Type.String({
     minLength: 1,
@@ -35,6 +43,11 @@ export const TargetSchema = Type.Object({
   passwordFile: Type.Optional(Type.String({ minLength: 1, description: 'rsync daemon password file' })),
   passwordEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'environment variable holding the rsync daemon password' })),
   ssh: Type.Optional(SshOptionsSchema),
+}
+
+export const TargetSchema = Type.Object({
+  ...endpointProperties,
+  rsync: TargetRsyncSchema,
 }, { additionalProperties: false })
 
 export const SourceSchema = Type.Object({
@@ -47,7 +60,7 @@ export const SourceSchema = Type.Object({
 
 /** A peer is reached as a target is (the same URL forms, passwords and SSH options), plus its API. */
 export const MeshPeerSchema = Type.Object({
-  ...TargetSchema.properties,
+  ...endpointProperties,
   api: Type.String({ pattern: '^https?://[^/]+$', description: 'The peer\'s syncplane API, e.g. http://10.0.0.2:8787 (no path)' }),
   url: Type.String({
     minLength: 1,
@@ -144,5 +157,6 @@ export const ConfigSchema = Type.Object({
 export type Config = Omit<Static<typeof ConfigSchema>, 'source'> & { source: string; sourceMarker: string | null }
 export type DeleteGuardConfig = Config['deletes']
 export type TargetConfig = Static<typeof TargetSchema>
+export type TargetRsyncOptions = Static<typeof TargetRsyncSchema>
 export type MeshConfig = Static<typeof MeshSchema>
 export type MeshPeerConfig = Static<typeof MeshPeerSchema>

@@ -2,7 +2,7 @@ import type { DatabaseHealthStatus } from '../db/database-health.js'
 import type { Job } from '../db/job-store.js'
 import type { EngineStatus } from '../sync/engine.js'
 
-const iso = (ms: number): string => new Date(ms).toISOString()
+export const iso = (ms: number): string => new Date(ms).toISOString()
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms))
 
 /** Epoch milliseconds inside, RFC 3339 on the wire. */

@@ -7,7 +7,7 @@ import type { Mesh } from '../mesh/mesh.js'
 
 /** What the HTTP layer may call: one object, decorated nowhere, passed to each route plugin. */
 export interface AppServices {
-  engine: Pick<SyncEngine, 'status' | 'pause' | 'resume' | 'requestFullSync' | 'waitForFullSync' | 'previewFullSync' | 'confirmDeletes' | 'flush'>
+  engine: Pick<SyncEngine, 'status' | 'pause' | 'resume' | 'requestFullSync' | 'waitForFullSync' | 'previewFullSync' | 'confirmDeletes' | 'flush' | 'pauseTarget' | 'resumeTarget' | 'pendingOf' | 'cancelJob'>
   jobs: Pick<JobStore, 'get' | 'list' | 'paths'>
   readiness: () => Readiness
   /** Whether the database takes every write, or what has been failing since when. */

@@ -34,6 +34,7 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'status', description: 'What the watcher and each target are doing' },
         { name: 'watch', description: 'Pause and resume watching' },
         { name: 'sync', description: 'Full resyncs' },
+        { name: 'targets', description: 'One target at a time: pause, resume, the paths it still lacks' },
         { name: 'jobs', description: 'History of every rsync run' },
         { name: 'metrics', description: 'Prometheus metrics' },
         { name: 'mesh', description: 'The mesh: peers, conflicts, held local deletions' },

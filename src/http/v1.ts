@@ -4,6 +4,7 @@ import { notFoundHandler } from './problem.js'
 import { controlRoutes } from './routes/control.js'
 import { resyncRoutes } from './routes/resync.js'
 import { deletesRoutes } from './routes/deletes.js'
+import { targetRoutes } from './routes/targets.js'
 import { flushRoutes } from './routes/flush.js'
 import { jobRoutes } from './routes/jobs.js'
 import { eventRoutes } from './routes/events.js'
@@ -23,6 +24,7 @@ export const v1Routes: FastifyPluginAsyncTypebox<AuthOptions> = async (app, { se
   await app.register(controlRoutes, { services })
   await app.register(resyncRoutes, { services })
   await app.register(deletesRoutes, { services })
+  await app.register(targetRoutes, { services })
   await app.register(flushRoutes, { services })
   await app.register(jobRoutes, { services })
   await app.register(eventRoutes, { services })

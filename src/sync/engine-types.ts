@@ -75,6 +75,8 @@ export interface TargetStatus {
   name: string
   url: string
   state: TargetState
+  /** Paused on its own by an operator, apart from the global pause. */
+  paused: boolean
   /** Changes in the backlog, not yet in a run. */
   pending: number
   inFlight: number
@@ -112,6 +114,7 @@ export interface FullSyncRequest {
 export type EngineEvent =
   | { type: 'job.queued' | 'job.started' | 'job.finished'; job: Job }
   | { type: 'watch.paused' | 'watch.resumed' }
+  | { type: 'target.paused' | 'target.resumed'; target: string }
   | { type: 'watcher.degraded'; message: string }
   | { type: 'source.restored' }
   | { type: 'deletes.held'; target: string; hold: DeleteHold }

@@ -1,4 +1,5 @@
 import { blocksRuns, type SourceFault } from '../watcher/source-identity.js'
+import type { Job } from '../db/job-store.js'
 import { SyncplaneError } from '../errors.js'
 import { intake, nextEntry } from './backlog.js'
 import { createDeleteHolds } from './delete-holds.js'
@@ -20,6 +21,7 @@ import { internalErrorVerdict, settleRun, type EndedRun } from './settle-run.js'
 import { createSourceQueries } from './source-lookup.js'
 import { newTargetRuntime, type TargetRuntime } from './target-runtime.js'
 import { statusOf } from './target-status.js'
+import { CANCELLED_ERROR, createTargetControl, holdCancelledLane } from './target-control.js'
 
 export type { EngineDeps, EngineEvent, EngineOptions, EngineStatus, EngineTimers, FlushRequest, FlushResult, FullSyncRequest, Reconfigured, SourceCheck, TargetStatus } from './engine-types.js'
 export { TARGET_STATES, type TargetState } from './target-state.js'
@@ -59,8 +61,11 @@ export function createSyncEngine (deps: EngineDeps) {
   // The source never changes while running (reconfigure refuses it).
   const { plan, isMissing, missingOf } = createSourceQueries(deps.options.source, deps.lookup)
 
-  const newTarget = (def: TargetRuntime['def']): TargetRuntime => newTargetRuntime(def, logger.child({ target: def.name }))
-  for (const def of deps.targets) ctx.targets.set(def.name, newTarget(def))
+  const newTarget = (def: TargetRuntime['def']): TargetRuntime => {
+    const t = newTargetRuntime(def, logger.child({ target: def.name }))
+    control.adopt(t)
+    return t
+  }
 
   let paused = settings.get(PAUSED_KEY) === '1'
   let sourceFault: SourceFault | null = null
@@ -71,6 +76,14 @@ export function createSyncEngine (deps: EngineDeps) {
   let periodic: unknown
   /** Runs of removed targets, stopped but maybe not yet ended: shutdown waits for them too. */
   const retiring = new Set<Promise<void>>()
+
+  const control = createTargetControl(ctx, {
+    selectTarget: (name) => selectTargets([name])[0]!,
+    scheduleNext,
+    disarm,
+    interruptQueued: (t, reason) => mirrors.interruptQueued(t, reason),
+  })
+  for (const def of deps.targets) ctx.targets.set(def.name, newTarget(def))
 
   const recovery = createRecovery(ctx, deps.pending)
   const waiters = createJobWaiters(jobs, timers)
@@ -114,7 +127,7 @@ export function createSyncEngine (deps: EngineDeps) {
   /** Something changed for target `t`: start what is due, or wake up when it will be. */
   function scheduleNext (t: TargetRuntime): void {
     if (!started || closed || t.removed) return
-    const step = decideNext(t, { at: now(), paused, sourceBlocked: blocksRuns(sourceFault), batch: ctx.options.batch })
+    const step = decideNext(t, { at: now(), paused: paused || t.paused, sourceBlocked: blocksRuns(sourceFault), batch: ctx.options.batch })
     if (step.kind === 'sleep') {
       disarm(t)
     } else if (step.kind === 'wake') {
@@ -142,8 +155,13 @@ export function createSyncEngine (deps: EngineDeps) {
   }
 
   /** Every run ends here: settled, then flushes look again and the target decides what comes next. */
-  function settle (t: TargetRuntime, run: EndedRun, verdict: Verdict, exitCode: number | null): void {
+  function settle (t: TargetRuntime, run: EndedRun, ended: Verdict, exitCode: number | null): void {
+    const cancelled = t.cancelledJobId === run.job.id && !ended.ok && ended.interrupted
+    const verdict: Verdict = cancelled ? { ...ended, error: CANCELLED_ERROR } : ended
+    const mirror = run.lane === 'primary' && t.running?.kind === 'full'
     const { job, batch } = settleRun(ctx, t, run, verdict, exitCode)
+    if (cancelled) holdCancelledLane(ctx, t, mirror)
+    if (t.cancelledJobId === job.id) t.cancelledJobId = null
     if (run.lane === 'primary' && verdict.ok) barriers.credit(t, job.id, batch)
     waiters.notify(job.id)
     events.emit({ type: 'job.finished', job })
@@ -299,6 +317,17 @@ export function createSyncEngine (deps: EngineDeps) {
     },
 
     waitForJobs: waiters.waitForJobs,
+
+    /** One target paused apart (its changes still recorded); idempotent. Kept across restarts. */
+    pauseTarget: (name: string): boolean => control.pause(name),
+    resumeTarget: (name: string): boolean => control.resume(name),
+    /** The paths one target still lacks, paged. */
+    pendingOf: control.pending,
+    /** Cancels a running or queued job; its paths stay pending. */
+    cancelJob (id: number): Job {
+      assertOpen()
+      return control.cancel(id)
+    },
 
     /** Waits up to `timeoutMs` for queued full mirrors; says which of their targets hold deletions afterwards. */
     waitForFullSync: mirrors.waitFor,

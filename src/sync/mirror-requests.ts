@@ -91,7 +91,7 @@ export function createMirrorRequests (ctx: EngineContext, deps: MirrorRequestDep
       const { options } = ctx
       return Promise.all(deps.selectTargets(names).map((t) => previewMirror({
         target: onLane(t.def, 'primary'),
-        common: { ...rsyncBaseOf(options), compare: options.fullSync.compare },
+        common: { ...rsyncBaseOf(options, t.def), compare: options.fullSync.compare },
         runner: ctx.runner,
         cap,
         deadlineMs: options.fullSync.deadlineSec * 1000,

@@ -78,6 +78,8 @@ export function createReconfigure (ctx: EngineContext, deps: ReconfigureDeps) {
       if (excludeDropped) oweMirror(ctx, t, 'reload')
       if (t.def === def) continue
       const moved = t.def.url !== def.url || !isDeepStrictEqual(t.def.ssh, def.ssh)
+      // The same for a pattern of the target's own: what it kept out is on no list of changes.
+      const ownExcludeDropped = t.def.rsync.exclude.some((p) => !def.rsync.exclude.includes(p))
       t.def = def
       result.changed.push(def.name)
       // The operator just fixed something (a password, a key): try it now, not after the backoff.
@@ -90,6 +92,10 @@ export function createReconfigure (ctx: EngineContext, deps: ReconfigureDeps) {
         oweMirror(ctx, t, 'reload')
         // The old destination's size and held deletions say nothing of the new one: its first mirror weighs them.
         deps.holds.forgetDestination(t)
+      }
+      if (ownExcludeDropped && !moved && !excludeDropped) {
+        oweMirror(ctx, t, 'reload')
+        result.mirrorOwed.push(def.name)
       }
       if (moved && !excludeDropped) result.mirrorOwed.push(def.name)
     }

@@ -12,7 +12,7 @@ import type { EndedRun } from './settle-run.js'
 import type { PlannedRun } from './source-lookup.js'
 import { onLane, type Lane } from './lanes.js'
 import type { TargetRuntime } from './target-runtime.js'
-import { invocationTo } from './targets.js'
+import { invocationTo, type ResolvedTarget } from './targets.js'
 
 export interface RunDeps {
   holds: DeleteHolds
@@ -28,14 +28,16 @@ export interface RunDeps {
   internalError: (t: TargetRuntime, run: EndedRun, err: unknown) => void
 }
 
-/** What every rsync of the engine shares, from the options in effect. */
-export function rsyncBaseOf (o: EngineOptions): RsyncCommonOptions {
+/** What every rsync of the engine to `target` shares, from the options in effect and the target's own. */
+export function rsyncBaseOf (o: EngineOptions, target: ResolvedTarget): RsyncCommonOptions {
+  const own = target.rsync
   return {
     source: o.source,
-    excludes: o.excludes,
+    excludes: [...o.excludes, ...own.exclude],
     ioTimeoutSec: o.rsync.ioTimeoutSec,
     connectTimeoutSec: o.rsync.connectTimeoutSec,
-    extraArgs: o.rsync.extraArgs,
+    // The target's own last: rsync takes the last of a repeated option, so they win over the global ones.
+    extraArgs: [...o.rsync.extraArgs, ...(own.bwlimit === undefined ? [] : [`--bwlimit=${own.bwlimit}`]), ...own.extraArgs],
   }
 }
 
@@ -49,7 +51,7 @@ export function createRuns (ctx: EngineContext, deps: RunDeps) {
   const { jobs, runner } = ctx
   const { holds } = deps
   // Read at each use: reconfigure() replaces the options, and a run takes the ones in effect as it passes.
-  const base = (): RsyncCommonOptions => rsyncBaseOf(ctx.options)
+  const base = (t: TargetRuntime): RsyncCommonOptions => rsyncBaseOf(ctx.options, t.def)
 
   /**
    * A run's passes are done: it is judged; a good one keeps the target's
@@ -84,7 +86,7 @@ export function createRuns (ctx: EngineContext, deps: RunDeps) {
         t.log.debug({ jobId: job.id, paths: paths.length, listed: planned.listed }, 'incremental sync started')
         const target = onLane(t.def, lane)
         const pass = (shape: RunShape): Promise<RsyncOutcome> => runner.run(invocationTo(target, {
-          args: buildIncrementalArgs(target, base(), { small: planned.small, ...shape }),
+          args: buildIncrementalArgs(target, base(t), { small: planned.small, ...shape }),
           input: planned.input,
           deadlineMs: ctx.options.rsync.deadlineSec * 1000,
           killGraceMs: ctx.options.rsync.killGraceSec * 1000,
@@ -128,13 +130,13 @@ export function createRuns (ctx: EngineContext, deps: RunDeps) {
     const abort = new AbortController()
     // The safety check may ask the target (an rsync listing): hold the lane meanwhile.
     const target = onLane(t.def, 'primary')
-    const done = checkMirrorSafety({ source: ctx.options.source, target, common: base(), runner, force, signal: abort.signal })
+    const done = checkMirrorSafety({ source: ctx.options.source, target, common: base(t), runner, force, signal: abort.signal })
       .then(async (refusal) => {
         if (refusal !== null && refusal.holdDeletes !== true) {
           return deps.ended(t, ended, { ok: false, interrupted: abort.signal.aborted, error: refusal.reason, stats: { filesTransferred: null, bytesTransferred: null }, retry: refusal.retry }, null)
         }
         const pass = (shape: RunShape): Promise<RsyncOutcome> => runner.run(invocationTo(target, {
-          args: buildFullArgs(target, { ...base(), compare: ctx.options.fullSync.compare }, shape),
+          args: buildFullArgs(target, { ...base(t), compare: ctx.options.fullSync.compare }, shape),
           deadlineMs: ctx.options.fullSync.deadlineSec * 1000,
           killGraceMs: ctx.options.rsync.killGraceSec * 1000,
           signal: abort.signal,

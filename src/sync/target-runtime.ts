@@ -110,6 +110,10 @@ export interface TargetRuntime {
   fileCount: number | null
   /** Dropped from the configuration: its last run may still be ending, nothing starts again. */
   removed: boolean
+  /** Paused on its own by an operator (kept across restarts, see target-control.ts). */
+  paused: boolean
+  /** The job an operator cancelled, until its run ends. */
+  cancelledJobId: number | null
 }
 
 /** The record of a target as it starts: nothing pending, nothing owed (recovery and reconfigure fill that in). */
@@ -148,6 +152,8 @@ export function newTargetRuntime (def: ResolvedTarget, log: Logger): TargetRunti
     heldDeleteNames: new Set(),
     fileCount: null,
     removed: false,
+    paused: false,
+    cancelledJobId: null,
   }
 }
 

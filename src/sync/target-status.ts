@@ -14,7 +14,8 @@ export function statusOf (t: TargetRuntime, at: number, paused: boolean): Target
   return {
     name: t.def.name,
     url: t.def.url,
-    state: stateOf(t, paused),
+    state: stateOf(t, paused || t.paused),
+    paused: t.paused,
     pending: t.backlog.size,
     inFlight: (t.inFlight?.size ?? 0) + (t.alongsideMirror?.batch.size ?? 0),
     fullSyncPending: t.owedMirrorSeq !== null,

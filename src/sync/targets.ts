@@ -1,4 +1,4 @@
-import { SSH_CONTROL_PERSIST_SEC, type Config, type TargetConfig } from '../config/schema.js'
+import { SSH_CONTROL_PERSIST_SEC, type Config, type TargetConfig, type TargetRsyncOptions } from '../config/schema.js'
 import { parseTargetUrl, type TargetUrl } from '../config/target-url.js'
 import type { SshSettings } from '../rsync/args.js'
 import type { RsyncInvocation } from '../rsync/runner.js'
@@ -18,6 +18,8 @@ export interface ResolvedTarget {
    */
   sshLanes: Record<Lane, SshControl> | undefined
   password: string | undefined
+  /** This target's own rsync options (bwlimit, exclude, extraArgs), after the global ones. */
+  rsync: TargetRsyncOptions
 }
 
 /** `connections`: where SSH targets share their connections; without it every run connects anew. */
@@ -41,6 +43,7 @@ export function resolveTarget (t: Readonly<TargetConfig>, password: string | und
     ssh: t.ssh,
     sshLanes: sharing ? { primary: connections.control(`${key}m`, persistSec), alongsideMirror: connections.control(`${key}s`, persistSec) } : undefined,
     password,
+    rsync: t.rsync ?? { exclude: [], extraArgs: [] },
   }
 }
 

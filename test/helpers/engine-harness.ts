@@ -156,7 +156,7 @@ export interface HarnessOptions {
 
 /** A local target as resolveTarget makes it (without loading the config schema: these tests start in a blink). */
 export function localTarget (name: string, url: string): ResolvedTarget {
-  return { name, url, parsed: parseTargetUrl(url), ssh: undefined, sshLanes: undefined, password: undefined }
+  return { name, url, parsed: parseTargetUrl(url), ssh: undefined, sshLanes: undefined, password: undefined, rsync: { exclude: [], extraArgs: [] } }
 }
 
 /** An engine over a temp source (holding one file) and local targets; not started. Torn down after the test. */

@@ -10,7 +10,7 @@ import { startTarget, type TestTarget } from '../helpers/targets.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { journalOf, pathsCarried } from '../helpers/stores.js'
 import { checkMirrorSafety } from '../../src/sync/mirror-guard.js'
-import { parseTargetUrl } from '../../src/config/target-url.js'
+import { localTarget } from '../helpers/engine-harness.js'
 import type { RsyncRunner } from '../../src/rsync/runner.js'
 
 const SENTINEL = '.syncplane-flush-'
@@ -176,7 +176,7 @@ test('a source holding only a flush sentinel still looks empty to the mirror gua
   const url = `${replica}/`
   const refusal = await checkMirrorSafety({
     source,
-    target: { name: 'backup', url, parsed: parseTargetUrl(url), ssh: undefined, sshLanes: undefined, password: undefined },
+    target: localTarget('backup', url),
     common: { source, excludes: [], ioTimeoutSec: 10, connectTimeoutSec: 10, extraArgs: [] },
     runner: { run: () => { throw new Error('a local target is listed without rsync') } } as unknown as RsyncRunner,
     force: false,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { SyncplaneError } from '../../errors.js'
-import { JobDetailSchema, JobIdParams, JobListQuery, JobListSchema } from '../schemas/jobs.js'
+import { JobDetailSchema, JobIdParams, JobListQuery, JobListSchema, JobSchema } from '../schemas/jobs.js'
 import { problemResponses, ref } from '../schemas/common.js'
 import { jobToDto } from '../dto.js'
 import type { RouteOptions } from '../services.js'
@@ -45,4 +45,15 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { 
     if (job === undefined) throw new SyncplaneError('JOB_NOT_FOUND', `no job with id ${request.params.id}`)
     return { job: jobToDto(job), paths: services.jobs.paths(job.id, PATHS_SHOWN) }
   })
+
+  app.post('/jobs/:id/cancel', {
+    schema: {
+      operationId: 'cancelJob',
+      tags: ['jobs'],
+      summary: 'Stop a running job, or drop a queued one; its paths stay pending',
+      description: 'A running rsync is stopped (SIGTERM, then SIGKILL after rsync.killGraceSec); the job ends `interrupted` with the error "cancelled by an operator" (watch `GET /v1/jobs/{id}` or the event stream). Nothing is lost: the paths it carried stay pending, and the target tries again after retry.maxDelayMs. Pause the target first to hold it. 409 `JOB_NOT_RUNNING` for a job that already ended.',
+      params: JobIdParams,
+      response: { 202: ref(JobSchema), ...problemResponses },
+    },
+  }, async (request, reply) => reply.code(202).send(jobToDto(services.engine.cancelJob(request.params.id))))
 }

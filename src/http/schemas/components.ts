@@ -2,6 +2,7 @@ import { Problem, type Component } from './common.js'
 import { JobDetailSchema, JobListSchema, JobSchema } from './jobs.js'
 import { ConfirmDeletesResultSchema, ReadinessSchema, ResyncResultSchema, StatusSchema, TargetStatusSchema, WatchStateSchema } from './control.js'
 import { MeshStatusSchema, PeerStatusSchema } from './mesh.js'
+import { PendingPageSchema, TargetPauseSchema } from './targets.js'
 
 /**
  * Every schema the routes refer to by name (ref()): app.addSchema registers
@@ -19,6 +20,8 @@ export const COMPONENTS: readonly Component[] = [
   WatchStateSchema,
   ResyncResultSchema,
   ConfirmDeletesResultSchema,
+  TargetPauseSchema,
+  PendingPageSchema,
   MeshStatusSchema,
   PeerStatusSchema,
 ]

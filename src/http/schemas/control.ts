@@ -24,6 +24,7 @@ export const TargetStatusSchema = component('TargetStatus', Type.Object({
   name: Type.String(),
   url: Type.String(),
   state: Type.Enum(TARGET_STATES, { description: '`held`: the target holds deletions back until an operator confirms them (see deletesHeld)' }),
+  paused: Type.Boolean({ description: 'Paused on its own (POST /v1/targets/{name}/pause), apart from the global pause' }),
   pending: Type.Integer({ description: 'Changed paths waiting for this target' }),
   inFlight: Type.Integer({ description: 'Paths in the running rsync' }),
   fullSyncPending: Type.Boolean({ description: 'A full mirror is owed to this target (requested, periodic, after a crash, or replacing a backlog too long to keep)' }),

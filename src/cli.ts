@@ -9,6 +9,19 @@ const USAGE = `Usage: syncplane <command> [options]
 Service:
   serve [--config FILE]        run the service (without --config: a demo that
                                replicates ./data/source to ./data/replica)
+  check [--config FILE] [--json] [--pre-start] [--timeout S]
+                               pre-flight: the configuration as serve reads it,
+                               then rsync, the source (readable, root marker,
+                               inotify limit), the database, and every target
+                               and mesh peer (daemon listed, SSH login, local
+                               directory writable; S seconds each, default 5);
+                               one line per check: OK, WARN or FAIL.
+                               Exit 0 nothing failed (warnings allowed), 1 a
+                               check failed, 2 invalid configuration.
+                               --pre-start (systemd ExecStartPre): what the
+                               running service rides out (a target or peer
+                               down, root marker missing, inotify limit) only
+                               warns; rsync, source and database still fail
 
 Client (talks to a running service):
   status                       watcher and per-target state
@@ -41,6 +54,9 @@ Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 service unreacha
   -v, --version                print the version
 `
 
+/** How long `check` gives each target or peer to answer, unless --timeout says otherwise: short, since a start waits for it. */
+const CHECK_TIMEOUT_SEC = 5
+
 function version (): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
   return pkg.version
@@ -67,6 +83,7 @@ async function main (argv: string[]): Promise<number> {
         status: { type: 'string' },
         kind: { type: 'string' },
         limit: { type: 'string' },
+        'pre-start': { type: 'boolean' },
       },
     })
   } catch (err) {
@@ -90,17 +107,39 @@ async function main (argv: string[]): Promise<number> {
     await serve({ configPath: values.config })
     return -1
   }
-  const run = commands[command]
-  const positionalsAllowed: Record<string, number> = { flush: Infinity, 'confirm-deletes': 1 }
-  if (run === undefined || rest.length > (positionalsAllowed[command] ?? 0)) {
-    process.stderr.write(`syncplane: unknown command "${positionals.join(' ')}"\n\n${USAGE}`)
-    return EXIT.usage
-  }
   const number = (name: string, value: string | undefined): number | undefined => {
     if (value === undefined) return undefined
     const n = Number(value)
     if (!Number.isFinite(n) || n <= 0) throw new ClientError('SP_CLI_USAGE', `--${name} must be a positive number, got "${value}"`)
     return n
+  }
+  if (command === 'check' && rest.length === 0) {
+    let timeoutSec
+    try {
+      timeoutSec = number('timeout', values.timeout) ?? CHECK_TIMEOUT_SEC
+    } catch (err) {
+      process.stderr.write(`syncplane check: ${(err as Error).message}\n`)
+      return EXIT.usage
+    }
+    // Like serve's: SQLite and execa load for this command only.
+    const { checkCommand } = await import('./check/command.js')
+    const result = await checkCommand({
+      configPath: values.config,
+      env: process.env,
+      cwd: process.cwd(),
+      json: values.json ?? false,
+      preStart: values['pre-start'] ?? false,
+      timeoutSec,
+    })
+    process.stdout.write(result.stdout)
+    process.stderr.write(result.stderr)
+    return result.exitCode
+  }
+  const run = commands[command]
+  const positionalsAllowed: Record<string, number> = { flush: Infinity, 'confirm-deletes': 1 }
+  if (run === undefined || rest.length > (positionalsAllowed[command] ?? 0)) {
+    process.stderr.write(`syncplane: unknown command "${positionals.join(' ')}"\n\n${USAGE}`)
+    return EXIT.usage
   }
   const count = (name: string, value: string): number => {
     const n = Number(value)

@@ -1,7 +1,5 @@
-import { mkdirSync } from 'node:fs'
 import { buildApp } from './app.js'
-import { demoConfig } from './config/read.js'
-import { loadConfigFile, parseConfig, type LoadedConfig } from './config/load.js'
+import { loadConfigFile, loadServiceConfig, type LoadedConfig } from './config/load.js'
 import { ConfigError, RsyncUnavailableError } from './errors.js'
 import { createFatalHandler, exitAfterFlush } from './fatal.js'
 import { createRootLogger } from './logger.js'
@@ -123,11 +121,7 @@ async function run (opts: ServeOptions, loaded: LoadedConfig, root: ReturnType<t
 
 function loadOrExit (configPath: string | undefined): LoadedConfig {
   try {
-    if (configPath !== undefined) return loadConfigFile(configPath, process.env)
-    const raw = demoConfig(process.cwd())
-    mkdirSync(raw.source as string, { recursive: true })
-    mkdirSync((raw.targets as Array<{ url: string }>)[0]!.url, { recursive: true })
-    return parseConfig(raw, { env: process.env, baseDir: process.cwd(), origin: 'the embedded demo config' })
+    return loadServiceConfig(configPath, process.env, process.cwd())
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     process.stderr.write(`syncplane: ${err.message}\n`)

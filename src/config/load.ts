@@ -1,6 +1,7 @@
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError } from '../errors.js'
-import { readConfigFile } from './read.js'
+import { demoConfig, readConfigFile } from './read.js'
 import { validate } from './validate.js'
 import { normalize } from './normalize.js'
 import { checkConfig } from './checks.js'
@@ -33,6 +34,20 @@ interface LoadOptions {
 
 export function loadConfigFile (file: string, env: Record<string, string | undefined>): LoadedConfig {
   return parseConfig(readConfigFile(file), { env, baseDir: path.dirname(path.resolve(file)), origin: file })
+}
+
+/**
+ * What `serve` runs, and so what `check` checks: the file, or without one
+ * the embedded demo under `cwd`, whose source and replica are made first
+ * (the demo promises to work on an empty directory). One function for both,
+ * so check can never pass a configuration serve refuses, or word it otherwise.
+ */
+export function loadServiceConfig (configPath: string | undefined, env: Record<string, string | undefined>, cwd: string): LoadedConfig {
+  if (configPath !== undefined) return loadConfigFile(configPath, env)
+  const raw = demoConfig(cwd)
+  mkdirSync(raw.source as string, { recursive: true })
+  mkdirSync((raw.targets as Array<{ url: string }>)[0]!.url, { recursive: true })
+  return parseConfig(raw, { env, baseDir: cwd, origin: 'the embedded demo config' })
 }
 
 /**

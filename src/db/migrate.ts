@@ -17,18 +17,10 @@ export interface MigrationResult { from: number; to: number }
  * database at the previous version.
  */
 export function migrate (db: Db, dir: string = MIGRATIONS_DIR): MigrationResult {
-  const files = readdirSync(dir)
-    .filter((f) => FILE.test(f))
-    .map((f) => ({ version: Number(FILE.exec(f)![1]), file: path.join(dir, f) }))
-    .sort((a, b) => a.version - b.version)
-  files.forEach((f, i) => {
-    if (f.version !== i + 1) throw new InternalError('SP_MIGRATIONS_MISNUMBERED', `migrations must be numbered 0001, 0002, … without gaps; found ${path.basename(f.file)}`)
-  })
+  const files = listMigrations(dir)
   const from = db.pragma('user_version', { simple: true }) as number
   const latest = files.length
-  if (from > latest) {
-    throw new InternalError('SP_SCHEMA_TOO_NEW', `database schema version ${from} is newer than this syncplane knows (${latest}); refusing to run an older release against it`)
-  }
+  if (from > latest) throw schemaTooNew(from, latest)
   for (const f of files.slice(from)) {
     const sql = readFileSync(f.file, 'utf8')
     db.transaction(() => {
@@ -38,4 +30,20 @@ export function migrate (db: Db, dir: string = MIGRATIONS_DIR): MigrationResult 
     })()
   }
   return { from, to: latest }
+}
+
+/** The migration files in order; their count is the schema version this release writes. */
+export function listMigrations (dir: string = MIGRATIONS_DIR): Array<{ version: number, file: string }> {
+  const files = readdirSync(dir)
+    .filter((f) => FILE.test(f))
+    .map((f) => ({ version: Number(FILE.exec(f)![1]), file: path.join(dir, f) }))
+    .sort((a, b) => a.version - b.version)
+  files.forEach((f, i) => {
+    if (f.version !== i + 1) throw new InternalError('SP_MIGRATIONS_MISNUMBERED', `migrations must be numbered 0001, 0002, … without gaps; found ${path.basename(f.file)}`)
+  })
+  return files
+}
+
+export function schemaTooNew (version: number, latest: number): InternalError {
+  return new InternalError('SP_SCHEMA_TOO_NEW', `database schema version ${version} is newer than this syncplane knows (${latest}); refusing to run an older release against it`)
 }

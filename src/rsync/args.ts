@@ -129,6 +129,15 @@ export function buildListArgs (target: RsyncTarget, opts: RsyncCommonOptions): s
   return ['--list-only', '--no-human-readable', ...transportArgs(target, opts), target.parsed.destination]
 }
 
+/**
+ * Whether a daemon answers, knows the module and takes the password,
+ * changing nothing: `--list-only` of `url` (a directory in the module) with
+ * everything below it excluded, so a large tree costs one line.
+ */
+export function buildProbeArgs (target: RsyncTarget, opts: RsyncCommonOptions, url: string): string[] {
+  return ['--list-only', '--no-human-readable', '--exclude=/*', ...transportArgs(target, opts), ...opts.extraArgs, url]
+}
+
 /** The file list for `--files-from=- --from0`: names may hold any byte but NUL. */
 export function encodeFileList (paths: readonly string[]): Buffer {
   return Buffer.from(paths.length === 0 ? '' : `${paths.join('\0')}\0`, 'utf8')
@@ -166,6 +175,11 @@ function sourceArg (source: string): string {
  * may override.
  */
 export function buildSshCommand (ssh: SshSettings | undefined, connectTimeoutSec: number): string {
+  return sshWords(ssh, connectTimeoutSec).map(quoteWord).join(' ')
+}
+
+/** The ssh command line rsync runs for a target, as argv (`check` logs in with it, so it tries exactly what rsync will). */
+export function sshWords (ssh: SshSettings | undefined, connectTimeoutSec: number): string[] {
   const words = ['ssh', '-o', 'BatchMode=yes']
   if (ssh?.control !== undefined) {
     // The first run becomes the master and stays in the background; later
@@ -186,7 +200,7 @@ export function buildSshCommand (ssh: SshSettings | undefined, connectTimeoutSec
   if (ssh?.port !== undefined) words.push('-p', String(ssh.port))
   if (ssh?.identityFile !== undefined) words.push('-i', ssh.identityFile, '-o', 'IdentitiesOnly=yes')
   if (ssh?.knownHostsFile !== undefined) words.push('-o', `UserKnownHostsFile=${ssh.knownHostsFile}`)
-  return words.map(quoteWord).join(' ')
+  return words
 }
 
 function quoteWord (word: string): string {

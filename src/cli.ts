@@ -25,7 +25,10 @@ Service:
 
 Client (talks to a running service):
   status                       watcher and per-target state
-  pause | resume               stop / restart syncing watched changes
+  pause | resume [TARGET]      stop / restart syncing watched changes (of one
+                               target only, with TARGET; kept across restarts)
+  pending TARGET [--limit N]   the paths TARGET still lacks
+  cancel JOB                   stop a running job (its paths stay pending)
   resync [--target T]… [--wait [--timeout S]] [--force]
                                full mirror; with --wait, exit 1 if it failed
                                or a target holds deletions
@@ -136,7 +139,7 @@ async function main (argv: string[]): Promise<number> {
     return result.exitCode
   }
   const run = commands[command]
-  const positionalsAllowed: Record<string, number> = { flush: Infinity, 'confirm-deletes': 1 }
+  const positionalsAllowed: Record<string, number> = { flush: Infinity, 'confirm-deletes': 1, 'confirm-mesh-deletes': 1, pause: 1, resume: 1, pending: 1, cancel: 1 }
   if (run === undefined || rest.length > (positionalsAllowed[command] ?? 0)) {
     process.stderr.write(`syncplane: unknown command "${positionals.join(' ')}"\n\n${USAGE}`)
     return EXIT.usage

@@ -64,14 +64,36 @@ export const commands: Record<string, (api: ApiClient, args: string[], opts: Com
     ))
   },
 
-  async pause (api, _args, opts) {
+  async pause (api, [target], opts) {
+    if (target !== undefined) {
+      const { body } = await api.call('POST', `/v1/targets/${encodeURIComponent(target)}/pause`)
+      return out(opts, body, () => (body.changed ? `${target} paused\n` : `${target} was already paused\n`))
+    }
     const { body } = await api.call('POST', '/v1/watch/pause')
     return out(opts, body, () => (body.changed ? 'watching paused\n' : 'watching was already paused\n'))
   },
 
-  async resume (api, _args, opts) {
+  async resume (api, [target], opts) {
+    if (target !== undefined) {
+      const { body } = await api.call('POST', `/v1/targets/${encodeURIComponent(target)}/resume`)
+      return out(opts, body, () => (body.changed ? `${target} resumed\n` : `${target} was not paused\n`))
+    }
     const { body } = await api.call('POST', '/v1/watch/resume')
     return out(opts, body, () => (body.changed ? 'watching resumed\n' : 'watching was not paused\n'))
+  },
+
+  async pending (api, [target], opts) {
+    if (target === undefined) throw new ClientError('SP_CLI_USAGE', 'name the target whose pending paths to list')
+    const { body } = await api.call('GET', `/v1/targets/${encodeURIComponent(target)}/pending?limit=${opts.limit ?? 100}`)
+    const more = body.total > body.items.length ? `… ${body.total - body.items.length} more (--limit N, or the API's cursor)\n` : ''
+    const mirror = body.fullSyncPending ? 'and a full mirror is owed\n' : ''
+    return out(opts, body, () => table(['SINCE', 'PATH'], body.items.map((i: any) => [i.since, JSON.stringify(i.path)])) + more + mirror)
+  },
+
+  async cancel (api, [id], opts) {
+    if (id === undefined || !/^[1-9][0-9]*$/.test(id)) throw new ClientError('SP_CLI_USAGE', 'give the id of the job to cancel (see syncplane jobs)')
+    const { body } = await api.call('POST', `/v1/jobs/${id}/cancel`)
+    return out(opts, body, () => `job ${id} (${body.target}, ${body.kind}) cancelled; its paths stay pending\n`)
   },
 
   async resync (api, _args, opts) {

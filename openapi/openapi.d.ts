@@ -280,7 +280,7 @@ export interface paths {
         };
         /**
          * Server-Sent Events: jobs queued, started and finished; pause and resume; watcher degraded; target state changes
-         * @description Each event has an increasing id. Reconnect with the Last-Event-ID header (or ?lastEventId=) to resume from a bounded buffer; a client that fell further behind first gets an `events.missed` event saying how many it lost (re-read /v1/status then).
+         * @description Each event has an increasing id. Reconnect with the Last-Event-ID header (or ?lastEventId=) to resume from a bounded buffer; a client that fell further behind first gets an `events.missed` event saying how many it lost (re-read /v1/status then). A client that leaves more than 1 MiB unread is disconnected (it resumes the same way).
          */
         get: operations["streamEvents"];
         put?: never;

@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplaneTo } from '../helpers/syncplane.js'
 import { createEventLog } from '../../src/sync/event-log.js'
@@ -73,4 +74,36 @@ test('a client that fell behind the bounded buffer is told how many events it mi
   assert.equal(log.since(0).missed, 2)
   assert.equal(log.since(3).missed, 0)
   assert.deepEqual(log.since(4).events.map((e) => e.id), [5])
+})
+
+test('a client that leaves more than 1 MiB of events unread is cut off; the others keep streaming', async (t) => {
+  const { sp } = await startSyncplaneTo(t, 'local', { name: 'backup', config: { fullSync: { onStart: false } } })
+  await sp.app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = sp.app.server.address() as { port: number }
+  // A reader that never reads: a raw socket, paused after the request.
+  const stalled = connect(port, '127.0.0.1')
+  stalled.write('GET /v1/events HTTP/1.1\r\nhost: x\r\n\r\n')
+  stalled.pause()
+  stalled.on('error', () => undefined)
+  // The stalled side sees nothing (it reads nothing): the service says when it let it go.
+  const cut = (): boolean => sp.logs.some((l) => l.includes('reads too slowly'))
+  t.after(() => stalled.destroy())
+  const live = await openStream(`http://127.0.0.1:${port}/v1/events`)
+  t.after(() => live.close())
+  let produced = 0
+  await waitFor(async () => {
+    // Pause and resume events, a few hundred at a time, until the stalled client is let go.
+    for (let i = 0; i < 500; i++) {
+      sp.services.http.engine.pause()
+      sp.services.http.engine.resume()
+      produced += 2
+    }
+    await new Promise((resolve) => setImmediate(resolve))
+    return cut()
+  }, { message: 'the stalled client is cut off', timeoutMs: 60_000 })
+  t.diagnostic(`cut off after ${produced} events`)
+  const before = live.events.length
+  sp.services.http.engine.pause()
+  sp.services.http.engine.resume()
+  await waitFor(() => live.events.length >= before + 2, { message: 'the reading client still gets every event' })
 })

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
-import { readFileSync } from 'node:fs'
 import { ClientError, EXIT, createApiClient } from './client/api-client.js'
 import { commands } from './client/commands.js'
+import { packageVersion } from './version.js'
 
 const USAGE = `Usage: syncplane <command> [options]
 
@@ -41,11 +41,6 @@ Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 service unreacha
   -v, --version                print the version
 `
 
-function version (): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
-}
-
 async function main (argv: string[]): Promise<number> {
   let parsed
   try {
@@ -75,7 +70,7 @@ async function main (argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed
   if (values.version) {
-    process.stdout.write(`${version()}\n`)
+    process.stdout.write(`${packageVersion()}\n`)
     return EXIT.ok
   }
   const [command, ...rest] = positionals

@@ -7,6 +7,8 @@ import type { Mesh } from '../mesh/mesh.js'
 
 /** What the HTTP layer may call: one object, decorated nowhere, passed to each route plugin. */
 export interface AppServices {
+  /** The running syncplane's version, and when this service started (epoch ms). */
+  about: { version: string; startedAt: number }
   engine: Pick<SyncEngine, 'status' | 'pause' | 'resume' | 'requestFullSync' | 'waitForFullSync' | 'previewFullSync' | 'confirmDeletes' | 'flush'>
   jobs: Pick<JobStore, 'get' | 'list' | 'paths'>
   readiness: () => Readiness

@@ -18,7 +18,7 @@ export async function renderOpenApi (): Promise<string> {
     jobs: { get: unavailable, list: unavailable, paths: unavailable },
     readiness: unavailable,
     database: unavailable,
-    metrics: { contentType: 'text/plain', render: unavailable },
+    metrics: { contentType: 'text/plain', render: unavailable, observeRequest: () => undefined },
     events: { since: unavailable, lastId: unavailable, listen: unavailable },
   }
   const app = await buildApp({ services, logger: pino({ level: 'silent' }) })

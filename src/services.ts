@@ -92,7 +92,7 @@ export interface Closable {
  */
 export function createServices ({ loaded, logger, env, runner, watcherThread = true, lookupThread = true, sshControlParent }: ServicesOptions) {
   const { config, secrets } = loaded
-  // What /v1/status says of this process.
+  // What /v1/status and syncplane_build_info say of this process.
   const about = { version: packageVersion(), startedAt: Date.now() }
   /** The configuration in effect: the one started with, or the last reload applied. */
   let current = loaded
@@ -194,7 +194,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   const retentionOf = (c: LoadedConfig['config']) => createJobRetention({ jobs, retentionDays: c.jobs.retentionDays, maxJobs: c.jobs.maxJobs, logger: logger.child({ component: 'retention' }) })
   let retention = retentionOf(config)
   let started = false
-  const metrics = createMetrics(engine, mesh)
+  const metrics = createMetrics({ engine, mesh, version: about.version })
   const events = createEventLog(engine, { capacity: 1_000, mesh })
 
   const watcherCommon = {

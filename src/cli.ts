@@ -12,6 +12,8 @@ Service:
 
 Client (talks to a running service):
   status                       watcher and per-target state
+  version                      this client's version and the server's (exit 3
+                               if the server cannot be reached)
   pause | resume               stop / restart syncing watched changes
   resync [--target T]… [--wait [--timeout S]] [--force]
                                full mirror; with --wait, exit 1 if it failed
@@ -38,7 +40,7 @@ Client options:
 Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 service unreachable.
 
   -h, --help                   show this help
-  -v, --version                print the version
+  -v, --version                print this client's version
 `
 
 async function main (argv: string[]): Promise<number> {
@@ -117,6 +119,7 @@ async function main (argv: string[]): Promise<number> {
       limit: number('limit', values.limit),
     })
     process.stdout.write(result.output)
+    if (result.stderr !== undefined) process.stderr.write(result.stderr)
     return result.exitCode
   } catch (err) {
     if (!(err instanceof ClientError)) throw err

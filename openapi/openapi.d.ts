@@ -42,7 +42,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Watcher and database state and, per target, backlog, state and last outcome */
+        /** Version, watcher and database state and, per target, backlog, state and last outcome */
         get: operations["getStatus"];
         put?: never;
         post?: never;
@@ -462,6 +462,13 @@ export interface components {
         };
         /** Status */
         Status: {
+            /** @description The syncplane version that answers, e.g. 0.1.0 */
+            version: string;
+            /**
+             * Format: date-time
+             * @description When this service started (a restart or an upgrade resets it)
+             */
+            startedAt: string;
             watcher: {
                 /** @enum {unknown} */
                 state: "starting" | "running" | "paused" | "degraded" | "stopped";

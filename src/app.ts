@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { COMPONENTS } from './http/schemas/components.js'
 import { errorHandler, notFoundHandler } from './http/problem.js'
 import { registerSwagger } from './http/swagger.js'
+import { timeRequests } from './http/request-metrics.js'
 import { healthRoutes } from './http/routes/health.js'
 import { metricsRoutes } from './http/routes/metrics.js'
 import { v1Routes } from './http/v1.js'
@@ -39,6 +40,8 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
   for (const schema of COMPONENTS) app.addSchema(schema)
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
+  // On the root, before any route: every scope inherits it, 404s and 401s included.
+  app.addHook('onResponse', timeRequests(services.metrics))
   await registerSwagger(app)
 
   // Open: probes and the API description. Behind the token, when one is set: /v1 and /metrics.

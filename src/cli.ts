@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
-import { readFileSync } from 'node:fs'
 import { ClientError, EXIT, createApiClient } from './client/api-client.js'
 import { commands } from './client/commands.js'
+import { packageVersion } from './version.js'
 
 const USAGE = `Usage: syncplane <command> [options]
 
@@ -25,6 +25,8 @@ Service:
 
 Client (talks to a running service):
   status                       watcher and per-target state
+  version                      this client's version and the server's (exit 3
+                               if the server cannot be reached)
   pause | resume [TARGET]      stop / restart syncing watched changes (of one
                                target only, with TARGET; kept across restarts)
   pending TARGET [--limit N]   the paths TARGET still lacks
@@ -54,16 +56,11 @@ Client options:
 Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 service unreachable.
 
   -h, --help                   show this help
-  -v, --version                print the version
+  -v, --version                print this client's version
 `
 
 /** How long `check` gives each target or peer to answer, unless --timeout says otherwise: short, since a start waits for it. */
 const CHECK_TIMEOUT_SEC = 5
-
-function version (): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
-}
 
 async function main (argv: string[]): Promise<number> {
   let parsed
@@ -95,7 +92,7 @@ async function main (argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed
   if (values.version) {
-    process.stdout.write(`${version()}\n`)
+    process.stdout.write(`${packageVersion()}\n`)
     return EXIT.ok
   }
   const [command, ...rest] = positionals
@@ -164,6 +161,7 @@ async function main (argv: string[]): Promise<number> {
       limit: number('limit', values.limit),
     })
     process.stdout.write(result.output)
+    if (result.stderr !== undefined) process.stderr.write(result.stderr)
     return result.exitCode
   } catch (err) {
     if (!(err instanceof ClientError)) throw err

@@ -1,18 +1,41 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { SyncEngine } from './sync/engine.js'
-import { WATCHER_STATES } from './watcher/watcher.js'
 import type { MeshStatus } from './mesh/mesh.js'
+import { registerStatusGauges } from './status-gauges.js'
 
 export type Metrics = ReturnType<typeof createMetrics>
+
+/** The labels of one answered HTTP request; `route` is the route's template, never the raw URL. */
+export interface RequestLabels {
+  method: string
+  route: string
+  status_code: string
+}
+
+export interface MetricsOptions {
+  engine: Pick<SyncEngine, 'subscribe' | 'status'>
+  mesh?: { status (): MeshStatus } | undefined
+  /** syncplane's version, for syncplane_build_info. */
+  version: string
+}
 
 /**
  * Prometheus metrics on a registry of our own (prom-client's global one
  * would leak between instances and tests). Counters follow engine events;
- * gauges are read from the engine's status at scrape time.
+ * gauges are read from the engine's status at scrape time (status-gauges.ts);
+ * the HTTP layer reports each answered request.
  */
-export function createMetrics (engine: Pick<SyncEngine, 'subscribe' | 'status'>, mesh?: { status (): MeshStatus }) {
+export function createMetrics ({ engine, mesh, version }: MetricsOptions) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+
+  // The info-metric pattern: a constant 1 whose labels a query joins on (`* on() group_left(version)`).
+  new Gauge({
+    name: 'syncplane_build_info',
+    help: 'Always 1: the syncplane version and the Node.js version it runs on',
+    labelNames: ['version', 'node_version'] as const,
+    registers: [registry],
+  }).set({ version, node_version: process.version }, 1)
 
   const jobs = new Counter({ name: 'syncplane_jobs_total', help: 'Finished rsync runs', labelNames: ['target', 'kind', 'status'] as const, registers: [registry] })
   const duration = new Histogram({
@@ -25,47 +48,15 @@ export function createMetrics (engine: Pick<SyncEngine, 'subscribe' | 'status'>,
   const bytes = new Counter({ name: 'syncplane_transferred_bytes_total', help: 'Size of the files rsync transferred', labelNames: ['target'] as const, registers: [registry] })
   const files = new Counter({ name: 'syncplane_transferred_files_total', help: 'Files rsync transferred', labelNames: ['target'] as const, registers: [registry] })
   const events = new Counter({ name: 'syncplane_watcher_events_total', help: 'Changed paths reported by the watcher', registers: [registry] })
-
-  /** Gauges with one series per named thing (a target, a peer), read at scrape time. */
-  const perName = <T extends { name: string }>(label: string, list: () => readonly T[]) =>
-    (name: string, help: string, read: (item: T) => number) => new Gauge({
-      name,
-      help,
-      labelNames: [label],
-      registers: [registry],
-      collect () {
-        this.reset()
-        for (const item of list()) this.set({ [label]: item.name }, read(item))
-      },
-    })
-  const targetGauge = perName('target', () => engine.status().targets)
-  targetGauge('syncplane_pending_paths', 'Changed paths waiting for the target', (t) => t.pending + t.inFlight)
-  targetGauge('syncplane_lag_seconds', 'Age of the oldest change the target has not confirmed', (t) => t.lagMs / 1000)
-  targetGauge('syncplane_target_consecutive_failures', 'Failed runs in a row', (t) => t.consecutiveFailures)
-  targetGauge('syncplane_full_sync_pending', '1 while a full mirror is owed to the target', (t) => (t.fullSyncPending ? 1 : 0))
-  registry.registerMetric(new Gauge({
-    name: 'syncplane_watcher_state',
-    help: '1 for the watcher state in effect, 0 for the others',
-    labelNames: ['state'] as const,
-    registers: [],
-    collect () {
-      const current = engine.status().watcher.state
-      for (const state of WATCHER_STATES) this.set({ state }, state === current ? 1 : 0)
-    },
-  }))
-
-  if (mesh !== undefined) {
-    const peerGauge = perName('peer', () => mesh.status().peers)
-    peerGauge('syncplane_mesh_peer_owed_paths', 'Paths whose latest version the peer has not acknowledged', (p) => p.owed)
-    peerGauge('syncplane_mesh_peer_lag_seconds', 'How long the oldest version owed to the peer has waited', (p) => p.lagMs / 1000)
-    peerGauge('syncplane_mesh_peer_reachable', '1 when the peer answered last time, 0 when it did not (or not yet)', (p) => (p.reachable === true ? 1 : 0))
-    peerGauge('syncplane_mesh_peer_consecutive_failures', 'Failed batches to the peer in a row', (p) => p.consecutiveFailures)
-    peerGauge('syncplane_mesh_peer_files_sent', 'Files sent to the peer since start (a counter read at scrape time)', (p) => p.filesSent)
-    const meshGauge = (name: string, help: string, read: (m: MeshStatus) => number) =>
-      new Gauge({ name, help, registers: [registry], collect () { this.set(read(mesh.status())) } })
-    meshGauge('syncplane_mesh_conflicts', 'Conflicts this node resolved or learned of (both versions kept)', (m) => m.conflicts)
-    meshGauge('syncplane_mesh_deletes_held', 'Local deletions the mass-delete guard holds back until confirmed', (m) => m.deletesHeld?.count ?? 0)
-  }
+  const requests = new Histogram({
+    name: 'syncplane_http_request_duration_seconds',
+    help: 'Time from a request\'s arrival to its answer, by route template (event streams are not counted)',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    // Probes and status answer in milliseconds; a flush or a resync with wait=true waits for rsync (a flush up to an hour).
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+    registers: [registry],
+  })
+  registerStatusGauges(registry, engine, mesh)
 
   engine.subscribe((event) => {
     if (event.type !== 'job.finished') return
@@ -80,6 +71,9 @@ export function createMetrics (engine: Pick<SyncEngine, 'subscribe' | 'status'>,
     contentType: registry.contentType,
     watcherEvents (count: number): void {
       events.inc(count)
+    },
+    observeRequest (labels: RequestLabels, seconds: number): void {
+      requests.observe(labels, seconds)
     },
     render (): Promise<string> {
       return registry.metrics()

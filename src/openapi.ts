@@ -13,11 +13,12 @@ const unavailable = (): never => {
 /** The document as committed in openapi/: built from the routes, no service behind them. */
 export async function renderOpenApi (): Promise<string> {
   const services: AppServices = {
+    about: { version: '0.0.0', startedAt: 0 },
     engine: { status: unavailable, pause: unavailable, resume: unavailable, requestFullSync: unavailable, waitForFullSync: unavailable, previewFullSync: unavailable, confirmDeletes: unavailable, flush: unavailable, pauseTarget: unavailable, resumeTarget: unavailable, pendingOf: unavailable, cancelJob: unavailable },
     jobs: { get: unavailable, list: unavailable, paths: unavailable },
     readiness: unavailable,
     database: unavailable,
-    metrics: { contentType: 'text/plain', render: unavailable },
+    metrics: { contentType: 'text/plain', render: unavailable, observeRequest: () => undefined },
     events: { since: unavailable, lastId: unavailable, listen: unavailable },
   }
   const app = await buildApp({ services, logger: pino({ level: 'silent' }) })

@@ -33,6 +33,7 @@ import { diffConfig, type ConfigChanges } from './config/diff.js'
 import { createMeshStore } from './db/mesh-store.js'
 import { createMesh, type Mesh } from './mesh/mesh.js'
 import { MESH_DIR } from './mesh/mesh-paths.js'
+import { packageVersion } from './version.js'
 
 export interface ServicesOptions {
   loaded: LoadedConfig
@@ -91,6 +92,8 @@ export interface Closable {
  */
 export function createServices ({ loaded, logger, env, runner, watcherThread = true, lookupThread = true, sshControlParent }: ServicesOptions) {
   const { config, secrets } = loaded
+  // What /v1/status and syncplane_build_info say of this process.
+  const about = { version: packageVersion(), startedAt: Date.now() }
   /** The configuration in effect: the one started with, or the last reload applied. */
   let current = loaded
   const db = openDatabase(config.database)
@@ -191,7 +194,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   const retentionOf = (c: LoadedConfig['config']) => createJobRetention({ jobs, retentionDays: c.jobs.retentionDays, maxJobs: c.jobs.maxJobs, logger: logger.child({ component: 'retention' }) })
   let retention = retentionOf(config)
   let started = false
-  const metrics = createMetrics(engine, mesh)
+  const metrics = createMetrics({ engine, mesh, version: about.version })
   const events = createEventLog(engine, { capacity: 1_000, mesh })
 
   const watcherCommon = {
@@ -262,7 +265,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
 
   const readinessOf = (c: LoadedConfig['config']) => createReadiness({ db, database: databaseHealth.status, watcherStatus, targetLagsMs: () => engine.status().targets, maxLagSec: c.readiness.maxLagSec, mesh: mesh === undefined ? undefined : () => mesh.status() })
   // The routes read `readiness` from this object on every request, so a reload can replace it.
-  const http: AppServices = { engine, jobs, readiness: readinessOf(config), database: databaseHealth.status, metrics, events, mesh }
+  const http: AppServices = { about, engine, jobs, readiness: readinessOf(config), database: databaseHealth.status, metrics, events, mesh }
 
   let api: Closable | undefined
   let closing: Promise<void> | undefined

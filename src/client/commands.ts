@@ -1,5 +1,6 @@
 import { ClientError, EXIT, type ApiClient } from './api-client.js'
 import { duration, table, truncate } from './format.js'
+import { packageVersion } from '../version.js'
 
 export interface CommandOptions {
   json: boolean
@@ -14,7 +15,8 @@ export interface CommandOptions {
   limit: number | undefined
 }
 
-export interface CommandResult { exitCode: number; output: string }
+/** What a command prints: `output` on stdout, `stderr` (when set) on stderr, then it exits with `exitCode`. */
+export interface CommandResult { exitCode: number; output: string; stderr?: string }
 
 interface JobDto {
   id: number
@@ -62,6 +64,25 @@ export const commands: Record<string, (api: ApiClient, args: string[], opts: Com
       ['TARGET', 'STATE', 'PENDING', 'LAG', 'FAILURES', 'LAST SUCCESS', 'LAST ERROR'],
       body.targets.map((t: any) => [t.name, t.state + (t.fullSyncPending ? '+mirror' : ''), t.pending + t.inFlight, duration(t.lagMs), t.consecutiveFailures, t.lastSuccessAt, truncate(t.lastError?.message, 60)])
     ))
+  },
+
+  /**
+   * This client's version and the server's. The client's is printed even
+   * when the server's cannot be read, but the exit code says it could not
+   * (3 unreachable, 1 refused): a deploy check comparing the two must not
+   * pass on half an answer. `--version` prints the client's alone, always 0.
+   */
+  async version (api, _args, opts) {
+    const client = packageVersion()
+    try {
+      const { body } = await api.call('GET', '/v1/status')
+      // A service older than /v1/status's `version` answers without it.
+      const server: string | null = typeof body?.version === 'string' ? body.version : null
+      return out(opts, { client, server }, () => `client ${client}\nserver ${server ?? 'unknown (it does not say; older than this client)'}\n`)
+    } catch (err) {
+      if (!(err instanceof ClientError)) throw err
+      return { ...out(opts, { client, server: null, error: err.message }, () => `client ${client}\n`, err.exitCode), stderr: `syncplane version: server version unknown: ${err.message}\n` }
+    }
   },
 
   async pause (api, [target], opts) {

@@ -10,8 +10,10 @@ export function jobToDto (job: Job) {
   return { ...job, createdAt: iso(job.createdAt), startedAt: isoOrNull(job.startedAt), finishedAt: isoOrNull(job.finishedAt) }
 }
 
-export function statusToDto (status: EngineStatus, database: DatabaseHealthStatus) {
+export function statusToDto (status: EngineStatus, database: DatabaseHealthStatus, about: { version: string, startedAt: number }) {
   return {
+    version: about.version,
+    startedAt: iso(about.startedAt),
     ...status,
     database: { ...database, since: isoOrNull(database.since) },
     targets: status.targets.map((t) => ({

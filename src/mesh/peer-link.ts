@@ -48,7 +48,8 @@ export interface PeerLinkOptions {
   now?: () => number
 }
 
-export type PeerState = 'idle' | 'sending' | 'failing'
+export const PEER_STATES = ['idle', 'sending', 'failing'] as const
+export type PeerState = typeof PEER_STATES[number]
 
 export interface PeerStatus {
   name: string

@@ -37,6 +37,20 @@ describe('the syncplane CLI client against a live service', () => {
     assert.equal(JSON.parse(json.stdout).targets[0].name, 'backup')
   })
 
+  test('version prints the client\'s and the server\'s; without a server, the client\'s and exit 3', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    const res = await cli(['version'])
+    assert.equal(res.code, 0, res.stderr)
+    assert.equal(res.stdout, `client ${version}\nserver ${version}\n`)
+    assert.deepEqual(JSON.parse((await cli(['version', '--json'])).stdout), { client: version, server: version })
+    const closed = await getFreePort()
+    const down = await cli(['version', '--url', `http://127.0.0.1:${closed}`])
+    assert.equal(down.code, 3)
+    assert.equal(down.stdout, `client ${version}\n`)
+    assert.equal(down.stderr, `syncplane version: server version unknown: cannot reach syncplane at http://127.0.0.1:${closed}: ECONNREFUSED\n`)
+    assert.equal((await cli(['--version'])).stdout, `${version}\n`)
+  })
+
   test('pause and resume say what they did; a flush while paused says which command to run', async () => {
     assert.equal((await cli(['pause'])).stdout, 'watching paused\n')
     assert.equal((await cli(['pause'])).stdout, 'watching was already paused\n')

@@ -4,18 +4,7 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { waitFor } from '../helpers/wait-for.js'
 import { startSyncplaneTo } from '../helpers/syncplane.js'
-
-/** Parses the Prometheus text format into `name{labels}` → value. */
-function parseMetrics (text: string): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$/.exec(line)
-    assert.ok(m, `not a metric line: ${line}`)
-    out.set(m[1]!, Number(m[2]))
-  }
-  return out
-}
+import { parseMetrics } from '../helpers/metrics-text.js'
 
 test('/metrics exposes jobs, durations, bytes, backlog, lag and watcher state in Prometheus format', async (t) => {
   const { sp } = await startSyncplaneTo(t, 'local', { name: 'backup' })

@@ -8,7 +8,7 @@ const TOKEN = 'correct-horse-battery-staple-42'
 
 // Only what the answers below need: a route that reached anything else would answer 500 and fail the test.
 const services = {
-  metrics: { contentType: 'text/plain', render: async () => 'syncplane_up 1\n' },
+  metrics: { contentType: 'text/plain', render: async () => 'syncplane_up 1\n', observeRequest: () => undefined },
 } as unknown as AppServices
 
 const build = (apiToken: string | undefined) => buildApp({ services, logger: pino({ level: 'silent' }), apiToken })

@@ -8,6 +8,7 @@ test('a POST without a body is one with {}: the schema defaults fill it', async 
   const asked: Array<[string, unknown]> = []
   // Only what these routes call; anything else would answer 500 and fail the test.
   const services = {
+    metrics: { observeRequest: () => undefined },
     engine: {
       flush: async (req: unknown) => { asked.push(['flush', req]); return { done: true, jobs: [] } },
       requestFullSync: (req: unknown) => { asked.push(['resync', req]); return [] },

@@ -9,10 +9,10 @@ export const controlRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     schema: {
       operationId: 'getStatus',
       tags: ['status'],
-      summary: 'Watcher and database state and, per target, backlog, state and last outcome',
+      summary: 'Version, watcher and database state and, per target, backlog, state and last outcome',
       response: { 200: ref(StatusSchema), ...problemResponses },
     },
-  }, async () => ({ ...statusToDto(services.engine.status(), services.database()), ...(services.mesh === undefined ? {} : { mesh: services.mesh.status() }) }))
+  }, async () => ({ ...statusToDto(services.engine.status(), services.database(), services.about), ...(services.mesh === undefined ? {} : { mesh: services.mesh.status() }) }))
 
   app.post('/watch/pause', {
     schema: {

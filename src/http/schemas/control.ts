@@ -50,6 +50,8 @@ export const TargetStatusSchema = component('TargetStatus', Type.Object({
 }))
 
 export const StatusSchema = component('Status', Type.Object({
+  version: Type.String({ description: 'The syncplane version that answers, e.g. 0.1.0' }),
+  startedAt: Type.String({ format: 'date-time', description: 'When this service started (a restart or an upgrade resets it)' }),
   watcher: Type.Object({
     state: Type.Enum(WATCHER_STATES),
     lastError: Type.Union([Type.String(), Type.Null()]),

@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import { ENTRY_OUTCOMES } from '../../mesh/manifest.js'
+import { PEER_STATES } from '../../mesh/peer-link.js'
 import { component, NullableTimestamp, ref, Timestamp } from './common.js'
 
 const NodeName = Type.String({ minLength: 1, maxLength: 64 })
@@ -25,7 +26,7 @@ export const ApplyResultSchema = Type.Object({
 export const PeerStatusSchema = component('PeerStatus', Type.Object({
   name: Type.String(),
   api: Type.String(),
-  state: Type.Enum(['idle', 'sending', 'failing']),
+  state: Type.Enum(PEER_STATES),
   reachable: Type.Union([Type.Boolean(), Type.Null()], { description: 'null until the first contact' }),
   lastContact: NullableTimestamp,
   owed: Type.Integer({ description: 'Paths whose latest version this peer has not acknowledged' }),

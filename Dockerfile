@@ -72,6 +72,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/node_modules ./node_modules
 COPY migrations ./migrations
 COPY openapi ./openapi
+COPY ui ./ui
 COPY package.json ./
 
 # A named user matters beyond least privilege: ssh refuses to run for a uid

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { COMPONENTS } from './http/schemas/components.js'
 import { errorHandler, notFoundHandler } from './http/problem.js'
+import { uiRoutes } from './http/routes/ui.js'
 import { registerSwagger } from './http/swagger.js'
 import { timeRequests } from './http/request-metrics.js'
 import { healthRoutes } from './http/routes/health.js'
@@ -47,6 +48,7 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
   // Open: probes and the API description. Behind the token, when one is set: /v1 and /metrics.
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(healthRoutes, { services })
+  await app.register(uiRoutes, { tokenRequired: apiToken !== undefined })
   await app.register(v1Routes, { prefix: '/v1', services, apiToken })
   await app.register(metricsRoutes, { services, apiToken })
   if (services.mesh !== undefined && meshSecret !== undefined) await app.register(meshPeerRoutes, { prefix: '/mesh/v1', services, secret: meshSecret })

@@ -37,6 +37,7 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'targets', description: 'One target at a time: pause, resume, the paths it still lacks' },
         { name: 'jobs', description: 'History of every rsync run' },
         { name: 'metrics', description: 'Prometheus metrics' },
+        { name: 'ui', description: 'The status page for a browser (/ui)' },
         { name: 'mesh', description: 'The mesh: peers, conflicts, held local deletions' },
       ],
     },

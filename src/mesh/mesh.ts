@@ -14,6 +14,7 @@ import { emptyTrash, tidyMeshDirs } from './trash.js'
 import { createRepairer, digestRows, indexOf, type IndexEntry } from './repair.js'
 import { receiveBatch } from './receive.js'
 import { createRootWatch } from './root-watch.js'
+import { openForWrite } from './open-writers.js'
 import { createIntake } from './intake.js'
 
 /**
@@ -110,10 +111,10 @@ export function createMesh (opts: MeshOptions) {
     closed: () => closed,
   })
   const timers = new Set<NodeJS.Timeout>()
-  const later = (fn: () => void, ms: number): void => {
+  const later = (fn: () => Promise<void>, ms: number): void => {
     const timer = setTimeout(() => {
       timers.delete(timer)
-      fn()
+      void fn()
     }, ms)
     timers.add(timer)
   }
@@ -125,6 +126,7 @@ export function createMesh (opts: MeshOptions) {
     local,
     logger,
     recheck: later,
+    openForWrite,
     onConflict: (c) => {
       store.addConflict({ ...c, resolvedAt: now() })
       logger.info(c, 'conflict: both versions kept')
@@ -270,6 +272,7 @@ export function createMesh (opts: MeshOptions) {
       if (rescanTimer !== null) clearInterval(rescanTimer)
       if (repairTimer !== null) clearInterval(repairTimer)
       for (const t of timers) clearTimeout(t)
+      applier.displaced.close()
       await Promise.all([...links.values()].map((l) => l.close()))
       flushWaiters.close()
     },

@@ -216,6 +216,8 @@ export function createMesh (opts: MeshOptions) {
         intake.add(paths, false)
       }
       intake.flushAll()
+      // Bytes written into a file a peer's version displaced are kept (a conflict copy) and owed before `upTo`.
+      await applier.displaced.checkNow()
       for (const link of links.values()) link.wake()
       const upTo = store.maxSeq()
       const done = await flushWaiters.wait(upTo, signal)
@@ -227,7 +229,8 @@ export function createMesh (opts: MeshOptions) {
       const peers = [...links.values()].map((l) => l.status())
       return {
         self,
-        idle: intake.empty() && peers.every((p) => p.owed === 0),
+        // A displaced file not settled yet may still turn out to hold an upload (displaced-watch.ts).
+        idle: intake.empty() && applier.displaced.count() === 0 && peers.every((p) => p.owed === 0),
         files: counts.files,
         tombstones: counts.tombstones,
         conflicts: store.conflicts(0).total,

@@ -1,11 +1,12 @@
-import { unlinkSync } from 'node:fs'
+import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import type { HybridClock } from './clock.js'
 import type { LocalChanges } from './local-changes.js'
 import { conflictCopyPath } from './conflict-rule.js'
+import { meshPathProblem } from './mesh-paths.js'
 import type { OpenForWrite } from './open-writers.js'
-import { lookAt, makeParents, moveToTrash, placeIfAbsent, sameKey } from './tree-fs.js'
+import { isGone, lookAt, makeParents, meshDir, moveToTrash, placeIfAbsent, sameKey } from './tree-fs.js'
 
 /** The least time a displaced file is held before the trash, even when no writer is seen (/proc may not show them all). */
 export const DISPLACED_CHECK_MS = 5_000
@@ -45,6 +46,9 @@ export type DisplacedWatch = ReturnType<typeof createDisplacedWatch>
  * stat is still the one last scanned and that was held at least `windowMs`
  * goes to the trash; a writer may pause for any time. Where /proc cannot be
  * read, the window alone decides (the check it replaced).
+ *
+ * Each held file has a note beside it (`<file>.hold`: its path and stat), so
+ * one displaced before a restart is held again, not trashed unchecked.
  */
 export function createDisplacedWatch (opts: DisplacedWatchOptions) {
   const { root, self, clock, local, logger } = opts
@@ -56,7 +60,16 @@ export function createDisplacedWatch (opts: DisplacedWatchOptions) {
   let lastPass = -Infinity
   let closed = false
   const abs = (rel: string): string => path.join(root, rel)
-  const release = (h: Held): boolean => held.delete(h.file)
+  const noteOf = (file: string): string => `${file}.hold`
+
+  function release (h: Held): void {
+    held.delete(h.file)
+    try {
+      unlinkSync(noteOf(h.file))
+    } catch (err) {
+      if (!isGone(err)) throw err
+    }
+  }
 
   /** Written after it was displaced: those bytes are a local version, kept under a copy name or back at their path. */
   function keepWritten (h: Held): void {
@@ -158,7 +171,40 @@ export function createDisplacedWatch (opts: DisplacedWatchOptions) {
      */
     hold (file: string, rel: string, key: HeldKey, kind: HeldKind): void {
       const h: Held = { file, rel, kind, key: { size: key.size, mtimeNs: key.mtimeNs, ino: key.ino }, due: now() + windowMs }
+      writeFileSync(noteOf(file), JSON.stringify({ rel, kind, key: h.key }))
       add(h)
+    },
+
+    /** At start: the displaced files a stop or crash left, held again from their notes. */
+    adopt (): void {
+      const dir = meshDir(root, 'displaced')
+      let names: string[]
+      try {
+        names = readdirSync(dir)
+      } catch {
+        return
+      }
+      const present = new Set(names)
+      for (const name of names) {
+        const file = path.join(dir, name)
+        if (present.has(`${name}.hold`)) {
+          try {
+            const note = JSON.parse(readFileSync(noteOf(file), 'utf8')) as { rel: string, kind: HeldKind, key: HeldKey }
+            if (meshPathProblem(note.rel) !== null || (note.kind !== 'replaced' && note.kind !== 'deleted')) throw new Error('not a note')
+            add({ file, rel: note.rel, kind: note.kind, key: note.key, due: now() + windowMs })
+            continue
+          } catch (err) {
+            logger.warn({ err, held: file }, 'a displaced file\'s note is unreadable; the file goes to the trash')
+            moveToTrash(root, noteOf(file))
+          }
+        } else if (name.endsWith('.hold') && present.has(name.slice(0, -'.hold'.length))) {
+          continue
+        }
+        // Without a note (displaced the instant before a crash, or by an older syncplane; or a note whose file was
+        // settled then), there is no path to go back to: the trash, never away.
+        logger.warn({ held: file }, 'a file displaced before the last stop, without its note, goes to the trash')
+        moveToTrash(root, file)
+      }
     },
 
     /** Every held file looked at now (a flush: what was written into one is kept, and sent, before it answers). */
@@ -167,7 +213,7 @@ export function createDisplacedWatch (opts: DisplacedWatchOptions) {
     /** Displaced files not settled yet: the node is not idle while there are any. */
     count: (): number => held.size,
 
-    /** Stops looking; what is held stays on disk (the next start trashes it). */
+    /** Stops looking; what is held stays on disk, with its notes, for the next start. */
     close (): void {
       closed = true
     },

@@ -156,6 +156,7 @@ export function createMesh (opts: MeshOptions) {
       started = true
       if (opts.sourceFault() === null) rootWatch.adopt()
       tidyMeshDirs(root, now(), opts.trashDays)
+      applier.displaced.adopt()
       intake.rescan()
       for (const link of links.values()) link.start()
       const every = Math.max(1, opts.rescanSec) * 1000

@@ -27,6 +27,8 @@ interface Node {
   applier: ApplyBatch
   holds: Array<() => Promise<void>>
   batch: (from: string, entries: Array<ManifestEntry & { bytes?: string }>) => Promise<string[]>
+  /** A new applier on the same tree and store, as after a restart, taking up the displaced files the last one left. */
+  restart: () => void
 }
 
 /** `displaced`: how displaced files are held (by default no least time, and /proc read for writers as in production). */
@@ -61,6 +63,12 @@ async function node (t: TestContext, self: string, displaced: { windowMs?: numbe
     local,
     applier: makeApplier(),
     holds,
+    restart () {
+      me.applier.displaced.close()
+      holds.length = 0
+      me.applier = makeApplier()
+      me.applier.displaced.adopt()
+    },
     async batch (from, entries) {
       const staging = path.join(root, '.syncplane', 'staging', from, `b${++n}`)
       for (const e of entries) {
@@ -240,5 +248,38 @@ test('without /proc, a displaced file waits out the window before the trash (and
   await fh.write('B;')
   await settle(n0)
   assert.equal(n0.applier.displaced.count(), 0)
+  assert.ok((await contents(n0.root)).includes('A;B;'))
+})
+
+test('a displaced file a restart interrupted is held again from its note, not trashed unchecked', async (t) => {
+  const n0 = await node(t, 'n0', { windowMs: 50 })
+  const fh = await displacedUnderWriter(t, n0, 'r.bin')
+  // The service stops (its timers with it) and starts again while the writer still has the file open.
+  n0.restart()
+  assert.equal(n0.applier.displaced.count(), 1)
+  await new Promise((resolve) => setTimeout(resolve, 80))
+  await settle(n0)
+  assert.equal(n0.applier.displaced.count(), 1, 'the writer still holds it')
+  await fh.write('B;')
+  await fh.close()
+  await settle(n0)
+  assert.equal(n0.applier.displaced.count(), 0)
+  const all = await contents(n0.root)
+  assert.ok(all.includes('PEER-VERSION') && all.includes('A;B;'), all.join(' | '))
+})
+
+test('at start, displaced files without a note (and notes without a file) go to the trash, never away; a held file named *.hold is still told from a note', async (t) => {
+  const n0 = await node(t, 'n0', { windowMs: 50 })
+  const fh = await displacedUnderWriter(t, n0, 'x.hold')
+  const dir = path.join(n0.root, '.syncplane', 'displaced')
+  await writeFile(path.join(dir, '1-aaaa-orphan.bin'), 'displaced by an older syncplane')
+  await writeFile(path.join(dir, '1-bbbb-settled.bin.hold'), '{}')
+  n0.restart()
+  assert.equal(n0.applier.displaced.count(), 1, 'x.hold is held again')
+  const trash = path.join(n0.root, '.syncplane', 'trash')
+  const kept = await Promise.all((await names(trash)).map((name) => readFile(path.join(trash, name), 'utf8')))
+  assert.deepEqual(kept.sort(), ['displaced by an older syncplane', '{}'])
+  await fh.write('B;')
+  await settle(n0)
   assert.ok((await contents(n0.root)).includes('A;B;'))
 })

@@ -9,7 +9,9 @@ import { meshPathProblem } from './mesh-paths.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, isVersionVector, mergeVectors, type VersionVector } from './version-vector.js'
 import { rowFor, seenBeside, seenOf, vvOf } from './version-row.js'
-import { ancestorsAreDirectories, freshName, linkOnTheWay, lookAt, makeParents, meshDir, moveToTrash, placeIfAbsent, sameContent, sameKey } from './tree-fs.js'
+import { ancestorsAreDirectories, freshName, linkOnTheWay, lookAt, makeParents, meshDir, placeIfAbsent, sameContent } from './tree-fs.js'
+import { createDisplacedWatch, type DisplacedWatchOptions } from './displaced-watch.js'
+import type { OpenForWrite } from './open-writers.js'
 
 /**
  * The receiving side: this node does every write to its own tree, one entry
@@ -21,7 +23,7 @@ import { ancestorsAreDirectories, freshName, linkOnTheWay, lookAt, makeParents, 
  * What a node never does: replace a version it has not seen (a concurrent
  * one is kept as a conflict copy), put a file where an application just
  * created one (installs link, which cannot replace), or unlink bytes it
- * displaced before checking nobody was writing them (see displaced files below).
+ * displaced while a process may still be writing them (displaced-watch.ts).
  */
 export interface ApplyOptions {
   root: string
@@ -29,13 +31,15 @@ export interface ApplyOptions {
   store: MeshStore
   clock: HybridClock
   local: LocalChanges
-  /** A file displaced by an install, checked again after DISPLACED_CHECK_MS in case a writer still had it open. */
-  recheck: (check: () => void, ms: number) => void
+  /** Runs a pass over the displaced files later (see displaced-watch.ts). */
+  recheck: (pass: () => Promise<void>, ms: number) => void
+  /** Which displaced files a process has open for writing (open-writers.ts in production). */
+  openForWrite: OpenForWrite
+  /** How long displaced files are held at least, and looked at again while written (tests shorten them). */
+  displacedTiming?: DisplacedWatchOptions['timing']
   onConflict: (c: { path: string, copy: string, winner: string, loser: string, loserHlc: number }) => void
   logger: Logger
 }
-
-export const DISPLACED_CHECK_MS = 5_000
 
 /** The latest clock a version may carry: conflict copies are named by it (a date), and the clock moves past every one seen. */
 const MAX_HLC = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
@@ -45,6 +49,7 @@ export type ApplyBatch = ReturnType<typeof createApplyBatch>
 export function createApplyBatch (opts: ApplyOptions) {
   const { root, self, store, clock, local, logger } = opts
   const abs = (rel: string): string => path.join(root, rel)
+  const displaced = createDisplacedWatch({ root, self, clock, local, logger, later: opts.recheck, openForWrite: opts.openForWrite, timing: opts.displacedTiming })
   const stampOf = (v: { hlc: number, origin: string }): VersionStamp => ({ hlc: v.hlc, origin: v.origin })
 
   /**
@@ -140,7 +145,7 @@ export function createApplyBatch (opts: ApplyOptions) {
       // writer is at them (one that still is writes a conflict copy of its own).
       const held = freshName(meshDir(root, 'displaced'), path.basename(here.path))
       renameSync(abs(here.path), held)
-      watchHeld(held, here, here.path, (h) => moveToTrash(root, h))
+      displaced.hold(held, here.path, here, 'replaced')
       return 'applied'
     }
     const staged = freshName(meshDir(root, 'displaced'), 'conflict')
@@ -149,7 +154,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     if (outcome === 'applied' || outcome === 'stale') {
       if (outcome === 'applied') local.owe(copy)
       // Stale (a later version of the copy is there): the local file is held like a replaced one.
-      if (lookAt(staged) !== null) watchHeld(staged, here, here.path, (h) => moveToTrash(root, h))
+      if (lookAt(staged) !== null) displaced.hold(staged, here.path, here, 'replaced')
       return 'applied'
     }
     // The copy could not be made: the local file goes back where it was.
@@ -175,9 +180,9 @@ export function createApplyBatch (opts: ApplyOptions) {
 
   /**
    * `e` has seen the local version: it replaces it. The displaced inode is
-   * kept under .syncplane/displaced first; if its stat moved since the scan (an
-   * application opened it in between), or moves within DISPLACED_CHECK_MS (a writer
-   * with it still open), it becomes a conflict copy and a local version.
+   * held under .syncplane/displaced (displaced-watch.ts): written since the
+   * scan (an application had it open), it becomes a conflict copy and a local
+   * version; otherwise it goes to the trash once no process has it open for writing.
    */
   function replace (e: ManifestEntry, from: string, here: MeshFileRow, known: VersionVector): EntryOutcome {
     const held = freshName(meshDir(root, 'displaced'), path.basename(e.path))
@@ -186,33 +191,8 @@ export function createApplyBatch (opts: ApplyOptions) {
     const seen = lookAt(abs(e.path))
     store.put(rowFor(e, known, seen?.type === 'file' ? seen.key : null))
     // Untouched, the replaced version goes to the trash (mesh.trashDays: files a peer deleted or replaced are kept there).
-    watchHeld(held, here, e.path, (h) => moveToTrash(root, h))
+    displaced.hold(held, e.path, here, 'replaced')
     return 'applied'
-  }
-
-  /**
-   * A displaced local file of `rel`, kept at `held` with the stat it was last
-   * scanned with (`expected`): if that moved since (an application opened it
-   * in between), or moves within DISPLACED_CHECK_MS (a writer with it still open), it
-   * becomes a conflict copy and a local version; otherwise `done` takes it.
-   */
-  function watchHeld (held: string, expected: { size: number | null, mtimeNs: string | null, ino: string | null }, rel: string, done: (held: string) => void): void {
-    const check = (final: boolean): void => {
-      const now = lookAt(held)
-      if (now === null) return
-      if (now.type === 'file' && sameKey(now.key, expected)) {
-        if (final) done(held)
-        else opts.recheck(() => check(true), DISPLACED_CHECK_MS)
-        return
-      }
-      // Written after it was displaced: those bytes are a local version, kept under a copy name.
-      const copy = conflictCopyPath(rel, { hlc: clock.tick(), origin: self })
-      makeParents(root, copy)
-      if (placeIfAbsent(held, abs(copy))) unlinkSync(held)
-      logger.warn({ path: rel, copy }, 'a file was written while a peer\'s version replaced it: the written bytes are kept as a conflict copy')
-      local.scan([copy])
-    }
-    check(false)
   }
 
   /** A deletion removes only the version its node had seen; a concurrent change survives it. */
@@ -254,46 +234,12 @@ export function createApplyBatch (opts: ApplyOptions) {
       const held = freshName(meshDir(root, 'displaced'), path.basename(e.path))
       renameSync(abs(e.path), held)
       store.put(rowFor(e, merged, null))
-      holdDeleted(e.path, held, { size: row.size, mtimeNs: row.mtimeNs, ino: row.ino })
+      // Held as a replaced file is: a writer that had it open may still write into it (update against delete).
+      displaced.hold(held, e.path, row, 'deleted')
       return 'applied'
     }
     store.put(rowFor(e, merged, null))
     return 'applied'
-  }
-
-  /**
-   * A file a peer's deletion took away waits under a hold name before the
-   * trash, as a replaced one does: an application that had it open (opened
-   * before the scan) may still be writing into it, and into the trash those
-   * bytes would be lost without a word. If its stat moves, now or within
-   * DISPLACED_CHECK_MS, they are a version the deletion had not seen (update against
-   * delete): the file goes back to its path, or beside it as a conflict copy
-   * when the path is taken, and a scan makes it a local version.
-   */
-  function holdDeleted (rel: string, held: string, expected: Pick<MeshFileRow, 'size' | 'mtimeNs' | 'ino'>): void {
-    const check = (final: boolean): void => {
-      const now = lookAt(held)
-      if (now === null) return
-      if (now.type === 'file' && sameKey(now.key, expected)) {
-        if (final) moveToTrash(root, held)
-        else opts.recheck(() => check(true), DISPLACED_CHECK_MS)
-        return
-      }
-      try {
-        const made = makeParents(root, rel)
-        let back = rel
-        if (!placeIfAbsent(held, abs(back))) {
-          back = conflictCopyPath(rel, { hlc: clock.tick(), origin: self })
-          if (!placeIfAbsent(held, abs(back))) throw new Error(`${back} exists`)
-        }
-        unlinkSync(held)
-        logger.warn({ path: rel, kept: back }, 'a file was written while a peer\'s deletion removed it: the written bytes are kept')
-        local.scan([...made, back])
-      } catch (err) {
-        logger.warn({ err, path: rel, held }, 'a file written while a peer\'s deletion removed it could not be put back; it is kept in the hold directory')
-      }
-    }
-    check(false)
   }
 
   function makeDir (e: ManifestEntry): EntryOutcome {
@@ -316,6 +262,9 @@ export function createApplyBatch (opts: ApplyOptions) {
   }
 
   return {
+    /** The local files peers' versions displaced, until each is settled (kept as a version, or trashed). */
+    displaced,
+
     /** Applies a peer's batch; its staged files are under `stagingDir`. */
     apply (manifest: Manifest, stagingDir: string): EntryOutcome[] {
       const outcomes: EntryOutcome[] = new Array(manifest.entries.length)

@@ -1,12 +1,13 @@
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { readdirSync, renameSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { freshName, meshDir } from './tree-fs.js'
 
 /**
  * syncplane's own directories at the top of a mesh node's tree: staged
  * batches a crash left are dropped (their senders still owe them and send
- * them again), displaced files still waiting for their check go to the trash, and the trash
- * keeps what a peer deleted or replaced for `trashDays`.
+ * them again), and the trash keeps what a peer deleted or replaced for
+ * `trashDays`. Displaced files a stop left are not touched here: they are
+ * held again until settled (displaced-watch.ts).
  */
 export function tidyMeshDirs (root: string, now: number, trashDays: number): void {
   // Peers may already be pushing a new batch into it (their rsync reaches the daemon, which can be up before this
@@ -19,11 +20,6 @@ export function tidyMeshDirs (root: string, now: number, trashDays: number): voi
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
-  }
-  const displaced = meshDir(root, 'displaced')
-  for (const name of list(displaced)) {
-    mkdirSync(meshDir(root, 'trash'), { recursive: true })
-    renameSync(path.join(displaced, name), path.join(meshDir(root, 'trash'), name))
   }
   emptyTrash(root, now, trashDays)
 }

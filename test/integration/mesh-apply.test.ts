@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { pino } from 'pino'
 import { openDatabase } from '../../src/db/open.js'
@@ -11,6 +11,7 @@ import { createLocalChanges, type LocalChanges } from '../../src/mesh/local-chan
 import { createApplyBatch, type ApplyBatch } from '../../src/mesh/apply-batch.js'
 import { conflictCopyPath } from '../../src/mesh/conflict-rule.js'
 import type { ManifestEntry } from '../../src/mesh/manifest.js'
+import { openForWrite, type OpenForWrite } from '../../src/mesh/open-writers.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { snapshotTree } from '../helpers/tree.js'
 
@@ -19,9 +20,19 @@ import { snapshotTree } from '../helpers/tree.js'
  * clock, local scans and applier, with the hold timers run by the test
  * (so a writer's timing against them is exact), and batches staged by hand.
  */
-interface Node { root: string, store: MeshStore, local: LocalChanges, applier: ApplyBatch, holds: Array<() => void>, batch: (from: string, entries: Array<ManifestEntry & { bytes?: string }>) => Promise<string[]> }
+interface Node {
+  root: string
+  store: MeshStore
+  local: LocalChanges
+  applier: ApplyBatch
+  holds: Array<() => Promise<void>>
+  batch: (from: string, entries: Array<ManifestEntry & { bytes?: string }>) => Promise<string[]>
+  /** A new applier on the same tree and store, as after a restart, taking up the displaced files the last one left. */
+  restart: () => void
+}
 
-async function node (t: TestContext, self: string): Promise<Node> {
+/** `displaced`: how displaced files are held (by default no least time, and /proc read for writers as in production). */
+async function node (t: TestContext, self: string, displaced: { windowMs?: number, openForWrite?: OpenForWrite } = {}): Promise<Node> {
   const tmp = await makeTempDir(t, 'syncplane-mesh-apply-')
   const root = path.join(tmp.path, 'tree')
   await mkdir(root)
@@ -32,15 +43,32 @@ async function node (t: TestContext, self: string): Promise<Node> {
   const clock = createHybridClock(Date.now, 0)
   const logger = pino({ level: 'silent' })
   const local = createLocalChanges({ root, self, store, clock, peers: () => ['n1', 'n2'], isExcluded: () => false, mayDelete: () => true, sourceFault: () => null, logger })
-  const holds: Array<() => void> = []
-  const applier = createApplyBatch({ root, self, store, clock, local, logger, recheck: (check) => holds.push(check), onConflict: () => undefined })
+  const holds: Array<() => Promise<void>> = []
+  const makeApplier = (): ApplyBatch => createApplyBatch({
+    root,
+    self,
+    store,
+    clock,
+    local,
+    logger,
+    recheck: (pass) => holds.push(pass),
+    openForWrite: displaced.openForWrite ?? openForWrite,
+    displacedTiming: { windowMs: displaced.windowMs ?? 0, recheckMs: 10 },
+    onConflict: () => undefined,
+  })
   let n = 0
-  return {
+  const me: Node = {
     root,
     store,
     local,
-    applier,
+    applier: makeApplier(),
     holds,
+    restart () {
+      me.applier.displaced.close()
+      holds.length = 0
+      me.applier = makeApplier()
+      me.applier.displaced.adopt()
+    },
     async batch (from, entries) {
       const staging = path.join(root, '.syncplane', 'staging', from, `b${++n}`)
       for (const e of entries) {
@@ -48,9 +76,10 @@ async function node (t: TestContext, self: string): Promise<Node> {
         await mkdir(path.dirname(path.join(staging, e.path)), { recursive: true })
         await writeFile(path.join(staging, e.path), e.bytes)
       }
-      return applier.apply({ from, batch: `b${n}`, entries: entries.map(({ bytes: _bytes, ...e }) => e) }, staging)
+      return me.applier.apply({ from, batch: `b${n}`, entries: entries.map(({ bytes: _bytes, ...e }) => e) }, staging)
     },
   }
+  return me
 }
 
 async function contents (root: string): Promise<string[]> {
@@ -80,8 +109,8 @@ test('a local file still being written survives when a peer already sent its con
   await fh.write('chunk 2;')
   await fh.close()
   // The holds are checked (as HOLD_MS later), and the next rescan looks at the tree.
-  for (const check of n0.holds.splice(0)) check()
-  for (const check of n0.holds.splice(0)) check()
+  for (const check of n0.holds.splice(0)) await check()
+  for (const check of n0.holds.splice(0)) await check()
   n0.local.scanTree()
   const all = await contents(n0.root)
   assert.ok(all.includes('from n1'), all.join(' | '))
@@ -105,8 +134,8 @@ test('a local file still being written survives when its conflict copy turns out
   assert.deepEqual(await n0.batch('n1', [{ ...winner, bytes: 'from n1' }]), ['applied'])
   await fh.write('part 2;')
   await fh.close()
-  for (const check of n0.holds.splice(0)) check()
-  for (const check of n0.holds.splice(0)) check()
+  for (const check of n0.holds.splice(0)) await check()
+  for (const check of n0.holds.splice(0)) await check()
   n0.local.scanTree()
   const all = await contents(n0.root)
   assert.ok(all.includes('from n1') && all.includes('copy edited on n2'), all.join(' | '))
@@ -128,8 +157,8 @@ test('a local file written after a peer\'s version replaced it (E11) becomes a c
   await fh.write('B;')
   await fh.write('C;')
   await fh.close()
-  for (const check of n0.holds.splice(0)) check()
-  for (const check of n0.holds.splice(0)) check()
+  for (const check of n0.holds.splice(0)) await check()
+  for (const check of n0.holds.splice(0)) await check()
   const all = await contents(n0.root)
   assert.ok(all.includes('PEER-VERSION'), all.join(' | '))
   assert.ok(all.includes('A;B;C;'), `the writer's bytes survive: ${all.join(' | ')}`)
@@ -142,9 +171,115 @@ test('a file a peer\'s version replaced is kept in the trash (mesh.trashDays), n
   const mine = n0.store.get('r.bin')!
   const over = { path: 'r.bin', kind: 'file' as const, deleted: false, vv: { ...JSON.parse(mine.vv), n1: 1 }, hlc: mine.hlc + 1_000, origin: 'n1' }
   assert.deepEqual(await n0.batch('n1', [{ ...over, bytes: 'the new bytes' }]), ['applied'])
-  for (const check of n0.holds.splice(0)) check()
+  for (const check of n0.holds.splice(0)) await check()
   assert.deepEqual(await contents(n0.root), ['the new bytes'])
   const trash = path.join(n0.root, '.syncplane', 'trash')
   const kept = await Promise.all((await readdir(trash)).map((name) => readFile(path.join(trash, name), 'utf8')))
   assert.deepEqual(kept, ['the replaced bytes'])
+})
+
+/** Runs the displaced-file passes due by now (each may schedule the next), `times` rounds. */
+async function settle (n: Node, times = 1): Promise<void> {
+  for (let i = 0; i < times; i++) for (const pass of n.holds.splice(0)) await pass()
+}
+
+const names = (dir: string): Promise<string[]> => readdir(dir).catch(() => [])
+
+/** n0 writes `rel` with a writer that keeps it open; n1's version, which had seen it, replaces it (E11). Returns the writer. */
+async function displacedUnderWriter (t: TestContext, n0: Node, rel: string): Promise<FileHandle> {
+  await writeFile(path.join(n0.root, rel), 'base')
+  n0.local.scan([rel])
+  const fh = await open(path.join(n0.root, rel), 'w')
+  t.after(() => fh.close().catch(() => undefined))
+  await fh.write('A;')
+  n0.local.scan([rel])
+  const mine = n0.store.get(rel)!
+  const over = { path: rel, kind: 'file' as const, deleted: false, vv: { ...JSON.parse(mine.vv), n1: 1 }, hlc: mine.hlc + 1_000, origin: 'n1' }
+  assert.deepEqual(await n0.batch('n1', [{ ...over, bytes: 'PEER-VERSION' }]), ['applied'])
+  return fh
+}
+
+test('a displaced file a writer still holds open is never trashed, however long the writer pauses: its later bytes become a conflict copy', async (t) => {
+  const n0 = await node(t, 'n0', { windowMs: 50 })
+  const fh = await displacedUnderWriter(t, n0, 'w.bin')
+  const displacedDir = path.join(n0.root, '.syncplane', 'displaced')
+  const trash = path.join(n0.root, '.syncplane', 'trash')
+  // Well past the least time (the 5 s window of old), several passes: the writer still has it open, so it stays held.
+  for (let i = 0; i < 3; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 80))
+    await settle(n0)
+  }
+  assert.deepEqual(await names(trash), [], 'nothing in the trash while a writer holds the file')
+  assert.equal(n0.applier.displaced.count(), 1, 'still held')
+  assert.equal(n0.holds.length, 1, 'and looked at again later')
+  await fh.write('B;')
+  await settle(n0)
+  assert.equal(n0.applier.displaced.count(), 0)
+  assert.deepEqual((await names(displacedDir)).filter((name) => !name.startsWith('.')), [], 'nothing left displaced, no note either')
+  const all = await contents(n0.root)
+  assert.ok(all.includes('PEER-VERSION'), all.join(' | '))
+  assert.ok(all.includes('A;B;'), `the writer's bytes are a conflict copy: ${all.join(' | ')}`)
+  // The copy is a local version, owed to the peers.
+  const copy = [...n0.store.all()].find((r) => r.path.startsWith('w.sync-conflict-'))
+  assert.ok(copy !== undefined && copy.origin === 'n0', JSON.stringify(copy))
+})
+
+test('a displaced file held open but not written goes to the trash once its writer closes it', async (t) => {
+  const n0 = await node(t, 'n0', { windowMs: 50 })
+  const fh = await displacedUnderWriter(t, n0, 'c.bin')
+  await new Promise((resolve) => setTimeout(resolve, 80))
+  await settle(n0)
+  assert.equal(n0.applier.displaced.count(), 1)
+  await fh.close()
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  await settle(n0, 3)
+  assert.equal(n0.applier.displaced.count(), 0)
+  const trash = path.join(n0.root, '.syncplane', 'trash')
+  const kept = await Promise.all((await names(trash)).map((name) => readFile(path.join(trash, name), 'utf8')))
+  assert.deepEqual(kept, ['A;'])
+  assert.deepEqual(await contents(n0.root), ['PEER-VERSION'])
+})
+
+test('without /proc, a displaced file waits out the window before the trash (and is kept if written meanwhile)', async (t) => {
+  const n0 = await node(t, 'n0', { windowMs: 60_000, openForWrite: async () => null })
+  const fh = await displacedUnderWriter(t, n0, 'n.bin')
+  await settle(n0)
+  assert.equal(n0.applier.displaced.count(), 1, 'not due: held')
+  await fh.write('B;')
+  await settle(n0)
+  assert.equal(n0.applier.displaced.count(), 0)
+  assert.ok((await contents(n0.root)).includes('A;B;'))
+})
+
+test('a displaced file a restart interrupted is held again from its note, not trashed unchecked', async (t) => {
+  const n0 = await node(t, 'n0', { windowMs: 50 })
+  const fh = await displacedUnderWriter(t, n0, 'r.bin')
+  // The service stops (its timers with it) and starts again while the writer still has the file open.
+  n0.restart()
+  assert.equal(n0.applier.displaced.count(), 1)
+  await new Promise((resolve) => setTimeout(resolve, 80))
+  await settle(n0)
+  assert.equal(n0.applier.displaced.count(), 1, 'the writer still holds it')
+  await fh.write('B;')
+  await fh.close()
+  await settle(n0)
+  assert.equal(n0.applier.displaced.count(), 0)
+  const all = await contents(n0.root)
+  assert.ok(all.includes('PEER-VERSION') && all.includes('A;B;'), all.join(' | '))
+})
+
+test('at start, displaced files without a note (and notes without a file) go to the trash, never away; a held file named *.hold is still told from a note', async (t) => {
+  const n0 = await node(t, 'n0', { windowMs: 50 })
+  const fh = await displacedUnderWriter(t, n0, 'x.hold')
+  const dir = path.join(n0.root, '.syncplane', 'displaced')
+  await writeFile(path.join(dir, '1-aaaa-orphan.bin'), 'displaced by an older syncplane')
+  await writeFile(path.join(dir, '1-bbbb-settled.bin.hold'), '{}')
+  n0.restart()
+  assert.equal(n0.applier.displaced.count(), 1, 'x.hold is held again')
+  const trash = path.join(n0.root, '.syncplane', 'trash')
+  const kept = await Promise.all((await names(trash)).map((name) => readFile(path.join(trash, name), 'utf8')))
+  assert.deepEqual(kept.sort(), ['displaced by an older syncplane', '{}'])
+  await fh.write('B;')
+  await settle(n0)
+  assert.ok((await contents(n0.root)).includes('A;B;'))
 })

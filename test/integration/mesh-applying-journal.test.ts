@@ -35,7 +35,8 @@ async function node (t: TestContext): Promise<Node> {
   const clock = createHybridClock(Date.now, 0)
   const logger = pino({ level: 'silent' })
   const local = createLocalChanges({ root, self: 'n0', store, clock, peers: () => ['n1'], isExcluded: () => false, mayDelete: () => true, sourceFault: () => null, logger })
-  const applier = createApplyBatch({ root, self: 'n0', store, clock, local, logger, recheck: () => undefined, onConflict: () => undefined })
+  // Nothing is displaced in these tests: no writer to look for.
+  const applier = createApplyBatch({ root, self: 'n0', store, clock, local, logger, recheck: () => undefined, onConflict: () => undefined, openForWrite: async () => new Set() })
   return { root, dbFile, store, local, applier, journal: createApplyingJournal({ root, store, logger }) }
 }
 

@@ -126,6 +126,30 @@ test('the in-place race: a peer\'s version arrives while a local writer rewrites
   t.diagnostic(`${ITERATIONS} iterations: ${raced} ended with conflict copies, the peer's version is kept in ${peerKept}`)
 })
 
+test('a writer that pauses longer than any timer, its file replaced by a peer\'s version under it: the node is not idle meanwhile, and its bytes become a conflict copy everywhere', async (t) => {
+  const nodes = await startMesh(t, { nodes: 2 })
+  const [n0, n1] = nodes as [MeshNode, MeshNode]
+  const rel = 'slow.bin'
+  await writeFile(path.join(n0.root, rel), 'base')
+  await convergedOrExplain(nodes)
+  const fh = await open(path.join(n0.root, rel), 'w')
+  t.after(() => fh.close().catch(() => undefined))
+  await fh.write('first;')
+  await waitFor(async () => (await readFile(path.join(n1.root, rel), 'utf8').catch(() => '')) === 'first;', { intervalMs: 20, message: 'n0\'s version reaches n1' })
+  await writeFile(path.join(n1.root, rel), 'PEER-VERSION')
+  await waitFor(async () => (await readFile(path.join(n0.root, rel), 'utf8').catch(() => '')) === 'PEER-VERSION', { intervalMs: 20, message: 'n1\'s version replaces n0\'s' })
+  // Longer than the 5 s a displaced file used to wait for its writer: n0 still holds it, and says it is not done.
+  await pause(7_000)
+  assert.equal((await n0.api('/v1/mesh')).body.idle, false, 'n0 is not idle while the displaced file is held')
+  await fh.write('second;')
+  await fh.close()
+  await convergedOrExplain(nodes)
+  for (const node of nodes) {
+    const versions = versionsOf(await treeContents(node), rel)
+    assert.deepEqual(new Set(versions.values()), new Set(['PEER-VERSION', 'first;second;']), `${node.name}: ${[...versions.keys()].join(', ')}`)
+  }
+})
+
 /**
  * Rewrites `file` in place on one node and says what it overwrote: opened
  * without truncation, read, truncated and written through the same

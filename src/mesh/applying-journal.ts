@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { MeshStore } from '../db/mesh-store.js'
 import { conflictCopyPath } from './conflict-rule.js'
 import type { ManifestEntry } from './manifest.js'
+import { meshPathProblem } from './mesh-paths.js'
 import { lookAt, sameKey, type StatKey } from './tree-fs.js'
 import { compareVectors, mergeVectors } from './version-vector.js'
 import { rowFor, seenOf } from './version-row.js'
@@ -65,8 +66,14 @@ export function createApplyingJournal ({ root, store, logger }: { root: string, 
     begin (stagingDir: string, entries: readonly ManifestEntry[]): number | null {
       const files: NotedFile[] = []
       for (const entry of entries) {
-        if (entry.deleted || entry.kind !== 'file') continue
-        const staged = lookAt(path.join(stagingDir, entry.path))
+        // A path the applier refuses (outside the tree, a NUL in it) is never put in place: nothing to note.
+        if (entry.deleted || entry.kind !== 'file' || meshPathProblem(entry.path) !== null) continue
+        let staged
+        try {
+          staged = lookAt(path.join(stagingDir, entry.path))
+        } catch {
+          continue // unreadable: the applier will not take it either
+        }
         if (staged?.type === 'file') files.push({ entry, key: staged.key })
       }
       if (files.length === 0) return null

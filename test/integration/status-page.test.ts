@@ -71,6 +71,12 @@ test('the status page in a real browser: token, live failing state with the erro
   await card(page, 'good').locator('[data-action="resync"]').click()
   await page.locator('#jobs tr', { hasText: 'api' }).first().waitFor()
 
+  // Force resync: the confirmation shows the dry-run preview first, and can be cancelled.
+  await card(page, 'good').locator('[data-action="force-resync"]').click()
+  await page.locator('#confirm-body', { hasText: /would send \d+/ }).waitFor()
+  await page.locator('#confirm button[value="cancel"]').click()
+  await page.locator('#confirm').waitFor({ state: 'hidden' })
+
   // Pause one target, then everything.
   await card(page, 'good').locator('[data-action="pause"]').click()
   await card(page, 'good').locator('[data-action="resume"]').waitFor()

@@ -60,6 +60,8 @@ export const uiRoutes: FastifyPluginAsyncTypebox<{ tokenRequired: boolean }> = a
       operationId: 'getRoot',
       tags: ['ui'],
       summary: 'Redirects to the status page',
+      // Not in the document: an operation that only redirects has no 2xx answer to describe.
+      hide: true,
       security: [],
       response: { 302: { description: 'To /ui', type: 'null' }, ...problemResponses },
     },

@@ -123,13 +123,25 @@ export function snapshotNode (node: MeshNode): Promise<Snapshot> {
 
 /** Waits until every node's tree is the same as the first's and every node says it is idle; returns the tree. */
 export async function waitConverged (nodes: readonly MeshNode[], timeoutMs = 60_000): Promise<Snapshot> {
+  // What the last probe found, named in the timeout error (read then, not when the wait began).
   let last: string[] = []
   return (await waitFor<Snapshot | false>(async () => {
     const snaps = await Promise.all(nodes.map(snapshotNode))
     last = []
     for (let i = 1; i < snaps.length; i++) last.push(...diffSnapshots(snaps[0]!, snaps[i]!).map((d) => `${nodes[0]!.name}/${nodes[i]!.name}: ${d}`))
     if (last.length > 0) return false
-    const idle = await Promise.all(nodes.map(async (n) => (await n.api('/v1/mesh')).body?.idle === true))
-    return idle.every(Boolean) ? snaps[0]! : false
-  }, { timeoutMs, intervalMs: 250, message: `the mesh did not converge: ${last.slice(0, 10).join('; ')}` })) as Snapshot
+    const busy = await Promise.all(nodes.map(async (n) => {
+      const body = (await n.api('/v1/mesh')).body
+      if (body?.idle === true) return null
+      const owed = (body?.peers as Array<{ name: string, owed: number, state: string, consecutiveFailures: number }> | undefined ?? [])
+        .map((p) => `${p.name} owed ${p.owed} (${p.state}, ${p.consecutiveFailures} failures)`)
+      return `${n.name} not idle: ${owed.join(', ')}`
+    }))
+    last = busy.filter((b): b is string => b !== null)
+    return last.length === 0 ? snaps[0]! : false
+  }, {
+    timeoutMs,
+    intervalMs: 250,
+    message: () => `the mesh did not converge: ${last.length} difference(s): ${last.slice(0, 10).join('; ')}`,
+  })) as Snapshot
 }

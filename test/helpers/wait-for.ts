@@ -5,8 +5,11 @@ export interface WaitForOptions {
   timeoutMs?: number;
   /** Pause between probes; default 25 ms. */
   intervalMs?: number;
-  /** Prefix of the timeout error, saying what was awaited. */
-  message?: string;
+  /**
+   * Prefix of the timeout error, saying what was awaited. A function is
+   * called at the timeout, so it can name what the last probe found.
+   */
+  message?: string | (() => string);
 }
 
 const NOT_YET = Symbol('not-yet')
@@ -54,8 +57,9 @@ export async function waitFor<T> (
       : lastValue !== NOT_YET
         ? `last probe value: ${inspect(lastValue)}`
         : 'the probe never completed'
+  const message = typeof opts.message === 'function' ? opts.message() : opts.message
   const error = new Error(
-    `${opts.message ?? 'waitFor: condition not met'} (timed out after ${timeoutMs} ms, ${attempts} attempt(s); ${last})`
+    `${message ?? 'waitFor: condition not met'} (timed out after ${timeoutMs} ms, ${attempts} attempt(s); ${last})`
   )
   if (lastError !== NOT_YET) (error as Error & { cause?: unknown }).cause = lastError
   throw error

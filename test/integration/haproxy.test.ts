@@ -47,7 +47,7 @@ test('HAProxy with the example config marks a server up when syncplane is ready 
     const row = csv.split('\n').find((l) => l.startsWith('upload_servers,upload1,'))?.split(',')
     return row?.[header.indexOf('status')]
   }
-  await waitFor(async () => (await serverStatus()) === 'UP', { message: `HAProxy marks the server UP (${haproxy.output()})` })
+  await waitFor(async () => (await serverStatus()) === 'UP', { message: () => `HAProxy marks the server UP (${haproxy.output()})` })
   assert.equal(await (await fetch(`http://127.0.0.1:${frontPort}/`)).text(), 'upload app')
 
   // Replication falls behind: readiness fails, HAProxy takes the server out.

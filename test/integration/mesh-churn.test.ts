@@ -35,7 +35,7 @@ async function converge (t: TestContext, nodes: readonly MeshNode[], timeoutMs: 
     await waitConverged(nodes, timeoutMs)
   } catch (err) {
     t.diagnostic(await meshState(nodes))
-    // waitConverged's message names no difference: list them, with what each node's database says of them.
+    // waitConverged's message names the first differences only: list them all, with what each node's database says of them.
     const trees = await Promise.all(nodes.map((n) => readFinal(n)))
     const differing = [...new Set(trees.flatMap((tree) => [...tree.keys()]))]
       .filter((p) => trees.some((tree) => JSON.stringify(tree.get(p)) !== JSON.stringify(trees[0]!.get(p)))).sort()

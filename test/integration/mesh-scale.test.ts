@@ -98,7 +98,7 @@ test('uploads through HAProxy round-robin over three nodes: once the node that t
   await writeFile(file, config)
   const haproxy = await spawnManaged(HAPROXY, ['-db', '-f', file])
   t.after(() => haproxy.stop())
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${front}/`, { method: 'HEAD' }).catch(() => null)) !== null, { message: `haproxy listens (${haproxy.output()})` })
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${front}/`, { method: 'HEAD' }).catch(() => null)) !== null, { message: () => `haproxy listens (${haproxy.output()})` })
 
   const tookBy = new Map<string, number>()
   const upload = async (i: number): Promise<void> => {

@@ -256,7 +256,24 @@ export function createApplyBatch (opts: ApplyOptions) {
       if (outcome !== 'applied') return outcome
     }
     const revived = recordParents(makeParents(root, `${e.path}/x`), e)
-    store.put(rowFor(e, merged, null))
+    // What this node owes its peers for the path is the row it holds when it sends: the row `e` replaces must not
+    // carry something `e` has not seen (a peer still holding what it told of would keep that for good).
+    const concurrent = row !== undefined && compareVectors(e.vv, vvOf(row)) === 'concurrent'
+    if (concurrent && row.deleted) {
+      // A deletion held here, a version of the directory it had not seen: the directory comes back (update against
+      // delete) as a new local version that has seen both, as one made again for a file does (see revive).
+      store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
+      revive([...revived.filter((dir) => dir !== e.path), e.path])
+      return 'applied'
+    }
+    if (concurrent && row.kind === 'dir') {
+      // Two versions of the directory, neither having seen the other, both saying "here": every node holding either
+      // takes the one that has seen both (no new version, so no node makes one in turn).
+      const vv = mergeVectors(e.vv, vvOf(row))
+      store.put({ ...row, vv: JSON.stringify(vv), seen: seenBeside(vv, merged), ...(wins(stampOf(e), stampOf(row)) ? stampOf(e) : stampOf(row)) })
+    } else {
+      store.put(rowFor(e, merged, null))
+    }
     revive(revived.filter((dir) => dir !== e.path))
     return 'applied'
   }

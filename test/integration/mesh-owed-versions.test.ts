@@ -1,0 +1,153 @@
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { copyFile, mkdir, rmdir, unlink, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { pino } from 'pino'
+import { openDatabase } from '../../src/db/open.js'
+import { migrate } from '../../src/db/migrate.js'
+import { createMeshStore, type MeshStore } from '../../src/db/mesh-store.js'
+import { createHybridClock } from '../../src/mesh/clock.js'
+import { createLocalChanges, type LocalChanges } from '../../src/mesh/local-changes.js'
+import { createApplyBatch, type ApplyBatch } from '../../src/mesh/apply-batch.js'
+import type { ManifestEntry } from '../../src/mesh/manifest.js'
+import { makeTempDir } from '../helpers/temp-dir.js'
+import { snapshotTree, diffSnapshots } from '../helpers/tree.js'
+
+/**
+ * Three nodes in process, each with its tree, store and applier, and
+ * delivery done by hand the way a peer link does it: what a node owes a
+ * peer goes as the row it holds for the path *now*. So a row replaced by a
+ * version that has not seen the one it held must not drop what that one
+ * told the peers (a deletion, a directory's own version): a node still
+ * holding what it removed would keep it for good, every node idle.
+ */
+interface Node { name: string, root: string, store: MeshStore, local: LocalChanges, applier: ApplyBatch }
+
+const NAMES = ['n0', 'n1', 'n2']
+
+async function node (t: TestContext, name: string): Promise<Node> {
+  const tmp = await makeTempDir(t, 'syncplane-mesh-owed-')
+  const root = path.join(tmp.path, 'tree')
+  await mkdir(root)
+  const db = openDatabase(':memory:')
+  tmp.after(() => db.close())
+  migrate(db)
+  const store = createMeshStore(db)
+  const clock = createHybridClock(Date.now, 0)
+  const logger = pino({ level: 'silent' })
+  const local = createLocalChanges({ root, self: name, store, clock, peers: () => NAMES.filter((n) => n !== name), isExcluded: () => false, mayDelete: () => true, sourceFault: () => null, logger })
+  const applier = createApplyBatch({ root, self: name, store, clock, local, logger, recheck: () => undefined, onConflict: () => undefined })
+  return { name, root, store, local, applier }
+}
+
+let batches = 0
+
+/** What `from` owes `to`, as its rows are now, its files staged on `to` first; answered entries leave the queue. */
+async function deliver (from: Node, to: Node): Promise<void> {
+  const items = from.store.take(to.name, 1_000)
+  const staging = path.join(to.root, '.syncplane', 'staging', from.name, `b${++batches}`)
+  const entries: ManifestEntry[] = []
+  for (const item of items) {
+    const row = from.store.get(item.path)!
+    entries.push({ path: row.path, kind: row.kind, deleted: row.deleted, vv: JSON.parse(row.vv), hlc: row.hlc, origin: row.origin, ...(row.copyOf === null ? {} : { copyOf: JSON.parse(row.copyOf) }) })
+    if (row.kind === 'file' && !row.deleted) {
+      await mkdir(path.dirname(path.join(staging, row.path)), { recursive: true })
+      await copyFile(path.join(from.root, row.path), path.join(staging, row.path))
+    }
+  }
+  const outcomes = to.applier.apply({ from: from.name, batch: `b${batches}`, entries }, staging)
+  from.store.ack(to.name, items.filter((_, i) => outcomes[i] !== 'retry'))
+}
+
+/** Every node delivers what it owes until nothing is owed. */
+async function settle (nodes: readonly Node[]): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    if (nodes.every((n) => NAMES.every((peer) => n.store.owed(peer).count === 0))) return
+    for (const from of nodes) for (const to of nodes) if (from !== to) await deliver(from, to)
+  }
+  assert.fail('the nodes kept owing each other')
+}
+
+async function assertSameTrees (nodes: readonly Node[]): Promise<void> {
+  const ignore = (rel: string): boolean => rel === '.syncplane' || rel.startsWith('.syncplane/')
+  const [first, ...rest] = await Promise.all(nodes.map((n) => snapshotTree(n.root, { ignore })))
+  for (const [i, snap] of rest.entries()) assert.deepEqual(diffSnapshots(first!, snap), [], `${nodes[0]!.name} and ${nodes[i + 1]!.name} hold the same tree`)
+}
+
+const vvOf = (n: Node, rel: string): unknown => JSON.parse(n.store.get(rel)!.vv)
+
+test('two versions of one directory that have not seen each other: each node holds what has seen both, so a deletion of only one of them is met as concurrent everywhere', async (t) => {
+  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
+  const nodes = [n0!, n1!, n2!]
+  await mkdir(path.join(n0!.root, 'd'))
+  n0!.local.scan(['d'])
+  await settle(nodes)
+  // n0 and n1 each make the directory again (a new version each), neither having seen the other's; n2 hears of n0's.
+  for (const n of [n0!, n1!]) {
+    await rmdir(path.join(n.root, 'd'))
+    n.local.scan(['d'])
+    await mkdir(path.join(n.root, 'd'))
+    n.local.scan(['d'])
+  }
+  await deliver(n0!, n2!)
+  await deliver(n0!, n1!)
+  await deliver(n1!, n0!)
+  assert.deepEqual(vvOf(n0!, 'd'), vvOf(n1!, 'd'), 'n0 and n1 hold the same version of d')
+  assert.deepEqual(vvOf(n0!, 'd'), { n0: 3, n1: 2 }, 'the one that has seen both')
+  // n2 removes it, having seen n0's version only: n1's was concurrent with that deletion, so d stays everywhere.
+  await rmdir(path.join(n2!.root, 'd'))
+  n2!.local.scan(['d'])
+  await settle(nodes)
+  await assertSameTrees(nodes)
+  for (const n of nodes) assert.equal(n.store.get('d')?.deleted, false, `${n.name} keeps d`)
+})
+
+test('a deletion of a directory made here, then a version of it the deletion had not seen: it comes back everywhere, the peer that still held what was deleted included', async (t) => {
+  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
+  const nodes = [n0!, n1!, n2!]
+  // n0 makes d and n1 hears of it; n2 makes d too (its own version); n0 removes d before its deletion reaches n1.
+  await mkdir(path.join(n0!.root, 'd'))
+  n0!.local.scan(['d'])
+  await deliver(n0!, n1!)
+  await mkdir(path.join(n2!.root, 'd'))
+  n2!.local.scan(['d'])
+  await rmdir(path.join(n0!.root, 'd'))
+  n0!.local.scan(['d'])
+  // n2's version reaches n0 (concurrent with its deletion: d comes back there), then n2 removes d too.
+  await deliver(n2!, n0!)
+  await rmdir(path.join(n2!.root, 'd'))
+  n2!.local.scan(['d'])
+  await settle(nodes)
+  await assertSameTrees(nodes)
+  for (const n of nodes) assert.equal(n.store.get('d')?.deleted, false, `${n.name} keeps d (each deletion was concurrent with a version of it)`)
+})
+
+// Open: a node's own deletion replaced by a version it had not seen goes out as that version, so a peer holding a
+// version the deletion removed but the arriving one had not seen resolves the two as a conflict. Reissuing the version
+// as a new local one (as for directories) brings deleted bytes back on nodes that deleted them; the receiver needs to
+// know what the sender had seen of the path (its `seen`), which the manifest does not carry.
+test('a deletion made here, then a version it had not seen arriving: the version stays, and the peers still hear of the deletion (a file it removed is not kept anywhere)', { todo: 'the manifest would need the sender\'s seen vector' }, async (t) => {
+  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
+  const nodes = [n0!, n1!, n2!]
+  await writeFile(path.join(n0!.root, 'f.txt'), 'v1')
+  n0!.local.scan(['f.txt'])
+  await settle(nodes)
+  // n0 writes A; n2 then writes B (later: B wins the conflict between them); n1 has B and deletes it.
+  await writeFile(path.join(n0!.root, 'f.txt'), 'A from n0')
+  n0!.local.scan(['f.txt'])
+  await writeFile(path.join(n2!.root, 'f.txt'), 'B from n2')
+  n2!.local.scan(['f.txt'])
+  await deliver(n2!, n1!)
+  await unlink(path.join(n1!.root, 'f.txt'))
+  n1!.local.scan(['f.txt'])
+  // A reaches n1 before n1 sent its deletion: A stays (a change concurrent with a deletion wins), B goes everywhere.
+  await deliver(n0!, n1!)
+  await settle(nodes)
+  await assertSameTrees(nodes)
+  for (const n of nodes) {
+    const rows = n.store.all().filter((r) => !r.deleted && r.kind === 'file')
+    assert.ok(rows.some((r) => r.path === 'f.txt'), `${n.name} has f.txt`)
+  }
+  const { readFile } = await import('node:fs/promises')
+  for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'f.txt'), 'utf8'), 'A from n0', `${n.name}: f.txt is A (B was deleted on n1)`)
+})

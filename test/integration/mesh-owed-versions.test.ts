@@ -36,7 +36,7 @@ async function node (t: TestContext, name: string): Promise<Node> {
   const clock = createHybridClock(Date.now, 0)
   const logger = pino({ level: 'silent' })
   const local = createLocalChanges({ root, self: name, store, clock, peers: () => NAMES.filter((n) => n !== name), isExcluded: () => false, mayDelete: () => true, sourceFault: () => null, logger })
-  const applier = createApplyBatch({ root, self: name, store, clock, local, logger, recheck: () => undefined, onConflict: () => undefined })
+  const applier = createApplyBatch({ root, self: name, store, clock, local, logger, recheck: () => undefined, onConflict: () => undefined, openForWrite: async () => new Set() })
   return { name, root, store, local, applier }
 }
 

@@ -9,6 +9,7 @@ const $ = (id) => document.getElementById(id)
 let token = sessionStorage.getItem(TOKEN_KEY) ?? ''
 let refreshTimer = null
 let stream = null
+let reconnect = null
 
 /** An element with attributes (on* names are listeners) and children (strings become text). */
 function el (tag, attrs = {}, ...children) {
@@ -39,7 +40,7 @@ async function api (method, path, body) {
     showLogin(token === '' ? '' : 'The token was refused.')
     throw new ApiError(401, data)
   }
-  if (!res.ok && res.status !== 202) throw new ApiError(res.status, data)
+  if (!res.ok) throw new ApiError(res.status, data)
   return data
 }
 
@@ -201,11 +202,12 @@ async function follow (attempt = 0) {
   }
   $('live').textContent = 'offline'
   $('live').className = 'badge bad'
-  setTimeout(() => follow(attempt + 1), Math.min(30_000, 500 * 2 ** attempt))
+  reconnect = setTimeout(() => follow(attempt + 1), Math.min(30_000, 500 * 2 ** attempt))
 }
 
 function showLogin (message) {
   stream?.abort()
+  clearTimeout(reconnect)
   $('app').hidden = true
   $('login').hidden = false
   $('login-error').textContent = message

@@ -80,6 +80,11 @@ export function createApplyingJournal ({ root, store, logger }: { root: string, 
       return store.beginApplying(path.relative(root, stagingDir), JSON.stringify(files))
     },
 
+    /** The staging directories (relative to the root) that notes not yet replayed still need. */
+    needed (): Set<string> {
+      return new Set(store.applying().map((n) => n.staging))
+    },
+
     /** In the slice's own transaction: what it did is recorded, the note goes. */
     end (id: number | null): void {
       if (id !== null) store.endApplying(id)
@@ -89,11 +94,16 @@ export function createApplyingJournal ({ root, store, logger }: { root: string, 
     recover (): number {
       let recorded = 0
       for (const note of store.applying()) {
-        recorded += store.transaction(() => {
-          const n = replay(note.staging, JSON.parse(note.entries) as NotedFile[])
-          store.endApplying(note.id)
-          return n
-        })
+        try {
+          recorded += store.transaction(() => {
+            const n = replay(note.staging, JSON.parse(note.entries) as NotedFile[])
+            store.endApplying(note.id)
+            return n
+          })
+        } catch (err) {
+          // Kept for the next try; the node serves meanwhile (at worst a file sent back, as before the journal).
+          logger.error({ err, note: note.id }, 'a note of the applying journal could not be replayed')
+        }
       }
       if (recorded > 0) logger.warn({ recorded }, 'versions a peer sent were in place without their rows (the process stopped while applying them): recorded now')
       return recorded

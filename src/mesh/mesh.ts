@@ -160,7 +160,8 @@ export function createMesh (opts: MeshOptions) {
       if (opts.sourceFault() === null) rootWatch.adopt()
       // Before the staging directories go: they tell which of a cut-short slice's files were put in place.
       if (sourceFault() === null) journal.recover()
-      tidyMeshDirs(root, now(), opts.trashDays)
+      // Staging kept while a note still names it (a start under a source fault recovers once the fault clears).
+      tidyMeshDirs(root, now(), opts.trashDays, { keepStaging: store.applying().length > 0 })
       applier.displaced.adopt()
       intake.rescan()
       for (const link of links.values()) link.start()
@@ -184,7 +185,11 @@ export function createMesh (opts: MeshOptions) {
     sourceChanged (fault: string | null): void {
       // The guard judged the directory at the root the source (again): the mesh replicates that one from now on.
       if (fault === null) rootWatch.adopt()
-      if (fault === null && started) intake.faultCleared()
+      if (fault === null && started) {
+        // A start under a fault skipped the applying journal's recovery (its staging directories were kept for it).
+        journal.recover()
+        intake.faultCleared()
+      }
     },
 
     /** A peer's batch. The peer must be one of ours; its staged files are taken from its staging directory. */

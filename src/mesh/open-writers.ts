@@ -77,7 +77,14 @@ export async function openForWrite (paths: readonly string[], proc = '/proc'): P
 
 /** Whether an fdinfo's `flags` (octal open(2) flags) say O_WRONLY or O_RDWR. */
 function writable (fdinfo: string): boolean {
-  const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(fdinfo, 'utf8'))?.[1]
+  let text: string
+  try {
+    text = readFileSync(fdinfo, 'utf8')
+  } catch (err) {
+    // Closed meanwhile: no writer. Anything else: counted as one (kept longer, never lost).
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT'
+  }
+  const flags = /^flags:\s*([0-7]+)$/m.exec(text)?.[1]
   // Unreadable flags: counted as a writer (the file is kept longer, never lost).
   if (flags === undefined) return true
   return (parseInt(flags, 8) & 0o3) !== 0

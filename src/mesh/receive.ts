@@ -28,8 +28,11 @@ export interface ReceiveDeps {
 export async function receiveBatch (deps: ReceiveDeps, manifest: Manifest): Promise<EntryOutcome[]> {
   const staging = path.join(meshDir(deps.root, 'staging'), manifest.from, manifest.batch)
   // A sender has one batch in flight: any other of its staged batches was left by a failure (its entries are still owed).
+  const needed = deps.journal.needed()
   for (const name of listDir(path.dirname(staging))) {
-    if (name !== manifest.batch) rmSync(path.join(path.dirname(staging), name), { recursive: true, force: true })
+    const dir = path.join(path.dirname(staging), name)
+    // Not one a note still needs (a commit that failed, kept for the recovery at start).
+    if (name !== manifest.batch && !needed.has(path.relative(deps.root, dir))) rmSync(dir, { recursive: true, force: true })
   }
   if (deps.sourceFault() !== null) {
     // Not into whatever is at the root now (a bare mount point): the sender keeps it owed until the tree is back.

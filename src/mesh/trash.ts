@@ -9,10 +9,15 @@ import { freshName, meshDir } from './tree-fs.js'
  * `trashDays`. Displaced files a stop left are not touched here: they are
  * held again until settled (displaced-watch.ts).
  */
-export function tidyMeshDirs (root: string, now: number, trashDays: number): void {
+export function tidyMeshDirs (root: string, now: number, trashDays: number, { keepStaging = false } = {}): void {
   // Peers may already be pushing a new batch into it (their rsync reaches the daemon, which can be up before this
   // process): removed in place, a file they add meanwhile fails the removal (ENOTEMPTY) and with it the start.
   // Moved aside in one rename instead, and removed as far as it goes; what a peer still writes there is trash.
+  if (!keepStaging) moveStagingAside(root)
+  emptyTrash(root, now, trashDays)
+}
+
+function moveStagingAside (root: string): void {
   const aside = freshName(meshDir(root, 'trash'), 'staging')
   try {
     renameSync(meshDir(root, 'staging'), aside)
@@ -21,7 +26,6 @@ export function tidyMeshDirs (root: string, now: number, trashDays: number): voi
     const code = (err as NodeJS.ErrnoException).code
     if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
   }
-  emptyTrash(root, now, trashDays)
 }
 
 /**

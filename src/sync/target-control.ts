@@ -99,6 +99,8 @@ export function createTargetControl (ctx: EngineContext, deps: TargetControlDeps
       const t = ctx.targets.get(job.target)
       if (t !== undefined && t.queuedMirror?.job.id === id) {
         const ended = deps.interruptQueued(t, CANCELLED_ERROR)
+        // The mirror it was is still owed (nothing is lost): it waits like a cancelled run's lane.
+        if (t.owedMirrorSeq !== null) holdCancelledLane(ctx, t, true)
         deps.scheduleNext(t)
         return ended ?? job
       }

@@ -51,11 +51,13 @@ test('deleting a file the daemon refused to receive is not retried forever', asy
   const done = await waitFor(() => jobsOf(sp.services.jobs, { target: 'web2', status: 'succeeded' })[0], { message: 'the deletion run succeeds' })
   assert.equal(done.exitCode, 23)
   assert.match(done.warning!, /refuses these names.*refused\.forbidden/s)
+  // Healthy again, and idle: no run of it going on (a run checking what was sent may still be on its way when the
+  // failures reset, so idle is waited for, not read at that moment).
   const status = await waitFor(async () => {
     const s = await statusOf(sp, 'web2')
-    return s.consecutiveFailures === 0 && s.pending === 0 ? s : undefined
-  }, { message: 'the target is healthy again' })
-  assert.equal(status.state, 'idle')
+    return s.consecutiveFailures === 0 && s.pending === 0 && s.state === 'idle' ? s : undefined
+  }, { message: 'the target is healthy and idle again' })
+  assert.equal(status.inFlight, 0)
 })
 
 test('a refused login marks the target failing with a clear message, keeps its paths and retries slowly', async (t) => {

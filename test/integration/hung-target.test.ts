@@ -63,7 +63,9 @@ test('a frozen target hangs nothing: probes stay fast, the other target replicat
   }
   const p99 = percentile(latencies, 99)
   t.diagnostic(`/healthz while web2 was frozen: ${latencies.length} probes, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms; ${body.jobs.length} web2 runs killed at the deadline`)
-  assert.ok(p99 < 50, `/healthz p99 ${p99.toFixed(1)} ms`)
+  // A hang would show in seconds (the rsync timeouts); 200 ms leaves room for a loaded 2-core runner (87 ms seen with a
+  // mesh test running beside it) while still failing on any wait for the frozen target.
+  assert.ok(p99 < 200, `/healthz p99 ${p99.toFixed(1)} ms`)
 
   frozen.daemon!.resume()
   const resumed = performance.now()

@@ -2,17 +2,13 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, open, readdir, readFile, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
-import { pino } from 'pino'
-import { openDatabase } from '../../src/db/open.js'
-import { migrate } from '../../src/db/migrate.js'
-import { createMeshStore, type MeshStore } from '../../src/db/mesh-store.js'
-import { createHybridClock } from '../../src/mesh/clock.js'
-import { createLocalChanges, type LocalChanges } from '../../src/mesh/local-changes.js'
-import { createApplyBatch, type ApplyBatch } from '../../src/mesh/apply-batch.js'
+import type { MeshStore } from '../../src/db/mesh-store.js'
+import type { LocalChanges } from '../../src/mesh/local-changes.js'
+import type { ApplyBatch } from '../../src/mesh/apply-batch.js'
 import { conflictCopyPath } from '../../src/mesh/conflict-rule.js'
 import type { ManifestEntry } from '../../src/mesh/manifest.js'
 import { openForWrite, type OpenForWrite } from '../../src/mesh/open-writers.js'
-import { makeTempDir } from '../helpers/temp-dir.js'
+import { createMeshReceiver } from '../helpers/mesh-receiver.js'
 import { snapshotTree } from '../helpers/tree.js'
 
 /**
@@ -33,28 +29,12 @@ interface Node {
 
 /** `displaced`: how displaced files are held (by default no least time, and /proc read for writers as in production). */
 async function node (t: TestContext, self: string, displaced: { windowMs?: number, openForWrite?: OpenForWrite } = {}): Promise<Node> {
-  const tmp = await makeTempDir(t, 'syncplane-mesh-apply-')
-  const root = path.join(tmp.path, 'tree')
-  await mkdir(root)
-  const db = openDatabase(':memory:')
-  tmp.after(() => db.close())
-  migrate(db)
-  const store = createMeshStore(db)
-  const clock = createHybridClock(Date.now, 0)
-  const logger = pino({ level: 'silent' })
-  const local = createLocalChanges({ root, self, store, clock, peers: () => ['n1', 'n2'], isExcluded: () => false, mayDelete: () => true, sourceFault: () => null, logger })
+  const { root, store, local, applier } = await createMeshReceiver(t, { self, peers: ['n1', 'n2'], prefix: 'syncplane-mesh-apply-' })
   const holds: Array<() => Promise<void>> = []
-  const makeApplier = (): ApplyBatch => createApplyBatch({
-    root,
-    self,
-    store,
-    clock,
-    local,
-    logger,
+  const makeApplier = (): ApplyBatch => applier({
     recheck: (pass) => holds.push(pass),
     openForWrite: displaced.openForWrite ?? openForWrite,
     displacedTiming: { windowMs: displaced.windowMs ?? 0, recheckMs: 10 },
-    onConflict: () => undefined,
   })
   let n = 0
   const me: Node = {

@@ -2,17 +2,13 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { pino } from 'pino'
-import { openDatabase } from '../../src/db/open.js'
-import { migrate } from '../../src/db/migrate.js'
-import { createMeshStore, type MeshStore } from '../../src/db/mesh-store.js'
-import { createHybridClock } from '../../src/mesh/clock.js'
-import { createLocalChanges, type LocalChanges } from '../../src/mesh/local-changes.js'
-import { createApplyBatch, type ApplyBatch } from '../../src/mesh/apply-batch.js'
+import type { MeshStore } from '../../src/db/mesh-store.js'
+import type { LocalChanges } from '../../src/mesh/local-changes.js'
+import type { ApplyBatch } from '../../src/mesh/apply-batch.js'
 import { createApplyingJournal, type ApplyingJournal } from '../../src/mesh/applying-journal.js'
 import { receiveBatch } from '../../src/mesh/receive.js'
 import type { ManifestEntry } from '../../src/mesh/manifest.js'
-import { makeTempDir } from '../helpers/temp-dir.js'
+import { createMeshReceiver } from '../helpers/mesh-receiver.js'
 
 /**
  * A process killed between putting a peer's files in place and committing
@@ -21,23 +17,11 @@ import { makeTempDir } from '../helpers/temp-dir.js'
  * back after the files moved (what SQLite keeps of a killed process), with
  * the staging directory left as a crash leaves it.
  */
-interface Node { root: string, dbFile: string, store: MeshStore, local: LocalChanges, applier: ApplyBatch, journal: ApplyingJournal }
+interface Node { root: string, store: MeshStore, local: LocalChanges, applier: ApplyBatch, journal: ApplyingJournal }
 
 async function node (t: TestContext): Promise<Node> {
-  const tmp = await makeTempDir(t, 'syncplane-mesh-journal-')
-  const root = path.join(tmp.path, 'tree')
-  await mkdir(root)
-  const dbFile = path.join(tmp.path, 'db.sqlite')
-  const db = openDatabase(dbFile)
-  tmp.after(() => db.close())
-  migrate(db)
-  const store = createMeshStore(db)
-  const clock = createHybridClock(Date.now, 0)
-  const logger = pino({ level: 'silent' })
-  const local = createLocalChanges({ root, self: 'n0', store, clock, peers: () => ['n1'], isExcluded: () => false, mayDelete: () => true, sourceFault: () => null, logger })
-  // Nothing is displaced in these tests: no writer to look for.
-  const applier = createApplyBatch({ root, self: 'n0', store, clock, local, logger, recheck: () => undefined, onConflict: () => undefined, openForWrite: async () => new Set() })
-  return { root, dbFile, store, local, applier, journal: createApplyingJournal({ root, store, logger }) }
+  const { root, store, logger, local, applier } = await createMeshReceiver(t, { self: 'n0', peers: ['n1'], prefix: 'syncplane-mesh-journal-' })
+  return { root, store, local, applier: applier(), journal: createApplyingJournal({ root, store, logger }) }
 }
 
 const entry = (rel: string, counter: number): ManifestEntry => ({ path: rel, kind: 'file', deleted: false, vv: { n1: counter }, hlc: Date.now(), origin: 'n1' })

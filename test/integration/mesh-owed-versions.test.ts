@@ -2,15 +2,11 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { copyFile, mkdir, rmdir, unlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { pino } from 'pino'
-import { openDatabase } from '../../src/db/open.js'
-import { migrate } from '../../src/db/migrate.js'
-import { createMeshStore, type MeshStore } from '../../src/db/mesh-store.js'
-import { createHybridClock } from '../../src/mesh/clock.js'
-import { createLocalChanges, type LocalChanges } from '../../src/mesh/local-changes.js'
-import { createApplyBatch, type ApplyBatch } from '../../src/mesh/apply-batch.js'
+import type { MeshStore } from '../../src/db/mesh-store.js'
+import type { LocalChanges } from '../../src/mesh/local-changes.js'
+import type { ApplyBatch } from '../../src/mesh/apply-batch.js'
 import type { ManifestEntry } from '../../src/mesh/manifest.js'
-import { makeTempDir } from '../helpers/temp-dir.js'
+import { createMeshReceiver } from '../helpers/mesh-receiver.js'
 import { snapshotTree, diffSnapshots } from '../helpers/tree.js'
 
 /**
@@ -26,18 +22,8 @@ interface Node { name: string, root: string, store: MeshStore, local: LocalChang
 const NAMES = ['n0', 'n1', 'n2']
 
 async function node (t: TestContext, name: string): Promise<Node> {
-  const tmp = await makeTempDir(t, 'syncplane-mesh-owed-')
-  const root = path.join(tmp.path, 'tree')
-  await mkdir(root)
-  const db = openDatabase(':memory:')
-  tmp.after(() => db.close())
-  migrate(db)
-  const store = createMeshStore(db)
-  const clock = createHybridClock(Date.now, 0)
-  const logger = pino({ level: 'silent' })
-  const local = createLocalChanges({ root, self: name, store, clock, peers: () => NAMES.filter((n) => n !== name), isExcluded: () => false, mayDelete: () => true, sourceFault: () => null, logger })
-  const applier = createApplyBatch({ root, self: name, store, clock, local, logger, recheck: () => undefined, onConflict: () => undefined, openForWrite: async () => new Set() })
-  return { name, root, store, local, applier }
+  const { root, store, local, applier } = await createMeshReceiver(t, { self: name, peers: NAMES.filter((n) => n !== name), prefix: 'syncplane-mesh-owed-' })
+  return { name, root, store, local, applier: applier() }
 }
 
 let batches = 0

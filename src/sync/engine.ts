@@ -21,7 +21,7 @@ import { internalErrorVerdict, settleRun, type EndedRun } from './settle-run.js'
 import { createSourceQueries } from './source-lookup.js'
 import { newTargetRuntime, type TargetRuntime } from './target-runtime.js'
 import { statusOf } from './target-status.js'
-import { CANCELLED_ERROR, createTargetControl, holdCancelledLane } from './target-control.js'
+import { createTargetControl } from './target-control.js'
 
 export type { EngineDeps, EngineEvent, EngineOptions, EngineStatus, EngineTimers, FlushRequest, FlushResult, FullSyncRequest, Reconfigured, SourceCheck, TargetStatus } from './engine-types.js'
 export { TARGET_STATES, type TargetState } from './target-state.js'
@@ -155,13 +155,8 @@ export function createSyncEngine (deps: EngineDeps) {
   }
 
   /** Every run ends here: settled, then flushes look again and the target decides what comes next. */
-  function settle (t: TargetRuntime, run: EndedRun, ended: Verdict, exitCode: number | null): void {
-    const cancelled = t.cancelledJobId === run.job.id && !ended.ok && ended.interrupted
-    const verdict: Verdict = cancelled ? { ...ended, error: CANCELLED_ERROR } : ended
-    const mirror = run.lane === 'primary' && t.running?.kind === 'full'
+  function settle (t: TargetRuntime, run: EndedRun, verdict: Verdict, exitCode: number | null): void {
     const { job, batch } = settleRun(ctx, t, run, verdict, exitCode)
-    if (cancelled) holdCancelledLane(ctx, t, mirror)
-    if (t.cancelledJobId === job.id) t.cancelledJobId = null
     if (run.lane === 'primary' && verdict.ok) barriers.credit(t, job.id, batch)
     waiters.notify(job.id)
     events.emit({ type: 'job.finished', job })

@@ -5,6 +5,7 @@ import type { EngineContext } from './engine-context.js'
 import type { Verdict } from './outcome.js'
 import type { Lane } from './lanes.js'
 import type { Backlog, TargetRuntime } from './target-runtime.js'
+import { CANCELLED_ERROR, holdCancelledLane } from './target-control.js'
 
 /** A run that ended: its lane, its job, and (alongside a mirror) the batch it carried. */
 export interface EndedRun {
@@ -20,9 +21,13 @@ export interface EndedRun {
  * backoff of its lane. Returns the finished job and the batch it carried.
  * The coordinator then credits flush barriers and decides what comes next.
  */
-export function settleRun (ctx: EngineContext, t: TargetRuntime, run: EndedRun, verdict: Verdict, exitCode: number | null): { job: Job, batch: Backlog | null } {
+export function settleRun (ctx: EngineContext, t: TargetRuntime, run: EndedRun, ended: Verdict, exitCode: number | null): { job: Job, batch: Backlog | null } {
   const at = ctx.now()
   const { job } = run
+  // A run an operator cancelled (target-control.ts) is interrupted as a shutdown's is, and says so.
+  const cancelled = t.cancelledJobId === job.id && !ended.ok && ended.interrupted
+  if (t.cancelledJobId === job.id) t.cancelledJobId = null
+  const verdict: Verdict = cancelled ? { ...ended, error: CANCELLED_ERROR } : ended
   const alongside = run.lane === 'alongsideMirror'
   const batch = alongside ? run.batch : t.inFlight
   const mirror = !alongside && t.running?.kind === 'full'
@@ -57,7 +62,8 @@ export function settleRun (ctx: EngineContext, t: TargetRuntime, run: EndedRun, 
     ctx.jobs.finish(job.id, { status: verdict.interrupted ? 'interrupted' : 'failed', exitCode, error: verdict.error, warning: null, ...verdict.stats, now: at })
     if (batch !== null) requeueFailed(t, batch, at)
     if (verdict.interrupted) {
-      // Shutdown or a moved destination: no failure of the target's.
+      // Shutdown, a moved destination or a cancel: no failure of the target's; a cancelled lane waits, so it is not undone at once.
+      if (cancelled) holdCancelledLane(ctx, t, mirror)
       if (!alongside) t.log.warn({ jobId: job.id, kind: job.kind }, 'sync interrupted')
     } else {
       const failures = mirror ? ++t.mirrorFailures : ++t.failures

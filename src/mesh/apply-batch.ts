@@ -8,7 +8,7 @@ import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
 import { meshPathProblem } from './mesh-paths.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, isVersionVector, mergeVectors, type VersionVector } from './version-vector.js'
-import { rowFor, seenBeside, seenOf, vvOf } from './version-row.js'
+import { knownOf, outlives, rowFor, seenBeside, seenOf, vvOf } from './version-row.js'
 import { ancestorsAreDirectories, freshName, linkOnTheWay, lookAt, makeParents, meshDir, placeIfAbsent, sameContent } from './tree-fs.js'
 import { createDisplacedWatch, type DisplacedWatchOptions } from './displaced-watch.js'
 import type { OpenForWrite } from './open-writers.js'
@@ -93,9 +93,10 @@ export function createApplyBatch (opts: ApplyOptions) {
     local.scan([e.path])
     const row = store.get(e.path)
     const here = row !== undefined && !row.deleted ? row : undefined
+    const outlived = here?.kind === 'file' && outlives(e, here)
     const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
-    if (order === 'equal' || order === 'before') return 'stale'
-    const merged = row === undefined ? e.vv : mergeVectors(e.vv, seenOf(row))
+    if (!outlived && (order === 'equal' || order === 'before')) return 'stale'
+    const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))
     if (here === undefined) return install(e, from, merged)
     if (here.kind === 'dir') {
       // A directory here, a file there: the directory stays; the file is kept beside it as a conflict copy.
@@ -103,7 +104,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     }
     // Weighed against the version held, not all that is seen here: a later version of it from a node that never
     // saw a deletion this one outlived (or the other side of a conflict, kept as a copy) replaces it, no conflict.
-    if (compareVectors(e.vv, vvOf(here)) === 'after') return replace(e, from, here, merged)
+    if (outlived || compareVectors(e.vv, vvOf(here)) === 'after') return replace(e, from, here, merged)
     // Concurrent: the same bytes are no conflict at all.
     if (sameContent(from, abs(e.path))) {
       unlinkSync(from)
@@ -134,7 +135,7 @@ export function createApplyBatch (opts: ApplyOptions) {
   /** The incoming version, kept under `copy` with its own vector (every node names and versions it alike). */
   function keepAsCopy (e: ManifestEntry, from: string, copy: string, winner: string, depth: number): EntryOutcome {
     if (copy === e.path) return 'retry'
-    return put({ ...e, path: copy, copyOf: { path: e.path, winner } }, from, depth + 1)
+    return put({ ...e, path: copy, copyOf: { path: e.path, winner }, seen: undefined }, from, depth + 1)
   }
 
   /** The local version `here` moves to `copy`, keeping its vector, owed to every peer (one may never have seen it). */
@@ -204,16 +205,17 @@ export function createApplyBatch (opts: ApplyOptions) {
       store.put(rowFor(e, e.vv, null))
       return 'applied'
     }
+    const outlived = !row.deleted && outlives(e, row)
     const order = compareVectors(e.vv, seenOf(row))
-    if (order === 'equal' || order === 'before') return 'stale'
-    const merged = mergeVectors(e.vv, seenOf(row))
+    if (!outlived && (order === 'equal' || order === 'before')) return 'stale'
+    const merged = mergeVectors(knownOf(e), seenOf(row))
     if (row.deleted) {
       store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
       return 'applied'
     }
     // Whether the deleting node had seen the version held here (what else is seen here does not count: a deletion
     // of this version that it outlived, say, must not make a later deletion that had seen it look concurrent).
-    if (compareVectors(e.vv, vvOf(row)) === 'concurrent') {
+    if (!outlived && compareVectors(e.vv, vvOf(row)) === 'concurrent') {
       // Update against delete: the update wins everywhere (the deleting node takes it when it arrives there).
       store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
       return 'applied'
@@ -248,7 +250,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     const row = store.get(e.path)
     const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
     if (order === 'equal' || order === 'before') return 'stale'
-    const merged = row === undefined ? e.vv : mergeVectors(e.vv, seenOf(row))
+    const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))
     const seen = lookAt(abs(e.path))
     if (seen?.type === 'file') {
       // A file here, a directory there: the file moves to a conflict copy (kept and announced), the directory comes.
@@ -295,7 +297,7 @@ export function createApplyBatch (opts: ApplyOptions) {
           continue
         }
         // Counters that cannot go up by one, or a clock past any date, would stop this node's own versions for good.
-        if (!isVersionVector(e.vv) || !Number.isSafeInteger(e.hlc) || e.hlc < 0 || e.hlc > MAX_HLC) {
+        if (!isVersionVector(e.vv) || (e.seen !== undefined && !isVersionVector(e.seen)) || !Number.isSafeInteger(e.hlc) || e.hlc < 0 || e.hlc > MAX_HLC) {
           logger.warn({ from: manifest.from, path: e.path, vv: e.vv, hlc: e.hlc }, 'a peer sent a version vector or clock out of range: refused')
           outcomes[i] = 'refused'
           continue

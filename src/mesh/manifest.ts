@@ -16,6 +16,14 @@ export interface ManifestEntry {
   origin: string
   /** On a conflict copy: the path it lost at and the node that won, so every node lists the conflict. */
   copyOf?: CopyOf | undefined
+  /**
+   * All the sender has seen of the path, when that is more than `vv`: the
+   * versions it outlived (deleted, or beaten in a conflict whose copy
+   * travels on its own). A receiver still holding one of them takes this
+   * version over it; without this, a deletion the sender had made, then
+   * replaced with a version it had not seen, would never reach it.
+   */
+  seen?: VersionVector | undefined
 }
 
 export interface CopyOf { path: string, winner: string }

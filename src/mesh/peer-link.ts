@@ -132,7 +132,8 @@ export function createPeerLink (opts: PeerLinkOptions) {
         continue
       }
       keys.set(row.path, row)
-      entries.push({ path: row.path, kind: row.kind, deleted: row.deleted, vv: JSON.parse(row.vv), hlc: row.hlc, origin: row.origin, ...(row.copyOf === null ? {} : { copyOf: JSON.parse(row.copyOf) }) })
+      const extra = { ...(row.copyOf === null ? {} : { copyOf: JSON.parse(row.copyOf) }), ...(row.seen === null ? {} : { seen: JSON.parse(row.seen) }) }
+      entries.push({ path: row.path, kind: row.kind, deleted: row.deleted, vv: JSON.parse(row.vv), hlc: row.hlc, origin: row.origin, ...extra })
       sentItems.push(item)
     }
     store.ack(peer.name, gone)

@@ -9,6 +9,22 @@ export const vvOf = (row: MeshFileRow): VersionVector => JSON.parse(row.vv)
 /** Everything seen of the path here (the held version, and what it outlived or lost to): what is stale. */
 export const seenOf = (row: MeshFileRow): VersionVector => JSON.parse(row.seen ?? row.vv)
 
+/** All the sender had seen of the path: `e` and what it outlived there. */
+export const knownOf = (e: ManifestEntry): VersionVector => (e.seen === undefined ? e.vv : mergeVectors(e.vv, e.seen))
+
+/**
+ * The sender had seen the version held here and holds `e`, which had not:
+ * `e` outlived it (the sender deleted it, then `e` came; or `e` won their
+ * conflict there, and its copy travels on its own). So it goes, as if `e`
+ * had seen it, even where `e` itself is old news here (this node kept the
+ * held one as the winner, not knowing it was deleted).
+ */
+export const outlives = (e: ManifestEntry, held: MeshFileRow): boolean => {
+  if (e.seen === undefined || compareVectors(e.vv, vvOf(held)) !== 'concurrent') return false
+  const order = compareVectors(vvOf(held), e.seen)
+  return order === 'before' || order === 'equal'
+}
+
 /** `seen` as stored beside `vv`: null when it says no more. */
 export const seenBeside = (vv: VersionVector, seen: VersionVector): string | null => (compareVectors(seen, vv) === 'equal' ? null : JSON.stringify(seen))
 

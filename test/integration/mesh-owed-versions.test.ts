@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { copyFile, mkdir, rmdir, unlink, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, rmdir, unlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { MeshStore } from '../../src/db/mesh-store.js'
 import type { LocalChanges } from '../../src/mesh/local-changes.js'
@@ -35,7 +35,8 @@ async function deliver (from: Node, to: Node): Promise<void> {
   const entries: ManifestEntry[] = []
   for (const item of items) {
     const row = from.store.get(item.path)!
-    entries.push({ path: row.path, kind: row.kind, deleted: row.deleted, vv: JSON.parse(row.vv), hlc: row.hlc, origin: row.origin, ...(row.copyOf === null ? {} : { copyOf: JSON.parse(row.copyOf) }) })
+    const extra = { ...(row.copyOf === null ? {} : { copyOf: JSON.parse(row.copyOf) }), ...(row.seen === null ? {} : { seen: JSON.parse(row.seen) }) }
+    entries.push({ path: row.path, kind: row.kind, deleted: row.deleted, vv: JSON.parse(row.vv), hlc: row.hlc, origin: row.origin, ...extra })
     if (row.kind === 'file' && !row.deleted) {
       await mkdir(path.dirname(path.join(staging, row.path)), { recursive: true })
       await copyFile(path.join(from.root, row.path), path.join(staging, row.path))
@@ -108,11 +109,7 @@ test('a deletion of a directory made here, then a version of it the deletion had
   for (const n of nodes) assert.equal(n.store.get('d')?.deleted, false, `${n.name} keeps d (each deletion was concurrent with a version of it)`)
 })
 
-// Open: a node's own deletion replaced by a version it had not seen goes out as that version, so a peer holding a
-// version the deletion removed but the arriving one had not seen resolves the two as a conflict. Reissuing the version
-// as a new local one (as for directories) brings deleted bytes back on nodes that deleted them; the receiver needs to
-// know what the sender had seen of the path (its `seen`), which the manifest does not carry.
-test('a deletion made here, then a version it had not seen arriving: the version stays, and the peers still hear of the deletion (a file it removed is not kept anywhere)', { todo: 'the manifest would need the sender\'s seen vector' }, async (t) => {
+test('a deletion made here, then a version it had not seen arriving: the version stays, and the peers still hear of the deletion (a file it removed is not kept anywhere)', async (t) => {
   const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
   const nodes = [n0!, n1!, n2!]
   await writeFile(path.join(n0!.root, 'f.txt'), 'v1')
@@ -126,14 +123,17 @@ test('a deletion made here, then a version it had not seen arriving: the version
   await deliver(n2!, n1!)
   await unlink(path.join(n1!.root, 'f.txt'))
   n1!.local.scan(['f.txt'])
-  // A reaches n1 before n1 sent its deletion: A stays (a change concurrent with a deletion wins), B goes everywhere.
+  // A reaches n1 before n1 sent its deletion: A stays there (a change concurrent with a deletion wins).
   await deliver(n0!, n1!)
+  // n0 meets B first: B wins their conflict (A kept as a copy), and A is old news to n0 from then on.
+  await deliver(n2!, n0!)
+  assert.equal(await readFile(path.join(n0!.root, 'f.txt'), 'utf8'), 'B from n2')
+  // n1 owes both its deletion of B and A: what it sends (A, having seen B) must take B away on n0 and n2.
   await settle(nodes)
   await assertSameTrees(nodes)
   for (const n of nodes) {
     const rows = n.store.all().filter((r) => !r.deleted && r.kind === 'file')
     assert.ok(rows.some((r) => r.path === 'f.txt'), `${n.name} has f.txt`)
   }
-  const { readFile } = await import('node:fs/promises')
   for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'f.txt'), 'utf8'), 'A from n0', `${n.name}: f.txt is A (B was deleted on n1)`)
 })

@@ -4,6 +4,7 @@ import { PEER_STATES } from '../../mesh/peer-link.js'
 import { component, NullableTimestamp, ref, Timestamp } from './common.js'
 
 const NodeName = Type.String({ minLength: 1, maxLength: 64 })
+const Vector = Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Integer({ minimum: 1 }))
 
 export const ManifestSchema = Type.Object({
   from: NodeName,
@@ -12,10 +13,11 @@ export const ManifestSchema = Type.Object({
     path: Type.String({ minLength: 1, maxLength: 4096 }),
     kind: Type.Enum(['file', 'dir']),
     deleted: Type.Boolean(),
-    vv: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Integer({ minimum: 1 })),
+    vv: Vector,
     hlc: Type.Integer({ minimum: 0 }),
     origin: NodeName,
     copyOf: Type.Optional(Type.Object({ path: Type.String({ minLength: 1, maxLength: 4096 }), winner: NodeName }, { additionalProperties: false })),
+    seen: Type.Optional(Vector),
   }, { additionalProperties: false }), { maxItems: 100_000 }),
 }, { additionalProperties: false })
 

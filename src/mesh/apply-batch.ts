@@ -8,7 +8,7 @@ import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
 import { meshPathProblem } from './mesh-paths.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, isVersionVector, mergeVectors, type VersionVector } from './version-vector.js'
-import { knownOf, outlives, rowFor, seenBeside, seenOf, vvOf } from './version-row.js'
+import { knownOf, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
 import { ancestorsAreDirectories, freshName, linkOnTheWay, lookAt, makeParents, meshDir, placeIfAbsent, sameContent } from './tree-fs.js'
 import { createDisplacedWatch, type DisplacedWatchOptions } from './displaced-watch.js'
 import type { OpenForWrite } from './open-writers.js'
@@ -85,9 +85,12 @@ export function createApplyBatch (opts: ApplyOptions) {
   /**
    * Puts the file at `from` (staged, or a displaced local file) at `rel` as
    * version `e`. At a conflict-copy path this runs again for the copy, so a
-   * conflict on a copy is resolved like any other.
+   * conflict on a copy is resolved like any other. `recorded`: the stat a
+   * local file's version was recorded with (else the file's stat once in
+   * place is): bytes a writer still at it added since are then a change the
+   * next scan finds, not the version's own.
    */
-  function put (e: ManifestEntry, from: string, depth = 0): EntryOutcome {
+  function put (e: ManifestEntry, from: string, depth = 0, recorded?: RowKey): EntryOutcome {
     if (depth > 8) return 'retry'
     if (!ancestorsAreDirectories(root, e.path)) return 'retry'
     local.scan([e.path])
@@ -97,14 +100,14 @@ export function createApplyBatch (opts: ApplyOptions) {
     const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
     if (!outlived && (order === 'equal' || order === 'before')) return 'stale'
     const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))
-    if (here === undefined) return install(e, from, merged)
+    if (here === undefined) return install(e, from, merged, recorded)
     if (here.kind === 'dir') {
       // A directory here, a file there: the directory stays; the file is kept beside it as a conflict copy.
       return keepAsCopy(e, from, conflictCopyPath(e.path, stampOf(e)), self, depth)
     }
     // Weighed against the version held, not all that is seen here: a later version of it from a node that never
     // saw a deletion this one outlived (or the other side of a conflict, kept as a copy) replaces it, no conflict.
-    if (outlived || compareVectors(e.vv, vvOf(here)) === 'after') return replace(e, from, here, merged)
+    if (outlived || compareVectors(e.vv, vvOf(here)) === 'after') return replace(e, from, here, merged, recorded)
     // Concurrent: the same bytes are no conflict at all.
     if (sameContent(from, abs(e.path))) {
       unlinkSync(from)
@@ -151,7 +154,8 @@ export function createApplyBatch (opts: ApplyOptions) {
     }
     const staged = freshName(meshDir(root, 'displaced'), 'conflict')
     renameSync(abs(here.path), staged)
-    const outcome = put({ path: copy, kind: 'file', deleted: false, vv: vvOf(here), hlc: here.hlc, origin: here.origin, copyOf: { path: here.path, winner } }, staged, depth + 1)
+    // With the stat its version was recorded with: a writer still at it may have written since (after the rename).
+    const outcome = put({ path: copy, kind: 'file', deleted: false, vv: vvOf(here), hlc: here.hlc, origin: here.origin, copyOf: { path: here.path, winner } }, staged, depth + 1, here)
     if (outcome === 'applied' || outcome === 'stale') {
       if (outcome === 'applied') local.owe(copy)
       // Stale (a later version of the copy is there): the local file is held like a replaced one.
@@ -165,7 +169,7 @@ export function createApplyBatch (opts: ApplyOptions) {
   }
 
   /** Nothing is at the path: the file goes there unless an application put one there meanwhile. */
-  function install (e: ManifestEntry, from: string, known: VersionVector): EntryOutcome {
+  function install (e: ManifestEntry, from: string, known: VersionVector, recorded?: RowKey): EntryOutcome {
     const revived = recordParents(makeParents(root, e.path), e)
     if (!placeIfAbsent(from, abs(e.path))) {
       revive(revived)
@@ -173,7 +177,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     }
     unlinkSync(from)
     const seen = lookAt(abs(e.path))
-    store.put(rowFor(e, known, seen?.type === 'file' ? seen.key : null))
+    store.put(rowFor(e, known, recorded ?? (seen?.type === 'file' ? seen.key : null)))
     revive(revived)
     if (e.copyOf !== undefined) opts.onConflict({ path: e.copyOf.path, copy: e.path, winner: e.copyOf.winner, loser: e.origin, loserHlc: e.hlc })
     return 'applied'
@@ -185,12 +189,12 @@ export function createApplyBatch (opts: ApplyOptions) {
    * scan (an application had it open), it becomes a conflict copy and a local
    * version; otherwise it goes to the trash once no process has it open for writing.
    */
-  function replace (e: ManifestEntry, from: string, here: MeshFileRow, known: VersionVector): EntryOutcome {
+  function replace (e: ManifestEntry, from: string, here: MeshFileRow, known: VersionVector, recorded?: RowKey): EntryOutcome {
     const held = freshName(meshDir(root, 'displaced'), path.basename(e.path))
     if (!placeIfAbsent(abs(e.path), held)) return 'retry'
     renameSync(from, abs(e.path))
     const seen = lookAt(abs(e.path))
-    store.put(rowFor(e, known, seen?.type === 'file' ? seen.key : null))
+    store.put(rowFor(e, known, recorded ?? (seen?.type === 'file' ? seen.key : null)))
     // Untouched, the replaced version goes to the trash (mesh.trashDays: files a peer deleted or replaced are kept there).
     displaced.hold(held, e.path, here, 'replaced')
     return 'applied'

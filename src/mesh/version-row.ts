@@ -1,6 +1,5 @@
 import type { MeshFileRow } from '../db/mesh-store.js'
 import type { ManifestEntry } from './manifest.js'
-import type { StatKey } from './tree-fs.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
 
 /** The held version's own vector: what a peer's version or deletion is weighed against. */
@@ -28,8 +27,11 @@ export const outlives = (e: ManifestEntry, held: MeshFileRow): boolean => {
 /** `seen` as stored beside `vv`: null when it says no more. */
 export const seenBeside = (vv: VersionVector, seen: VersionVector): string | null => (compareVectors(seen, vv) === 'equal' ? null : JSON.stringify(seen))
 
-/** The row for a peer's version `e` held here, with all that is seen of the path now and this node's stat of its copy. */
-export const rowFor = (e: ManifestEntry, seen: VersionVector, key: StatKey | null): MeshFileRow => ({
+/** The stat a version is held with: a scan that finds another one records a new local version. */
+export type RowKey = Pick<MeshFileRow, 'size' | 'mtimeNs' | 'ino'>
+
+/** The row for a peer's version `e` held here, with all that is seen of the path now and the stat its copy here is held with. */
+export const rowFor = (e: ManifestEntry, seen: VersionVector, key: RowKey | null): MeshFileRow => ({
   path: e.path,
   kind: e.kind,
   deleted: e.deleted,

@@ -1,5 +1,6 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { appendFileSync, readdirSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import type { MeshStore } from '../../src/db/mesh-store.js'
@@ -262,4 +263,28 @@ test('at start, displaced files without a note (and notes without a file) go to 
   await fh.write('B;')
   await settle(n0)
   assert.ok((await contents(n0.root)).includes('A;B;'))
+})
+
+test('a local version moved to a conflict copy while its writer is still at it: what the writer added meanwhile is a new version of the copy', async (t) => {
+  const n0 = await node(t, 'n0')
+  await writeFile(path.join(n0.root, 'w.bin'), 'first chunk;')
+  n0.local.scan(['w.bin'])
+  const mine = n0.store.get('w.bin')!
+  // The writer (which saw its path change) adds a chunk after its file was moved off the path, before the copy is in place.
+  const scan = n0.local.scan
+  n0.local.scan = (paths) => {
+    const displaced = path.join(n0.root, '.syncplane', 'displaced')
+    if ([...paths].some((p) => p.includes('.sync-conflict-'))) {
+      for (const name of readdirSync(displaced)) if (!name.endsWith('.hold')) appendFileSync(path.join(displaced, name), 'second chunk;')
+    }
+    return scan(paths)
+  }
+  const winner = { path: 'w.bin', kind: 'file' as const, deleted: false, vv: { n1: 1 }, hlc: mine.hlc + 1_000, origin: 'n1' }
+  assert.deepEqual(await n0.batch('n1', [{ ...winner, bytes: 'from n1' }]), ['applied'])
+  n0.local.scan = scan
+  const copy = conflictCopyPath('w.bin', { hlc: mine.hlc, origin: 'n0' })
+  assert.equal(await readFile(path.join(n0.root, copy), 'utf8'), 'first chunk;second chunk;')
+  // The copy was held as the version it was (the first chunk): the next scan finds the second, a version the peers get.
+  n0.local.scanTree()
+  assert.notEqual(n0.store.get(copy)!.vv, mine.vv, 'the copy with the added chunk is a new version')
 })

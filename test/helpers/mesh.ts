@@ -121,27 +121,33 @@ export function snapshotNode (node: MeshNode): Promise<Snapshot> {
   return snapshotTree(node.root, { ignore: (rel) => rel === '.syncplane' || rel.startsWith('.syncplane/') })
 }
 
-/** Waits until every node's tree is the same as the first's and every node says it is idle; returns the tree. */
+/**
+ * Waits until every node says it is idle and every node's tree is the same
+ * as the first's; returns the tree. Idle is asked first and again after the
+ * trees are read: three status calls, where reading the trees hashes every
+ * file (seconds on a loaded machine, taken from the mesh catching up).
+ */
 export async function waitConverged (nodes: readonly MeshNode[], timeoutMs = 60_000): Promise<Snapshot> {
   // What the last probe found, named in the timeout error (read then, not when the wait began).
   let last: string[] = []
+  const busy = async (): Promise<string[]> => (await Promise.all(nodes.map(async (n) => {
+    const body = (await n.api('/v1/mesh')).body
+    if (body?.idle === true) return null
+    const owed = (body?.peers as Array<{ name: string, owed: number, state: string, consecutiveFailures: number }> | undefined ?? [])
+      .map((p) => `${p.name} owed ${p.owed} (${p.state}, ${p.consecutiveFailures} failures)`)
+    return `${n.name} not idle: ${owed.join(', ')}`
+  }))).filter((b): b is string => b !== null)
   return (await waitFor<Snapshot | false>(async () => {
+    last = await busy()
+    if (last.length > 0) return false
     const snaps = await Promise.all(nodes.map(snapshotNode))
-    last = []
     for (let i = 1; i < snaps.length; i++) last.push(...diffSnapshots(snaps[0]!, snaps[i]!).map((d) => `${nodes[0]!.name}/${nodes[i]!.name}: ${d}`))
     if (last.length > 0) return false
-    const busy = await Promise.all(nodes.map(async (n) => {
-      const body = (await n.api('/v1/mesh')).body
-      if (body?.idle === true) return null
-      const owed = (body?.peers as Array<{ name: string, owed: number, state: string, consecutiveFailures: number }> | undefined ?? [])
-        .map((p) => `${p.name} owed ${p.owed} (${p.state}, ${p.consecutiveFailures} failures)`)
-      return `${n.name} not idle: ${owed.join(', ')}`
-    }))
-    last = busy.filter((b): b is string => b !== null)
+    last = await busy()
     return last.length === 0 ? snaps[0]! : false
   }, {
     timeoutMs,
     intervalMs: 250,
-    message: () => `the mesh did not converge: ${last.length} difference(s): ${last.slice(0, 10).join('; ')}`,
+    message: () => `the mesh did not converge (${last.length} left): ${last.slice(0, 10).join('; ')}`,
   })) as Snapshot
 }

@@ -7,6 +7,7 @@ import type { EngineContext } from './engine-context.js'
 import { createEngineEvents } from './engine-events.js'
 import { realEngineTimers, type EngineDeps, type EngineStatus, type FlushRequest, type FlushResult } from './engine-types.js'
 import { createFlushBarriers } from './flush-barriers.js'
+import { createGlobalPause } from './global-pause.js'
 import { createJobWaiters } from './job-waiters.js'
 import { createJournalWriter } from './journal-writer.js'
 import { createMirrorRequests } from './mirror-requests.js'
@@ -16,12 +17,13 @@ import { createRecovery } from './recovery.js'
 import { createRuns } from './runs.js'
 import { decideNext } from './schedule.js'
 import { createSentChecks } from './sent-check.js'
-import { LIFECYCLE_KEY, PAUSED_KEY } from './settings-keys.js'
+import { LIFECYCLE_KEY } from './settings-keys.js'
 import { internalErrorVerdict, settleRun, type EndedRun } from './settle-run.js'
 import { createSourceQueries } from './source-lookup.js'
 import { newTargetRuntime, type TargetRuntime } from './target-runtime.js'
 import { statusOf } from './target-status.js'
 import { createTargetControl } from './target-control.js'
+import { createTargetWakeups } from './target-wakeups.js'
 
 export type { EngineDeps, EngineEvent, EngineOptions, EngineStatus, EngineTimers, FlushRequest, FlushResult, FullSyncRequest, Reconfigured, SourceCheck, TargetStatus } from './engine-types.js'
 export { TARGET_STATES, type TargetState } from './target-state.js'
@@ -67,7 +69,8 @@ export function createSyncEngine (deps: EngineDeps) {
     return t
   }
 
-  let paused = settings.get(PAUSED_KEY) === '1'
+  const { arm, disarm } = createTargetWakeups(timers, now, (t) => scheduleNext(t))
+  const globalPause = createGlobalPause(ctx, { disarm, scheduleNext })
   let sourceFault: SourceFault | null = null
   let started = false
   /** Set by close() or destroy(): nothing starts any more. */
@@ -127,7 +130,7 @@ export function createSyncEngine (deps: EngineDeps) {
   /** Something changed for target `t`: start what is due, or wake up when it will be. */
   function scheduleNext (t: TargetRuntime): void {
     if (!started || closed || t.removed) return
-    const step = decideNext(t, { at: now(), paused: paused || t.paused, sourceBlocked: blocksRuns(sourceFault), batch: ctx.options.batch })
+    const step = decideNext(t, { at: now(), paused: globalPause.paused || t.paused, sourceBlocked: blocksRuns(sourceFault), batch: ctx.options.batch })
     if (step.kind === 'sleep') {
       disarm(t)
     } else if (step.kind === 'wake') {
@@ -137,21 +140,6 @@ export function createSyncEngine (deps: EngineDeps) {
       if (step.run === 'mirror') runs.startMirror(t)
       else runs.startIncremental(t, step.run === 'incremental' ? 'primary' : 'alongsideMirror')
     }
-  }
-
-  function arm (t: TargetRuntime, due: number): void {
-    if (t.timer !== null && t.timerDue === due) return
-    disarm(t)
-    t.timerDue = due
-    t.timer = timers.setTimeout(() => {
-      t.timer = null
-      scheduleNext(t)
-    }, Math.max(0, due - now()))
-  }
-
-  function disarm (t: TargetRuntime): void {
-    if (t.timer !== null) timers.clearTimeout(t.timer)
-    t.timer = null
   }
 
   /** Every run ends here: settled, then flushes look again and the target decides what comes next. */
@@ -246,7 +234,7 @@ export function createSyncEngine (deps: EngineDeps) {
 
     async flush (req: FlushRequest): Promise<FlushResult> {
       assertOpen()
-      if (paused) throw new SyncplaneError('WATCH_PAUSED', 'watching is paused: nothing would reach the targets')
+      if (globalPause.paused) throw new SyncplaneError('WATCH_PAUSED', 'watching is paused: nothing would reach the targets')
       return barriers.flush(new Set(selectTargets(req.targets)), req)
     },
 
@@ -283,33 +271,9 @@ export function createSyncEngine (deps: EngineDeps) {
     },
 
     /** Stops syncing watched changes; they keep being recorded. Idempotent. */
-    pause (): boolean {
-      const changed = !paused
-      paused = true
-      settings.set(PAUSED_KEY, '1')
-      for (const t of ctx.targets.values()) disarm(t)
-      if (changed) {
-        logger.info('watching paused')
-        events.emit({ type: 'watch.paused' })
-      }
-      return changed
-    },
-
+    pause: globalPause.pause,
     /** Replicates everything recorded while paused. Idempotent. */
-    resume (): boolean {
-      const changed = paused
-      paused = false
-      settings.set(PAUSED_KEY, '0')
-      if (changed) {
-        logger.info('watching resumed')
-        events.emit({ type: 'watch.resumed' })
-        for (const t of ctx.targets.values()) {
-          if (t.backlog.size > 0) t.nextTrigger = 'resume'
-          scheduleNext(t)
-        }
-      }
-      return changed
-    },
+    resume: globalPause.resume,
 
     waitForJobs: waiters.waitForJobs,
 
@@ -329,6 +293,7 @@ export function createSyncEngine (deps: EngineDeps) {
 
     status (): EngineStatus {
       const at = now()
+      const paused = globalPause.paused
       const w = deps.watcherStatus()
       return {
         watcher: { state: paused && w.state !== 'stopped' ? 'paused' : w.state, lastError: w.lastError },

@@ -5,11 +5,11 @@ import type { MeshFileRow, MeshStore } from '../db/mesh-store.js'
 import type { HybridClock } from './clock.js'
 import type { LocalChanges } from './local-changes.js'
 import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
-import { meshPathProblem } from './mesh-paths.js'
+import { applyOrder, entryProblem } from './incoming-entries.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
-import { compareVectors, isVersionVector, mergeVectors, type VersionVector } from './version-vector.js'
+import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
 import { knownOf, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
-import { ancestorsAreDirectories, freshName, linkOnTheWay, lookAt, makeParents, meshDir, placeIfAbsent, sameContent } from './tree-fs.js'
+import { ancestorsAreDirectories, freshName, lookAt, makeParents, meshDir, placeIfAbsent, sameContent } from './tree-fs.js'
 import { createDisplacedWatch, type DisplacedWatchOptions } from './displaced-watch.js'
 import type { OpenForWrite } from './open-writers.js'
 
@@ -40,9 +40,6 @@ export interface ApplyOptions {
   onConflict: (c: { path: string, copy: string, winner: string, loser: string, loserHlc: number }) => void
   logger: Logger
 }
-
-/** The latest clock a version may carry: conflict copies are named by it (a date), and the clock moves past every one seen. */
-const MAX_HLC = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
 
 export type ApplyBatch = ReturnType<typeof createApplyBatch>
 
@@ -291,26 +288,13 @@ export function createApplyBatch (opts: ApplyOptions) {
     /** Applies a peer's batch; its staged files are under `stagingDir`. */
     apply (manifest: Manifest, stagingDir: string): EntryOutcome[] {
       const outcomes: EntryOutcome[] = new Array(manifest.entries.length)
-      // Directories first (outermost first), then files, then deletions innermost first.
-      const order = manifest.entries.map((e, i) => ({ e, i })).sort((a, b) => rank(a.e) - rank(b.e) || depthOf(a.e, b.e))
-      for (const { e, i } of order) {
-        const problem = meshPathProblem(e.path)
-        if (problem !== null) {
-          logger.warn({ from: manifest.from, path: e.path, problem }, 'a peer named a path outside the tree: refused')
-          outcomes[i] = 'refused'
-          continue
-        }
-        // Counters that cannot go up by one, or a clock past any date, would stop this node's own versions for good.
-        if (!isVersionVector(e.vv) || (e.seen !== undefined && !isVersionVector(e.seen)) || !Number.isSafeInteger(e.hlc) || e.hlc < 0 || e.hlc > MAX_HLC) {
-          logger.warn({ from: manifest.from, path: e.path, vv: e.vv, hlc: e.hlc }, 'a peer sent a version vector or clock out of range: refused')
-          outcomes[i] = 'refused'
-          continue
-        }
+      for (const i of applyOrder(manifest.entries)) {
+        const e = manifest.entries[i]!
         const staged = path.join(stagingDir, e.path)
         try {
-          // A symlink on the way, in the tree or in the staging directory: the path, or the bytes, would be outside the tree.
-          if (linkOnTheWay(root, e.path) || linkOnTheWay(root, path.relative(root, staged))) {
-            logger.warn({ from: manifest.from, path: e.path }, 'a peer named a path through a symlink: refused')
+          const problem = entryProblem(root, staged, e)
+          if (problem !== null) {
+            logger.warn({ from: manifest.from, path: e.path, vv: e.vv, hlc: e.hlc }, problem)
             outcomes[i] = 'refused'
             continue
           }
@@ -331,11 +315,4 @@ export function createApplyBatch (opts: ApplyOptions) {
       return outcomes
     },
   }
-}
-
-const rank = (e: ManifestEntry): number => (e.deleted ? 2 : e.kind === 'dir' ? 0 : 1)
-function depthOf (a: ManifestEntry, b: ManifestEntry): number {
-  const da = a.path.split('/').length
-  const db = b.path.split('/').length
-  return a.deleted ? db - da : da - db
 }

@@ -13,13 +13,17 @@ const SLICE_MS = 5
  * Null where there is no /proc to read (another OS, a container without it):
  * the caller then goes by time alone.
  *
- * A descriptor is matched by device and inode (a stat through it), not by
- * name: a process that opened the file before it was displaced sees the name
- * it opened, gone (`… (deleted)`) when the file was linked aside and replaced,
- * and a symlinked or bind-mounted root or another mount namespace shows other
- * paths still. Sockets, pipes and devices are told apart by their link
- * (readlink, cheap) and never stat'ed. Only a match has its mode read
- * (/proc/PID/fdinfo/N `flags`): a reader cannot change the bytes.
+ * A descriptor is matched by device and inode, not by name: a process that
+ * opened the file before it was displaced sees the name it opened, gone
+ * (`… (deleted)`) when the file was linked aside and replaced, and a
+ * symlinked or bind-mounted root or another mount namespace shows other
+ * paths still. Both come from procfs alone (fdinfo's `ino` and `mnt_id`,
+ * the mount's device from that process's mountinfo), never from a stat
+ * through the descriptor: a process holding a file on a hung NFS mount
+ * would block that stat, and this thread with it. Sockets, pipes and
+ * devices are told apart by their link and skipped. A kernel older than
+ * 5.14 has no `ino` in fdinfo: the descriptor is stat'ed then, as the only
+ * way left.
  *
  * Not seen: processes of other users when this one is not root (their fd
  * directories are unreadable), and writes through a shared mapping whose
@@ -36,13 +40,16 @@ export async function openForWrite (paths: readonly string[], proc = '/proc'): P
   }
   if (pids.length === 0) return null
   const byInode = new Map<string, string>()
+  const byInodeAlone = new Map<string, string>()
   for (const file of paths) {
     try {
       const st = lstatSync(file, { bigint: true })
       byInode.set(`${st.dev}:${st.ino}`, file)
+      byInodeAlone.set(String(st.ino), file)
     } catch {}
   }
   if (byInode.size === 0) return found
+  const devices = mountDevices(proc)
   let sliceStart = performance.now()
   for (const pid of pids) {
     if (performance.now() - sliceStart > SLICE_MS) {
@@ -65,27 +72,88 @@ export async function openForWrite (paths: readonly string[], proc = '/proc'): P
         continue
       }
       if (!target.startsWith('/') || /^\/(dev|proc|sys)\//.test(target)) continue
-      try {
-        const st = statSync(path.join(fdDir, fd), { bigint: true })
-        const match = byInode.get(`${st.dev}:${st.ino}`)
-        if (match !== undefined && !found.has(match) && writable(path.join(proc, pid, 'fdinfo', fd))) found.add(match)
-      } catch {}
+      const info = readFdInfo(path.join(proc, pid, 'fdinfo', fd))
+      // Closed meanwhile: no writer. A reader cannot change the bytes.
+      if (info === 'closed' || !info.writable) continue
+      let match: string | undefined
+      if (info.ino === undefined) {
+        const key = statKey(path.join(fdDir, fd))
+        if (key !== undefined) match = byInode.get(key)
+      } else {
+        const dev = devices.of(pid, info.mntId)
+        // A mount no mountinfo names: matched by inode alone (a file held longer, never one lost).
+        match = dev === undefined ? byInodeAlone.get(info.ino) : byInode.get(`${dev}:${info.ino}`)
+      }
+      if (match !== undefined) found.add(match)
     }
   }
   return found
 }
 
-/** Whether an fdinfo's `flags` (octal open(2) flags) say O_WRONLY or O_RDWR. */
-function writable (fdinfo: string): boolean {
+interface FdInfo {
+  /** O_WRONLY or O_RDWR; unreadable flags count as writable (the file is kept longer, never lost). */
+  writable: boolean
+  ino: string | undefined
+  mntId: string | undefined
+}
+
+function readFdInfo (file: string): FdInfo | 'closed' {
   let text: string
   try {
-    text = readFileSync(fdinfo, 'utf8')
+    text = readFileSync(file, 'utf8')
   } catch (err) {
-    // Closed meanwhile: no writer. Anything else: counted as one (kept longer, never lost).
-    return (err as NodeJS.ErrnoException).code !== 'ENOENT'
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'closed'
+    // Anything else: counted as a writer of whatever the descriptor is.
+    text = ''
   }
-  const flags = /^flags:\s*([0-7]+)$/m.exec(text)?.[1]
-  // Unreadable flags: counted as a writer (the file is kept longer, never lost).
-  if (flags === undefined) return true
-  return (parseInt(flags, 8) & 0o3) !== 0
+  const field = (name: string): string | undefined => new RegExp(`^${name}:\\s*(\\d+)$`, 'm').exec(text)?.[1]
+  const flags = field('flags')
+  return { writable: flags === undefined || (parseInt(flags, 8) & 0o3) !== 0, ino: field('ino'), mntId: field('mnt_id') }
+}
+
+function statKey (fdLink: string): string | undefined {
+  try {
+    const st = statSync(fdLink, { bigint: true })
+    return `${st.dev}:${st.ino}`
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The device of a mount, by its id, as stat's `dev` gives it: mount ids are
+ * unique on the host, and each process's mountinfo lists those it sees
+ * (ours first; another namespace's read once per pass, when one is met).
+ */
+function mountDevices (proc: string) {
+  const known = new Map<string, string>()
+  const read = new Set<string>()
+  const readMountInfo = (pid: string): void => {
+    if (read.has(pid)) return
+    read.add(pid)
+    let text: string
+    try {
+      text = readFileSync(path.join(proc, pid, 'mountinfo'), 'utf8')
+    } catch {
+      return
+    }
+    for (const line of text.split('\n')) {
+      // "36 35 98:0 /mnt1 /mnt/parent rw ...": mount id, parent id, major:minor, ...
+      const m = /^(\d+) \d+ (\d+):(\d+) /.exec(line)
+      if (m !== null) known.set(m[1]!, String(makeDev(BigInt(m[2]!), BigInt(m[3]!))))
+    }
+  }
+  readMountInfo('self')
+  return {
+    of (pid: string, mntId: string | undefined): string | undefined {
+      if (mntId === undefined) return undefined
+      if (!known.has(mntId)) readMountInfo(pid)
+      return known.get(mntId)
+    },
+  }
+}
+
+/** glibc's makedev: how Linux's stat encodes a major:minor pair in `st_dev`. */
+function makeDev (major: bigint, minor: bigint): bigint {
+  return ((major & 0xfffn) << 8n) | (minor & 0xffn) | ((minor & ~0xffn) << 12n) | ((major & ~0xfffn) << 32n)
 }

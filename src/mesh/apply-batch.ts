@@ -9,7 +9,7 @@ import { applyOrder, entryProblem } from './incoming-entries.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
 import { knownOf, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
-import { ancestorsAreDirectories, freshName, lookAt, makeParents, meshDir, placeIfAbsent, sameContent } from './tree-fs.js'
+import { ancestorsAreDirectories, lookAt, makeParents, placeIfAbsent, sameContent } from './tree-fs.js'
 import { createDisplacedWatch, type DisplacedWatchOptions } from './displaced-watch.js'
 import type { OpenForWrite } from './open-writers.js'
 
@@ -35,6 +35,8 @@ export interface ApplyOptions {
   recheck: (pass: () => Promise<void>, ms: number) => void
   /** Which displaced files a process has open for writing (open-writers.ts in production). */
   openForWrite: OpenForWrite
+  /** True while the source is faulted: displaced files are left alone then (see displaced-watch.ts). */
+  suspended?: () => boolean
   /** How long displaced files are held at least, and looked at again while written (tests shorten them). */
   displacedTiming?: DisplacedWatchOptions['timing']
   onConflict: (c: { path: string, copy: string, winner: string, loser: string, loserHlc: number }) => void
@@ -46,7 +48,7 @@ export type ApplyBatch = ReturnType<typeof createApplyBatch>
 export function createApplyBatch (opts: ApplyOptions) {
   const { root, self, store, clock, local, logger } = opts
   const abs = (rel: string): string => path.join(root, rel)
-  const displaced = createDisplacedWatch({ root, self, clock, local, logger, later: opts.recheck, openForWrite: opts.openForWrite, timing: opts.displacedTiming })
+  const displaced = createDisplacedWatch({ root, self, clock, local, logger, later: opts.recheck, openForWrite: opts.openForWrite, suspended: opts.suspended, timing: opts.displacedTiming })
   const stampOf = (v: { hlc: number, origin: string }): VersionStamp => ({ hlc: v.hlc, origin: v.origin })
 
   /**
@@ -144,12 +146,12 @@ export function createApplyBatch (opts: ApplyOptions) {
     if (existing !== undefined && !existing.deleted && existing.vv === here.vv) {
       // The same version is already there (a peer sent the copy first): the bytes go to the trash, not away, once no
       // writer is at them (one that still is writes a conflict copy of its own).
-      const held = freshName(meshDir(root, 'displaced'), path.basename(here.path))
+      const held = displaced.reserve(here.path, here, 'replaced')
       renameSync(abs(here.path), held)
       displaced.hold(held, here.path, here, 'replaced')
       return 'applied'
     }
-    const staged = freshName(meshDir(root, 'displaced'), 'conflict')
+    const staged = displaced.reserve(here.path, here, 'moving', 'conflict')
     renameSync(abs(here.path), staged)
     // With the stat its version was recorded with: a writer still at it may have written since (after the rename).
     const outcome = put({ path: copy, kind: 'file', deleted: false, vv: vvOf(here), hlc: here.hlc, origin: here.origin, copyOf: { path: here.path, winner } }, staged, depth + 1, here)
@@ -157,11 +159,17 @@ export function createApplyBatch (opts: ApplyOptions) {
       if (outcome === 'applied') local.owe(copy)
       // Stale (a later version of the copy is there): the local file is held like a replaced one.
       if (lookAt(staged) !== null) displaced.hold(staged, here.path, here, 'replaced')
+      else displaced.unreserve(staged)
       return 'applied'
     }
     // The copy could not be made: the local file goes back where it was.
-    if (placeIfAbsent(staged, abs(here.path))) unlinkSync(staged)
-    else logger.warn({ path: here.path, kept: staged }, 'a local version could not be put back; it is kept in .syncplane/displaced')
+    if (placeIfAbsent(staged, abs(here.path))) {
+      unlinkSync(staged)
+      displaced.unreserve(staged)
+    } else {
+      // Its note stays: the next start puts it back, or keeps it as a conflict copy of its own.
+      logger.warn({ path: here.path, kept: staged }, 'a local version could not be put back; it is kept in .syncplane/displaced')
+    }
     return outcome
   }
 
@@ -187,8 +195,11 @@ export function createApplyBatch (opts: ApplyOptions) {
    * version; otherwise it goes to the trash once no process has it open for writing.
    */
   function replace (e: ManifestEntry, from: string, here: MeshFileRow, known: VersionVector, recorded?: RowKey): EntryOutcome {
-    const held = freshName(meshDir(root, 'displaced'), path.basename(e.path))
-    if (!placeIfAbsent(abs(e.path), held)) return 'retry'
+    const held = displaced.reserve(e.path, here, 'replaced')
+    if (!placeIfAbsent(abs(e.path), held)) {
+      displaced.unreserve(held)
+      return 'retry'
+    }
     renameSync(from, abs(e.path))
     const seen = lookAt(abs(e.path))
     store.put(rowFor(e, known, recorded ?? (seen?.type === 'file' ? seen.key : null)))
@@ -234,7 +245,7 @@ export function createApplyBatch (opts: ApplyOptions) {
         return 'retry'
       }
     } else {
-      const held = freshName(meshDir(root, 'displaced'), path.basename(e.path))
+      const held = displaced.reserve(e.path, row, 'deleted')
       renameSync(abs(e.path), held)
       store.put(rowFor(e, merged, null))
       // Held as a replaced file is: a writer that had it open may still write into it (update against delete).

@@ -6,7 +6,7 @@ import type { LocalChanges } from './local-changes.js'
 import { conflictCopyPath } from './conflict-rule.js'
 import { meshPathProblem } from './mesh-paths.js'
 import type { OpenForWrite } from './open-writers.js'
-import { isGone, lookAt, makeParents, meshDir, moveToTrash, placeIfAbsent, sameKey } from './tree-fs.js'
+import { freshName, isGone, lookAt, makeParents, meshDir, moveToTrash, placeIfAbsent, sameKey } from './tree-fs.js'
 
 /** The least time a displaced file is held before the trash, even when no writer is seen (/proc may not show them all). */
 export const DISPLACED_CHECK_MS = 5_000
@@ -15,6 +15,8 @@ export const WRITER_RECHECK_MS = 1_000
 
 /** How the file left the tree: replaced by a peer's version, or removed by a peer's deletion. */
 export type HeldKind = 'replaced' | 'deleted'
+/** A note's kinds: a held file's, or `moving` (a local version on its way to its conflict copy, put back if a stop cuts that short). */
+type NoteKind = HeldKind | 'moving'
 /** The stat the file had when last scanned: any other means it was written since it was displaced. */
 export interface HeldKey { size: number | null, mtimeNs: string | null, ino: string | null }
 interface Held { file: string, rel: string, kind: HeldKind, key: HeldKey, due: number }
@@ -29,6 +31,8 @@ export interface DisplacedWatchOptions {
   later: (pass: () => Promise<void>, ms: number) => void
   /** Which held files a process has open for writing (open-writers.ts); null: cannot be told, time alone decides. */
   openForWrite: OpenForWrite
+  /** True while the source is faulted (unmounted, replaced): held files then look gone, and are left alone, not released. */
+  suspended?: () => boolean
   /** The least time a file is held, and how often one a writer holds is looked at again (tests shorten them). */
   timing?: { windowMs: number, recheckMs: number }
   now?: () => number
@@ -47,8 +51,9 @@ export type DisplacedWatch = ReturnType<typeof createDisplacedWatch>
  * goes to the trash; a writer may pause for any time. Where /proc cannot be
  * read, the window alone decides (the check it replaced).
  *
- * Each held file has a note beside it (`<file>.hold`: its path and stat), so
- * one displaced before a restart is held again, not trashed unchecked.
+ * Each held file has a note beside it (`<file>.hold`: its path and stat),
+ * written before the file is moved there (reserve()), so one displaced
+ * before a restart or crash is held again, not trashed unchecked.
  */
 export function createDisplacedWatch (opts: DisplacedWatchOptions) {
   const { root, self, clock, local, logger } = opts
@@ -119,6 +124,8 @@ export function createDisplacedWatch (opts: DisplacedWatchOptions) {
 
   async function pass (): Promise<void> {
     if (closed || held.size === 0) return
+    // Looked at again once the fault clears (the next pass is scheduled as always).
+    if (opts.suspended?.() === true) return
     const files = [...held.keys()]
     let writers: Set<string> | null
     try {
@@ -157,6 +164,24 @@ export function createDisplacedWatch (opts: DisplacedWatchOptions) {
     }, Math.max(0, due - now()))
   }
 
+  function writeNote (file: string, rel: string, kind: NoteKind, key: HeldKey): void {
+    writeFileSync(noteOf(file), JSON.stringify({ rel, kind, key: { size: key.size, mtimeNs: key.mtimeNs, ino: key.ino } }))
+  }
+
+  /** A local version a stop caught on its way to its conflict copy goes back to its path (or a copy of its own if one is there). */
+  function putBack (file: string, rel: string): void {
+    const made = makeParents(root, rel)
+    let kept = rel
+    if (!placeIfAbsent(file, abs(kept))) {
+      kept = conflictCopyPath(rel, { hlc: clock.tick(), origin: self })
+      if (!placeIfAbsent(file, abs(kept))) throw new Error(`${kept} exists`)
+    }
+    unlinkSync(file)
+    unlinkSync(noteOf(file))
+    logger.warn({ path: rel, kept }, 'a local file was being kept as a conflict copy when syncplane stopped: it is back in the tree')
+    local.scan([...made, kept])
+  }
+
   function add (h: Held): void {
     held.set(h.file, h)
     look(h, undefined, now())
@@ -171,8 +196,28 @@ export function createDisplacedWatch (opts: DisplacedWatchOptions) {
      */
     hold (file: string, rel: string, key: HeldKey, kind: HeldKind): void {
       const h: Held = { file, rel, kind, key: { size: key.size, mtimeNs: key.mtimeNs, ino: key.ino }, due: now() + windowMs }
-      writeFileSync(noteOf(file), JSON.stringify({ rel, kind, key: h.key }))
+      writeNote(file, rel, kind, h.key)
       add(h)
+    },
+
+    /**
+     * A new name under .syncplane/displaced/ for the local file `rel`, its
+     * note written first: a crash after the move finds the note. `named`:
+     * the name's stem. Then: hold() it, or unreserve() it when the move did
+     * not happen or the file left again (a conflict copy put in place).
+     */
+    reserve (rel: string, key: HeldKey, kind: NoteKind, named = path.basename(rel)): string {
+      const file = freshName(meshDir(root, 'displaced'), named)
+      writeNote(file, rel, kind, key)
+      return file
+    },
+
+    unreserve (file: string): void {
+      try {
+        unlinkSync(noteOf(file))
+      } catch (err) {
+        if (!isGone(err)) throw err
+      }
     },
 
     /** At start: the displaced files a stop or crash left, held again from their notes. */
@@ -189,9 +234,10 @@ export function createDisplacedWatch (opts: DisplacedWatchOptions) {
         const file = path.join(dir, name)
         if (present.has(`${name}.hold`)) {
           try {
-            const note = JSON.parse(readFileSync(noteOf(file), 'utf8')) as { rel: string, kind: HeldKind, key: HeldKey }
-            if (meshPathProblem(note.rel) !== null || (note.kind !== 'replaced' && note.kind !== 'deleted')) throw new Error('not a note')
-            add({ file, rel: note.rel, kind: note.kind, key: note.key, due: now() + windowMs })
+            const note = JSON.parse(readFileSync(noteOf(file), 'utf8')) as { rel: string, kind: NoteKind, key: HeldKey }
+            if (meshPathProblem(note.rel) !== null || !['replaced', 'deleted', 'moving'].includes(note.kind)) throw new Error('not a note')
+            if (note.kind === 'moving') putBack(file, note.rel)
+            else add({ file, rel: note.rel, kind: note.kind, key: note.key, due: now() + windowMs })
             continue
           } catch (err) {
             logger.warn({ err, held: file }, 'a displaced file\'s note is unreadable; the file goes to the trash')

@@ -128,6 +128,7 @@ export function createMesh (opts: MeshOptions) {
     logger,
     recheck: later,
     openForWrite,
+    suspended: () => sourceFault() !== null,
     onConflict: (c) => {
       store.addConflict({ ...c, resolvedAt: now() })
       logger.info(c, 'conflict: both versions kept')

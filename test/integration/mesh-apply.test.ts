@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { appendFileSync, readdirSync } from 'node:fs'
-import { mkdir, open, readdir, readFile, writeFile, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import type { MeshStore } from '../../src/db/mesh-store.js'
 import type { LocalChanges } from '../../src/mesh/local-changes.js'
@@ -28,13 +28,14 @@ interface Node {
   restart: () => void
 }
 
-/** `displaced`: how displaced files are held (by default no least time, and /proc read for writers as in production). */
-async function node (t: TestContext, self: string, displaced: { windowMs?: number, openForWrite?: OpenForWrite } = {}): Promise<Node> {
+/** `displaced`: how displaced files are held (by default no least time, and /proc read for writers as in production; never suspended by a source fault). */
+async function node (t: TestContext, self: string, displaced: { windowMs?: number, openForWrite?: OpenForWrite, suspended?: () => boolean } = {}): Promise<Node> {
   const { root, store, local, applier } = await createMeshReceiver(t, { self, peers: ['n1', 'n2'], prefix: 'syncplane-mesh-apply-' })
   const holds: Array<() => Promise<void>> = []
   const makeApplier = (): ApplyBatch => applier({
     recheck: (pass) => holds.push(pass),
     openForWrite: displaced.openForWrite ?? openForWrite,
+    suspended: displaced.suspended,
     displacedTiming: { windowMs: displaced.windowMs ?? 0, recheckMs: 10 },
   })
   let n = 0
@@ -287,4 +288,43 @@ test('a local version moved to a conflict copy while its writer is still at it: 
   // The copy was held as the version it was (the first chunk): the next scan finds the second, a version the peers get.
   n0.local.scanTree()
   assert.notEqual(n0.store.get(copy)!.vv, mine.vv, 'the copy with the added chunk is a new version')
+})
+
+test('a local version a stop caught on its way to its conflict copy is back at its path at start (or a copy of its own if the path is taken), never trashed', async (t) => {
+  const n0 = await node(t, 'n0', { windowMs: 50 })
+  for (const rel of ['back.bin', 'taken.bin']) {
+    await writeFile(path.join(n0.root, rel), `mine at ${rel}`)
+    n0.local.scan([rel])
+    // What the move to a conflict copy does first, and where a crash can stop it: the note, then the rename.
+    const staged = n0.applier.displaced.reserve(rel, n0.store.get(rel)!, 'moving', 'conflict')
+    await rename(path.join(n0.root, rel), staged)
+  }
+  // The peer's version was put at one of the paths before the crash (its row never committed).
+  await writeFile(path.join(n0.root, 'taken.bin'), 'the peer\'s version')
+  n0.restart()
+  assert.equal(n0.applier.displaced.count(), 0)
+  assert.equal(await readFile(path.join(n0.root, 'back.bin'), 'utf8'), 'mine at back.bin')
+  const all = await contents(n0.root)
+  assert.ok(all.includes('mine at taken.bin') && all.includes('the peer\'s version'), all.join(' | '))
+  assert.deepEqual(await names(path.join(n0.root, '.syncplane', 'displaced')), [], 'no file and no note left')
+  assert.deepEqual(await names(path.join(n0.root, '.syncplane', 'trash')), [])
+})
+
+test('while the source is faulted a held file that looks gone stays held, and is settled as before once the fault clears', async (t) => {
+  let faulted = false
+  const n0 = await node(t, 'n0', { windowMs: 50, suspended: () => faulted })
+  const fh = await displacedUnderWriter(t, n0, 'f.bin')
+  // The volume goes away (as an unmount would take .syncplane with it): every held file looks gone.
+  faulted = true
+  const dir = path.join(n0.root, '.syncplane', 'displaced')
+  await rename(dir, `${dir}-away`)
+  await new Promise((resolve) => setTimeout(resolve, 80))
+  await settle(n0)
+  assert.equal(n0.applier.displaced.count(), 1, 'still held: gone only while the source is faulted')
+  await rename(`${dir}-away`, dir)
+  faulted = false
+  await fh.write('B;')
+  await settle(n0, 2)
+  assert.equal(n0.applier.displaced.count(), 0)
+  assert.ok((await contents(n0.root)).includes('A;B;'), 'the writer\'s bytes are a conflict copy')
 })

@@ -183,6 +183,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
       rescanSec: config.mesh.rescanSec,
       repairSec: config.mesh.repairSec,
       trashDays: config.mesh.trashDays,
+      tombstoneDays: config.mesh.tombstoneDays,
       deletes: config.deletes,
       // A node's own marker and flush sentinels are never a change for the peers.
       isExcluded: compileExcludes([SENTINEL_EXCLUDE, ...(config.sourceMarker === null ? [] : [`/${config.sourceMarker}`]), ...config.exclude]),

@@ -77,6 +77,7 @@ export const MeshSchema = Type.Object({
   rescanSec: Type.Integer({ minimum: 1, maximum: 86_400, default: 60, description: 'The whole tree is compared with the versions this often, repairing any change the watcher missed' }),
   repairSec: Type.Integer({ minimum: 0, maximum: 86_400, default: 300, description: 'Every peer is compared with this node this often and sent what it lacks (anti-entropy, never a destructive mirror); also whenever a peer comes back. 0: only then' }),
   trashDays: Type.Integer({ minimum: 0, maximum: 3_650, default: 7, description: 'Files a peer deleted or replaced are kept in .syncplane/trash this long (0: removed at once)' }),
+  tombstoneDays: Type.Integer({ minimum: 0, maximum: 36_500, default: 90, description: 'A deletion every peer has acknowledged is remembered this long, then forgotten (0: remembered forever). A peer that has not acknowledged it keeps it remembered, however long it is away' }),
 }, { additionalProperties: false })
 
 export const ConfigSchema = Type.Object({

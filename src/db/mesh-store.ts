@@ -66,6 +66,9 @@ export function createMeshStore (db: Db) {
   const present = db.prepare<[], RawRow>('SELECT * FROM mesh_files WHERE deleted = 0')
   const all = db.prepare<[], RawRow>('SELECT * FROM mesh_files')
   const maxHlc = db.prepare<[], { m: number | null }>('SELECT max(hlc) AS m FROM mesh_files')
+  // NOT IN over the outbox: one pass over it, whatever its size (a partitioned peer's can be large).
+  const forget = db.prepare<[number, number]>(`DELETE FROM mesh_files WHERE rowid IN (SELECT rowid FROM mesh_files
+    WHERE deleted = 1 AND hlc < ? AND path NOT IN (SELECT path FROM mesh_outbox) LIMIT ?)`)
   const counts = db.prepare<[], { files: number, tombstones: number }>('SELECT coalesce(sum(deleted = 0), 0) AS files, coalesce(sum(deleted = 1), 0) AS tombstones FROM mesh_files')
   const enqueue = db.prepare('INSERT INTO mesh_outbox (peer, path, seq) VALUES (?, ?, ?) ON CONFLICT (peer, path) DO UPDATE SET seq = excluded.seq')
   const take = db.prepare<[string, number], OutboxItem>('SELECT path, seq FROM mesh_outbox WHERE peer = ? ORDER BY seq LIMIT ?')
@@ -104,6 +107,10 @@ export function createMeshStore (db: Db) {
     },
     maxHlc (): number {
       return maxHlc.get()?.m ?? 0
+    },
+    /** Drops up to `limit` tombstones older than `before` that no peer is owed; returns how many went. */
+    forgetTombstones (before: number, limit: number): number {
+      return forget.run(before, limit).changes
     },
     counts (): { files: number, tombstones: number } {
       return counts.get()!

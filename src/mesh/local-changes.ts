@@ -10,7 +10,7 @@ import { bumpVector } from './version-vector.js'
 /**
  * Turns what is on disk into versions: a path whose stat differs from the
  * row this node keeps for it changed here, so it gets a new local version
- * (its own counter up by one) owed to every peer. A version a peer sent was
+ * (its own counter up) owed to every peer. A version a peer sent was
  * recorded with the stat it has once in place, so its watcher event finds
  * nothing new: nothing received is ever sent out again. Deletions become
  * tombstones; a directory seen for the first time is read whole (files
@@ -46,14 +46,15 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     if (row.deleted) result.tombstones++
     else result.versions++
   }
-  const version = (rel: string, prev: MeshFileRow | undefined, kind: 'file' | 'dir', key: StatKey | null): MeshFileRow => ({
+  const version = (rel: string, prev: MeshFileRow | undefined, kind: 'file' | 'dir', key: StatKey | null, hlc = clock.tick()): MeshFileRow => ({
     path: rel,
     kind,
     deleted: false,
-    // From everything seen here, not only the version held: the new version has seen all of it, and this node's counter never repeats.
-    vv: JSON.stringify(bumpVector(prev === undefined ? {} : JSON.parse(prev.seen ?? prev.vv), self)),
+    // From everything seen here, not only the version held: the new version has seen all of it. The counter goes to
+    // the clock at least, so it never repeats, even where a forgotten tombstone left no row (see tombstones.ts).
+    vv: JSON.stringify(bumpVector(prev === undefined ? {} : JSON.parse(prev.seen ?? prev.vv), self, hlc)),
     seen: null,
-    hlc: clock.tick(),
+    hlc,
     origin: self,
     size: key?.size ?? null,
     mtimeNs: key?.mtimeNs ?? null,

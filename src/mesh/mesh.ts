@@ -11,6 +11,7 @@ import { createPeerLink, type MeshPeer, type PeerLinkOptions, type PeerStatus } 
 import { createFlushWaiters } from './mesh-flush.js'
 import { createDeleteHold, type MeshDeleteHold } from './delete-hold.js'
 import { emptyTrash, tidyMeshDirs } from './trash.js'
+import { createTombstoneSweep } from './tombstones.js'
 import { createRepairer, digestRows, indexOf, type IndexEntry } from './repair.js'
 import { receiveBatch } from './receive.js'
 import { createApplyingJournal } from './applying-journal.js'
@@ -38,6 +39,8 @@ export interface MeshOptions {
   /** Every peer is compared with this node this often (anti-entropy, repair.ts); 0: only when a peer comes back. */
   repairSec: number
   trashDays: number
+  /** Deletions every peer has had are forgotten after this many days (0: never; see tombstones.ts). */
+  tombstoneDays: number
   deletes: { maxFiles: number, maxPercent: number, minFiles: number }
   isExcluded: (rel: string, isDir: boolean | undefined) => boolean
   /** A source fault (unmounted, replaced, marker missing): nothing is originated meanwhile. */
@@ -137,6 +140,7 @@ export function createMesh (opts: MeshOptions) {
   })
 
   const journal = createApplyingJournal({ root, store, logger })
+  const tombstones = createTombstoneSweep({ store, days: opts.tombstoneDays, now, logger })
 
   let started = false
   let closed = false
@@ -170,6 +174,7 @@ export function createMesh (opts: MeshOptions) {
       rescanTimer = setInterval(() => {
         intake.rescan()
         emptyTrash(root, now(), opts.trashDays)
+        tombstones.due()
       }, every)
       if (opts.repairSec > 0) {
         repairTimer = setInterval(() => { void repair() }, opts.repairSec * 1000)

@@ -32,9 +32,15 @@ export function mergeVectors (a: VersionVector, b: VersionVector): VersionVector
   return sortedVector(merged)
 }
 
-/** A new local version: the node's own counter goes up by one. */
-export function bumpVector (v: VersionVector, node: string): VersionVector {
-  return sortedVector({ ...v, [node]: (v[node] ?? 0) + 1 })
+/**
+ * A new local version: the node's own counter goes up, to at least `floor`
+ * (the node's clock now). From the clock, a counter never repeats, even for
+ * a path whose rows this node has forgotten (a tombstone dropped once every
+ * peer had it): a version made there later still has seen nothing a peer
+ * keeps for the path, so it is news to them, never old.
+ */
+export function bumpVector (v: VersionVector, node: string, floor = 0): VersionVector {
+  return sortedVector({ ...v, [node]: Math.max((v[node] ?? 0) + 1, floor) })
 }
 
 /** Keys in order, so equal vectors serialise to equal strings on every node. */

@@ -1,4 +1,5 @@
 import { test, type TestContext } from 'node:test'
+import { pino } from 'pino'
 import assert from 'node:assert/strict'
 import { copyFile, mkdir, readFile, rmdir, unlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -6,6 +7,8 @@ import type { MeshStore } from '../../src/db/mesh-store.js'
 import type { LocalChanges } from '../../src/mesh/local-changes.js'
 import type { ApplyBatch } from '../../src/mesh/apply-batch.js'
 import type { ManifestEntry } from '../../src/mesh/manifest.js'
+import { mergeVectors, type VersionVector } from '../../src/mesh/version-vector.js'
+import { createTombstoneSweep } from '../../src/mesh/tombstones.js'
 import { createMeshReceiver } from '../helpers/mesh-receiver.js'
 import { snapshotTree, diffSnapshots } from '../helpers/tree.js'
 
@@ -76,11 +79,12 @@ test('two versions of one directory that have not seen each other: each node hol
     await mkdir(path.join(n.root, 'd'))
     n.local.scan(['d'])
   }
+  const made = [vvOf(n0!, 'd'), vvOf(n1!, 'd')] as VersionVector[]
   await deliver(n0!, n2!)
   await deliver(n0!, n1!)
   await deliver(n1!, n0!)
   assert.deepEqual(vvOf(n0!, 'd'), vvOf(n1!, 'd'), 'n0 and n1 hold the same version of d')
-  assert.deepEqual(vvOf(n0!, 'd'), { n0: 3, n1: 2 }, 'the one that has seen both')
+  assert.deepEqual(vvOf(n0!, 'd'), mergeVectors(made[0]!, made[1]!), 'the one that has seen both')
   // n2 removes it, having seen n0's version only: n1's was concurrent with that deletion, so d stays everywhere.
   await rmdir(path.join(n2!.root, 'd'))
   n2!.local.scan(['d'])
@@ -136,4 +140,27 @@ test('a deletion made here, then a version it had not seen arriving: the version
     assert.ok(rows.some((r) => r.path === 'f.txt'), `${n.name} has f.txt`)
   }
   for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'f.txt'), 'utf8'), 'A from n0', `${n.name}: f.txt is A (B was deleted on n1)`)
+})
+
+test('a deletion every node has had is forgotten after mesh.tombstoneDays (never while a peer is owed it), and the path written again later still reaches the peers that remember it', async (t) => {
+  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
+  const nodes = [n0!, n1!, n2!]
+  const aYearOn = (n: Node, days: number): Promise<number> => createTombstoneSweep({ store: n.store, days, now: () => Date.now() + 365 * 86_400_000, logger: pino({ level: 'silent' }) }).sweep()
+  await writeFile(path.join(n0!.root, 'f.txt'), 'v1')
+  n0!.local.scan(['f.txt'])
+  await settle(nodes)
+  await unlink(path.join(n0!.root, 'f.txt'))
+  n0!.local.scan(['f.txt'])
+  assert.equal(await aYearOn(n0!, 90), 0, 'owed to the peers: remembered, however old')
+  await settle(nodes)
+  assert.equal(await aYearOn(n0!, 400), 0, 'younger than tombstoneDays: remembered')
+  assert.equal(await aYearOn(n0!, 90), 1)
+  assert.equal(n0!.store.get('f.txt'), undefined, 'n0 forgot it')
+  assert.equal(n1!.store.get('f.txt')?.deleted, true, 'n1 has not yet')
+  // Written again on n0, which keeps nothing of the path now: news to n1 and n2 (its counter is from n0's clock).
+  await writeFile(path.join(n0!.root, 'f.txt'), 'v2')
+  n0!.local.scan(['f.txt'])
+  await settle(nodes)
+  await assertSameTrees(nodes)
+  for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'f.txt'), 'utf8'), 'v2', n.name)
 })

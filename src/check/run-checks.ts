@@ -28,7 +28,8 @@ export async function runChecks (loaded: LoadedConfig, opts: RunChecksOptions): 
   const { config } = loaded
   const probe = { runner: createExecaRunner({ binary: config.rsync.binary, baseEnv: opts.env }), timeoutSec: opts.timeoutSec, extraArgs: config.rsync.extraArgs, env: opts.env }
   const remote = Promise.all([
-    ...loaded.config.targets.map((t) => checkEndpoint({ check: 'target', name: t.name, url: t.url, parsed: parseTargetUrl(t.url), ssh: t.ssh, password: loaded.secrets.get(t.name) }, probe)),
+    // A target's own rsync.extraArgs come after the global ones, as its runs pass them (a --port or --password-file, say).
+    ...loaded.config.targets.map((t) => checkEndpoint({ check: 'target', name: t.name, url: t.url, parsed: parseTargetUrl(t.url), ssh: t.ssh, password: loaded.secrets.get(t.name) }, { ...probe, extraArgs: [...probe.extraArgs, ...(t.rsync?.extraArgs ?? [])] })),
     ...peers(loaded).flatMap((p) => [
       checkEndpoint({ check: 'peer', name: p.name, url: p.url, parsed: parseTargetUrl(p.url), ssh: p.ssh, password: loaded.mesh?.passwords.get(p.name) }, probe),
       checkPeerApi(p, opts.timeoutSec),

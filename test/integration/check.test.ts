@@ -107,6 +107,15 @@ describe('syncplane check', () => {
     assert.match(target.detail, /auth failed: the module needs a password and none is configured/)
   })
 
+  test('a target is probed with its own rsync.extraArgs after the global ones, as its runs are', async () => {
+    const own = { ...daemon.config, name: 'own', rsync: { extraArgs: ['--password-file=/nonexistent/syncplane-check'] } }
+    const r = report(await check({ targets: [daemon.config, own] }, { args: ['--json'] }))
+    const byName = new Map(r.checks.filter((c) => c.check === 'target').map((c) => [c.subject.split(' ')[0], c]))
+    assert.equal(byName.get('good')?.status, 'OK', byName.get('good')?.detail)
+    assert.equal(byName.get('own')?.status, 'FAIL')
+    assert.match(byName.get('own')!.detail, /nonexistent\/syncplane-check/)
+  })
+
   test('a module the daemon does not have fails naming it', async () => {
     const url = (daemon.config.url as string).replace(/\/upload\/$/, '/nosuchmodule/')
     const target = only(report(await check({ targets: [{ ...daemon.config, url }] }, { args: ['--json'] })), 'target')

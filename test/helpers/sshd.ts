@@ -110,6 +110,9 @@ export async function startSshd (opts: SshdOptions): Promise<Sshd> {
         // The remote end of a test is rsync, not the dotfiles of whoever
         // runs the tests; a shell started one level down does not read them.
         'SetEnv SHLVL=1',
+        // The default post-quantum KEX (sntrup761, mlkem768 in newer
+        // OpenSSH) costs CPU on every login; loopback needs no more than X25519.
+        'KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org',
         '',
       ].join('\n')
     )

@@ -103,6 +103,16 @@ export async function startSshd (opts: SshdOptions): Promise<Sshd> {
         'LogLevel VERBOSE',
         'UseDNS no',
         'PrintMotd no',
+        // Every command, the remote rsync of every run included, is run as
+        // `$SHELL -c ...`, and Debian's bash then reads the account's
+        // ~/.bashrc if SSH_CLIENT is set and it is a top-level shell (no
+        // SHLVL): where root's ~/.bashrc runs `pyenv init`, 2-3 s a run.
+        // The remote end of a test is rsync, not the dotfiles of whoever
+        // runs the tests; a shell started one level down does not read them.
+        'SetEnv SHLVL=1',
+        // The default post-quantum KEX (sntrup761, mlkem768 in newer
+        // OpenSSH) costs CPU on every login; loopback needs no more than X25519.
+        'KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org',
         '',
       ].join('\n')
     )

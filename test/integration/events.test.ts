@@ -38,13 +38,16 @@ async function openStream (url: string, headers: Record<string, string> = {}) {
   return { events, close: async () => { controller.abort(); await pump } }
 }
 
-test('GET /v1/events streams job and watch events with increasing ids, and resumes from Last-Event-ID', async (t) => {
+test('GET /v1/events answers at once, streams job and watch events with increasing ids, and resumes from Last-Event-ID', async (t) => {
   const { sp } = await startSyncplaneTo(t, 'local', { name: 'backup', config: { fullSync: { onStart: false } } })
   await sp.app.listen({ host: '127.0.0.1', port: 0 })
   const address = sp.app.server.address() as { port: number }
   const url = `http://127.0.0.1:${address.port}/v1/events`
 
+  // Nothing to replay yet: the head still comes at once, not with the first heartbeat (15 s).
+  const opening = Date.now()
   const first = await openStream(url)
+  assert.ok(Date.now() - opening < 10_000, `the stream opened ${Date.now() - opening} ms after the request, before any event`)
   await sp.app.inject({ method: 'POST', url: '/v1/resync?wait=true' })
   await sp.app.inject({ method: 'POST', url: '/v1/watch/pause' })
   await sp.app.inject({ method: 'POST', url: '/v1/watch/resume' })

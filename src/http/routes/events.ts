@@ -44,6 +44,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, 
     reply.hijack()
     const res = reply.raw
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+    // Node holds the head until the first body write: a client with nothing
+    // to replay would see no answer until an event or the first heartbeat.
+    res.flushHeaders()
     const { events, missed } = services.events.since(lastId)
     if (missed > 0) res.write(`event: events.missed\ndata: ${JSON.stringify({ missed, hint: 'the buffer no longer holds them; re-read /v1/status' })}\n\n`)
     for (const event of events) res.write(frame(event))

@@ -122,7 +122,14 @@ export async function spawnManaged (
       if (!(await settlesWithin(exited, Math.max(0, deadline - Date.now())))) {
         for (const p of new Set([...tree, ...descendantPids(pid)])) trySignal(p, 'SIGKILL')
       }
-      return exited
+      // The child and its pipes are unref'd: without a handle of ours the loop could end before its exit is seen
+      // (the test's promise left pending), as happened when a stop under load spent its whole deadline.
+      const keepAlive = setInterval(() => undefined, 1_000)
+      try {
+        return await exited
+      } finally {
+        clearInterval(keepAlive)
+      }
     },
   }
 }

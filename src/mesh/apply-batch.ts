@@ -9,7 +9,8 @@ import { applyOrder, entryProblem } from './incoming-entries.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
 import { knownOf, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
-import { ancestorsAreDirectories, lookAt, makeParents, placeIfAbsent, sameContent } from './tree-fs.js'
+import { ancestorsAreDirectories, lookAt, placeIfAbsent, sameContent } from './tree-fs.js'
+import { createParentDirs } from './parent-dirs.js'
 import { createDisplacedWatch, type DisplacedWatchOptions } from './displaced-watch.js'
 import type { OpenForWrite } from './open-writers.js'
 
@@ -49,37 +50,8 @@ export function createApplyBatch (opts: ApplyOptions) {
   const { root, self, store, clock, local, logger } = opts
   const abs = (rel: string): string => path.join(root, rel)
   const displaced = createDisplacedWatch({ root, self, clock, local, logger, later: opts.recheck, openForWrite: opts.openForWrite, suspended: opts.suspended, timing: opts.displacedTiming })
+  const parents = createParentDirs(root, store, local)
   const stampOf = (v: { hlc: number, origin: string }): VersionStamp => ({ hlc: v.hlc, origin: v.origin })
-
-  /**
-   * Parents made for a file: rows without a version of their own, so the
-   * watcher's report of them is no local change. Returns the ones made where
-   * this node had recorded a deletion: their row is left for a scan to turn
-   * into a new version of the directory (see revive).
-   */
-  function recordParents (made: string[], e: ManifestEntry): string[] {
-    const revived: string[] = []
-    for (const dir of made) {
-      const prev = store.get(dir)
-      if (prev?.deleted === true) {
-        revived.push(dir)
-        continue
-      }
-      store.put({ path: dir, kind: 'dir', deleted: false, vv: prev?.vv ?? '{}', seen: prev?.seen ?? null, hlc: e.hlc, origin: e.origin, size: null, mtimeNs: null, ino: null, copyOf: null })
-    }
-    return revived
-  }
-
-  /**
-   * A directory whose deletion was recorded here, made again for a version
-   * that deletion had not seen (update against delete: the directory comes
-   * back everywhere), becomes a new local version of the directory. Given the
-   * deletion's vector as a present row instead, it was a directory present
-   * here and deleted elsewhere under one vector: stale both ways, for good.
-   */
-  function revive (dirs: readonly string[]): void {
-    if (dirs.length > 0) local.scan(dirs)
-  }
 
   /**
    * Puts the file at `from` (staged, or a displaced local file) at `rel` as
@@ -175,15 +147,15 @@ export function createApplyBatch (opts: ApplyOptions) {
 
   /** Nothing is at the path: the file goes there unless an application put one there meanwhile. */
   function install (e: ManifestEntry, from: string, known: VersionVector, recorded?: RowKey): EntryOutcome {
-    const revived = recordParents(makeParents(root, e.path), e)
+    const revived = parents.make(e.path, e)
     if (!placeIfAbsent(from, abs(e.path))) {
-      revive(revived)
+      parents.revive(revived)
       return 'retry'
     }
     unlinkSync(from)
     const seen = lookAt(abs(e.path))
     store.put(rowFor(e, known, recorded ?? (seen?.type === 'file' ? seen.key : null)))
-    revive(revived)
+    parents.revive(revived)
     if (e.copyOf !== undefined) opts.onConflict({ path: e.copyOf.path, copy: e.path, winner: e.copyOf.winner, loser: e.origin, loserHlc: e.hlc })
     return 'applied'
   }
@@ -269,7 +241,7 @@ export function createApplyBatch (opts: ApplyOptions) {
       const outcome = moveLocalToCopy(row!, conflictCopyPath(e.path, stampOf(row!)), e.origin, 0)
       if (outcome !== 'applied') return outcome
     }
-    const revived = recordParents(makeParents(root, `${e.path}/x`), e)
+    const revived = parents.make(`${e.path}/x`, e)
     // What this node owes its peers for the path is the row it holds when it sends: the row `e` replaces must not
     // carry something `e` has not seen (a peer still holding what it told of would keep that for good).
     const concurrent = row !== undefined && compareVectors(e.vv, vvOf(row)) === 'concurrent'
@@ -277,7 +249,7 @@ export function createApplyBatch (opts: ApplyOptions) {
       // A deletion held here, a version of the directory it had not seen: the directory comes back (update against
       // delete) as a new local version that has seen both, as one made again for a file does (see revive).
       store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
-      revive([...revived.filter((dir) => dir !== e.path), e.path])
+      parents.revive([...revived.filter((dir) => dir !== e.path), e.path])
       return 'applied'
     }
     if (concurrent && row.kind === 'dir') {
@@ -288,7 +260,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     } else {
       store.put(rowFor(e, merged, null))
     }
-    revive(revived.filter((dir) => dir !== e.path))
+    parents.revive(revived.filter((dir) => dir !== e.path))
     return 'applied'
   }
 

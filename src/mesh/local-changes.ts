@@ -64,8 +64,19 @@ export function createLocalChanges (opts: LocalChangesOptions) {
   })
   const tombstone = (row: MeshFileRow): MeshFileRow => ({ ...version(row.path, row, row.kind, null), deleted: true })
 
-  /** One path; `deep`: read a directory whole even when it is not new. */
-  function scanOne (rel: string, deep: boolean, gone: MeshFileRow[], result: ScanResult): void {
+  /**
+   * One path; `deep`: read a directory whole even when it is not new.
+   * `reported`: named by the watcher (or another caller), not found below
+   * one: a directory is then read whole even when it is known, as rsync
+   * recurses over a directory the one-way engine is told of. A directory a
+   * peer's version made here is known before the watcher reports it, and an
+   * application may write into it before its watch exists (the moment after
+   * a mkdir); in a directory moved in, parcel reports what is written below
+   * it under the old path until the directory's own subscription is
+   * established, and then reports the directory again
+   * (watcher/subtree-watches.ts): only a read after that finds those files.
+   */
+  function scanOne (rel: string, deep: boolean, gone: MeshFileRow[], result: ScanResult, reported = false): void {
     if (rel === '' || isMeshInternal(rel) || opts.isExcluded(rel, undefined)) return
     const seen = lookAt(path.join(root, rel))
     const row = store.get(rel)
@@ -82,7 +93,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
       const isNew = !present || row.kind !== 'dir'
       if (present && row.kind === 'file') gone.push(row)
       if (isNew) record(version(rel, row, 'dir', null), result)
-      if (isNew || deep) scanChildren(rel, deep, gone, result)
+      if (isNew || deep || reported) scanChildren(rel, deep || reported, gone, result)
       return
     }
     if (present && row.kind === 'file' && sameKey(seen.key, row)) return
@@ -141,7 +152,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
       if (opts.sourceFault() !== null) return result
       store.transaction(() => {
         const gone: MeshFileRow[] = []
-        for (const rel of paths) scanOne(rel, false, gone, result)
+        for (const rel of paths) scanOne(rel, false, gone, result, true)
         settleGone(gone, result)
       })
       return result

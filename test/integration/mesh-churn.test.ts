@@ -9,8 +9,8 @@ import { clock, createOpLog, describeVerdict, freezeNode, judge, killDaemon9, me
 
 const CONFLICT_DIR = 'conflicts'
 const FIXED_DIR = 'fixed'
-/** The mesh's periodic rescan, short: rescans must cause no echo either. */
-const RESCAN_SEC = 5
+/** The mesh's periodic rescan, short: rescans must cause no echo either. SYNCPLANE_MESH_RESCAN_SEC=3600 leaves the watcher alone to find every change. */
+const RESCAN_SEC = Number(process.env.SYNCPLANE_MESH_RESCAN_SEC ?? 5)
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -7,6 +7,10 @@ import { lookAt } from './tree-fs.js'
 const INTAKE_MS = 5
 /** Deletions the watcher reports wait this long for the rest of their burst, so the mass-delete guard counts them together. */
 const DELETE_SETTLE_MS = 1_000
+/** The directories changes were reported in are read again this long after the last report, */
+const VERIFY_QUIET_MS = 1_000
+/** or this long after the first one under a steady stream. */
+const VERIFY_MAX_MS = 5_000
 
 export interface IntakeDeps {
   root: string
@@ -23,6 +27,12 @@ export interface IntakeDeps {
  * What the watcher reports, turned into versions: changed paths within a few
  * milliseconds, deletions after their burst (so a mass deletion is counted
  * whole), the whole tree on a timer and once a source fault clears.
+ *
+ * The directories changes were reported in are read again once the changes
+ * stop (one level, against the rows): the watcher misses a few changes where
+ * directories move and are made at speed (docs/watchers.md), always where
+ * something else happened, and the node is not idle until this read found
+ * them, rather than until the next rescan of the whole tree.
  */
 export function createIntake (deps: IntakeDeps) {
   let intake = new Set<string>()
@@ -30,6 +40,10 @@ export function createIntake (deps: IntakeDeps) {
   /** Paths the watcher reported that are gone from disk, waiting for the rest of their burst. */
   let gone = new Set<string>()
   let goneTimer: NodeJS.Timeout | null = null
+  /** Directories changes were reported in since the last read of them, and when the first came. */
+  let active = new Set<string>()
+  let activeSince: number | null = null
+  let verifyTimer: NodeJS.Timeout | null = null
   /** A source fault was seen: the whole tree is looked at again once it clears. */
   let faulted = false
   let closed = false
@@ -73,6 +87,21 @@ export function createIntake (deps: IntakeDeps) {
     afterScan(deps.local.scan(paths), false)
   }
 
+  function armVerify (): void {
+    if (verifyTimer !== null) clearTimeout(verifyTimer)
+    activeSince ??= Date.now()
+    verifyTimer = setTimeout(verify, Date.now() - activeSince >= VERIFY_MAX_MS ? 0 : VERIFY_QUIET_MS)
+  }
+
+  function verify (): void {
+    verifyTimer = null
+    activeSince = null
+    if (active.size === 0 || blocked()) return
+    const dirs = active
+    active = new Set()
+    afterScan(deps.local.scanDirs(dirs), false)
+  }
+
   function rescan (): void {
     if (blocked()) return
     faulted = false
@@ -82,11 +111,19 @@ export function createIntake (deps: IntakeDeps) {
   }
 
   return {
-    /** Paths the watcher reported (or a flush named); looked at within a few milliseconds once `armed`. */
+    /** Paths the watcher reported (or a flush named); looked at within a few milliseconds, and their directories read again after, once `armed`. */
     add (paths: Iterable<string>, armed: boolean): void {
       if (closed) return
-      for (const p of paths) if (!isMeshInternal(p)) intake.add(p)
-      if (intake.size > 0 && armed) intakeTimer ??= setTimeout(drain, INTAKE_MS)
+      for (const p of paths) {
+        if (isMeshInternal(p)) continue
+        intake.add(p)
+        // Before the start (its scan of the whole tree comes) or for a flush that names its paths: no read again.
+        if (armed) active.add(path.posix.dirname(p) === '.' ? '' : path.posix.dirname(p))
+      }
+      if (intake.size > 0 && armed) {
+        intakeTimer ??= setTimeout(drain, INTAKE_MS)
+        armVerify()
+      }
     },
     /** Looks at everything reported so far now, deletions included (a flush, a peer's batch). */
     drain,
@@ -103,12 +140,11 @@ export function createIntake (deps: IntakeDeps) {
     },
     /** Nothing waiting to be looked at. */
     empty (): boolean {
-      return intake.size === 0 && gone.size === 0
+      return intake.size === 0 && gone.size === 0 && active.size === 0
     },
     close (): void {
       closed = true
-      if (intakeTimer !== null) clearTimeout(intakeTimer)
-      if (goneTimer !== null) clearTimeout(goneTimer)
+      for (const timer of [intakeTimer, goneTimer, verifyTimer]) if (timer !== null) clearTimeout(timer)
     },
   }
 }

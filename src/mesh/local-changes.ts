@@ -157,6 +157,24 @@ export function createLocalChanges (opts: LocalChangesOptions) {
       })
       return result
     },
+    /**
+     * The entries directly in each of `dirs` against the rows (a new
+     * directory among them read whole): what the watcher may not have
+     * reported in directories where something happened (intake.ts).
+     */
+    scanDirs (dirs: Iterable<string>): ScanResult {
+      const result: ScanResult = { versions: 0, tombstones: 0, deletesHeld: 0 }
+      if (opts.sourceFault() !== null) return result
+      store.transaction(() => {
+        const gone: MeshFileRow[] = []
+        for (const dir of dirs) {
+          if (dir !== '' && (isMeshInternal(dir) || opts.isExcluded(dir, true) || lookAt(path.join(root, dir))?.type !== 'dir')) continue
+          scanChildren(dir, false, gone, result)
+        }
+        settleGone(gone, result)
+      })
+      return result
+    },
     /** The whole tree against the rows: what changed while nobody watched (at start, and every rescan interval). */
     scanTree (): ScanResult {
       const result: ScanResult = { versions: 0, tombstones: 0, deletesHeld: 0 }

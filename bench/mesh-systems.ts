@@ -156,7 +156,7 @@ export function syncplaneMesh (dir: string, n: number, settings: BenchSettings):
           logLevel: 'warn',
           api: { host: '127.0.0.1', port: ports[i] },
           ...settings.service.config,
-          mesh: { peers },
+          mesh: { ...(settings.service.config.mesh as object | undefined), peers },
         }, null, 2))
         procs.push(await spawnCounted(account, [process.execPath, ...SERVICE_NODE_ARGS, ...settings.service.nodeArgs, CLI, 'serve', '--config', configFile], {
           env: { ...process.env, ...env, SYNCPLANE_MESH_SELF: name },

@@ -69,8 +69,9 @@ async function measureLatency (h: Harness, contender: Contender): Promise<Latenc
   const appeared = new Map<string, number>()
   // The seed loop has no initial sync: its replica lacks the (empty) directory until a file arrives.
   await mkdir(path.join(replica, 'lat'), { recursive: true })
+  // Only the workload's own names: a change to the watched directory itself (rsync setting its mtime) is reported under its own name, "lat".
   const watcher = watch(path.join(replica, 'lat'), (_event, name) => {
-    if (name && !name.startsWith('.') && !appeared.has(name)) appeared.set(name, performance.now())
+    if (name && name.startsWith('lat-') && !appeared.has(name)) appeared.set(name, performance.now())
   })
   const written = new Map<string, number>()
   for (let i = 0; i < files; i++) {

@@ -29,7 +29,8 @@ export interface IntakeDeps {
  * whole), the whole tree on a timer and once a source fault clears.
  *
  * The directories changes were reported in are read again once the changes
- * stop (one level, against the rows): the watcher misses a few changes where
+ * stop (one level, against the rows; a directory reported itself, made or
+ * moved in, whole): the watcher misses a few changes where
  * directories move and are made at speed (docs/watchers.md), always where
  * something else happened, and the node is not idle until this read found
  * them, rather than until the next rescan of the whole tree.
@@ -42,6 +43,8 @@ export function createIntake (deps: IntakeDeps) {
   let goneTimer: NodeJS.Timeout | null = null
   /** Directories changes were reported in since the last read of them, and when the first came. */
   let active = new Set<string>()
+  /** Directories reported themselves (made, or moved in): read whole again then, what is below them included. */
+  let activeTrees = new Set<string>()
   let activeSince: number | null = null
   let verifyTimer: NodeJS.Timeout | null = null
   /** A source fault was seen: the whole tree is looked at again once it clears. */
@@ -72,6 +75,7 @@ export function createIntake (deps: IntakeDeps) {
       const seen = lookAt(path.join(deps.root, p))
       if (seen === null || seen.type === 'other') gone.add(p)
       else present.push(p)
+      if (seen?.type === 'dir' && activeSince !== null) activeTrees.add(p)
     }
     if (gone.size > 0) goneTimer ??= setTimeout(settleDeletions, DELETE_SETTLE_MS)
     afterScan(deps.local.scan(present), false)
@@ -96,10 +100,14 @@ export function createIntake (deps: IntakeDeps) {
   function verify (): void {
     verifyTimer = null
     activeSince = null
-    if (active.size === 0 || blocked()) return
+    if ((active.size === 0 && activeTrees.size === 0) || blocked()) return
     const dirs = active
+    const trees = activeTrees
     active = new Set()
+    activeTrees = new Set()
     afterScan(deps.local.scanDirs(dirs), false)
+    // Below a directory moved in, parcel may still report under the old path (docs/watchers.md): read whole.
+    if (trees.size > 0) afterScan(deps.local.scan(trees), false)
   }
 
   function rescan (): void {
@@ -140,7 +148,7 @@ export function createIntake (deps: IntakeDeps) {
     },
     /** Nothing waiting to be looked at. */
     empty (): boolean {
-      return intake.size === 0 && gone.size === 0 && active.size === 0
+      return intake.size === 0 && gone.size === 0 && active.size === 0 && activeTrees.size === 0
     },
     close (): void {
       closed = true

@@ -13,7 +13,7 @@ import { createJobRetention } from './sync/job-retention.js'
 import { createSourceGuard } from './sync/source-guard.js'
 import { diffConfig, type ConfigChanges } from './config/diff.js'
 import { packageVersion } from './version.js'
-import { engineOptions, meshExcludes } from './services/engine-options.js'
+import { engineOptions, meshDirs, meshExcludes } from './services/engine-options.js'
 import { createMeshNode } from './services/mesh-node.js'
 import { createShutdown } from './services/shutdown.js'
 import { createSourceWatch } from './services/source-watch.js'
@@ -137,7 +137,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
   }
   const sourceWatch = createSourceWatch({
     root: config.source,
-    make: () => createWatcherBackend({ config, excludes: [...meshExcludes(config), ...current.config.exclude], watcherThread, sink, logger: watcherLogger }),
+    make: () => createWatcherBackend({ config, excludes: [...meshExcludes(config), ...current.config.exclude], unwatched: meshDirs(config), watcherThread, sink, logger: watcherLogger }),
     onRewatched: () => engine.requestFullSync({ trigger: 'watcher' }),
     logger,
   })

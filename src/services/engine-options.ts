@@ -19,5 +19,10 @@ export function engineOptions (config: Readonly<Config>): EngineOptions {
 
 /** On a mesh node, syncplane's own directory at the top of the tree (staging, holds, trash) is never watched nor sent anywhere. */
 export function meshExcludes (config: Readonly<Config>): string[] {
-  return config.mesh === undefined ? [] : [`/${MESH_DIR}/`]
+  return meshDirs(config).map((dir) => `/${dir}/`)
+}
+
+/** The same directory as a path below the root. */
+export function meshDirs (config: Readonly<Config>): string[] {
+  return config.mesh === undefined ? [] : [MESH_DIR]
 }

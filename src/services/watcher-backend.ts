@@ -11,6 +11,8 @@ export interface WatcherBackendOptions {
   config: Readonly<Config>
   /** The patterns in effect now. */
   excludes: readonly string[]
+  /** Directories below the root never watched (the mesh's own); parcel only, the patterns exclude them for chokidar. */
+  unwatched: readonly string[]
   /** parcel on a thread of its own, or on the service's thread (see ServicesOptions.watcherThread). */
   watcherThread: boolean
   sink: WatcherSink
@@ -18,12 +20,12 @@ export interface WatcherBackendOptions {
 }
 
 /** The configured watcher backend on the source root. */
-export function createWatcherBackend ({ config, excludes, watcherThread, sink, logger }: WatcherBackendOptions): Watcher {
+export function createWatcherBackend ({ config, excludes, unwatched, watcherThread, sink, logger }: WatcherBackendOptions): Watcher {
   const common = { root: config.source, logger, sink }
   if (config.watcher.backend === 'chokidar') {
     return createChokidarWatcher({ ...common, isExcluded: compileExcludes(excludes), usePolling: config.watcher.usePolling, pollIntervalMs: config.watcher.pollIntervalMs })
   }
   return watcherThread
-    ? createParcelThreadWatcher({ ...common, excludes, nice: config.threads.nice })
-    : createParcelWatcher({ ...common, isExcluded: compileExcludes(excludes) })
+    ? createParcelThreadWatcher({ ...common, excludes, unwatched, nice: config.threads.nice })
+    : createParcelWatcher({ ...common, isExcluded: compileExcludes(excludes), unwatched })
 }

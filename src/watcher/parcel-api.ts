@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs'
 import type parcel from '@parcel/watcher'
 
 /** What the parcel backend uses of @parcel/watcher: its subscribe, its backends, its errors. */
@@ -20,5 +21,42 @@ export const errnoOf = (err: unknown): string | undefined => {
   if (/No space left on device/i.test(e?.message ?? '')) return 'ENOSPC'
   if (/No such file or directory/i.test(e?.message ?? '')) return 'ENOENT'
   if (/Not a directory/i.test(e?.message ?? '')) return 'ENOTDIR'
+  if (/Bad file descriptor/i.test(e?.message ?? '')) return 'EBADF'
   return undefined
+}
+
+/** Attempts of one subscription whose crawl lost a directory below it. */
+const SUBSCRIBE_ATTEMPTS = 20
+
+/** What parcel's crawl fails with when a directory goes while it reads it (EBADF: removed between its open and its read). */
+export const isVanished = (err: unknown): boolean => {
+  const code = errnoOf(err)
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EBADF'
+}
+
+/**
+ * parcel's subscribe crawls the directory and adds a watch to every one
+ * below it; one of them removed meanwhile fails the whole subscription
+ * (ENOENT, ENOTDIR or EBADF). Under churn subdirectories
+ * come and go while the tree stays, so the subscription is tried again as
+ * long as `dir` itself is still a directory: a node restarted into churn
+ * died of this at start, and a new subtree went unwatched.
+ */
+export async function subscribeSteadily (subscribe: Subscribe, ...args: Parameters<Subscribe>): Promise<Subscription> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await subscribe(...args)
+    } catch (err) {
+      if (!isVanished(err) || attempt >= SUBSCRIBE_ATTEMPTS || !isDirectory(args[0])) throw err
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10 * attempt, 100)))
+    }
+  }
+}
+
+function isDirectory (dir: string): boolean {
+  try {
+    return lstatSync(dir).isDirectory()
+  } catch {
+    return false
+  }
 }

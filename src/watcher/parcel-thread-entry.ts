@@ -18,6 +18,7 @@ const logger = pino({ level: init.logLevel }, { write: (line: string) => post({ 
 let excludes = init.excludes
 const makeWatcher = (): Watcher => createParcelWatcher({
   root: init.root,
+  unwatched: init.unwatched,
   isExcluded: compileExcludes(excludes),
   logger,
   // On this thread blocking costs no probe anything, and spares libuv's pool

@@ -9,6 +9,8 @@ export interface ParcelThreadOptions {
   excludes: readonly string[]
   sink: WatcherSink
   logger: Logger
+  /** Directories below the root that get no watch (see ParcelWatcherOptions.unwatched). */
+  unwatched?: readonly string[]
   /** How much nicer than the service's thread the watcher's JavaScript thread runs (parcel's native ones keep the service's priority). */
   nice: number
   /** A seam for tests: the script the thread runs (production: parcel-thread-entry.js beside this file). */
@@ -18,6 +20,7 @@ export interface ParcelThreadOptions {
 /** What the watcher thread starts with. */
 export interface ThreadInit extends WatcherSettings {
   root: string
+  unwatched: readonly string[]
   nice: number
 }
 
@@ -97,7 +100,7 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
   }
 
   const spawn = (): Promise<void> => new Promise<void>((resolve, reject) => {
-    const init: ThreadInit = { root, ...settings, nice: opts.nice }
+    const init: ThreadInit = { root, ...settings, unwatched: opts.unwatched ?? [], nice: opts.nice }
     const w = new Worker(opts.entry ?? new URL('./parcel-thread-entry.js', import.meta.url), { workerData: init })
     worker = w
     w.on('message', (m: ThreadMessage) => {

@@ -7,7 +7,7 @@ import { compileExcludes, isRsyncTempName, type ExcludeMatcher } from './exclude
 import { createSentinelRounds, isSentinelName, removeStaleSentinels } from './flush-sentinel.js'
 import { createInspectQueue } from './inspect-queue.js'
 import { lstatMany } from './lstat-many.js'
-import { errnoOf, NATIVE_BACKEND, type Subscribe, type Subscription } from './parcel-api.js'
+import { errnoOf, NATIVE_BACKEND, subscribeSteadily, type Subscribe, type Subscription } from './parcel-api.js'
 import { createRecentEntries } from './recent-entries.js'
 import { createSubtreeWatches } from './subtree-watches.js'
 import { createTwinFilter, type RootSubscription } from './twin-filter.js'
@@ -19,6 +19,12 @@ export interface ParcelWatcherOptions {
   isExcluded: ExcludeMatcher
   sink: WatcherSink
   logger: Logger
+  /**
+   * Directories below the root (relative) that get no inotify watch at all,
+   * for a directory that never changes at runtime: the mesh's own, whose
+   * staging traffic is half of a receiver's writes.
+   */
+  unwatched?: readonly string[]
   /** A seam for tests; production uses @parcel/watcher's own. */
   subscribe?: Subscribe
   /** lstat of absolute paths, undefined where none; libuv's pool by default, a thread of its own may block instead. */
@@ -58,7 +64,8 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     return subscribe(...args)
   }))
   const lookUp = opts.lstatMany ?? ((paths: readonly string[]) => lstatMany('', paths))
-  const parcelOpts: parcel.Options = { backend: NATIVE_BACKEND[process.platform] }
+  const unwatched = (opts.unwatched ?? []).map((dir) => path.join(root, dir))
+  const parcelOpts: parcel.Options = { backend: NATIVE_BACKEND[process.platform], ignore: unwatched }
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let closed = false
   let rootSubs: Subscription[] = []
@@ -91,7 +98,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   }
 
   const subtrees = createSubtreeWatches({
-    subscribe: (...args) => subscribe(...args),
+    subscribe: (...args) => subscribeSteadily(subscribe, ...args),
     parcelOptions: parcelOpts,
     onEvents: (err, events, queue) => onEvents(err, events, null, queue),
     relative,
@@ -174,12 +181,12 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     async start () {
       try {
         // A second subscription needs other options to get a list of its own: ignoring a name nobody uses.
-        const shadow = { ...parcelOpts, ignore: [path.join(root, '.syncplane-shadow-subscription')] }
+        const shadow = { ...parcelOpts, ignore: [...unwatched, path.join(root, '.syncplane-shadow-subscription')] }
         // One at a time into the list, so that close() after a failed start
         // ends the one that succeeded (left behind, it keeps the process alive).
         rootSubs = []
-        rootSubs.push(await subscribe(root, (err, events) => onEvents(err, events, 0, 'root:0'), parcelOpts))
-        rootSubs.push(await subscribe(root, (err, events) => onEvents(err, events, 1, 'root:1'), shadow))
+        rootSubs.push(await subscribeSteadily(subscribe, root, (err, events) => onEvents(err, events, 0, 'root:0'), parcelOpts))
+        rootSubs.push(await subscribeSteadily(subscribe, root, (err, events) => onEvents(err, events, 1, 'root:1'), shadow))
         await removeStaleSentinels(root)
         status = { state: status.lastError === null ? 'running' : 'degraded', lastError: status.lastError }
       } catch (err) {

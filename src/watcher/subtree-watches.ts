@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises'
 import type parcel from '@parcel/watcher'
 import type { Logger } from 'pino'
 import path from 'node:path'
-import { errnoOf, type Subscribe, type Subscription } from './parcel-api.js'
+import { errnoOf, isVanished, type Subscribe, type Subscription } from './parcel-api.js'
 import type { Change } from './watcher.js'
 
 export interface SubtreeWatchesOptions {
@@ -53,8 +53,8 @@ export function createSubtreeWatches (opts: SubtreeWatchesOptions) {
       if (rel !== null && rel !== '') report([{ path: rel, kind: 'add' }])
     }, (err: unknown) => {
       subtrees.delete(abs)
-      const code = errnoOf(err)
-      if (code === 'ENOENT' || code === 'ENOTDIR') return
+      // Gone (subscribeSteadily tried again while it was there): nothing left to watch.
+      if (isVanished(err)) return
       degrade(err, abs)
     }).finally(() => subscribing.delete(subscribed))
     subscribing.add(subscribed)

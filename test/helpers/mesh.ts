@@ -68,6 +68,8 @@ export async function startMesh (t: TestContext, opts: MeshOptions): Promise<Mes
     const configFile = path.join(dir.path, name, 'config.yaml')
     const url = `http://127.0.0.1:${ports[i]}`
     let proc: ManagedProcess | undefined
+    /** Set while the test ends the process itself: any other exit is a crash, printed with the node's last words. */
+    let ending = false
     const node: MeshNode = {
       name,
       root,
@@ -84,20 +86,26 @@ export async function startMesh (t: TestContext, opts: MeshOptions): Promise<Mes
       async start () {
         proc = await spawnManaged(process.execPath, [CLI, 'serve', '--config', configFile], { env: { ...process.env, ...env, SYNCPLANE_MESH_SELF: name } })
         const started = proc
+        ending = false
+        void started.exited.then((info) => {
+          if (!ending) console.log(`${name} exited on its own (${info.code ?? info.signal}); its last output:\n${started.output().slice(-8_000)}`)
+        })
         await waitFor(async () => !started.isRunning() ? Promise.reject(new Error(`${name} exited:\n${started.output()}`)) : (await node.api('/v1/mesh')).status === 200,
           { timeoutMs: 60_000, message: `${name} did not start` })
       },
       async kill (killOpts = {}) {
+        ending = true
         proc?.signalTree('SIGKILL')
         await proc?.exited
         if (killOpts.daemon === true) await daemons[i]!.stop()
       },
       async stop () {
+        ending = true
         await proc?.stop({ timeoutMs: 20_000 })
       },
       output: () => proc?.output() ?? '',
     }
-    dir.after(() => proc?.stop())
+    dir.after(() => node.stop())
     return node
   })
   for (const [i, node] of nodes.entries()) {

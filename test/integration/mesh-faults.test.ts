@@ -26,6 +26,8 @@ async function listing (dir: string): Promise<string[]> {
 test('the peer API: only the mesh secret, only a peer, only paths inside the tree; never a 5xx', async (t) => {
   const nodes = await startMesh(t, { nodes: 2 })
   const n0 = nodes[0]!
+  // The batches below come from this test in n1's name; n1's own would tidy away the staging directories they use.
+  await nodes[1]!.stop()
   const outside = await makeTempDir(t, 'syncplane-outside-')
   await writeFile(path.join(outside.path, 'victim.txt'), 'outside bytes')
   // A symlink inside n0's tree to a directory outside it (mesh mode never replicates symlinks).

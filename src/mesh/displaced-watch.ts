@@ -60,6 +60,8 @@ export function createDisplacedWatch (opts: DisplacedWatchOptions) {
   const now = opts.now ?? Date.now
   const { windowMs, recheckMs } = opts.timing ?? { windowMs: DISPLACED_CHECK_MS, recheckMs: WRITER_RECHECK_MS }
   const held = new Map<string, Held>()
+  /** The notes reserve() wrote, by file, until hold() or unreserve(): one that says the same is not written again. */
+  const reserved = new Map<string, string>()
   let passes: Promise<void> = Promise.resolve()
   let timerSet = false
   let lastPass = -Infinity
@@ -164,8 +166,11 @@ export function createDisplacedWatch (opts: DisplacedWatchOptions) {
     }, Math.max(0, due - now()))
   }
 
-  function writeNote (file: string, rel: string, kind: NoteKind, key: HeldKey): void {
-    writeFileSync(noteOf(file), JSON.stringify({ rel, kind, key: { size: key.size, mtimeNs: key.mtimeNs, ino: key.ino } }))
+  function writeNote (file: string, rel: string, kind: NoteKind, key: HeldKey): string {
+    const note = JSON.stringify({ rel, kind, key: { size: key.size, mtimeNs: key.mtimeNs, ino: key.ino } })
+    if (reserved.get(file) !== note) writeFileSync(noteOf(file), note)
+    reserved.delete(file)
+    return note
   }
 
   /** A local version a stop caught on its way to its conflict copy goes back to its path (or a copy of its own if one is there). */
@@ -208,11 +213,12 @@ export function createDisplacedWatch (opts: DisplacedWatchOptions) {
      */
     reserve (rel: string, key: HeldKey, kind: NoteKind, named = path.basename(rel)): string {
       const file = freshName(meshDir(root, 'displaced'), named)
-      writeNote(file, rel, kind, key)
+      reserved.set(file, writeNote(file, rel, kind, key))
       return file
     },
 
     unreserve (file: string): void {
+      reserved.delete(file)
       try {
         unlinkSync(noteOf(file))
       } catch (err) {

@@ -28,12 +28,14 @@ export interface IntakeDeps {
  * milliseconds, deletions after their burst (so a mass deletion is counted
  * whole), the whole tree on a timer and once a source fault clears.
  *
- * The directories changes were reported in are read again once the changes
- * stop (one level, against the rows; a directory reported itself, made or
- * moved in, whole): the watcher misses a few changes where
- * directories move and are made at speed (docs/watchers.md), always where
- * something else happened, and the node is not idle until this read found
- * them, rather than until the next rescan of the whole tree.
+ * The directories of changes made here are read again once the changes stop
+ * (one level, against the rows; a directory reported itself, made or moved
+ * in, whole): the watcher misses a few changes where directories move and
+ * are made at speed (docs/watchers.md), always where something else
+ * happened, and the node is not idle until this read found them, rather
+ * than until the next rescan of the whole tree. Where only a peer's version
+ * landed nothing is read again: after a peer's burst that would be every
+ * directory it wrote to.
  */
 export function createIntake (deps: IntakeDeps) {
   let intake = new Set<string>()
@@ -41,11 +43,13 @@ export function createIntake (deps: IntakeDeps) {
   /** Paths the watcher reported that are gone from disk, waiting for the rest of their burst. */
   let gone = new Set<string>()
   let goneTimer: NodeJS.Timeout | null = null
-  /** Directories changes were reported in since the last read of them, and when the first came. */
+  /** Directories of changes made here since the last read of them, and when the first came. */
   let active = new Set<string>()
   /** Directories reported themselves (made, or moved in): read whole again then, what is below them included. */
   let activeTrees = new Set<string>()
   let activeSince: number | null = null
+  /** Reports since the last drain that count for the read again (after the start; not a flush's own paths). */
+  let armed = false
   let verifyTimer: NodeJS.Timeout | null = null
   /** A source fault was seen: the whole tree is looked at again once it clears. */
   let faulted = false
@@ -69,16 +73,30 @@ export function createIntake (deps: IntakeDeps) {
     intakeTimer = null
     if (intake.size === 0 || blocked()) return
     const paths = intake
+    const arm = armed
     intake = new Set()
+    armed = false
     const present: string[] = []
     for (const p of paths) {
       const seen = lookAt(path.join(deps.root, p))
       if (seen === null || seen.type === 'other') gone.add(p)
       else present.push(p)
-      if (seen?.type === 'dir' && activeSince !== null) activeTrees.add(p)
+      if (seen?.type === 'dir' && arm) activeTrees.add(p)
     }
     if (gone.size > 0) goneTimer ??= setTimeout(settleDeletions, DELETE_SETTLE_MS)
-    afterScan(deps.local.scan(present), false)
+    const result = deps.local.scan(present)
+    if (arm) markActive(result)
+    afterScan(result, false)
+  }
+
+  /**
+   * The directories of what changed here are read again: not those where
+   * only a peer's version landed (its event finds the version recorded),
+   * which after a peer's burst would be every directory of it.
+   */
+  function markActive (result: ScanResult): void {
+    for (const p of result.changed) active.add(path.posix.dirname(p) === '.' ? '' : path.posix.dirname(p))
+    if (result.changed.length > 0 || activeTrees.size > 0) armVerify()
   }
 
   /** The deletions of a burst, recorded in one scan: more than the guard allows are held, not sent one watcher batch at a time. */
@@ -88,7 +106,9 @@ export function createIntake (deps: IntakeDeps) {
     if (gone.size === 0 || blocked()) return
     const paths = gone
     gone = new Set()
-    afterScan(deps.local.scan(paths), false)
+    const result = deps.local.scan(paths)
+    markActive(result)
+    afterScan(result, false)
   }
 
   function armVerify (): void {
@@ -105,7 +125,7 @@ export function createIntake (deps: IntakeDeps) {
     const trees = activeTrees
     active = new Set()
     activeTrees = new Set()
-    afterScan(deps.local.scanDirs(dirs), false)
+    if (dirs.size > 0) afterScan(deps.local.scanDirs(dirs), false)
     // Below a directory moved in, parcel may still report under the old path (docs/watchers.md): read whole.
     if (trees.size > 0) afterScan(deps.local.scan(trees), false)
   }
@@ -120,17 +140,13 @@ export function createIntake (deps: IntakeDeps) {
 
   return {
     /** Paths the watcher reported (or a flush named); looked at within a few milliseconds, and their directories read again after, once `armed`. */
-    add (paths: Iterable<string>, armed: boolean): void {
+    add (paths: Iterable<string>, arm: boolean): void {
       if (closed) return
-      for (const p of paths) {
-        if (isMeshInternal(p)) continue
-        intake.add(p)
-        // Before the start (its scan of the whole tree comes) or for a flush that names its paths: no read again.
-        if (armed) active.add(path.posix.dirname(p) === '.' ? '' : path.posix.dirname(p))
-      }
-      if (intake.size > 0 && armed) {
+      for (const p of paths) if (!isMeshInternal(p)) intake.add(p)
+      // Before the start (its scan of the whole tree comes) or for a flush that names its paths: no read again.
+      if (intake.size > 0 && arm) {
+        armed = true
         intakeTimer ??= setTimeout(drain, INTAKE_MS)
-        armVerify()
       }
     },
     /** Looks at everything reported so far now, deletions included (a flush, a peer's batch). */

@@ -1,6 +1,7 @@
 import type { Job } from '../db/job-store.js'
 import { SyncplaneError } from '../errors.js'
 import type { EngineContext } from './engine-context.js'
+import { firstPaths } from './first-paths.js'
 import { undelivered, type TargetRuntime } from './target-runtime.js'
 
 /** The per-target pauses, kept across restarts (a JSON list of names). Stored by running services: never rename it. */
@@ -87,7 +88,8 @@ export function createTargetControl (ctx: EngineContext, deps: TargetControlDeps
           if (seen === undefined || e.observedAt < seen) since.set(p, e.observedAt)
         }
       }
-      const paths = [...since.keys()].filter((p) => after === undefined || p > after).sort()
+      // One more than the page: whether a next page exists.
+      const paths = firstPaths(since.keys(), after, limit + 1)
       const items = paths.slice(0, limit).map((p) => ({ path: p, since: since.get(p)! }))
       return { total: since.size, items, next: paths.length > limit ? items.at(-1)!.path : null, fullSyncPending: t.owedMirrorSeq !== null }
     },

@@ -28,14 +28,12 @@ export interface IntakeDeps {
  * milliseconds, deletions after their burst (so a mass deletion is counted
  * whole), the whole tree on a timer and once a source fault clears.
  *
- * The directories of changes made here are read again once the changes stop
+ * The directories changes were reported in are read again once they stop
  * (one level, against the rows; a directory reported itself, made or moved
  * in, whole): the watcher misses a few changes where directories move and
  * are made at speed (docs/watchers.md), always where something else
  * happened, and the node is not idle until this read found them, rather
- * than until the next rescan of the whole tree. Where only a peer's version
- * landed nothing is read again: after a peer's burst that would be every
- * directory it wrote to.
+ * than until the next rescan of the whole tree.
  */
 export function createIntake (deps: IntakeDeps) {
   let intake = new Set<string>()
@@ -43,7 +41,7 @@ export function createIntake (deps: IntakeDeps) {
   /** Paths the watcher reported that are gone from disk, waiting for the rest of their burst. */
   let gone = new Set<string>()
   let goneTimer: NodeJS.Timeout | null = null
-  /** Directories of changes made here since the last read of them, and when the first came. */
+  /** Directories changes were reported in since the last read of them, and when the first came. */
   let active = new Set<string>()
   /** Directories reported themselves (made, or moved in): read whole again then, what is below them included. */
   let activeTrees = new Set<string>()
@@ -81,22 +79,14 @@ export function createIntake (deps: IntakeDeps) {
       const seen = lookAt(path.join(deps.root, p))
       if (seen === null || seen.type === 'other') gone.add(p)
       else present.push(p)
-      if (seen?.type === 'dir' && arm) activeTrees.add(p)
+      if (!arm) continue
+      // Where a peer's version landed too: a change the watcher missed is as often next to one of theirs as to a local one.
+      active.add(path.posix.dirname(p) === '.' ? '' : path.posix.dirname(p))
+      if (seen?.type === 'dir') activeTrees.add(p)
     }
+    if (arm) armVerify()
     if (gone.size > 0) goneTimer ??= setTimeout(settleDeletions, DELETE_SETTLE_MS)
-    const result = deps.local.scan(present)
-    if (arm) markActive(result)
-    afterScan(result, false)
-  }
-
-  /**
-   * The directories of what changed here are read again: not those where
-   * only a peer's version landed (its event finds the version recorded),
-   * which after a peer's burst would be every directory of it.
-   */
-  function markActive (result: ScanResult): void {
-    for (const p of result.changed) active.add(path.posix.dirname(p) === '.' ? '' : path.posix.dirname(p))
-    if (result.changed.length > 0 || activeTrees.size > 0) armVerify()
+    afterScan(deps.local.scan(present), false)
   }
 
   /** The deletions of a burst, recorded in one scan: more than the guard allows are held, not sent one watcher batch at a time. */
@@ -106,9 +96,7 @@ export function createIntake (deps: IntakeDeps) {
     if (gone.size === 0 || blocked()) return
     const paths = gone
     gone = new Set()
-    const result = deps.local.scan(paths)
-    markActive(result)
-    afterScan(result, false)
+    afterScan(deps.local.scan(paths), false)
   }
 
   function armVerify (): void {

@@ -32,15 +32,7 @@ export interface LocalChangesOptions {
   logger: Logger
 }
 
-export interface ScanResult {
-  versions: number
-  tombstones: number
-  deletesHeld: number
-  /** The paths given a new local version or a tombstone (a peer's version already recorded is none of them). */
-  changed: string[]
-}
-
-const emptyResult = (): ScanResult => ({ versions: 0, tombstones: 0, deletesHeld: 0, changed: [] })
+export interface ScanResult { versions: number, tombstones: number, deletesHeld: number }
 
 export type LocalChanges = ReturnType<typeof createLocalChanges>
 
@@ -51,7 +43,6 @@ export function createLocalChanges (opts: LocalChangesOptions) {
   const record = (row: MeshFileRow, result: ScanResult): void => {
     store.put(row)
     store.enqueue(row.path, opts.peers(), ++seq)
-    result.changed.push(row.path)
     if (row.deleted) result.tombstones++
     else result.versions++
   }
@@ -157,7 +148,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
   return {
     /** The watcher's paths: each one looked at, its parents' new directories read whole. */
     scan (paths: Iterable<string>): ScanResult {
-      const result = emptyResult()
+      const result: ScanResult = { versions: 0, tombstones: 0, deletesHeld: 0 }
       if (opts.sourceFault() !== null) return result
       store.transaction(() => {
         const gone: MeshFileRow[] = []
@@ -172,7 +163,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
      * reported in directories where something happened (intake.ts).
      */
     scanDirs (dirs: Iterable<string>): ScanResult {
-      const result = emptyResult()
+      const result: ScanResult = { versions: 0, tombstones: 0, deletesHeld: 0 }
       if (opts.sourceFault() !== null) return result
       store.transaction(() => {
         const gone: MeshFileRow[] = []
@@ -186,14 +177,14 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     },
     /** The whole tree against the rows: what changed while nobody watched (at start, and every rescan interval). */
     scanTree (): ScanResult {
-      const result = emptyResult()
+      const result: ScanResult = { versions: 0, tombstones: 0, deletesHeld: 0 }
       if (opts.sourceFault() !== null) return result
       store.transaction(() => {
         const gone: MeshFileRow[] = []
         scanChildren('', true, gone, result)
         settleGone(gone, result)
       })
-      if (result.versions + result.tombstones + result.deletesHeld > 0) opts.logger.info({ versions: result.versions, tombstones: result.tombstones, deletesHeld: result.deletesHeld }, 'rescan found local changes')
+      if (result.versions + result.tombstones + result.deletesHeld > 0) opts.logger.info(result, 'rescan found local changes')
       return result
     },
     /** Puts a path into every peer's queue again (a version that must go out again, such as a conflict copy). */

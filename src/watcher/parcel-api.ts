@@ -25,8 +25,8 @@ export const errnoOf = (err: unknown): string | undefined => {
   return undefined
 }
 
-/** Attempts of one subscription whose crawl lost a directory below it. */
-const SUBSCRIBE_ATTEMPTS = 20
+/** How long a subscription whose crawl keeps losing directories below it is tried again; a start under churn waits this long at most. */
+const SUBSCRIBE_PATIENCE_MS = 60_000
 
 /** What parcel's crawl fails with when a directory goes while it reads it (EBADF: removed between its open and its read). */
 export const isVanished = (err: unknown): boolean => {
@@ -43,11 +43,12 @@ export const isVanished = (err: unknown): boolean => {
  * died of this at start, and a new subtree went unwatched.
  */
 export async function subscribeSteadily (subscribe: Subscribe, ...args: Parameters<Subscribe>): Promise<Subscription> {
+  const giveUpAt = Date.now() + SUBSCRIBE_PATIENCE_MS
   for (let attempt = 1; ; attempt++) {
     try {
       return await subscribe(...args)
     } catch (err) {
-      if (!isVanished(err) || attempt >= SUBSCRIBE_ATTEMPTS || !isDirectory(args[0])) throw err
+      if (!isVanished(err) || Date.now() >= giveUpAt || !isDirectory(args[0])) throw err
       await new Promise((resolve) => setTimeout(resolve, Math.min(10 * attempt, 100)))
     }
   }

@@ -116,6 +116,7 @@ export function createServices ({ loaded, logger, env, runner, watcherThread = t
     runner: rsyncRunner,
     sourceFault: () => sourceGuard.current()?.message ?? null,
     watcherBarrier: (signal) => sourceWatch.barrier(signal),
+    checkWatches: (checks) => sourceWatch.checkWatches(checks),
     logger,
   })
 

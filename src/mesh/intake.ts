@@ -2,6 +2,7 @@ import path from 'node:path'
 import type { LocalChanges, ScanResult } from './local-changes.js'
 import { isMeshInternal } from './mesh-paths.js'
 import { lookAt } from './tree-fs.js'
+import type { WatchCheck } from '../watcher/watcher.js'
 
 /** How long the changes of one event-loop turn wait for more before they are looked at. */
 const INTAKE_MS = 5
@@ -17,6 +18,8 @@ export interface IntakeDeps {
   local: LocalChanges
   /** A source fault: nothing is looked at meanwhile; the whole tree is, once it clears. */
   sourceFault: () => string | null
+  /** Has the watcher make sure directories are watched: those read again, and the whole tree with each rescan. */
+  checkWatches: (checks: readonly WatchCheck[]) => void
   /** What the mass-delete guard held back in a scan of the whole tree. */
   deletesHeld: (count: number) => void
   /** Versions were recorded (peers owed, flush waiters to look again). */
@@ -113,6 +116,8 @@ export function createIntake (deps: IntakeDeps) {
     const trees = activeTrees
     active = new Set()
     activeTrees = new Set()
+    // Where the watcher missed changes it may have lost a directory's watch: every later change there would be missed too.
+    deps.checkWatches([...[...dirs].map((dir) => ({ dir, deep: false })), ...[...trees].map((dir) => ({ dir, deep: true }))])
     if (dirs.size > 0) afterScan(deps.local.scanDirs(dirs), false)
     // Below a directory moved in, parcel may still report under the old path (docs/watchers.md): read whole.
     if (trees.size > 0) afterScan(deps.local.scan(trees), false)
@@ -123,6 +128,7 @@ export function createIntake (deps: IntakeDeps) {
     faulted = false
     // The whole tree: the deletions waiting for their burst are in it.
     gone = new Set()
+    deps.checkWatches([{ dir: '', deep: true }])
     afterScan(deps.local.scanTree(), true)
   }
 

@@ -1,3 +1,4 @@
+import type { WatchCheck } from '../watcher/watcher.js'
 import type { Logger } from 'pino'
 import type { MeshStore, MeshConflict } from '../db/mesh-store.js'
 import type { RsyncRunner } from '../rsync/runner.js'
@@ -47,6 +48,8 @@ export interface MeshOptions {
   sourceFault: () => string | null
   /** Resolves once the watcher has handed over every change made before the call. */
   watcherBarrier: (signal: AbortSignal) => Promise<void>
+  /** Has the watcher make sure these directories are watched (watcher.ts, checkWatches). */
+  checkWatches: (checks: readonly WatchCheck[]) => void
   logger: Logger
   now?: () => number
 }
@@ -150,6 +153,7 @@ export function createMesh (opts: MeshOptions) {
     root,
     local,
     sourceFault,
+    checkWatches: opts.checkWatches,
     deletesHeld: (count) => deleteHold.seen(count),
     recorded: () => {
       for (const link of links.values()) link.wake()

@@ -1,3 +1,4 @@
+import type { WatchCheck } from '../watcher/watcher.js'
 import type { Logger } from 'pino'
 import type { LoadedConfig } from '../config/load.js'
 import { parseTargetUrl } from '../config/target-url.js'
@@ -14,11 +15,12 @@ export interface MeshNodeDeps {
   runner: RsyncRunner
   sourceFault: () => string | null
   watcherBarrier: (signal: AbortSignal) => Promise<void>
+  checkWatches: (checks: readonly WatchCheck[]) => void
   logger: Logger
 }
 
 /** This node's mesh, as configured; undefined when the configuration names no mesh. */
-export function createMeshNode (loaded: LoadedConfig, { db, runner, sourceFault, watcherBarrier, logger }: MeshNodeDeps): Mesh | undefined {
+export function createMeshNode (loaded: LoadedConfig, { db, runner, sourceFault, watcherBarrier, checkWatches, logger }: MeshNodeDeps): Mesh | undefined {
   const { config, mesh: settings } = loaded
   if (config.mesh === undefined || settings === undefined) return undefined
   return createMesh({
@@ -44,6 +46,7 @@ export function createMeshNode (loaded: LoadedConfig, { db, runner, sourceFault,
     isExcluded: compileExcludes([SENTINEL_EXCLUDE, ...(config.sourceMarker === null ? [] : [`/${config.sourceMarker}`]), ...config.exclude]),
     sourceFault,
     watcherBarrier,
+    checkWatches,
     logger: logger.child({ component: 'mesh' }),
   })
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { readRootIdentity, type RootIdentity } from '../watcher/source-identity.js'
-import type { Watcher, WatcherSettings, WatcherStatus } from '../watcher/watcher.js'
+import type { WatchCheck, Watcher, WatcherSettings, WatcherStatus } from '../watcher/watcher.js'
 
 export interface SourceWatchOptions {
   root: string
@@ -84,6 +84,10 @@ export function createSourceWatch ({ root, make, onRewatched, logger }: SourceWa
 
     barrier (signal: AbortSignal): Promise<void> {
       return watcher.barrier(signal)
+    },
+
+    checkWatches (checks: readonly WatchCheck[]): void {
+      watcher.checkWatches?.(checks)
     },
 
     reconfigure (settings: WatcherSettings): void {

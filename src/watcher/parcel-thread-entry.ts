@@ -66,6 +66,8 @@ port.on('message', (m: ThreadRequest) => {
       () => post({ type: 'restarted', status: watcher.status() }),
       (err: NodeJS.ErrnoException) => post({ type: 'restart-failed', message: err.message, systemCode: err.code })
     )
+  } else if (m.type === 'check-watches') {
+    watcher.checkWatches?.(m.checks)
   } else if (m.type === 'reconfigure') {
     logger.level = m.settings.logLevel
     excludes = m.settings.excludes

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import { InternalError } from '../errors.js'
-import type { Change, ChangeKind, Watcher, WatcherSettings, WatcherSink, WatcherStatus } from './watcher.js'
+import type { Change, ChangeKind, Watcher, WatchCheck, WatcherSettings, WatcherSink, WatcherStatus } from './watcher.js'
 
 export interface ParcelThreadOptions {
   root: string
@@ -39,7 +39,7 @@ export type ThreadMessage =
   | { type: 'restart-failed'; message: string; systemCode: string | undefined }
 
 /** What the service's thread posts to the watcher thread. */
-export type ThreadRequest = 'close' | 'restart' | { type: 'barrier' | 'barrier-cancel'; id: number } | { type: 'reconfigure'; settings: WatcherSettings }
+export type ThreadRequest = 'close' | 'restart' | { type: 'barrier' | 'barrier-cancel'; id: number } | { type: 'reconfigure'; settings: WatcherSettings } | { type: 'check-watches'; checks: WatchCheck[] }
 
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
 
@@ -206,6 +206,10 @@ export function createParcelThreadWatcher (opts: ParcelThreadOptions): Watcher {
         restarting = { resolve, reject }
         w.postMessage('restart' satisfies ThreadRequest)
       })
+    },
+
+    checkWatches (checks) {
+      if (worker !== undefined && !exited && closing === undefined) worker.postMessage({ type: 'check-watches', checks: [...checks] } satisfies ThreadRequest)
     },
 
     reconfigure (next) {

@@ -13,6 +13,7 @@ import { createSubtreeWatches } from './subtree-watches.js'
 import { createTwinFilter, type RootSubscription } from './twin-filter.js'
 import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
 import { watchLimitMessage } from './watch-limit.js'
+import { lostWatches } from './watch-audit.js'
 
 export interface ParcelWatcherOptions {
   root: string
@@ -208,6 +209,15 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
       const queues = new Map(rootSubs.map((_, i) => [`root:${i}`, root]))
       for (const dir of subtrees.established()) queues.set(dir, dir)
       return rounds.run({ queues, signal, settled: inspectionsSettled })
+    },
+
+    checkWatches (checks) {
+      // Not before the root's watches exist, nor without any (the watch limit): every directory would look lost.
+      if (closed || status.state !== 'running') return
+      const lost = lostWatches(root, checks, (abs) => unwatched.includes(abs))
+      if (lost === null || lost.length === 0) return
+      logger.warn({ count: lost.length, dirs: lost.slice(0, 10).map(relative) }, 'directories had lost their inotify watch: watched again, and looked at whole')
+      for (const abs of lost) subtrees.rewatch(abs)
     },
 
     reconfigure ({ excludes }) {

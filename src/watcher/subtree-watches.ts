@@ -60,6 +60,18 @@ export function createSubtreeWatches (opts: SubtreeWatchesOptions) {
     subscribing.add(subscribed)
   }
 
+  /** `abs` was deleted: the subscriptions of it and of directories under it end. */
+  function drop (abs: string): void {
+    if (subtrees.size === 0) return
+    const prefix = abs + path.sep
+    for (const [dir, sub] of subtrees) {
+      if (dir !== abs && !dir.startsWith(prefix)) continue
+      subtrees.delete(dir)
+      dropped(dir)
+      sub?.unsubscribe().catch((err: unknown) => logger.debug({ err, dir }, 'unsubscribing a removed directory failed'))
+    }
+  }
+
   return {
     /** A new directory: a probe watch for the limit, and a subscription of its own when it has subdirectories. */
     async inspect (abs: string): Promise<void> {
@@ -73,16 +85,12 @@ export function createSubtreeWatches (opts: SubtreeWatchesOptions) {
       if (entries.some((e) => e.isDirectory())) watchSubtree(abs)
     },
 
-    /** `abs` was deleted: the subscriptions of it and of directories under it end. */
-    drop (abs: string): void {
-      if (subtrees.size === 0) return
-      const prefix = abs + path.sep
-      for (const [dir, sub] of subtrees) {
-        if (dir !== abs && !dir.startsWith(prefix)) continue
-        subtrees.delete(dir)
-        dropped(dir)
-        sub?.unsubscribe().catch((err: unknown) => logger.debug({ err, dir }, 'unsubscribing a removed directory failed'))
-      }
+    drop,
+
+    /** `abs` lost its watch: a subscription of its own again, in place of any it had (which lost its watch too). */
+    rewatch (abs: string): void {
+      drop(abs)
+      watchSubtree(abs)
     },
 
     /** The directories whose subscription is established: each a queue a barrier's sentinel goes through. */

@@ -53,7 +53,18 @@ export interface Watcher {
    * process); the others are closed and made again.
    */
   restart? (): Promise<void>
+  /**
+   * Directories the caller expects watched (relative; `deep`: every
+   * directory below too, otherwise those directly in it): one that no
+   * watch covers gets one again and is reported, so what was written there
+   * meanwhile is looked at. parcel's inotify backend loses the watch of a
+   * directory now and then where directories are renamed at speed
+   * (docs/watchers.md); a backend that cannot tell does nothing.
+   */
+  checkWatches? (dirs: readonly WatchCheck[]): void
 }
+
+export interface WatchCheck { dir: string, deep: boolean }
 
 export interface WatcherSettings {
   excludes: readonly string[]

@@ -2,7 +2,8 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { startMesh, waitConverged, type MeshNode } from '../helpers/mesh.js'
-import { clock, createOpLog, describeVerdict, freezeNode, judge, killDaemon9, meshRows, meshSeed, nodeWriter, readFinal, runChurn, seedTree, type ChurnStats, type FinalFile, type NodeWriter, type OpLog, type Verdict } from '../helpers/mesh-churn.js'
+import { unwatchedDirs } from '../helpers/inotify-watches.js'
+import { clock, createOpLog, describeVerdict, freezeNode, judge, killDaemon9, meshRows, meshSeed, nodeWriter, readFinal, runChurn, seedTree, serviceTree, type ChurnStats, type FinalFile, type NodeWriter, type OpLog, type Verdict } from '../helpers/mesh-churn.js'
 
 // The mesh's correctness under churn, by an op-log oracle (test/helpers/mesh-churn.ts).
 // Every test prints its seed; replay one with SYNCPLANE_MESH_SEED=<seed>.
@@ -40,6 +41,10 @@ async function converge (t: TestContext, nodes: readonly MeshNode[], timeoutMs: 
     const differing = [...new Set(trees.flatMap((tree) => [...tree.keys()]))]
       .filter((p) => trees.some((tree) => JSON.stringify(tree.get(p)) !== JSON.stringify(trees[0]!.get(p)))).sort()
     const show = (f: FinalFile | null | undefined): string => (f === undefined ? 'absent' : f === null ? 'dir' : `${f.hash.slice(0, 12)} uid=${f.uid}`)
+    for (const n of nodes) {
+      const pid = serviceTree(n)[0]
+      if (pid !== undefined) console.log(`${n.name}: directories no inotify watch covers: ${JSON.stringify(unwatchedDirs(pid, n.root, (rel) => rel === '.syncplane'))}`)
+    }
     console.log(`${differing.length} paths differ:\n${differing.slice(0, 30).map((p) => `  ${JSON.stringify(p)}: ${trees.map((tree, i) => `${nodes[i]!.name} ${show(tree.get(p))}`).join(', ')}`).join('\n')}\n${meshRows(nodes, differing.slice(0, 30))}`)
     throw err
   }

@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createIntake } from '../../src/mesh/intake.js'
 import type { LocalChanges, ScanResult } from '../../src/mesh/local-changes.js'
+import type { WatchCheck } from '../../src/watcher/watcher.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 
@@ -13,7 +14,7 @@ import { waitFor } from '../helpers/wait-for.js'
  */
 async function intakeOver (t: import('node:test').TestContext) {
   const root = (await makeTempDir(t, 'syncplane-intake-')).path
-  const calls = { scan: [] as string[][], scanDirs: [] as string[][] }
+  const calls = { scan: [] as string[][], scanDirs: [] as string[][], checkWatches: [] as WatchCheck[][] }
   const result = (): ScanResult => ({ versions: 0, tombstones: 0, deletesHeld: 0 })
   const fake = {
     scan: (paths: Iterable<string>) => {
@@ -27,7 +28,7 @@ async function intakeOver (t: import('node:test').TestContext) {
     scanTree: () => result(),
     owe: () => {},
   } as unknown as LocalChanges
-  const intake = createIntake({ root, local: fake, sourceFault: () => null, deletesHeld: () => {}, recorded: () => {} })
+  const intake = createIntake({ root, local: fake, sourceFault: () => null, checkWatches: (c) => calls.checkWatches.push([...c]), deletesHeld: () => {}, recorded: () => {} })
   t.after(() => intake.close())
   return { root, intake, calls }
 }
@@ -42,6 +43,7 @@ test('intake: the directories of reported paths are read again once the reports 
   assert.equal(intake.empty(), false)
   await waitFor(() => calls.scanDirs.length === 1, { message: 'the read again' })
   assert.deepEqual(calls.scanDirs, [['', 'mine', 'theirs']])
+  assert.deepEqual(calls.checkWatches, [[{ dir: 'mine', deep: false }, { dir: 'theirs', deep: false }, { dir: '', deep: false }]], 'the watcher checks the watches there')
   assert.equal(intake.empty(), true)
 })
 
@@ -52,6 +54,7 @@ test('intake: a directory reported itself is looked at, then read whole again on
   await waitFor(() => calls.scan.length === 2 && intake.empty(), { message: 'the directory looked at, then read whole again' })
   assert.deepEqual(calls.scan, [['theirs/made'], ['theirs/made']])
   assert.deepEqual(calls.scanDirs, [['theirs']])
+  assert.deepEqual(calls.checkWatches, [[{ dir: 'theirs', deep: false }, { dir: 'theirs/made', deep: true }]])
 })
 
 test('intake: reports before the start are looked at but arm no read again', async (t) => {
@@ -61,5 +64,6 @@ test('intake: reports before the start are looked at but arm no read again', asy
   intake.drain()
   assert.deepEqual(calls.scan, [['early.txt']])
   assert.deepEqual(calls.scanDirs, [])
+  assert.deepEqual(calls.checkWatches, [])
   assert.equal(intake.empty(), true)
 })

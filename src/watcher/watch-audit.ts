@@ -7,10 +7,10 @@ import { watchedInodes } from './watched-inodes.js'
  * The directories among `checks` (absolute from `root`) that no inotify
  * watch of this process covers, outermost only (a subscription of one
  * covers what is below it); null where /proc cannot tell. `skip`: a
- * directory left unwatched on purpose, not looked into.
+ * directory left unwatched on purpose, not looked into. `watched`: this
+ * process's watched inodes by default, another's for a test's diagnostics.
  */
-export function lostWatches (root: string, checks: readonly WatchCheck[], skip: (abs: string) => boolean): string[] | null {
-  const watched = watchedInodes()
+export function lostWatches (root: string, checks: readonly WatchCheck[], skip: (abs: string) => boolean, watched = watchedInodes()): string[] | null {
   if (watched === null) return null
   const lost = new Set<string>()
   const visit = (abs: string, depth: number): void => {

@@ -39,12 +39,22 @@ export function createSubtreeWatches (opts: SubtreeWatchesOptions) {
   const subscribing = new Set<Promise<void>>()
   let closed = false
 
+  /**
+   * parcel's unsubscribe fails with EINVAL when a directory under the
+   * subscription was removed and the kernel dropped its watch before
+   * parcel read the event (parcel-bundler/watcher#129); the subscription is
+   * gone all the same. Never left unhandled: that ended the process in CI.
+   */
+  const unsubscribe = (sub: Subscription, dir: string): void => {
+    sub.unsubscribe().catch((err: unknown) => logger.debug({ err, dir }, 'unsubscribing a directory\'s watch failed'))
+  }
+
   const watchSubtree = (abs: string): void => {
     if (subtrees.has(abs) || closed) return
     subtrees.set(abs, undefined)
     const subscribed = subscribe(abs, (err, events) => onEvents(err, events, abs), parcelOptions).then((sub) => {
       if (closed || !subtrees.has(abs)) {
-        void sub.unsubscribe()
+        unsubscribe(sub, abs)
         return
       }
       subtrees.set(abs, sub)
@@ -68,7 +78,7 @@ export function createSubtreeWatches (opts: SubtreeWatchesOptions) {
       if (dir !== abs && !dir.startsWith(prefix)) continue
       subtrees.delete(dir)
       dropped(dir)
-      sub?.unsubscribe().catch((err: unknown) => logger.debug({ err, dir }, 'unsubscribing a removed directory failed'))
+      if (sub !== undefined) unsubscribe(sub, dir)
     }
   }
 

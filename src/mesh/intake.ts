@@ -126,7 +126,10 @@ export function createIntake (deps: IntakeDeps) {
   function rescan (): void {
     if (blocked()) return
     faulted = false
-    // The whole tree: the deletions waiting for their burst are in it.
+    // The whole tree: what waits to be looked at is in it, the deletions waiting for their burst too. Reports
+    // before the start set no timer: left here, they kept the node from idle until the next report (seen in CI).
+    intake = new Set()
+    armed = false
     gone = new Set()
     deps.checkWatches([{ dir: '', deep: true }])
     afterScan(deps.local.scanTree(), true)

@@ -67,3 +67,13 @@ test('intake: reports before the start are looked at but arm no read again', asy
   assert.deepEqual(calls.checkWatches, [])
   assert.equal(intake.empty(), true)
 })
+
+test('intake: reports before the start wait for nothing once the start has looked at the whole tree, so the node can be idle', async (t) => {
+  const { root, intake, calls } = await intakeOver(t)
+  await writeFile(path.join(root, 'early.txt'), 'x')
+  intake.add(['early.txt'], false)
+  assert.equal(intake.empty(), false)
+  intake.rescan()
+  assert.deepEqual(calls.checkWatches, [[{ dir: '', deep: true }]])
+  assert.equal(intake.empty(), true, 'the whole tree was looked at, the reported path included')
+})

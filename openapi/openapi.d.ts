@@ -690,6 +690,13 @@ export interface components {
                 /** Format: date-time */
                 since: string;
             } | null;
+            /** @description What keeps the node from idle besides what its peers are owed */
+            waiting: {
+                /** @description Paths the watcher reported and directories to read again, not looked at yet */
+                changes: number;
+                /** @description Local files a peer's version or deletion took out of the tree, held while a process may still write into them */
+                displaced: number;
+            };
             peers: components["schemas"]["PeerStatus"][];
         };
         /** PeerStatus */

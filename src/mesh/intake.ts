@@ -123,14 +123,22 @@ export function createIntake (deps: IntakeDeps) {
     if (trees.size > 0) afterScan(deps.local.scan(trees), false)
   }
 
+  function waiting (): number {
+    return intake.size + gone.size + active.size + activeTrees.size
+  }
+
   function rescan (): void {
     if (blocked()) return
     faulted = false
-    // The whole tree: what waits to be looked at is in it, the deletions waiting for their burst too. Reports
-    // before the start set no timer: left here, they kept the node from idle until the next report (seen in CI).
+    // The whole tree, its watches checked: what waits to be looked at or read again is in it, the deletions
+    // waiting for their burst too. Nothing waits after it: reports before the start set no timer, and a read
+    // again a source fault skipped has none either; left, they kept the node from idle until the next report.
     intake = new Set()
     armed = false
     gone = new Set()
+    active = new Set()
+    activeTrees = new Set()
+    activeSince = null
     deps.checkWatches([{ dir: '', deep: true }])
     afterScan(deps.local.scanTree(), true)
   }
@@ -161,8 +169,10 @@ export function createIntake (deps: IntakeDeps) {
     },
     /** Nothing waiting to be looked at. */
     empty (): boolean {
-      return intake.size === 0 && gone.size === 0 && active.size === 0 && activeTrees.size === 0
+      return waiting() === 0
     },
+    /** Paths and directories waiting to be looked at (or read again). */
+    waiting,
     close (): void {
       closed = true
       for (const timer of [intakeTimer, goneTimer, verifyTimer]) if (timer !== null) clearTimeout(timer)

@@ -63,6 +63,8 @@ export interface MeshStatus {
   conflicts: number
   /** Local deletions the mass-delete guard holds back (see delete-hold.ts). */
   deletesHeld: MeshDeleteHold | null
+  /** What keeps the node from idle besides what its peers are owed: changes waiting to be looked at, displaced files held. */
+  waiting: { changes: number, displaced: number }
   peers: PeerStatus[]
 }
 
@@ -252,6 +254,7 @@ export function createMesh (opts: MeshOptions) {
         self,
         // A displaced file not settled yet may still turn out to hold an upload (displaced-watch.ts).
         idle: intake.empty() && applier.displaced.count() === 0 && peers.every((p) => p.owed === 0),
+        waiting: { changes: intake.waiting(), displaced: applier.displaced.count() },
         files: counts.files,
         tombstones: counts.tombstones,
         conflicts: store.conflicts(0).total,

@@ -62,7 +62,7 @@ export async function convergedOrExplain (nodes: readonly MeshNode[], timeoutMs 
     for (let i = 1; i < snaps.length; i++) diffs.push(...diffSnapshots(snaps[0]!, snaps[i]!).map((d) => `${nodes[0]!.name}/${nodes[i]!.name}: ${d}`))
     const statuses = await Promise.all(nodes.map(async (n) => {
       const s = await meshStatus(n).catch((e) => ({ error: String(e) }))
-      return `${n.name}: idle ${s.idle}, ${JSON.stringify(s.peers?.map((p: any) => ({ name: p.name, owed: p.owed, state: p.state, failures: p.consecutiveFailures, lastError: p.lastError?.slice(0, 200) })))}`
+      return `${n.name}: idle ${s.idle}, waiting ${JSON.stringify(s.waiting)}, ${JSON.stringify(s.peers?.map((p: any) => ({ name: p.name, owed: p.owed, state: p.state, failures: p.consecutiveFailures, lastError: p.lastError?.slice(0, 200) })))}`
     }))
     // The log lines about the first path that differs (its conflict copies included), or else the end of each log.
     const focus = /"([^"]+)"/.exec(diffs[0] ?? '')?.[1]?.split('.sync-conflict-')[0]?.replace(/\.[^./]*$/, '')

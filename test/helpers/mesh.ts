@@ -143,7 +143,7 @@ export async function waitConverged (nodes: readonly MeshNode[], timeoutMs = 60_
     if (body?.idle === true) return null
     const owed = (body?.peers as Array<{ name: string, owed: number, state: string, consecutiveFailures: number }> | undefined ?? [])
       .map((p) => `${p.name} owed ${p.owed} (${p.state}, ${p.consecutiveFailures} failures)`)
-    return `${n.name} not idle: ${owed.join(', ')}`
+    return `${n.name} not idle: ${owed.join(', ')}; waiting ${JSON.stringify(body?.waiting)}`
   }))).filter((b): b is string => b !== null)
   return (await waitFor<Snapshot | false>(async () => {
     last = await busy()

@@ -41,6 +41,26 @@ test('deletes and renames propagate, and a deleted file does not come back', asy
   assert.deepEqual([...after.keys()].sort(), ['moved', 'moved/f.txt'])
 })
 
+test('files written while a node starts reach every node, and the node is idle after without any later change', async (t) => {
+  const nodes = await startMesh(t, { nodes: 2 })
+  const n1 = nodes[1]!
+  await n1.stop()
+  // Written until its API answers: some before its watcher, some while its watcher and mesh start.
+  let starting = true
+  let written = 0
+  const writer = (async () => {
+    while (starting) {
+      await writeFile(path.join(n1.root, `during-start-${written++}.txt`), 'x')
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  })()
+  await n1.start()
+  starting = false
+  await writer
+  const tree = await waitConverged(nodes, 20_000)
+  for (let i = 0; i < written; i++) assert.ok(tree.has(`during-start-${i}.txt`), `during-start-${i}.txt replicated`)
+})
+
 test('the same new path written on two nodes: one winner and one identical conflict copy on every node', async (t) => {
   const nodes = await startMesh(t, { nodes: 3 })
   await Promise.all([

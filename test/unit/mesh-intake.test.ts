@@ -12,7 +12,13 @@ import { waitFor } from '../helpers/wait-for.js'
  * An intake over a real directory whose local-changes part is a fake that
  * records what it was asked to look at.
  */
-async function intakeOver (t: import('node:test').TestContext) {
+/** The source fault, counting the questions (a read again asks before it reads). */
+const ask = (fault: { now: string | null, asked: number }): string | null => {
+  fault.asked++
+  return fault.now
+}
+
+async function intakeOver (t: import('node:test').TestContext, fault: { now: string | null, asked: number } = { now: null, asked: 0 }) {
   const root = (await makeTempDir(t, 'syncplane-intake-')).path
   const calls = { scan: [] as string[][], scanDirs: [] as string[][], checkWatches: [] as WatchCheck[][] }
   const result = (): ScanResult => ({ versions: 0, tombstones: 0, deletesHeld: 0 })
@@ -28,7 +34,7 @@ async function intakeOver (t: import('node:test').TestContext) {
     scanTree: () => result(),
     owe: () => {},
   } as unknown as LocalChanges
-  const intake = createIntake({ root, local: fake, sourceFault: () => null, checkWatches: (c) => calls.checkWatches.push([...c]), deletesHeld: () => {}, recorded: () => {} })
+  const intake = createIntake({ root, local: fake, sourceFault: () => ask(fault), checkWatches: (c) => calls.checkWatches.push([...c]), deletesHeld: () => {}, recorded: () => {} })
   t.after(() => intake.close())
   return { root, intake, calls }
 }
@@ -76,4 +82,20 @@ test('intake: reports before the start wait for nothing once the start has looke
   intake.rescan()
   assert.deepEqual(calls.checkWatches, [[{ dir: '', deep: true }]])
   assert.equal(intake.empty(), true, 'the whole tree was looked at, the reported path included')
+})
+
+test('intake: directories a source fault kept from their read again wait for nothing after the rescan once it clears', async (t) => {
+  const fault = { now: null as string | null, asked: 0 }
+  const { root, intake, calls } = await intakeOver(t, fault)
+  await writeFile(path.join(root, 'upload.txt'), 'x')
+  intake.add(['upload.txt'], true)
+  await waitFor(() => calls.scan.length === 1, { message: 'the path looked at' })
+  fault.now = 'unmounted'
+  fault.asked = 0
+  await waitFor(() => fault.asked > 0, { message: 'the read again came, and found the fault' })
+  assert.deepEqual(calls.scanDirs, [])
+  assert.equal(intake.waiting(), 1, 'the directory waits')
+  fault.now = null
+  intake.faultCleared()
+  assert.equal(intake.empty(), true, 'the rescan looked at the whole tree')
 })

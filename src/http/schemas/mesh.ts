@@ -49,6 +49,10 @@ export const MeshStatusSchema = component('MeshStatus', Type.Object({
   deletesHeld: Type.Union([Type.Object({ count: Type.Integer(), since: Timestamp }), Type.Null()], {
     description: 'Local deletions the mass-delete guard holds back: confirm them with POST /v1/mesh/deletes/confirm',
   }),
+  waiting: Type.Object({
+    changes: Type.Integer({ description: 'Paths the watcher reported and directories to read again, not looked at yet' }),
+    displaced: Type.Integer({ description: 'Local files a peer\'s version or deletion took out of the tree, held while a process may still write into them' }),
+  }, { description: 'What keeps the node from idle besides what its peers are owed' }),
   peers: Type.Array(ref(PeerStatusSchema)),
 }))
 

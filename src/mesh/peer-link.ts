@@ -6,6 +6,7 @@ import type { MeshFileRow, MeshStore, OutboxItem } from '../db/mesh-store.js'
 import { buildStagingArgs, encodeFileList, type RsyncCommonOptions, type RsyncTarget } from '../rsync/args.js'
 import type { RsyncRunner } from '../rsync/runner.js'
 import { retryDelayMs, type BackoffOptions } from '../sync/backoff.js'
+import { SMALL_RUN_MAX_BYTES, SMALL_RUN_MAX_PATHS } from '../sync/batch-plan.js'
 import type { LocalChanges } from './local-changes.js'
 import type { Manifest, ManifestEntry } from './manifest.js'
 import type { PeerClient } from './peer-client.js'
@@ -141,7 +142,7 @@ export function createPeerLink (opts: PeerLinkOptions) {
     const batch = randomUUID()
     if (files.length > 0) {
       const outcome = await opts.runner.run({
-        args: buildStagingArgs(peer.rsync, { ...opts.rsync, excludes: [] }, `${MESH_DIR}/staging/${opts.self}/${batch}`),
+        args: buildStagingArgs(peer.rsync, { ...opts.rsync, excludes: [] }, `${MESH_DIR}/staging/${opts.self}/${batch}`, { small: isSmallBatch(files.map((rel) => keys.get(rel)?.size ?? null)) }),
         input: encodeFileList(files),
         password: peer.rsync.password,
         deadlineMs: opts.rsync.deadlineSec * 1000,
@@ -271,4 +272,12 @@ export function createPeerLink (opts: PeerLinkOptions) {
       return this.close()
     },
   }
+}
+
+/** A few files whose recorded sizes fit in the sockets' buffers (as isSmallRun in sync/batch-plan.ts, from the rows). */
+export function isSmallBatch (sizes: ReadonlyArray<number | null>): boolean {
+  if (sizes.length > SMALL_RUN_MAX_PATHS) return false
+  let bytes = 0
+  for (const size of sizes) bytes += size ?? Infinity
+  return bytes <= SMALL_RUN_MAX_BYTES
 }

@@ -106,9 +106,11 @@ export function buildFullArgs (target: RsyncTarget, opts: RsyncCommonOptions & {
  * exit 23 (under churn some file always is); the peer answers `retry` for
  * it and the next scan finds the deletion.
  */
-export function buildStagingArgs (target: RsyncTarget, opts: RsyncCommonOptions, stagingPath: string): string[] {
+export function buildStagingArgs (target: RsyncTarget, opts: RsyncCommonOptions, stagingPath: string, run: { small: boolean } = { small: false }): string[] {
   return [
     '-a', '--files-from=-', '--from0', '--mkpath', '--ignore-missing-args', '--no-human-readable',
+    // As in buildIncrementalArgs: a small run spares the daemon's timeout announcement and its 40 ms.
+    ...(target.parsed.kind === 'daemon' && run.small ? ['-M--timeout=0'] : []),
     ...transportArgs(target, opts), ...opts.extraArgs,
     sourceArg(opts.source), `${target.parsed.destination}${stagingPath}/`,
   ]

@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import { execFileSync, spawnSync } from 'node:child_process'
 import assert from 'node:assert/strict'
-import { buildFullArgs, buildIncrementalArgs, buildSshCommand, encodeFileList } from '../../src/rsync/args.js'
+import { buildFullArgs, buildIncrementalArgs, buildSshCommand, buildStagingArgs, encodeFileList } from '../../src/rsync/args.js'
+import { isSmallBatch } from '../../src/mesh/peer-link.js'
 import { parseTargetUrl } from '../../src/config/target-url.js'
 
 const common = { source: '/srv/up', excludes: ['*.tmp'], ioTimeoutSec: 30, connectTimeoutSec: 10, extraArgs: ['--bwlimit=1m'] }
@@ -29,6 +30,18 @@ test('a small incremental run tells a daemon no timeout (it would announce it an
   assert.ok(!buildIncrementalArgs(daemon, common, { small: false }).includes('-M--timeout=0'), 'a large run keeps the daemon\'s keepalives')
   assert.ok(!buildFullArgs(daemon, { ...common, compare: 'mtime-ns' }).includes('-M--timeout=0'), 'a mirror keeps them too')
   assert.ok(!buildIncrementalArgs({ parsed: parseTargetUrl('deploy@web3:/srv/up/') }, common, { small: true }).includes('-M--timeout=0'))
+})
+
+test('a mesh batch of a few small files tells the peer\'s daemon no timeout (its announcement costs 40 ms); a larger one, or over SSH, does not', () => {
+  const daemon = { parsed: parseTargetUrl('rsync://u@h:873/mod/') }
+  assert.ok(buildStagingArgs(daemon, common, '.syncplane/staging/n0/b', { small: true }).includes('-M--timeout=0'))
+  assert.ok(buildStagingArgs(daemon, common, '.syncplane/staging/n0/b', { small: true }).includes('--timeout=30'), 'the client keeps its own')
+  assert.ok(!buildStagingArgs(daemon, common, '.syncplane/staging/n0/b').includes('-M--timeout=0'))
+  assert.ok(!buildStagingArgs({ parsed: parseTargetUrl('deploy@web3:/srv/up/') }, common, '.syncplane/staging/n0/b', { small: true }).includes('-M--timeout=0'))
+  assert.equal(isSmallBatch([4096, 4096]), true)
+  assert.equal(isSmallBatch([64 * 1024 + 1]), false)
+  assert.equal(isSmallBatch(Array.from({ length: 17 }, () => 1)), false)
+  assert.equal(isSmallBatch([null]), false, 'a size not recorded is not known to be small')
 })
 
 test('a full run mirrors SRC/ into DEST/ with --delete and no file list', () => {

@@ -28,6 +28,6 @@ export function lostWatches (root: string, checks: readonly WatchCheck[], skip: 
       // Gone meanwhile: nothing to watch.
     }
   }
-  for (const { dir, deep } of checks) visit(dir === '' ? root : path.join(root, dir), deep ? Infinity : 1)
+  for (const { dir, deep } of checks) visit(dir === '' ? root : path.join(root, dir), deep ? Infinity : 2)
   return [...lost]
 }

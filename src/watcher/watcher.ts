@@ -55,7 +55,7 @@ export interface Watcher {
   restart? (): Promise<void>
   /**
    * Directories the caller expects watched (relative; `deep`: every
-   * directory below too, otherwise those directly in it): one that no
+   * directory below too, otherwise two levels below it): one that no
    * watch covers gets one again and is reported, so what was written there
    * meanwhile is looked at. parcel's inotify backend loses the watch of a
    * directory now and then where directories are renamed at speed

@@ -50,14 +50,19 @@ function unhandledRejections (t: import('node:test').TestContext): unknown[] {
 
 const macrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-test('a subtree subscription that arrives after close is ended, and its failed unsubscribe is not left unhandled', async (t) => {
+/** A directory with a subdirectory, inspected: its own subscription asked for (not resolved yet). */
+async function inspectedTree (t: import('node:test').TestContext) {
   const unhandled = unhandledRejections(t)
-  const tmp = await makeTempDir(t)
-  const dir = path.join(tmp.path, 'tree')
+  const dir = path.join((await makeTempDir(t)).path, 'tree')
   await mkdir(path.join(dir, 'sub'), { recursive: true })
-  const { watches, pending, unsubscribed } = watchesOverFailingUnsubscribe()
-  await watches.inspect(dir)
-  assert.equal(pending.length, 1, 'a directory with subdirectories gets a subscription of its own')
+  const over = watchesOverFailingUnsubscribe()
+  await over.watches.inspect(dir)
+  assert.equal(over.pending.length, 1, 'a directory with subdirectories gets a subscription of its own')
+  return { ...over, dir, unhandled }
+}
+
+test('a subtree subscription that arrives after close is ended, and its failed unsubscribe is not left unhandled', async (t) => {
+  const { watches, pending, unsubscribed, unhandled } = await inspectedTree(t)
   assert.deepEqual(watches.close(), [])
   pending[0]!()
   await watches.settled()
@@ -67,12 +72,7 @@ test('a subtree subscription that arrives after close is ended, and its failed u
 })
 
 test('dropping a removed directory ends its subscription, and a failed unsubscribe is not left unhandled', async (t) => {
-  const unhandled = unhandledRejections(t)
-  const tmp = await makeTempDir(t)
-  const dir = path.join(tmp.path, 'tree')
-  await mkdir(path.join(dir, 'sub'), { recursive: true })
-  const { watches, pending, unsubscribed } = watchesOverFailingUnsubscribe()
-  await watches.inspect(dir)
+  const { watches, pending, unsubscribed, unhandled, dir } = await inspectedTree(t)
   pending[0]!()
   await watches.settled()
   assert.deepEqual(watches.established(), [dir])

@@ -6,7 +6,7 @@ import type { MeshFileRow, MeshStore, OutboxItem } from '../db/mesh-store.js'
 import { buildStagingArgs, encodeFileList, type RsyncCommonOptions, type RsyncTarget } from '../rsync/args.js'
 import type { RsyncRunner } from '../rsync/runner.js'
 import { retryDelayMs, type BackoffOptions } from '../sync/backoff.js'
-import { SMALL_RUN_MAX_BYTES, SMALL_RUN_MAX_PATHS } from '../sync/batch-plan.js'
+import { fitsSmallRun } from '../sync/batch-plan.js'
 import type { LocalChanges } from './local-changes.js'
 import type { Manifest, ManifestEntry } from './manifest.js'
 import type { PeerClient } from './peer-client.js'
@@ -274,10 +274,5 @@ export function createPeerLink (opts: PeerLinkOptions) {
   }
 }
 
-/** A few files whose recorded sizes fit in the sockets' buffers (as isSmallRun in sync/batch-plan.ts, from the rows). */
-export function isSmallBatch (sizes: ReadonlyArray<number | null>): boolean {
-  if (sizes.length > SMALL_RUN_MAX_PATHS) return false
-  let bytes = 0
-  for (const size of sizes) bytes += size ?? Infinity
-  return bytes <= SMALL_RUN_MAX_BYTES
-}
+/** A batch of files whose recorded sizes make a small run; a size the row lacks is not known to be small. */
+export const isSmallBatch = (sizes: ReadonlyArray<number | null>): boolean => fitsSmallRun(sizes.map((size) => size ?? Infinity))

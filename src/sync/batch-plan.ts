@@ -43,17 +43,27 @@ export const SMALL_RUN_MAX_BYTES = 64 * 1024
  * writing them. A listed directory is sent whole and never counts as small.
  */
 export function isSmallRun (source: string, list: readonly string[]): boolean {
+  // Before any lstat: a long list is never small.
   if (list.length > SMALL_RUN_MAX_PATHS) return false
-  let bytes = 0
+  const sizes: number[] = []
   for (const rel of list) {
     try {
       const st = lstatSync(path.join(source, rel))
       if (st.isDirectory()) return false
-      bytes += st.size
+      sizes.push(st.size)
     } catch {
       // Gone: a deletion, no data to send.
+      sizes.push(0)
     }
   }
+  return fitsSmallRun(sizes)
+}
+
+/** Whether a run of files of these sizes is small (see isSmallRun); the mesh's batches use it with the sizes in their rows. */
+export function fitsSmallRun (sizes: readonly number[]): boolean {
+  if (sizes.length > SMALL_RUN_MAX_PATHS) return false
+  let bytes = 0
+  for (const size of sizes) bytes += size
   return bytes <= SMALL_RUN_MAX_BYTES
 }
 

@@ -3,6 +3,9 @@ import path from 'node:path'
 import type { WatchCheck } from './watcher.js'
 import { watchedInodes } from './watched-inodes.js'
 
+/** How far below a directory a check that is not deep looks: changes at speed lose watches a level or two down. */
+const SHALLOW_LEVELS = 2
+
 /**
  * The directories among `checks` (absolute from `root`) that no inotify
  * watch of this process covers, outermost only (a subscription of one
@@ -28,6 +31,6 @@ export function lostWatches (root: string, checks: readonly WatchCheck[], skip: 
       // Gone meanwhile: nothing to watch.
     }
   }
-  for (const { dir, deep } of checks) visit(dir === '' ? root : path.join(root, dir), deep ? Infinity : 2)
+  for (const { dir, deep } of checks) visit(dir === '' ? root : path.join(root, dir), deep ? Infinity : SHALLOW_LEVELS)
   return [...lost]
 }

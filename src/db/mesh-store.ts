@@ -23,6 +23,9 @@ export interface MeshFileRow {
 
 export interface OutboxItem { path: string, seq: number }
 
+/** An outbox item with the row it names (undefined: the row was forgotten since). */
+export interface OwedRow { item: OutboxItem, row: MeshFileRow | undefined }
+
 export interface MeshConflict {
   id: number
   path: string
@@ -63,6 +66,10 @@ export function createMeshStore (db: Db) {
       origin = excluded.origin, size = excluded.size, mtime_ns = excluded.mtime_ns, ino = excluded.ino, copy_of = excluded.copy_of`)
   // '/' + 1 is '0': every path below `dir/` sorts in [dir/, dir0).
   const below = db.prepare<[string, string], RawRow>('SELECT * FROM mesh_files WHERE path >= ? AND path < ? AND deleted = 0')
+  // The same range, only the entries directly in `dir` (tombstones too: a scan weighs each entry against its row).
+  // length() and substr() count characters, as the directory's own length is counted here.
+  const children = db.prepare<[{ lo: string, hi: string, dir: string }], RawRow>('SELECT * FROM mesh_files WHERE path >= @lo AND path < @hi AND instr(substr(path, length(@dir) + 2), \'/\') = 0')
+  const topLevel = db.prepare<[], RawRow>('SELECT * FROM mesh_files WHERE instr(path, \'/\') = 0')
   const present = db.prepare<[], RawRow>('SELECT * FROM mesh_files WHERE deleted = 0')
   const all = db.prepare<[], RawRow>('SELECT * FROM mesh_files')
   const maxHlc = db.prepare<[], { m: number | null }>('SELECT max(hlc) AS m FROM mesh_files')
@@ -72,6 +79,9 @@ export function createMeshStore (db: Db) {
   const counts = db.prepare<[], { files: number, tombstones: number }>('SELECT coalesce(sum(deleted = 0), 0) AS files, coalesce(sum(deleted = 1), 0) AS tombstones FROM mesh_files')
   const enqueue = db.prepare('INSERT INTO mesh_outbox (peer, path, seq) VALUES (?, ?, ?) ON CONFLICT (peer, path) DO UPDATE SET seq = excluded.seq')
   const take = db.prepare<[string, number], OutboxItem>('SELECT path, seq FROM mesh_outbox WHERE peer = ? ORDER BY seq LIMIT ?')
+  // One statement per batch instead of one per path (the sender's side of a burst).
+  const takeRows = db.prepare<[string, number], RawRow & { o_path: string, o_seq: number }>(`SELECT o.path AS o_path, o.seq AS o_seq, f.*
+    FROM mesh_outbox o LEFT JOIN mesh_files f ON f.path = o.path WHERE o.peer = ? ORDER BY o.seq LIMIT ?`)
   const ack = db.prepare('DELETE FROM mesh_outbox WHERE peer = ? AND path = ? AND seq = ?')
   const owed = db.prepare<[string], { n: number, oldest: number | null }>('SELECT count(*) AS n, min(seq) AS oldest FROM mesh_outbox WHERE peer = ?')
   const owedUpTo = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM mesh_outbox WHERE seq <= ?')
@@ -98,6 +108,11 @@ export function createMeshStore (db: Db) {
     below (dir: string): MeshFileRow[] {
       return below.all(`${dir}/`, `${dir}0`).map(toRow)
     },
+    /** Rows of the entries directly in directory `dir` ('' for the root), tombstones included. */
+    children (dir: string): MeshFileRow[] {
+      if (dir === '') return topLevel.all().map(toRow)
+      return children.all({ lo: `${dir}/`, hi: `${dir}0`, dir }).map(toRow)
+    },
     present (): MeshFileRow[] {
       return present.all().map(toRow)
     },
@@ -120,6 +135,10 @@ export function createMeshStore (db: Db) {
     },
     take (peer: string, limit: number): OutboxItem[] {
       return take.all(peer, limit)
+    },
+    /** The first `limit` items owed to `peer`, each with its row. */
+    takeRows (peer: string, limit: number): OwedRow[] {
+      return takeRows.all(peer, limit).map((r) => ({ item: { path: r.o_path, seq: r.o_seq }, row: r.path === null ? undefined : toRow(r) }))
     },
     ack (peer: string, items: readonly OutboxItem[]): void {
       // One transaction: a batch acknowledges up to mesh.maxEntries rows, and each DELETE on its own is a commit.

@@ -11,6 +11,7 @@ import { compareVectors, mergeVectors, type VersionVector } from './version-vect
 import { knownOf, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
 import { ancestorsAreDirectories, lookAt, placeIfAbsent, sameContent } from './tree-fs.js'
 import { createParentDirs } from './parent-dirs.js'
+import { createKnownDirs } from './known-dirs.js'
 import { createDisplacedWatch, type DisplacedWatchOptions } from './displaced-watch.js'
 import type { OpenForWrite } from './open-writers.js'
 
@@ -52,6 +53,8 @@ export function createApplyBatch (opts: ApplyOptions) {
   const displaced = createDisplacedWatch({ root, self, clock, local, logger, later: opts.recheck, openForWrite: opts.openForWrite, suspended: opts.suspended, timing: opts.displacedTiming })
   const parents = createParentDirs(root, store, local)
   const stampOf = (v: { hlc: number, origin: string }): VersionStamp => ({ hlc: v.hlc, origin: v.origin })
+  /** The directories the slice being applied has seen (one per apply call). */
+  let dirs = createKnownDirs()
 
   /**
    * Puts the file at `from` (staged, or a displaced local file) at `rel` as
@@ -63,7 +66,7 @@ export function createApplyBatch (opts: ApplyOptions) {
    */
   function put (e: ManifestEntry, from: string, depth = 0, recorded?: RowKey): EntryOutcome {
     if (depth > 8) return 'retry'
-    if (!ancestorsAreDirectories(root, e.path)) return 'retry'
+    if (!ancestorsAreDirectories(root, e.path, dirs.look)) return 'retry'
     local.scan([e.path])
     const row = store.get(e.path)
     const here = row !== undefined && !row.deleted ? row : undefined
@@ -147,7 +150,7 @@ export function createApplyBatch (opts: ApplyOptions) {
 
   /** Nothing is at the path: the file goes there unless an application put one there meanwhile. */
   function install (e: ManifestEntry, from: string, known: VersionVector, recorded?: RowKey): EntryOutcome {
-    const revived = parents.make(e.path, e)
+    const revived = parents.make(e.path, e, dirs)
     if (!placeIfAbsent(from, abs(e.path))) {
       parents.revive(revived)
       return 'retry'
@@ -182,7 +185,7 @@ export function createApplyBatch (opts: ApplyOptions) {
 
   /** A deletion removes only the version its node had seen; a concurrent change survives it. */
   function remove (e: ManifestEntry): EntryOutcome {
-    if (!ancestorsAreDirectories(root, e.path)) return 'stale'
+    if (!ancestorsAreDirectories(root, e.path, dirs.look)) return 'stale'
     local.scan([e.path])
     const row = store.get(e.path)
     if (row === undefined) {
@@ -206,6 +209,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     }
     if (row.kind === 'dir') {
       try {
+        dirs.removed(abs(e.path))
         rmdirSync(abs(e.path))
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
@@ -229,7 +233,7 @@ export function createApplyBatch (opts: ApplyOptions) {
   }
 
   function makeDir (e: ManifestEntry): EntryOutcome {
-    if (!ancestorsAreDirectories(root, e.path)) return 'retry'
+    if (!ancestorsAreDirectories(root, e.path, dirs.look)) return 'retry'
     local.scan([e.path])
     const row = store.get(e.path)
     const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
@@ -241,7 +245,7 @@ export function createApplyBatch (opts: ApplyOptions) {
       const outcome = moveLocalToCopy(row!, conflictCopyPath(e.path, stampOf(row!)), e.origin, 0)
       if (outcome !== 'applied') return outcome
     }
-    const revived = parents.make(`${e.path}/x`, e)
+    const revived = parents.make(`${e.path}/x`, e, dirs)
     // What this node owes its peers for the path is the row it holds when it sends: the row `e` replaces must not
     // carry something `e` has not seen (a peer still holding what it told of would keep that for good).
     const concurrent = row !== undefined && compareVectors(e.vv, vvOf(row)) === 'concurrent'
@@ -271,11 +275,12 @@ export function createApplyBatch (opts: ApplyOptions) {
     /** Applies a peer's batch; its staged files are under `stagingDir`. */
     apply (manifest: Manifest, stagingDir: string): EntryOutcome[] {
       const outcomes: EntryOutcome[] = new Array(manifest.entries.length)
+      dirs = createKnownDirs()
       for (const i of applyOrder(manifest.entries)) {
         const e = manifest.entries[i]!
         const staged = path.join(stagingDir, e.path)
         try {
-          const problem = entryProblem(root, staged, e)
+          const problem = entryProblem(root, staged, e, dirs.look)
           if (problem !== null) {
             logger.warn({ from: manifest.from, path: e.path, vv: e.vv, hlc: e.hlc }, problem)
             outcomes[i] = 'refused'

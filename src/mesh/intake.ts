@@ -1,7 +1,7 @@
 import path from 'node:path'
 import type { LocalChanges, ScanResult } from './local-changes.js'
 import { isMeshInternal } from './mesh-paths.js'
-import { lookAt } from './tree-fs.js'
+import { lookAt, type Entry } from './tree-fs.js'
 import type { WatchCheck } from '../watcher/watcher.js'
 
 /** How long the changes of one event-loop turn wait for more before they are looked at. */
@@ -77,11 +77,12 @@ export function createIntake (deps: IntakeDeps) {
     const arm = armed
     intake = new Set()
     armed = false
-    const present: string[] = []
+    // What each path is, kept for the scan below (one lstat per reported path, not two).
+    const present = new Map<string, Entry>()
     for (const p of paths) {
       const seen = lookAt(path.join(deps.root, p))
       if (seen === null || seen.type === 'other') gone.add(p)
-      else present.push(p)
+      else present.set(p, seen)
       if (!arm) continue
       // Where a peer's version landed too: a change the watcher missed is as often next to one of theirs as to a local one.
       active.add(path.posix.dirname(p) === '.' ? '' : path.posix.dirname(p))
@@ -89,7 +90,7 @@ export function createIntake (deps: IntakeDeps) {
     }
     if (arm) armVerify()
     if (gone.size > 0) goneTimer ??= setTimeout(settleDeletions, DELETE_SETTLE_MS)
-    afterScan(deps.local.scan(present), false)
+    afterScan(deps.local.scan(present.keys(), present), false)
   }
 
   /** The deletions of a burst, recorded in one scan: more than the guard allows are held, not sent one watcher batch at a time. */

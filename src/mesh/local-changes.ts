@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import type { MeshFileRow, MeshStore } from '../db/mesh-store.js'
 import type { HybridClock } from './clock.js'
 import { isMeshInternal } from './mesh-paths.js'
-import { lookAt, sameKey, type StatKey } from './tree-fs.js'
+import { lookAt, sameKey, type Entry, type StatKey } from './tree-fs.js'
 import { bumpVector } from './version-vector.js'
 
 /**
@@ -76,10 +76,11 @@ export function createLocalChanges (opts: LocalChangesOptions) {
    * established, and then reports the directory again
    * (watcher/subtree-watches.ts): only a read after that finds those files.
    */
-  function scanOne (rel: string, deep: boolean, gone: MeshFileRow[], result: ScanResult, reported = false): void {
+  function scanOne (rel: string, deep: boolean, gone: MeshFileRow[], result: ScanResult, reported = false, siblings?: ReadonlyMap<string, MeshFileRow>, looked?: Entry): void {
     if (rel === '' || isMeshInternal(rel) || opts.isExcluded(rel, undefined)) return
-    const seen = lookAt(path.join(root, rel))
-    const row = store.get(rel)
+    const seen = looked !== undefined ? looked : lookAt(path.join(root, rel))
+    // A directory's entries come with their rows, read in one statement (a statement per entry cost more than its lstat).
+    const row = siblings === undefined ? store.get(rel) : siblings.get(rel)
     const present = row !== undefined && !row.deleted
     if (seen === null || seen.type === 'other') {
       // A symlink or device is not replicated; for the mesh it is as if absent.
@@ -109,17 +110,17 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     } catch {
       return
     }
+    // Scanning one entry records rows at or below it only: the others' rows read here stay current.
+    const rows = new Map(store.children(rel).map((r) => [r.path, r]))
     const here = new Set<string>()
     for (const name of names) {
       const child = rel === '' ? name : `${rel}/${name}`
       here.add(child)
-      scanOne(child, deep, gone, result)
+      scanOne(child, deep, gone, result, false, rows)
     }
-    // Rows of this directory's children that are no longer on disk.
-    const rows = rel === '' ? store.present() : store.below(rel)
-    for (const r of rows) {
-      const parent = r.path.includes('/') ? r.path.slice(0, r.path.lastIndexOf('/')) : ''
-      if (parent !== rel || here.has(r.path) || isMeshInternal(r.path) || opts.isExcluded(r.path, r.kind === 'dir')) continue
+    // Rows of this directory's entries that are no longer on disk.
+    for (const r of rows.values()) {
+      if (r.deleted || here.has(r.path) || isMeshInternal(r.path) || opts.isExcluded(r.path, r.kind === 'dir')) continue
       gone.push(r)
       // A directory gone: everything below it too (its rows would otherwise stay present with nothing on disk, never looked at again).
       if (r.kind === 'dir') gone.push(...store.below(r.path))
@@ -146,13 +147,16 @@ export function createLocalChanges (opts: LocalChangesOptions) {
   }
 
   return {
-    /** The watcher's paths: each one looked at, its parents' new directories read whole. */
-    scan (paths: Iterable<string>): ScanResult {
+    /**
+     * The watcher's paths: each one looked at (or as `looked` says it just
+     * was, in the same event-loop turn), its parents' new directories read whole.
+     */
+    scan (paths: Iterable<string>, looked?: ReadonlyMap<string, Entry>): ScanResult {
       const result: ScanResult = { versions: 0, tombstones: 0, deletesHeld: 0 }
       if (opts.sourceFault() !== null) return result
       store.transaction(() => {
         const gone: MeshFileRow[] = []
-        for (const rel of paths) scanOne(rel, false, gone, result, true)
+        for (const rel of paths) scanOne(rel, false, gone, result, true, undefined, looked?.get(rel))
         settleGone(gone, result)
       })
       return result

@@ -15,6 +15,7 @@ import { emptyTrash, tidyMeshDirs } from './trash.js'
 import { createTombstoneSweep } from './tombstones.js'
 import { createRepairer, digestRows, indexOf, type IndexEntry } from './repair.js'
 import { receiveBatch } from './receive.js'
+import { createStagingRemover } from './staging-remover.js'
 import { createApplyingJournal } from './applying-journal.js'
 import { createRootWatch } from './root-watch.js'
 import { openForWrite } from './open-writers.js'
@@ -145,6 +146,7 @@ export function createMesh (opts: MeshOptions) {
   })
 
   const journal = createApplyingJournal({ root, store, logger })
+  const staging = createStagingRemover(logger)
   const tombstones = createTombstoneSweep({ store, days: opts.tombstoneDays, now, logger })
 
   let started = false
@@ -209,7 +211,7 @@ export function createMesh (opts: MeshOptions) {
       const link = links.get(manifest.from)
       if (link === undefined || manifest.from === self) return 'unknown-peer'
       link.heard()
-      const outcomes = await receiveBatch({ root, applier, sourceFault, beforeSlice: intake.drain, transaction: store.transaction, journal }, manifest)
+      const outcomes = await receiveBatch({ root, applier, sourceFault, beforeSlice: intake.drain, transaction: store.transaction, journal, discard: staging.remove }, manifest)
       // Copies owed onwards, parents recorded: let the links look.
       for (const l of links.values()) l.wake()
       return outcomes
@@ -302,6 +304,7 @@ export function createMesh (opts: MeshOptions) {
       applier.displaced.close()
       await Promise.all([...links.values()].map((l) => l.close()))
       flushWaiters.close()
+      await staging.settled()
     },
 
     async destroy (): Promise<void> {

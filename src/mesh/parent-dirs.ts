@@ -1,6 +1,8 @@
 import type { MeshStore } from '../db/mesh-store.js'
 import type { LocalChanges } from './local-changes.js'
 import type { ManifestEntry } from './manifest.js'
+import path from 'node:path'
+import type { KnownDirs } from './known-dirs.js'
 import { makeParents } from './tree-fs.js'
 
 /**
@@ -11,9 +13,12 @@ import { makeParents } from './tree-fs.js'
  */
 export function createParentDirs (root: string, store: MeshStore, local: LocalChanges) {
   /** Makes the parents of `rel` for version `e`; returns those made where a deletion was recorded, for revive(). */
-  function make (rel: string, e: ManifestEntry): string[] {
+  function make (rel: string, e: ManifestEntry, known: KnownDirs): string[] {
     const revived: string[] = []
+    // Its parent seen on the way (ancestorsAreDirectories): every parent is there (a mkdir that fails EEXIST costs a thrown error).
+    if (known.has(path.join(root, path.posix.dirname(rel)))) return revived
     for (const dir of makeParents(root, rel)) {
+      known.made(path.join(root, dir))
       const prev = store.get(dir)
       if (prev?.deleted === true) {
         revived.push(dir)

@@ -115,19 +115,16 @@ export function createPeerLink (opts: PeerLinkOptions) {
     wake = done
   })
 
-  async function send (taken: OutboxItem[]): Promise<void> {
+  async function send (): Promise<void> {
     const fault = opts.sourceFault()
     if (fault !== null) throw new InternalError('SP_PEER_FAILED', `not sending while the source is faulted: ${fault}`)
-    // Versions first brought up to date: a file changed since it was queued goes as its latest version.
-    opts.local.scan(taken.map((i) => i.path))
-    const items = store.take(peer.name, opts.maxEntries)
-    if (items.length === 0) return
+    const owed = store.takeRows(peer.name, opts.maxEntries)
+    if (owed.length === 0) return
     let entries: ManifestEntry[] = []
     let sentItems: OutboxItem[] = []
     const gone: OutboxItem[] = []
     const keys = new Map<string, RowKey>()
-    for (const item of items) {
-      const row = store.get(item.path)
+    for (const { item, row } of owed) {
       if (row === undefined) {
         gone.push(item)
         continue
@@ -157,10 +154,12 @@ export function createPeerLink (opts: PeerLinkOptions) {
       // part, as a later state under this version's vector (a peer deleting or overwriting those bytes would then
       // count as having seen this version only, and the later version would come back over its deletion). Such an
       // entry stays owed: the next round's scan records the new version, which goes with its own bytes.
+      // Its new version is recorded now, not when the watcher's report comes, so the next round sends that one.
       const changed = new Set(files.filter((rel) => !unchanged(rel, keys.get(rel)!)))
       if (changed.size > 0) {
         sentItems = sentItems.filter((_, i) => !changed.has(entries[i]!.path))
         entries = entries.filter((e) => !changed.has(e.path))
+        opts.local.scan(changed)
       }
     }
     const manifest: Manifest = { from: opts.self, batch, entries }
@@ -196,7 +195,7 @@ export function createPeerLink (opts: PeerLinkOptions) {
       owedSince ??= now()
       state = 'sending'
       try {
-        await send(store.take(peer.name, opts.maxEntries))
+        await send()
         if (failures > 0) opts.onRecovered()
         failures = 0
         lastError = null

@@ -19,7 +19,11 @@ export interface ReceiveDeps {
   transaction: <T>(fn: () => T) => T
   /** Each slice is noted before it touches the tree (a crash between its files and its commit is recovered at start). */
   journal: ApplyingJournal
+  /** Removes a staging directory no longer needed; at once by default (the service removes them off the event loop: staging-remover.ts). */
+  discard?: (dir: string) => void
 }
+
+const removeNow = (dir: string): void => rmSync(dir, { recursive: true, force: true })
 
 /**
  * A peer's batch, its staged files taken from
@@ -27,16 +31,17 @@ export interface ReceiveDeps {
  */
 export async function receiveBatch (deps: ReceiveDeps, manifest: Manifest): Promise<EntryOutcome[]> {
   const staging = path.join(meshDir(deps.root, 'staging'), manifest.from, manifest.batch)
+  const discard = deps.discard ?? removeNow
   // A sender has one batch in flight: any other of its staged batches was left by a failure (its entries are still owed).
   const needed = deps.journal.needed()
   for (const name of listDir(path.dirname(staging))) {
     const dir = path.join(path.dirname(staging), name)
     // Not one a note still needs (a commit that failed, kept for the recovery at start).
-    if (name !== manifest.batch && !needed.has(path.relative(deps.root, dir))) rmSync(dir, { recursive: true, force: true })
+    if (name !== manifest.batch && !needed.has(path.relative(deps.root, dir))) discard(dir)
   }
   if (deps.sourceFault() !== null) {
     // Not into whatever is at the root now (a bare mount point): the sender keeps it owed until the tree is back.
-    rmSync(staging, { recursive: true, force: true })
+    discard(staging)
     return manifest.entries.map(() => 'retry')
   }
   const outcomes: EntryOutcome[] = []
@@ -63,7 +68,7 @@ export async function receiveBatch (deps: ReceiveDeps, manifest: Manifest): Prom
       }
     }
   } finally {
-    if (!unsettled) rmSync(staging, { recursive: true, force: true })
+    if (!unsettled) discard(staging)
   }
   return outcomes
 }

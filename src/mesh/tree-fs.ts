@@ -46,12 +46,12 @@ export function meshDir (root: string, kind: 'staging' | 'displaced' | 'trash'):
  * A regular file on the way is refused too (a file where a peer has a
  * directory: nothing can be put below it).
  */
-export function ancestorsAreDirectories (root: string, rel: string): boolean {
+export function ancestorsAreDirectories (root: string, rel: string, look: (abs: string) => Entry = lookAt): boolean {
   const parts = rel.split('/')
   let dir = root
   for (const part of parts.slice(0, -1)) {
     dir = path.join(dir, part)
-    const seen = lookAt(dir)
+    const seen = look(dir)
     if (seen === null) return true
     if (seen.type !== 'dir') return false
   }
@@ -63,11 +63,11 @@ export function ancestorsAreDirectories (root: string, rel: string): boolean {
  * device, a socket): a path through it may lead outside the tree, so a
  * peer's entry naming it is refused for good, not retried.
  */
-export function linkOnTheWay (root: string, rel: string): boolean {
+export function linkOnTheWay (root: string, rel: string, look: (abs: string) => Entry = lookAt): boolean {
   let dir = root
   for (const part of rel.split('/').slice(0, -1)) {
     dir = path.join(dir, part)
-    const seen = lookAt(dir)
+    const seen = look(dir)
     if (seen === null || seen.type === 'file') return false
     if (seen.type === 'other') return true
   }

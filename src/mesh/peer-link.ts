@@ -153,8 +153,8 @@ export function createPeerLink (opts: PeerLinkOptions) {
       // rsync sent each file as it read it: one changed since its version was recorded may have gone, wholly or in
       // part, as a later state under this version's vector (a peer deleting or overwriting those bytes would then
       // count as having seen this version only, and the later version would come back over its deletion). Such an
-      // entry stays owed: the next round's scan records the new version, which goes with its own bytes.
-      // Its new version is recorded now, not when the watcher's report comes, so the next round sends that one.
+      // entry stays owed, and its new version is recorded now (not when the watcher's report comes): the next
+      // round sends that one, with its own bytes.
       const changed = new Set(files.filter((rel) => !unchanged(rel, keys.get(rel)!)))
       if (changed.size > 0) {
         sentItems = sentItems.filter((_, i) => !changed.has(entries[i]!.path))

@@ -78,7 +78,6 @@ export function createMeshStore (db: Db) {
     WHERE deleted = 1 AND hlc < ? AND path NOT IN (SELECT path FROM mesh_outbox) LIMIT ?)`)
   const counts = db.prepare<[], { files: number, tombstones: number }>('SELECT coalesce(sum(deleted = 0), 0) AS files, coalesce(sum(deleted = 1), 0) AS tombstones FROM mesh_files')
   const enqueue = db.prepare('INSERT INTO mesh_outbox (peer, path, seq) VALUES (?, ?, ?) ON CONFLICT (peer, path) DO UPDATE SET seq = excluded.seq')
-  const take = db.prepare<[string, number], OutboxItem>('SELECT path, seq FROM mesh_outbox WHERE peer = ? ORDER BY seq LIMIT ?')
   // One statement per batch instead of one per path (the sender's side of a burst).
   const takeRows = db.prepare<[string, number], RawRow & { o_path: string, o_seq: number }>(`SELECT o.path AS o_path, o.seq AS o_seq, f.*
     FROM mesh_outbox o LEFT JOIN mesh_files f ON f.path = o.path WHERE o.peer = ? ORDER BY o.seq LIMIT ?`)
@@ -132,9 +131,6 @@ export function createMeshStore (db: Db) {
     },
     enqueue (path: string, peers: readonly string[], seq: number): void {
       for (const peer of peers) enqueue.run(peer, path, seq)
-    },
-    take (peer: string, limit: number): OutboxItem[] {
-      return take.all(peer, limit)
     },
     /** The first `limit` items owed to `peer`, each with its row. */
     takeRows (peer: string, limit: number): OwedRow[] {

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import { InternalError } from '../errors.js'
 import type { Logger } from 'pino'
-import type { MeshFileRow, MeshStore, OutboxItem } from '../db/mesh-store.js'
+import type { MeshStore, OutboxItem } from '../db/mesh-store.js'
 import { buildStagingArgs, encodeFileList, type RsyncCommonOptions, type RsyncTarget } from '../rsync/args.js'
 import type { RsyncRunner } from '../rsync/runner.js'
 import { retryDelayMs, type BackoffOptions } from '../sync/backoff.js'
 import { fitsSmallRun } from '../sync/batch-plan.js'
 import type { LocalChanges } from './local-changes.js'
 import type { Manifest, ManifestEntry } from './manifest.js'
+import { entryOf, type RowKey } from './version-row.js'
 import type { PeerClient } from './peer-client.js'
 import { MESH_DIR } from './mesh-paths.js'
 import { lookAt, sameKey } from './tree-fs.js'
@@ -71,9 +72,6 @@ export interface PeerStatus {
 
 const HELLO_EVERY_MS = 5_000
 
-/** The stat a version was recorded with. */
-type RowKey = Pick<MeshFileRow, 'size' | 'mtimeNs' | 'ino'>
-
 export type PeerLink = ReturnType<typeof createPeerLink>
 
 export function createPeerLink (opts: PeerLinkOptions) {
@@ -130,8 +128,7 @@ export function createPeerLink (opts: PeerLinkOptions) {
         continue
       }
       keys.set(row.path, row)
-      const extra = { ...(row.copyOf === null ? {} : { copyOf: JSON.parse(row.copyOf) }), ...(row.seen === null ? {} : { seen: JSON.parse(row.seen) }) }
-      entries.push({ path: row.path, kind: row.kind, deleted: row.deleted, vv: JSON.parse(row.vv), hlc: row.hlc, origin: row.origin, ...extra })
+      entries.push(entryOf(row))
       sentItems.push(item)
     }
     store.ack(peer.name, gone)

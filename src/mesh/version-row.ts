@@ -44,3 +44,15 @@ export const rowFor = (e: ManifestEntry, seen: VersionVector, key: RowKey | null
   ino: key?.ino ?? null,
   copyOf: e.copyOf === undefined ? null : JSON.stringify(e.copyOf),
 })
+
+/** The entry a peer is sent for the version this row holds (the inverse of rowFor). */
+export const entryOf = (row: MeshFileRow): ManifestEntry => ({
+  path: row.path,
+  kind: row.kind,
+  deleted: row.deleted,
+  vv: JSON.parse(row.vv),
+  hlc: row.hlc,
+  origin: row.origin,
+  ...(row.copyOf === null ? {} : { copyOf: JSON.parse(row.copyOf) }),
+  ...(row.seen === null ? {} : { seen: JSON.parse(row.seen) }),
+})

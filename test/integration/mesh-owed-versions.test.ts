@@ -9,6 +9,7 @@ import type { ApplyBatch } from '../../src/mesh/apply-batch.js'
 import type { ManifestEntry } from '../../src/mesh/manifest.js'
 import { mergeVectors, type VersionVector } from '../../src/mesh/version-vector.js'
 import { createTombstoneSweep } from '../../src/mesh/tombstones.js'
+import { entryOf } from '../../src/mesh/version-row.js'
 import { createMeshReceiver } from '../helpers/mesh-receiver.js'
 import { snapshotTree, diffSnapshots } from '../helpers/tree.js'
 
@@ -33,13 +34,13 @@ let batches = 0
 
 /** What `from` owes `to`, as its rows are now, its files staged on `to` first; answered entries leave the queue. */
 async function deliver (from: Node, to: Node): Promise<void> {
-  const items = from.store.take(to.name, 1_000)
+  const owed = from.store.takeRows(to.name, 1_000)
+  const items = owed.map((o) => o.item)
   const staging = path.join(to.root, '.syncplane', 'staging', from.name, `b${++batches}`)
   const entries: ManifestEntry[] = []
-  for (const item of items) {
-    const row = from.store.get(item.path)!
-    const extra = { ...(row.copyOf === null ? {} : { copyOf: JSON.parse(row.copyOf) }), ...(row.seen === null ? {} : { seen: JSON.parse(row.seen) }) }
-    entries.push({ path: row.path, kind: row.kind, deleted: row.deleted, vv: JSON.parse(row.vv), hlc: row.hlc, origin: row.origin, ...extra })
+  for (const { row } of owed) {
+    if (row === undefined) throw new Error('an owed path without a row')
+    entries.push(entryOf(row))
     if (row.kind === 'file' && !row.deleted) {
       await mkdir(path.dirname(path.join(staging, row.path)), { recursive: true })
       await copyFile(path.join(from.root, row.path), path.join(staging, row.path))

@@ -36,7 +36,7 @@ test('children lists the entries directly in a directory, tombstones included, w
   assert.deepEqual(names('b'), [])
 })
 
-test('takeRows gives each owed item in order with its row, and no row for a path forgotten since', async (t) => {
+test('takeRows gives each owed item in order with its row, and no row for a path never recorded', async (t) => {
   const store = await storeOnFile(t)
   store.put(row('x'))
   store.put(row('y', { kind: 'dir', size: null, mtimeNs: null, ino: null }))

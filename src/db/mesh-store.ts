@@ -70,7 +70,6 @@ export function createMeshStore (db: Db) {
   // length() and substr() count characters, as the directory's own length is counted here.
   const children = db.prepare<[{ lo: string, hi: string, dir: string }], RawRow>('SELECT * FROM mesh_files WHERE path >= @lo AND path < @hi AND instr(substr(path, length(@dir) + 2), \'/\') = 0')
   const topLevel = db.prepare<[], RawRow>('SELECT * FROM mesh_files WHERE instr(path, \'/\') = 0')
-  const present = db.prepare<[], RawRow>('SELECT * FROM mesh_files WHERE deleted = 0')
   const all = db.prepare<[], RawRow>('SELECT * FROM mesh_files')
   const maxHlc = db.prepare<[], { m: number | null }>('SELECT max(hlc) AS m FROM mesh_files')
   // NOT IN over the outbox: one pass over it, whatever its size (a partitioned peer's can be large).
@@ -111,9 +110,6 @@ export function createMeshStore (db: Db) {
     children (dir: string): MeshFileRow[] {
       if (dir === '') return topLevel.all().map(toRow)
       return children.all({ lo: `${dir}/`, hi: `${dir}0`, dir }).map(toRow)
-    },
-    present (): MeshFileRow[] {
-      return present.all().map(toRow)
     },
     /** Every row, tombstones included. */
     all (): MeshFileRow[] {

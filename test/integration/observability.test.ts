@@ -135,9 +135,14 @@ test('mesh peers: link state, last contact and reachability; the dashboard and t
     return m.get('syncplane_mesh_peer_reachable{peer="n1"}') === 1 && m.get('syncplane_mesh_peer_state{peer="n1",state="idle"}') === 1 ? m : undefined
   }, { message: 'n1 reached', timeoutMs: 30_000 })
   assert.equal(up.get('syncplane_mesh_peer_state{peer="n1",state="failing"}'), 0)
-  const contact = up.get('syncplane_mesh_peer_last_contact_timestamp_seconds{peer="n1"}')!
-  const status = await meshStatus(n0!)
-  assert.equal(contact * 1000, Date.parse(status.peers[0].lastContact))
+  // A contact (a hello, a batch) may come between the scrape and the status call: compared when none did.
+  const lastContact = async (): Promise<number> => parseMetrics(await metricsOf()).get('syncplane_mesh_peer_last_contact_timestamp_seconds{peer="n1"}')! * 1000
+  const agreed = await waitFor(async () => {
+    const before = await lastContact()
+    const status = await meshStatus(n0!)
+    return before === await lastContact() ? { metric: before, status: Date.parse(status.peers[0].lastContact) } : undefined
+  }, { message: 'no contact between two scrapes' })
+  assert.equal(agreed.metric, agreed.status)
 
   const text = await metricsOf()
   const declared = seriesNames(text)
@@ -155,7 +160,7 @@ test('mesh peers: link state, last contact and reachability; the dashboard and t
     const m = parseMetrics(await metricsOf())
     return m.get('syncplane_mesh_peer_reachable{peer="n1"}') === 0 && (m.get('syncplane_mesh_peer_owed_paths{peer="n1"}') ?? 0) >= 1 ? m : undefined
   }, { message: 'n1 unreachable, owed a path', timeoutMs: 30_000 })
-  assert.ok(down.get('syncplane_mesh_peer_last_contact_timestamp_seconds{peer="n1"}')! >= contact)
+  assert.ok(down.get('syncplane_mesh_peer_last_contact_timestamp_seconds{peer="n1"}')! * 1000 >= agreed.metric)
 })
 
 test('promtool: the alert rules check and pass their unit tests, the scrape config checks', { skip: noPromtool }, async (t) => {

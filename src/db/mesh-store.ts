@@ -71,6 +71,7 @@ export function createMeshStore (db: Db) {
   const children = db.prepare<[{ lo: string, hi: string, dir: string }], RawRow>('SELECT * FROM mesh_files WHERE path >= @lo AND path < @hi AND instr(substr(path, length(@dir) + 2), \'/\') = 0')
   const topLevel = db.prepare<[], RawRow>('SELECT * FROM mesh_files WHERE instr(path, \'/\') = 0')
   const all = db.prepare<[], RawRow>('SELECT * FROM mesh_files')
+  const copiesOf = db.prepare<[string], RawRow>('SELECT * FROM mesh_files WHERE copy_of IS NOT NULL AND json_extract(copy_of, \'$.path\') = ? AND deleted = 0')
   const maxHlc = db.prepare<[], { m: number | null }>('SELECT max(hlc) AS m FROM mesh_files')
   // NOT IN over the outbox: one pass over it, whatever its size (a partitioned peer's can be large).
   const forget = db.prepare<[number, number]>(`DELETE FROM mesh_files WHERE rowid IN (SELECT rowid FROM mesh_files
@@ -114,6 +115,10 @@ export function createMeshStore (db: Db) {
     /** Every row, tombstones included. */
     all (): MeshFileRow[] {
       return all.all().map(toRow)
+    },
+    /** The present conflict copies of the versions that lost at `path`. */
+    copiesOf (path: string): MeshFileRow[] {
+      return copiesOf.all(path).map(toRow)
     },
     maxHlc (): number {
       return maxHlc.get()?.m ?? 0

@@ -8,8 +8,8 @@ import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
 import { applyOrder, entryProblem } from './incoming-entries.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
-import { knownOf, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
-import { ancestorsAreDirectories, lookAt, placeIfAbsent, sameContent } from './tree-fs.js'
+import { knownOf, outlives, rowFor, seenBeside, seenOf, survivorOf, vvOf, type RowKey } from './version-row.js'
+import { ancestorsAreDirectories, copyAside, lookAt, meshDir, placeIfAbsent, sameContent } from './tree-fs.js'
 import { createParentDirs } from './parent-dirs.js'
 import { createKnownDirs } from './known-dirs.js'
 import { createDisplacedWatch, type DisplacedWatchOptions } from './displaced-watch.js'
@@ -76,8 +76,11 @@ export function createApplyBatch (opts: ApplyOptions) {
     const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))
     if (here === undefined) return install(e, from, merged, recorded)
     if (here.kind === 'dir') {
-      // A directory here, a file there: the directory stays; the file is kept beside it as a conflict copy.
-      return keepAsCopy(e, from, conflictCopyPath(e.path, stampOf(e)), self, depth)
+      // A directory here, a file there: the directory stays, having seen the file (as where the directory came
+      // second: makeDir); the file is kept beside it as a conflict copy.
+      const outcome = keepAsCopy(e, from, conflictCopyPath(e.path, stampOf(e)), self, depth)
+      if (outcome === 'applied' || outcome === 'stale') store.put({ ...here, seen: seenBeside(vvOf(here), merged) })
+      return outcome
     }
     // Weighed against the version held, not all that is seen here: a later version of it from a node that never
     // saw a deletion this one outlived (or the other side of a conflict, kept as a copy) replaces it, no conflict.
@@ -220,16 +223,38 @@ export function createApplyBatch (opts: ApplyOptions) {
         // later: taken as applied, the directory would stay here, empty, with the deletion's vector, forever.
         return 'retry'
       }
+      store.put(rowFor(e, merged, null))
     } else {
       const held = displaced.reserve(e.path, row, 'deleted')
       renameSync(abs(e.path), held)
       store.put(rowFor(e, merged, null))
       // Held as a replaced file is: a writer that had it open may still write into it (update against delete).
       displaced.hold(held, e.path, row, 'deleted')
-      return 'applied'
     }
-    store.put(rowFor(e, merged, null))
+    reinstate(e, row, merged)
     return 'applied'
+  }
+
+  /**
+   * Deletion `e` took `held` away, and `held` had beaten versions here that
+   * `e` had not seen: those survive `e` (see survivorOf), so the one that
+   * wins among them comes back to the path, copied from its conflict copy,
+   * which stays (peers hold it too). Owed to every peer: one that met `e`
+   * alone holds the deletion.
+   */
+  function reinstate (e: ManifestEntry, held: MeshFileRow, known: VersionVector): void {
+    const order = compareVectors(seenOf(held), knownOf(e))
+    if (order === 'before' || order === 'equal') return
+    const copies = store.copiesOf(e.path)
+    // A copy written here since it was made is a new version of the copy, no longer the one that lost.
+    local.scan(copies.map((c) => c.path))
+    const back = survivorOf(e, held, store.copiesOf(e.path))
+    if (back === undefined) return
+    const from = copyAside(abs(back.path), meshDir(root, 'staging'))
+    const outcome = install({ path: e.path, kind: 'file', deleted: false, vv: vvOf(back), hlc: back.hlc, origin: back.origin }, from, known)
+    // Not applied: an application made the path meanwhile, a local version that has seen all this.
+    if (outcome !== 'applied') unlinkSync(from)
+    else local.owe(e.path)
   }
 
   function makeDir (e: ManifestEntry): EntryOutcome {

@@ -1,4 +1,4 @@
-import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, type BigIntStats } from 'node:fs'
+import { closeSync, constants, copyFileSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, utimesSync, type BigIntStats } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { MESH_DIR } from './mesh-paths.js'
@@ -6,7 +6,8 @@ import { MESH_DIR } from './mesh-paths.js'
 /**
  * The file-system moves of the mesh, all inside the tree's own file system
  * (staging, displaced files and trash live in `.syncplane/` at its top), so each one is
- * a rename or a link: atomic, keeping inode and mtime, never a copy.
+ * a rename or a link: atomic, keeping inode and mtime, a copy only where
+ * two names must stay apart (copyAside).
  */
 export interface StatKey { size: number, mtimeNs: string, ino: string }
 
@@ -111,6 +112,20 @@ export function placeIfAbsent (from: string, to: string): boolean {
 export function freshName (dir: string, base: string): string {
   mkdirSync(dir, { recursive: true })
   return path.join(dir, `${Date.now()}-${randomBytes(4).toString('hex')}-${base.slice(0, 100)}`)
+}
+
+/**
+ * A copy of `abs` under a fresh name in `dir`: the one move that cannot be a
+ * link, since both names stay and a write to one must not change the other
+ * (a clone where the file system has them).
+ */
+export function copyAside (abs: string, dir: string): string {
+  const to = freshName(dir, path.basename(abs))
+  copyFileSync(abs, to, constants.COPYFILE_FICLONE)
+  // With its mtime, as rsync gives the version to the nodes that hold it from a peer.
+  const st = statSync(abs)
+  utimesSync(to, st.atime, st.mtime)
+  return to
 }
 
 /** Moves `abs` into the trash (same file system: a rename) instead of deleting it. */

@@ -1,6 +1,7 @@
 import type { MeshFileRow } from '../db/mesh-store.js'
 import type { ManifestEntry } from './manifest.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
+import { wins } from './conflict-rule.js'
 
 /** The held version's own vector: what a peer's version or deletion is weighed against. */
 export const vvOf = (row: MeshFileRow): VersionVector => JSON.parse(row.vv)
@@ -21,6 +22,26 @@ export const knownOf = (e: ManifestEntry): VersionVector => (e.seen === undefine
 export const outlives = (e: ManifestEntry, held: MeshFileRow): boolean => {
   if (e.seen === undefined || compareVectors(e.vv, vvOf(held)) !== 'concurrent') return false
   const order = compareVectors(vvOf(held), e.seen)
+  return order === 'before' || order === 'equal'
+}
+
+/**
+ * The version a deletion `e` of `held` leaves at the path, of the ones `held`
+ * beat here and kept as conflict copies (`copies`, still as they lost): those
+ * `e` had not seen survive it (an update against a delete), as on a node that
+ * met `e` before the winner, so the path must hold the one of them that wins
+ * among the rest, or every node would not end alike. Undefined: none.
+ */
+export const survivorOf = (e: ManifestEntry, held: MeshFileRow, copies: readonly MeshFileRow[]): MeshFileRow | undefined => {
+  const known = knownOf(e)
+  const beaten = seenOf(held)
+  const notSeen = copies.filter((c) => c.kind === 'file' && !c.deleted && seenBy(vvOf(c), beaten) && !seenBy(vvOf(c), known))
+  const latest = notSeen.filter((c) => !notSeen.some((o) => compareVectors(vvOf(c), vvOf(o)) === 'before'))
+  return latest.reduce<MeshFileRow | undefined>((best, c) => (best === undefined || wins(c, best) ? c : best), undefined)
+}
+
+const seenBy = (v: VersionVector, by: VersionVector): boolean => {
+  const order = compareVectors(v, by)
   return order === 'before' || order === 'equal'
 }
 

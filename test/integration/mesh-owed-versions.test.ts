@@ -165,3 +165,57 @@ test('a deletion every node has had is forgotten after mesh.tombstoneDays (never
   await assertSameTrees(nodes)
   for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'f.txt'), 'utf8'), 'v2', n.name)
 })
+
+test('a conflict\'s winner deleted by a node that had not seen the loser: the loser comes back at the path, as on a node that met the deletion first, and every node ends alike', async (t) => {
+  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
+  const nodes = [n0!, n1!, n2!]
+  await writeFile(path.join(n0!.root, 'f.txt'), 'v1')
+  n0!.local.scan(['f.txt'])
+  await settle(nodes)
+  // n0 writes V0, which reaches n2 only (n1 is down); n1 writes W (later: W wins their conflict), which reaches n0.
+  await writeFile(path.join(n0!.root, 'f.txt'), 'V0 from n0')
+  n0!.local.scan(['f.txt'])
+  await deliver(n0!, n2!)
+  await writeFile(path.join(n1!.root, 'f.txt'), 'W from n1')
+  n1!.local.scan(['f.txt'])
+  await deliver(n1!, n0!)
+  assert.equal(await readFile(path.join(n0!.root, 'f.txt'), 'utf8'), 'W from n1', 'W won on n0, V0 went to a copy')
+  // n1 deletes W, not having seen V0: on n2, V0 outlives that deletion (an update against a delete). On n0, the
+  // deletion takes W away, and V0 was beaten by W alone: it must come back to the path there too.
+  await unlink(path.join(n1!.root, 'f.txt'))
+  n1!.local.scan(['f.txt'])
+  await deliver(n1!, n0!)
+  await deliver(n1!, n2!)
+  assert.equal(await readFile(path.join(n0!.root, 'f.txt'), 'utf8'), 'V0 from n0', 'V0 back on n0')
+  await settle(nodes)
+  await assertSameTrees(nodes)
+  for (const n of nodes) {
+    assert.equal(await readFile(path.join(n.root, 'f.txt'), 'utf8'), 'V0 from n0', `${n.name}: f.txt is V0`)
+    assert.deepEqual(vvOf(n, 'f.txt'), vvOf(n2!, 'f.txt'), `${n.name} holds the version n2 holds`)
+    const copies = n.store.all().filter((r) => r.copyOf !== null && !r.deleted)
+    assert.equal(copies.length, 1, `${n.name} keeps the conflict copy of V0`)
+  }
+})
+
+test('a directory that beat a file, removed by a node that had not seen the file: the file comes back at the path on every node', async (t) => {
+  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
+  const nodes = [n0!, n1!, n2!]
+  await writeFile(path.join(n0!.root, 'p'), 'v1')
+  n0!.local.scan(['p'])
+  await settle(nodes)
+  // n0 writes V0 (reaching n2 only); n1 makes p a directory, which beats the file on n0, then removes it again.
+  await writeFile(path.join(n0!.root, 'p'), 'V0 from n0')
+  n0!.local.scan(['p'])
+  await deliver(n0!, n2!)
+  await unlink(path.join(n1!.root, 'p'))
+  n1!.local.scan(['p'])
+  await mkdir(path.join(n1!.root, 'p'))
+  n1!.local.scan(['p'])
+  await deliver(n1!, n0!)
+  assert.equal(n0!.store.get('p')?.kind, 'dir', 'the directory took the path on n0')
+  await rmdir(path.join(n1!.root, 'p'))
+  n1!.local.scan(['p'])
+  await settle(nodes)
+  await assertSameTrees(nodes)
+  for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'p'), 'utf8'), 'V0 from n0', `${n.name}: p is V0`)
+})

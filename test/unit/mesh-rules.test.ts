@@ -5,6 +5,8 @@ import { conflictCopyPath, NAME_MAX_BYTES, wins } from '../../src/mesh/conflict-
 import { isMeshInternal, meshPathProblem } from '../../src/mesh/mesh-paths.js'
 import { createDeleteHold } from '../../src/mesh/delete-hold.js'
 import { createHybridClock } from '../../src/mesh/clock.js'
+import { survivorOf } from '../../src/mesh/version-row.js'
+import type { MeshFileRow } from '../../src/db/mesh-store.js'
 
 const bytes = (s: string): number => Buffer.byteLength(s)
 const baseOf = (p: string): string => p.slice(p.lastIndexOf('/') + 1)
@@ -256,4 +258,25 @@ test('hybrid clock: strictly increasing, never behind the wall clock nor behind 
     assert.ok(t > prev)
     prev = t
   }
+})
+
+const held = (over: Partial<MeshFileRow>): MeshFileRow => ({
+  path: 'f', kind: 'file', deleted: false, vv: '{}', seen: null, hlc: 1, origin: 'n0', size: 1, mtimeNs: '1', ino: '1', copyOf: null, ...over,
+})
+const copy = (name: string, vv: VersionVector, hlc: number, origin: string): MeshFileRow =>
+  held({ path: name, vv: JSON.stringify(vv), hlc, origin, copyOf: JSON.stringify({ path: 'f', winner: 'n1' }) })
+
+test('a deletion of a conflict\'s winner: of the versions the winner beat, the latest the deletion had not seen survives, the conflict rule deciding between concurrent ones', () => {
+  // W {n1:2} beat A {n0:2} and B {n2:2} here; A', a copy of a later version of A, lost too.
+  const winner = held({ vv: JSON.stringify({ n1: 2 }), seen: JSON.stringify({ n0: 3, n1: 2, n2: 2 }) })
+  const a = copy('a', { n0: 2 }, 10, 'n0')
+  const aLater = copy('a2', { n0: 3 }, 12, 'n0')
+  const b = copy('b', { n2: 2 }, 11, 'n2')
+  const deletion = (vv: VersionVector, seen?: VersionVector) => ({ path: 'f', kind: 'file' as const, deleted: true, vv, hlc: 20, origin: 'n1', ...(seen === undefined ? {} : { seen }) })
+  assert.equal(survivorOf(deletion({ n1: 3 }), winner, [a, b])?.path, 'b', 'both unseen: the later clock wins')
+  assert.equal(survivorOf(deletion({ n1: 3 }), winner, [a, aLater, b])?.path, 'a2', 'of two lost versions of A only the later counts, then the clock decides')
+  assert.equal(survivorOf(deletion({ n1: 3, n2: 2 }), winner, [a, b])?.path, 'a', 'B had been seen by the deletion')
+  assert.equal(survivorOf(deletion({ n1: 3 }, { n0: 2, n2: 2 }), winner, [a, b]), undefined, 'what the deletion had seen counts, its own vector or not')
+  assert.equal(survivorOf(deletion({ n1: 3 }), winner, [copy('c', { n0: 9 }, 30, 'n0')]), undefined, 'a copy written since it lost is not what lost here')
+  assert.equal(survivorOf(deletion({ n1: 3 }), winner, [{ ...a, deleted: true }]), undefined, 'a deleted copy')
 })

@@ -48,3 +48,13 @@ test('takeRows gives each owed item in order with its row, and no row for a path
   assert.deepEqual(owed.map((o) => o.row), [store.get('y'), undefined, store.get('x')])
   assert.deepEqual(store.takeRows('n1', 1).map((o) => o.item.path), ['y'])
 })
+
+test('copiesOf lists the present conflict copies of the versions that lost at a path, through its index', async (t) => {
+  const store = await storeOnFile(t)
+  store.put(row('d/f.txt'))
+  store.put(row('d/f.sync-conflict-1.txt', { copyOf: JSON.stringify({ path: 'd/f.txt', winner: 'n1' }) }))
+  store.put(row('d/f.sync-conflict-2.txt', { copyOf: JSON.stringify({ path: 'd/f.txt', winner: 'n2' }), deleted: true }))
+  store.put(row('g.sync-conflict-3', { copyOf: JSON.stringify({ path: 'g', winner: 'n1' }) }))
+  assert.deepEqual(store.copiesOf('d/f.txt').map((r) => r.path), ['d/f.sync-conflict-1.txt'])
+  assert.deepEqual(store.copiesOf('d/none'), [])
+})

@@ -12,6 +12,8 @@ const DELETE_SETTLE_MS = 1_000
 const VERIFY_QUIET_MS = 1_000
 /** or this long after the first one under a steady stream. */
 const VERIFY_MAX_MS = 5_000
+/** A sweep (the whole tree read after a directory went) takes at most this share of the time: it waits 9× as long as the last took. */
+const SWEEP_DUTY = 0.1
 
 export interface IntakeDeps {
   root: string
@@ -37,6 +39,13 @@ export interface IntakeDeps {
  * are made at speed (docs/watchers.md), always where something else
  * happened, and the node is not idle until this read found them, rather
  * than until the next rescan of the whole tree.
+ *
+ * Where a directory went (removed, moved away, replaced; here or by a
+ * peer's version), parcel loses watches and reports what is written below a
+ * moved directory under its old path, which no longer exists: no read of
+ * the directories reported finds those. The whole tree is read (a sweep,
+ * the rescan's work) once the changes stop, no more often than
+ * `SWEEP_DUTY` of the time, and the node is not idle until then.
  */
 export function createIntake (deps: IntakeDeps) {
   let intake = new Set<string>()
@@ -52,6 +61,11 @@ export function createIntake (deps: IntakeDeps) {
   /** Reports since the last drain that count for the read again (after the start; not a flush's own paths). */
   let armed = false
   let verifyTimer: NodeJS.Timeout | null = null
+  /** A directory went: the whole tree is read once changes stop. */
+  let sweepTimer: NodeJS.Timeout | null = null
+  let sweepSince: number | null = null
+  /** When the last read of the whole tree ended and how long it took (the sweeps' budget). */
+  let lastRescan = { end: 0, ms: 0 }
   /** A source fault was seen: the whole tree is looked at again once it clears. */
   let faulted = false
   let closed = false
@@ -67,6 +81,7 @@ export function createIntake (deps: IntakeDeps) {
   const afterScan = (result: ScanResult, whole: boolean): void => {
     if (whole) deps.deletesHeld(result.deletesHeld)
     else if (result.deletesHeld > 0) rescan()
+    else if (result.dirsGone > 0) armSweep()
     deps.recorded()
   }
 
@@ -124,8 +139,17 @@ export function createIntake (deps: IntakeDeps) {
     if (trees.size > 0) afterScan(deps.local.scan(trees), false)
   }
 
+  function armSweep (): void {
+    if (sweepTimer !== null) clearTimeout(sweepTimer)
+    const now = Date.now()
+    sweepSince ??= now
+    const quiet = now - sweepSince >= VERIFY_MAX_MS ? 0 : VERIFY_QUIET_MS
+    const budget = lastRescan.end + lastRescan.ms * (1 / SWEEP_DUTY - 1) - now
+    sweepTimer = setTimeout(rescan, Math.max(quiet, budget))
+  }
+
   function waiting (): number {
-    return intake.size + gone.size + active.size + activeTrees.size
+    return intake.size + gone.size + active.size + activeTrees.size + (sweepTimer === null ? 0 : 1)
   }
 
   function rescan (): void {
@@ -140,8 +164,13 @@ export function createIntake (deps: IntakeDeps) {
     active = new Set()
     activeTrees = new Set()
     activeSince = null
+    if (sweepTimer !== null) clearTimeout(sweepTimer)
+    sweepTimer = null
+    sweepSince = null
+    const start = Date.now()
     deps.checkWatches([{ dir: '', deep: true }])
     afterScan(deps.local.scanTree(), true)
+    lastRescan = { end: Date.now(), ms: Date.now() - start }
   }
 
   return {
@@ -176,7 +205,7 @@ export function createIntake (deps: IntakeDeps) {
     waiting,
     close (): void {
       closed = true
-      for (const timer of [intakeTimer, goneTimer, verifyTimer]) if (timer !== null) clearTimeout(timer)
+      for (const timer of [intakeTimer, goneTimer, verifyTimer, sweepTimer]) if (timer !== null) clearTimeout(timer)
     },
   }
 }

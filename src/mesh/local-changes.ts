@@ -32,7 +32,15 @@ export interface LocalChangesOptions {
   logger: Logger
 }
 
-export interface ScanResult { versions: number, tombstones: number, deletesHeld: number }
+export interface ScanResult {
+  versions: number
+  tombstones: number
+  deletesHeld: number
+  /** Directories found gone or replaced (here or by a peer's version): where the watcher loses watches and paths (intake.ts). */
+  dirsGone: number
+}
+
+const noChanges = (): ScanResult => ({ versions: 0, tombstones: 0, deletesHeld: 0, dirsGone: 0 })
 
 export type LocalChanges = ReturnType<typeof createLocalChanges>
 
@@ -82,6 +90,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     // A directory's entries come with their rows, read in one statement (a statement per entry cost more than its lstat).
     const row = siblings === undefined ? store.get(rel) : siblings.get(rel)
     const present = row !== undefined && !row.deleted
+    if (row?.kind === 'dir' && seen?.type !== 'dir') result.dirsGone++
     if (seen === null || seen.type === 'other') {
       // A symlink or device is not replicated; for the mesh it is as if absent.
       if (present) gone.push(row)
@@ -123,7 +132,9 @@ export function createLocalChanges (opts: LocalChangesOptions) {
       if (r.deleted || here.has(r.path) || isMeshInternal(r.path) || opts.isExcluded(r.path, r.kind === 'dir')) continue
       gone.push(r)
       // A directory gone: everything below it too (its rows would otherwise stay present with nothing on disk, never looked at again).
-      if (r.kind === 'dir') gone.push(...store.below(r.path))
+      if (r.kind !== 'dir') continue
+      result.dirsGone++
+      gone.push(...store.below(r.path))
     }
   }
 
@@ -152,7 +163,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
      * was, in the same event-loop turn), its parents' new directories read whole.
      */
     scan (paths: Iterable<string>, looked?: ReadonlyMap<string, Entry>): ScanResult {
-      const result: ScanResult = { versions: 0, tombstones: 0, deletesHeld: 0 }
+      const result = noChanges()
       if (opts.sourceFault() !== null) return result
       store.transaction(() => {
         const gone: MeshFileRow[] = []
@@ -167,7 +178,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
      * reported in directories where something happened (intake.ts).
      */
     scanDirs (dirs: Iterable<string>): ScanResult {
-      const result: ScanResult = { versions: 0, tombstones: 0, deletesHeld: 0 }
+      const result = noChanges()
       if (opts.sourceFault() !== null) return result
       store.transaction(() => {
         const gone: MeshFileRow[] = []
@@ -181,7 +192,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     },
     /** The whole tree against the rows: what changed while nobody watched (at start, and every rescan interval). */
     scanTree (): ScanResult {
-      const result: ScanResult = { versions: 0, tombstones: 0, deletesHeld: 0 }
+      const result = noChanges()
       if (opts.sourceFault() !== null) return result
       store.transaction(() => {
         const gone: MeshFileRow[] = []

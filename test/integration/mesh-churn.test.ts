@@ -10,8 +10,15 @@ import { clock, createOpLog, describeVerdict, freezeNode, judge, killDaemon9, me
 
 const CONFLICT_DIR = 'conflicts'
 const FIXED_DIR = 'fixed'
-/** The mesh's periodic rescan, short: rescans must cause no echo either. SYNCPLANE_MESH_RESCAN_SEC=3600 leaves the watcher alone to find every change. */
+/**
+ * The mesh's periodic rescan: an hour away in the churn of three writers, so
+ * the watcher (with the reads again after changes and the sweeps after a
+ * directory went) finds every change alone; 5 s with a node killed or cut
+ * off, so rescans run all along and must cause no echo either.
+ * SYNCPLANE_MESH_RESCAN_SEC sets both.
+ */
 const RESCAN_SEC = Number(process.env.SYNCPLANE_MESH_RESCAN_SEC ?? 5)
+const WATCHER_ALONE_RESCAN_SEC = Number(process.env.SYNCPLANE_MESH_RESCAN_SEC ?? 3_600)
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -53,11 +60,11 @@ async function converge (t: TestContext, nodes: readonly MeshNode[], timeoutMs: 
 interface Setup { nodes: MeshNode[], writers: NodeWriter[], log: OpLog, seed: number }
 
 /** 3 nodes, the start state (5 directories, 40 files) written on n0 and replicated everywhere. */
-async function setUp (t: TestContext): Promise<Setup> {
+async function setUp (t: TestContext, rescanSec: number): Promise<Setup> {
   const seed = meshSeed()
   t.diagnostic(`seed ${seed} (replay: SYNCPLANE_MESH_SEED=${seed})`)
   // SYNCPLANE_MESH_LOG=info (or debug) has the services log more; what they said of a violation's paths is printed with it.
-  const nodes = await startMesh(t, { nodes: 3, mesh: { rescanSec: RESCAN_SEC }, config: { logLevel: process.env.SYNCPLANE_MESH_LOG ?? 'warn' } })
+  const nodes = await startMesh(t, { nodes: 3, mesh: { rescanSec }, config: { logLevel: process.env.SYNCPLANE_MESH_LOG ?? 'warn' } })
   const log = createOpLog()
   const writers = nodes.map((n, i) => nodeWriter(n, log, seed + i * 7_919))
   await seedTree(writers[0]!, ['d0', 'd1', 'd2', CONFLICT_DIR, FIXED_DIR], 40)
@@ -73,8 +80,8 @@ async function setUp (t: TestContext): Promise<Setup> {
  * open, so node:test cancelled the test ("Promise resolution is still
  * pending but the event loop has already resolved").
  */
-async function withMesh (t: TestContext, body: (setup: Setup) => Promise<void>): Promise<void> {
-  const setup = await setUp(t)
+async function withMesh (t: TestContext, rescanSec: number, body: (setup: Setup) => Promise<void>): Promise<void> {
+  const setup = await setUp(t, rescanSec)
   try {
     await body(setup)
   } finally {
@@ -124,8 +131,8 @@ async function assertQuiet (t: TestContext, nodes: readonly MeshNode[], ms: numb
   for (const [i, tree] of trees.entries()) assert.deepEqual(treesAfter[i], tree, `${nodes[i]!.name}'s tree did not change after quiescence`)
 }
 
-test('mesh churn: 3 writers for 60 s with 50 forced conflicts; identical trees, nothing lost or resurrected, both sides of every conflict, no echo', { timeout: 240_000 }, async (t) => {
-  await withMesh(t, async (setup) => {
+test('mesh churn: 3 writers for 60 s with 50 forced conflicts and no periodic rescan; identical trees, nothing lost or resurrected, both sides of every conflict, no echo', { timeout: 240_000 }, async (t) => {
+  await withMesh(t, WATCHER_ALONE_RESCAN_SEC, async (setup) => {
     const { nodes, writers, log, seed } = setup
     const stats = await runChurn(writers, log, { seed, durationMs: 60_000, conflicts: 50, conflictDir: CONFLICT_DIR, reserved: [FIXED_DIR] })
     const stopped = clock()
@@ -138,7 +145,7 @@ test('mesh churn: 3 writers for 60 s with 50 forced conflicts; identical trees, 
 })
 
 test('mesh churn with a node killed (-9, service and rsync daemon) mid-churn, written to while down, back 15 s later', { timeout: 240_000 }, async (t) => {
-  await withMesh(t, async (setup) => {
+  await withMesh(t, RESCAN_SEC, async (setup) => {
     const { nodes, writers, log, seed } = setup
     const victim = nodes[1]!
     const churn = runChurn(writers, log, { seed, durationMs: 40_000, conflicts: 20, conflictDir: CONFLICT_DIR, reserved: [FIXED_DIR] })
@@ -164,7 +171,7 @@ test('mesh churn with a node killed (-9, service and rsync daemon) mid-churn, wr
 })
 
 test('mesh churn with a node unreachable for 30 s (service and daemon stopped with SIGSTOP): it converges within 60 s of its return, a file deleted meanwhile elsewhere but written again on it survives', { timeout: 240_000 }, async (t) => {
-  await withMesh(t, async (setup) => {
+  await withMesh(t, RESCAN_SEC, async (setup) => {
     const { nodes, writers, log, seed } = setup
     const [w0, , w2] = writers
     const cut = nodes[2]!

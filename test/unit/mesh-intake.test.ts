@@ -18,20 +18,33 @@ const ask = (fault: { now: string | null, asked: number }): string | null => {
   return fault.now
 }
 
-async function intakeOver (t: import('node:test').TestContext, fault: { now: string | null, asked: number } = { now: null, asked: 0 }) {
+interface FakeScans {
+  /** Paths whose scan finds a directory gone. */
+  dirsGone?: ReadonlySet<string>
+  /** How long a read of the whole tree keeps the event loop, in ms. */
+  treeMs?: number
+}
+
+async function intakeOver (t: import('node:test').TestContext, fault: { now: string | null, asked: number } = { now: null, asked: 0 }, scans: FakeScans = {}) {
   const root = (await makeTempDir(t, 'syncplane-intake-')).path
-  const calls = { scan: [] as string[][], scanDirs: [] as string[][], checkWatches: [] as WatchCheck[][] }
-  const result = (): ScanResult => ({ versions: 0, tombstones: 0, deletesHeld: 0 })
+  const calls = { scan: [] as string[][], scanDirs: [] as string[][], checkWatches: [] as WatchCheck[][], scanTree: [] as Array<{ start: number, end: number }> }
+  const result = (dirsGone = 0): ScanResult => ({ versions: 0, tombstones: 0, deletesHeld: 0, dirsGone })
   const fake = {
     scan: (paths: Iterable<string>) => {
-      calls.scan.push([...paths])
-      return result()
+      const list = [...paths]
+      calls.scan.push(list)
+      return result(list.filter((p) => scans.dirsGone?.has(p) === true).length)
     },
     scanDirs: (dirs: Iterable<string>) => {
       calls.scanDirs.push([...dirs].sort())
       return result()
     },
-    scanTree: () => result(),
+    scanTree: () => {
+      const start = Date.now()
+      while (Date.now() - start < (scans.treeMs ?? 0));
+      calls.scanTree.push({ start, end: Date.now() })
+      return result()
+    },
     owe: () => {},
   } as unknown as LocalChanges
   const intake = createIntake({ root, local: fake, sourceFault: () => ask(fault), checkWatches: (c) => calls.checkWatches.push([...c]), deletesHeld: () => {}, recorded: () => {} })
@@ -98,4 +111,26 @@ test('intake: directories a source fault kept from their read again wait for not
   fault.now = null
   intake.faultCleared()
   assert.equal(intake.empty(), true, 'the rescan looked at the whole tree')
+})
+
+test('intake: a directory gone has the whole tree read once the reports stop, and the node is not idle until then', async (t) => {
+  const { root, intake, calls } = await intakeOver(t, undefined, { dirsGone: new Set(['moved-away']) })
+  await mkdir(path.join(root, 'moved-here'))
+  intake.add(['moved-away', 'moved-here'], true)
+  await waitFor(() => calls.scan.some((paths) => paths.includes('moved-away')), { message: 'the deletion settled' })
+  assert.equal(intake.empty(), false, 'the sweep is still to come')
+  await waitFor(() => calls.scanTree.length === 1, { message: 'the sweep' })
+  assert.deepEqual(calls.checkWatches.at(-1), [{ dir: '', deep: true }], 'every watch checked')
+  assert.equal(intake.empty(), true)
+})
+
+test('intake: a sweep waits nine times as long as the last read of the whole tree took', async (t) => {
+  const treeMs = 150
+  const { intake, calls } = await intakeOver(t, undefined, { dirsGone: new Set(['gone-dir']), treeMs })
+  intake.rescan()
+  intake.add(['gone-dir'], true)
+  await waitFor(() => calls.scanTree.length === 2, { message: 'the sweep', timeoutMs: 10_000 })
+  const [first, sweep] = [calls.scanTree[0]!, calls.scanTree[1]!]
+  assert.ok(sweep.start - first.end >= 9 * treeMs, `the sweep came ${sweep.start - first.end} ms after the last read, which took ${treeMs} ms`)
+  assert.equal(intake.empty(), true)
 })

@@ -1,0 +1,43 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { createMeshReceiver } from '../helpers/mesh-receiver.js'
+
+// A scan counts the directories it finds gone: the intake reads the whole
+// tree after those (the watcher loses watches and paths where they went).
+
+async function treeWithDirs (t: Parameters<typeof createMeshReceiver>[0]) {
+  const node = await createMeshReceiver(t, { self: 'n0', peers: ['n1'], prefix: 'mesh-local-' })
+  for (const dir of ['moved/sub', 'removed', 'kept']) await mkdir(path.join(node.root, dir), { recursive: true })
+  for (const file of ['moved/sub/f', 'removed/f', 'kept/f', 'file']) await writeFile(path.join(node.root, file), 'x')
+  node.local.scanTree()
+  return node
+}
+
+test('a scan of reported paths counts the directories gone or replaced, not the files', async (t) => {
+  const { root, local } = await treeWithDirs(t)
+  await rename(path.join(root, 'moved'), path.join(root, 'moved-to'))
+  await rm(path.join(root, 'removed'), { recursive: true })
+  await rm(path.join(root, 'kept/f'))
+  await rm(path.join(root, 'file'))
+  await mkdir(path.join(root, 'file'))
+  const result = local.scan(['moved', 'moved-to', 'removed', 'kept/f', 'file'])
+  assert.equal(result.dirsGone, 2, 'moved away and removed')
+  assert.equal(result.tombstones, 6, 'moved, moved/sub, moved/sub/f, removed, removed/f, kept/f')
+})
+
+test('a read of a directory counts the directories gone from it', async (t) => {
+  const { root, local } = await treeWithDirs(t)
+  await rm(path.join(root, 'removed'), { recursive: true })
+  await rm(path.join(root, 'kept/f'))
+  const result = local.scanDirs(['', 'kept'])
+  assert.equal(result.dirsGone, 1)
+})
+
+test('a directory replaced by a file counts as gone', async (t) => {
+  const { root, local } = await treeWithDirs(t)
+  await rm(path.join(root, 'removed'), { recursive: true })
+  await writeFile(path.join(root, 'removed'), 'now a file')
+  assert.equal(local.scan(['removed']).dirsGone, 1)
+})

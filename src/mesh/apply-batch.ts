@@ -8,8 +8,9 @@ import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
 import { applyOrder, entryProblem } from './incoming-entries.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
-import { knownOf, outlives, rowFor, seenBeside, seenOf, survivorOf, vvOf, type RowKey } from './version-row.js'
-import { ancestorsAreDirectories, copyAside, lookAt, meshDir, placeIfAbsent, sameContent } from './tree-fs.js'
+import { knownOf, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
+import { ancestorsAreDirectories, lookAt, placeIfAbsent, sameContent } from './tree-fs.js'
+import { createReinstate } from './reinstate.js'
 import { createParentDirs } from './parent-dirs.js'
 import { createKnownDirs } from './known-dirs.js'
 import { createDisplacedWatch, type DisplacedWatchOptions } from './displaced-watch.js'
@@ -53,6 +54,7 @@ export function createApplyBatch (opts: ApplyOptions) {
   const displaced = createDisplacedWatch({ root, self, clock, local, logger, later: opts.recheck, openForWrite: opts.openForWrite, suspended: opts.suspended, timing: opts.displacedTiming })
   const parents = createParentDirs(root, store, local)
   const stampOf = (v: { hlc: number, origin: string }): VersionStamp => ({ hlc: v.hlc, origin: v.origin })
+  const reinstate = createReinstate({ root, store, local, logger, install })
   /** The directories the slice being applied has seen (one per apply call). */
   let dirs = createKnownDirs()
 
@@ -233,28 +235,6 @@ export function createApplyBatch (opts: ApplyOptions) {
     }
     reinstate(e, row, merged)
     return 'applied'
-  }
-
-  /**
-   * Deletion `e` took `held` away, and `held` had beaten versions here that
-   * `e` had not seen: those survive `e` (see survivorOf), so the one that
-   * wins among them comes back to the path, copied from its conflict copy,
-   * which stays (peers hold it too). Owed to every peer: one that met `e`
-   * alone holds the deletion.
-   */
-  function reinstate (e: ManifestEntry, held: MeshFileRow, known: VersionVector): void {
-    const order = compareVectors(seenOf(held), knownOf(e))
-    if (order === 'before' || order === 'equal') return
-    const copies = store.copiesOf(e.path)
-    // A copy written here since it was made is a new version of the copy, no longer the one that lost.
-    local.scan(copies.map((c) => c.path))
-    const back = survivorOf(e, held, store.copiesOf(e.path))
-    if (back === undefined) return
-    const from = copyAside(abs(back.path), meshDir(root, 'staging'))
-    const outcome = install({ path: e.path, kind: 'file', deleted: false, vv: vvOf(back), hlc: back.hlc, origin: back.origin }, from, known)
-    // Not applied: an application made the path meanwhile, a local version that has seen all this.
-    if (outcome !== 'applied') unlinkSync(from)
-    else local.owe(e.path)
   }
 
   function makeDir (e: ManifestEntry): EntryOutcome {

@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test'
 import { pino } from 'pino'
 import assert from 'node:assert/strict'
-import { copyFile, mkdir, readFile, rmdir, unlink, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { MeshStore } from '../../src/db/mesh-store.js'
 import type { LocalChanges } from '../../src/mesh/local-changes.js'
@@ -166,24 +166,29 @@ test('a deletion every node has had is forgotten after mesh.tombstoneDays (never
   for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'f.txt'), 'utf8'), 'v2', n.name)
 })
 
+/** f.txt everywhere; n0 writes V0 (reaching n2 only: n1 is down); n1 writes W, later (W wins), which reaches n0; n1 deletes W. */
+async function winnerThenItsDeletion (nodes: readonly Node[]): Promise<void> {
+  const [n0, n1, n2] = nodes as [Node, Node, Node]
+  await writeFile(path.join(n0.root, 'f.txt'), 'v1')
+  n0.local.scan(['f.txt'])
+  await settle(nodes)
+  await writeFile(path.join(n0.root, 'f.txt'), 'V0 from n0')
+  n0.local.scan(['f.txt'])
+  await deliver(n0, n2)
+  await writeFile(path.join(n1.root, 'f.txt'), 'W from n1')
+  n1.local.scan(['f.txt'])
+  await deliver(n1, n0)
+  assert.equal(await readFile(path.join(n0.root, 'f.txt'), 'utf8'), 'W from n1', 'W won on n0, V0 went to a copy')
+  await unlink(path.join(n1.root, 'f.txt'))
+  n1.local.scan(['f.txt'])
+}
+
 test('a conflict\'s winner deleted by a node that had not seen the loser: the loser comes back at the path, as on a node that met the deletion first, and every node ends alike', async (t) => {
   const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
   const nodes = [n0!, n1!, n2!]
-  await writeFile(path.join(n0!.root, 'f.txt'), 'v1')
-  n0!.local.scan(['f.txt'])
-  await settle(nodes)
-  // n0 writes V0, which reaches n2 only (n1 is down); n1 writes W (later: W wins their conflict), which reaches n0.
-  await writeFile(path.join(n0!.root, 'f.txt'), 'V0 from n0')
-  n0!.local.scan(['f.txt'])
-  await deliver(n0!, n2!)
-  await writeFile(path.join(n1!.root, 'f.txt'), 'W from n1')
-  n1!.local.scan(['f.txt'])
-  await deliver(n1!, n0!)
-  assert.equal(await readFile(path.join(n0!.root, 'f.txt'), 'utf8'), 'W from n1', 'W won on n0, V0 went to a copy')
-  // n1 deletes W, not having seen V0: on n2, V0 outlives that deletion (an update against a delete). On n0, the
-  // deletion takes W away, and V0 was beaten by W alone: it must come back to the path there too.
-  await unlink(path.join(n1!.root, 'f.txt'))
-  n1!.local.scan(['f.txt'])
+  await winnerThenItsDeletion(nodes)
+  // On n2, V0 outlives n1's deletion (an update against a delete). On n0, the deletion takes W away, and V0 was
+  // beaten by W alone: it must come back to the path there too.
   await deliver(n1!, n0!)
   await deliver(n1!, n2!)
   assert.equal(await readFile(path.join(n0!.root, 'f.txt'), 'utf8'), 'V0 from n0', 'V0 back on n0')
@@ -195,6 +200,20 @@ test('a conflict\'s winner deleted by a node that had not seen the loser: the lo
     const copies = n.store.all().filter((r) => r.copyOf !== null && !r.deleted)
     assert.equal(copies.length, 1, `${n.name} keeps the conflict copy of V0`)
   }
+})
+
+test('a loser that cannot be put back (its copy cannot be made): the deletion is applied and the conflict copy keeps its bytes', async (t) => {
+  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
+  await winnerThenItsDeletion([n0!, n1!, n2!])
+  // Where the copy would go is a file: the copy fails, as on a full disk.
+  const staging = path.join(n0!.root, '.syncplane', 'staging')
+  await rm(staging, { recursive: true, force: true })
+  await writeFile(staging, 'in the way')
+  await deliver(n1!, n0!)
+  assert.equal(n1!.store.owed('n0').count, 0, 'the deletion was taken')
+  assert.equal(n0!.store.get('f.txt')?.deleted, true)
+  const [copy] = n0!.store.all().filter((r) => r.copyOf !== null && !r.deleted)
+  assert.equal(await readFile(path.join(n0!.root, copy!.path), 'utf8'), 'V0 from n0', 'V0 kept in its copy')
 })
 
 test('a directory that beat a file, removed by a node that had not seen the file: the file comes back at the path on every node', async (t) => {

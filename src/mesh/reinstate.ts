@@ -44,8 +44,13 @@ export function createReinstate (opts: ReinstateOptions) {
       const outcome = opts.install({ path: e.path, kind: 'file', deleted: false, vv: vvOf(back), hlc: back.hlc, origin: back.origin }, from, known)
       // Owed to every peer: one that met `e` alone holds the deletion. Not applied: an application made the path
       // meanwhile, a local version that has seen all this.
-      if (outcome === 'applied') local.owe(e.path)
-      else unlinkSync(from)
+      if (outcome === 'applied') {
+        local.owe(e.path)
+        // Said, since a file a peer deleted comes back: the deletion had not seen this version.
+        logger.info({ path: e.path, copy: back.path, origin: back.origin, deletedBy: e.origin }, 'a deletion removed a conflict\'s winner it had seen, not the loser: the loser is back at the path')
+      } else {
+        unlinkSync(from)
+      }
     } catch (err) {
       // A full disk, say: the deletion stands here (its move is done), the copy keeps the bytes.
       logger.warn({ err, path: e.path, copy: back.path }, 'a version a deletion had not seen could not be put back at its path; its conflict copy keeps it')

@@ -77,10 +77,20 @@ export function createApplyBatch (opts: ApplyOptions) {
     if (!outlived && (order === 'equal' || order === 'before')) return 'stale'
     const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))
     if (here === undefined) return install(e, from, merged, recorded)
+    if (here.kind === 'dir' && compareVectors(e.vv, vvOf(here)) === 'after') {
+      // The file's node had seen the directory (and removed it): once empty here, it goes. Not empty: what is
+      // inside has its deletions on the way (applied after files), or is news to that node, which then makes the
+      // directory again.
+      if (!removeDir(e.path)) return 'retry'
+      return install(e, from, merged, recorded)
+    }
     if (here.kind === 'dir') {
       // A directory here, a file there: the directory stays, having seen the file (as where the directory came
       // second: makeDir); the file is kept beside it as a conflict copy.
-      const outcome = keepAsCopy(e, from, conflictCopyPath(e.path, stampOf(e)), self, depth)
+      const copy = conflictCopyPath(e.path, stampOf(e))
+      const outcome = keepAsCopy(e, from, copy, self, depth)
+      // Owed onwards, as a file's loser is (below).
+      if (outcome === 'applied') local.owe(copy)
       if (outcome === 'applied' || outcome === 'stale') store.put({ ...here, seen: seenBeside(vvOf(here), merged) })
       return outcome
     }
@@ -213,18 +223,11 @@ export function createApplyBatch (opts: ApplyOptions) {
       return 'applied'
     }
     if (row.kind === 'dir') {
-      try {
-        dirs.removed(abs(e.path))
-        rmdirSync(abs(e.path))
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
-        // Not empty: the deletions of what is inside may not be here yet (they travel in their own entries, maybe
-        // from another node), or something the deleting node had not seen is inside, which reaches that node in
-        // time and makes the directory again there (it then sends the directory, not its deletion). Either way,
-        // later: taken as applied, the directory would stay here, empty, with the deletion's vector, forever.
-        return 'retry'
-      }
+      // Not empty: the deletions of what is inside may not be here yet (they travel in their own entries, maybe
+      // from another node), or something the deleting node had not seen is inside, which reaches that node in
+      // time and makes the directory again there (it then sends the directory, not its deletion). Either way,
+      // later: taken as applied, the directory would stay here, empty, with the deletion's vector, forever.
+      if (!removeDir(e.path)) return 'retry'
       store.put(rowFor(e, merged, null))
     } else {
       const held = displaced.reserve(e.path, row, 'deleted')
@@ -237,6 +240,19 @@ export function createApplyBatch (opts: ApplyOptions) {
     return 'applied'
   }
 
+  /** Removes the directory at `rel` if it is empty; false if it is not. */
+  function removeDir (rel: string): boolean {
+    try {
+      dirs.removed(abs(rel))
+      rmdirSync(abs(rel))
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
+      return false
+    }
+    return true
+  }
+
   function makeDir (e: ManifestEntry): EntryOutcome {
     if (!ancestorsAreDirectories(root, e.path, dirs.look)) return 'retry'
     local.scan([e.path])
@@ -245,7 +261,12 @@ export function createApplyBatch (opts: ApplyOptions) {
     if (order === 'equal' || order === 'before') return 'stale'
     const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))
     const seen = lookAt(abs(e.path))
-    if (seen?.type === 'file') {
+    if (seen?.type === 'file' && compareVectors(e.vv, vvOf(row!)) === 'after') {
+      // The directory's node had seen this file (and removed it): it goes as a replaced file does.
+      const held = displaced.reserve(e.path, row!, 'replaced')
+      renameSync(abs(e.path), held)
+      displaced.hold(held, e.path, row!, 'replaced')
+    } else if (seen?.type === 'file') {
       // A file here, a directory there: the file moves to a conflict copy (kept and announced), the directory comes.
       const outcome = moveLocalToCopy(row!, conflictCopyPath(e.path, stampOf(row!)), e.origin, 0)
       if (outcome !== 'applied') return outcome

@@ -1,17 +1,11 @@
 import { test, type TestContext } from 'node:test'
 import { pino } from 'pino'
 import assert from 'node:assert/strict'
-import { copyFile, mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { MeshStore } from '../../src/db/mesh-store.js'
-import type { LocalChanges } from '../../src/mesh/local-changes.js'
-import type { ApplyBatch } from '../../src/mesh/apply-batch.js'
-import type { ManifestEntry } from '../../src/mesh/manifest.js'
 import { mergeVectors, type VersionVector } from '../../src/mesh/version-vector.js'
 import { createTombstoneSweep } from '../../src/mesh/tombstones.js'
-import { entryOf } from '../../src/mesh/version-row.js'
-import { createMeshReceiver } from '../helpers/mesh-receiver.js'
-import { snapshotTree, diffSnapshots } from '../helpers/tree.js'
+import { createInProcessMesh, type InProcessNode } from '../helpers/mesh-in-process.js'
 
 /**
  * Three nodes in process, each with its tree, store and applier, and
@@ -21,58 +15,21 @@ import { snapshotTree, diffSnapshots } from '../helpers/tree.js'
  * told the peers (a deletion, a directory's own version): a node still
  * holding what it removed would keep it for good, every node idle.
  */
-interface Node { name: string, root: string, store: MeshStore, local: LocalChanges, applier: ApplyBatch }
+type Node = InProcessNode
+type Mesh = Awaited<ReturnType<typeof createInProcessMesh>>
 
 const NAMES = ['n0', 'n1', 'n2']
 
-async function node (t: TestContext, name: string): Promise<Node> {
-  const { root, store, local, applier } = await createMeshReceiver(t, { self: name, peers: NAMES.filter((n) => n !== name), prefix: 'syncplane-mesh-owed-' })
-  return { name, root, store, local, applier: applier() }
-}
-
-let batches = 0
-
-/** What `from` owes `to`, as its rows are now, its files staged on `to` first; answered entries leave the queue. */
-async function deliver (from: Node, to: Node): Promise<void> {
-  const owed = from.store.takeRows(to.name, 1_000)
-  const items = owed.map((o) => o.item)
-  const staging = path.join(to.root, '.syncplane', 'staging', from.name, `b${++batches}`)
-  const entries: ManifestEntry[] = []
-  for (const { row } of owed) {
-    if (row === undefined) throw new Error('an owed path without a row')
-    entries.push(entryOf(row))
-    if (row.kind === 'file' && !row.deleted) {
-      await mkdir(path.dirname(path.join(staging, row.path)), { recursive: true })
-      await copyFile(path.join(from.root, row.path), path.join(staging, row.path))
-    }
-  }
-  const outcomes = to.applier.apply({ from: from.name, batch: `b${batches}`, entries }, staging)
-  from.store.ack(to.name, items.filter((_, i) => outcomes[i] !== 'retry'))
-}
-
-/** Every node delivers what it owes until nothing is owed. */
-async function settle (nodes: readonly Node[]): Promise<void> {
-  for (let round = 0; round < 10; round++) {
-    if (nodes.every((n) => NAMES.every((peer) => n.store.owed(peer).count === 0))) return
-    for (const from of nodes) for (const to of nodes) if (from !== to) await deliver(from, to)
-  }
-  assert.fail('the nodes kept owing each other')
-}
-
-async function assertSameTrees (nodes: readonly Node[]): Promise<void> {
-  const ignore = (rel: string): boolean => rel === '.syncplane' || rel.startsWith('.syncplane/')
-  const [first, ...rest] = await Promise.all(nodes.map((n) => snapshotTree(n.root, { ignore })))
-  for (const [i, snap] of rest.entries()) assert.deepEqual(diffSnapshots(first!, snap), [], `${nodes[0]!.name} and ${nodes[i + 1]!.name} hold the same tree`)
-}
+const threeNodes = (t: TestContext): Promise<Mesh> => createInProcessMesh(t, NAMES, 'syncplane-mesh-owed-')
 
 const vvOf = (n: Node, rel: string): unknown => JSON.parse(n.store.get(rel)!.vv)
 
 test('two versions of one directory that have not seen each other: each node holds what has seen both, so a deletion of only one of them is met as concurrent everywhere', async (t) => {
-  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
-  const nodes = [n0!, n1!, n2!]
+  const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
+  const [n0, n1, n2] = nodes
   await mkdir(path.join(n0!.root, 'd'))
   n0!.local.scan(['d'])
-  await settle(nodes)
+  await settle()
   // n0 and n1 each make the directory again (a new version each), neither having seen the other's; n2 hears of n0's.
   for (const n of [n0!, n1!]) {
     await rmdir(path.join(n.root, 'd'))
@@ -89,14 +46,14 @@ test('two versions of one directory that have not seen each other: each node hol
   // n2 removes it, having seen n0's version only: n1's was concurrent with that deletion, so d stays everywhere.
   await rmdir(path.join(n2!.root, 'd'))
   n2!.local.scan(['d'])
-  await settle(nodes)
-  await assertSameTrees(nodes)
+  await settle()
+  await assertSameTrees()
   for (const n of nodes) assert.equal(n.store.get('d')?.deleted, false, `${n.name} keeps d`)
 })
 
 test('a deletion of a directory made here, then a version of it the deletion had not seen: it comes back everywhere, the peer that still held what was deleted included', async (t) => {
-  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
-  const nodes = [n0!, n1!, n2!]
+  const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
+  const [n0, n1, n2] = nodes
   // n0 makes d and n1 hears of it; n2 makes d too (its own version); n0 removes d before its deletion reaches n1.
   await mkdir(path.join(n0!.root, 'd'))
   n0!.local.scan(['d'])
@@ -109,17 +66,17 @@ test('a deletion of a directory made here, then a version of it the deletion had
   await deliver(n2!, n0!)
   await rmdir(path.join(n2!.root, 'd'))
   n2!.local.scan(['d'])
-  await settle(nodes)
-  await assertSameTrees(nodes)
+  await settle()
+  await assertSameTrees()
   for (const n of nodes) assert.equal(n.store.get('d')?.deleted, false, `${n.name} keeps d (each deletion was concurrent with a version of it)`)
 })
 
 test('a deletion made here, then a version it had not seen arriving: the version stays, and the peers still hear of the deletion (a file it removed is not kept anywhere)', async (t) => {
-  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
-  const nodes = [n0!, n1!, n2!]
+  const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
+  const [n0, n1, n2] = nodes
   await writeFile(path.join(n0!.root, 'f.txt'), 'v1')
   n0!.local.scan(['f.txt'])
-  await settle(nodes)
+  await settle()
   // n0 writes A; n2 then writes B (later: B wins the conflict between them); n1 has B and deletes it.
   await writeFile(path.join(n0!.root, 'f.txt'), 'A from n0')
   n0!.local.scan(['f.txt'])
@@ -134,8 +91,8 @@ test('a deletion made here, then a version it had not seen arriving: the version
   await deliver(n2!, n0!)
   assert.equal(await readFile(path.join(n0!.root, 'f.txt'), 'utf8'), 'B from n2')
   // n1 owes both its deletion of B and A: what it sends (A, having seen B) must take B away on n0 and n2.
-  await settle(nodes)
-  await assertSameTrees(nodes)
+  await settle()
+  await assertSameTrees()
   for (const n of nodes) {
     const rows = n.store.all().filter((r) => !r.deleted && r.kind === 'file')
     assert.ok(rows.some((r) => r.path === 'f.txt'), `${n.name} has f.txt`)
@@ -144,16 +101,16 @@ test('a deletion made here, then a version it had not seen arriving: the version
 })
 
 test('a deletion every node has had is forgotten after mesh.tombstoneDays (never while a peer is owed it), and the path written again later still reaches the peers that remember it', async (t) => {
-  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
-  const nodes = [n0!, n1!, n2!]
+  const { nodes, settle, assertSameTrees } = await threeNodes(t)
+  const [n0, n1] = nodes
   const aYearOn = (n: Node, days: number): Promise<number> => createTombstoneSweep({ store: n.store, days, now: () => Date.now() + 365 * 86_400_000, logger: pino({ level: 'silent' }) }).sweep()
   await writeFile(path.join(n0!.root, 'f.txt'), 'v1')
   n0!.local.scan(['f.txt'])
-  await settle(nodes)
+  await settle()
   await unlink(path.join(n0!.root, 'f.txt'))
   n0!.local.scan(['f.txt'])
   assert.equal(await aYearOn(n0!, 90), 0, 'owed to the peers: remembered, however old')
-  await settle(nodes)
+  await settle()
   assert.equal(await aYearOn(n0!, 400), 0, 'younger than tombstoneDays: remembered')
   assert.equal(await aYearOn(n0!, 90), 1)
   assert.equal(n0!.store.get('f.txt'), undefined, 'n0 forgot it')
@@ -161,17 +118,17 @@ test('a deletion every node has had is forgotten after mesh.tombstoneDays (never
   // Written again on n0, which keeps nothing of the path now: news to n1 and n2 (its counter is from n0's clock).
   await writeFile(path.join(n0!.root, 'f.txt'), 'v2')
   n0!.local.scan(['f.txt'])
-  await settle(nodes)
-  await assertSameTrees(nodes)
+  await settle()
+  await assertSameTrees()
   for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'f.txt'), 'utf8'), 'v2', n.name)
 })
 
 /** f.txt everywhere; n0 writes V0 (reaching n2 only: n1 is down); n1 writes W, later (W wins), which reaches n0; n1 deletes W. */
-async function winnerThenItsDeletion (nodes: readonly Node[]): Promise<void> {
+async function winnerThenItsDeletion ({ nodes, deliver, settle }: Mesh): Promise<void> {
   const [n0, n1, n2] = nodes as [Node, Node, Node]
   await writeFile(path.join(n0.root, 'f.txt'), 'v1')
   n0.local.scan(['f.txt'])
-  await settle(nodes)
+  await settle()
   await writeFile(path.join(n0.root, 'f.txt'), 'V0 from n0')
   n0.local.scan(['f.txt'])
   await deliver(n0, n2)
@@ -184,16 +141,17 @@ async function winnerThenItsDeletion (nodes: readonly Node[]): Promise<void> {
 }
 
 test('a conflict\'s winner deleted by a node that had not seen the loser: the loser comes back at the path, as on a node that met the deletion first, and every node ends alike', async (t) => {
-  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
-  const nodes = [n0!, n1!, n2!]
-  await winnerThenItsDeletion(nodes)
+  const mesh = await threeNodes(t)
+  const { nodes, deliver, settle, assertSameTrees } = mesh
+  const [n0, n1, n2] = nodes
+  await winnerThenItsDeletion(mesh)
   // On n2, V0 outlives n1's deletion (an update against a delete). On n0, the deletion takes W away, and V0 was
   // beaten by W alone: it must come back to the path there too.
   await deliver(n1!, n0!)
   await deliver(n1!, n2!)
   assert.equal(await readFile(path.join(n0!.root, 'f.txt'), 'utf8'), 'V0 from n0', 'V0 back on n0')
-  await settle(nodes)
-  await assertSameTrees(nodes)
+  await settle()
+  await assertSameTrees()
   for (const n of nodes) {
     assert.equal(await readFile(path.join(n.root, 'f.txt'), 'utf8'), 'V0 from n0', `${n.name}: f.txt is V0`)
     assert.deepEqual(vvOf(n, 'f.txt'), vvOf(n2!, 'f.txt'), `${n.name} holds the version n2 holds`)
@@ -203,8 +161,9 @@ test('a conflict\'s winner deleted by a node that had not seen the loser: the lo
 })
 
 test('a loser that cannot be put back (its copy cannot be made): the deletion is applied and the conflict copy keeps its bytes', async (t) => {
-  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
-  await winnerThenItsDeletion([n0!, n1!, n2!])
+  const mesh = await threeNodes(t)
+  const { nodes: [n0, n1], deliver } = mesh
+  await winnerThenItsDeletion(mesh)
   // Where the copy would go is a file: the copy fails, as on a full disk.
   const staging = path.join(n0!.root, '.syncplane', 'staging')
   await rm(staging, { recursive: true, force: true })
@@ -217,11 +176,11 @@ test('a loser that cannot be put back (its copy cannot be made): the deletion is
 })
 
 test('a directory that beat a file, removed by a node that had not seen the file: the file comes back at the path on every node', async (t) => {
-  const [n0, n1, n2] = await Promise.all(NAMES.map((name) => node(t, name)))
-  const nodes = [n0!, n1!, n2!]
+  const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
+  const [n0, n1, n2] = nodes
   await writeFile(path.join(n0!.root, 'p'), 'v1')
   n0!.local.scan(['p'])
-  await settle(nodes)
+  await settle()
   // n0 writes V0 (reaching n2 only); n1 makes p a directory, which beats the file on n0, then removes it again.
   await writeFile(path.join(n0!.root, 'p'), 'V0 from n0')
   n0!.local.scan(['p'])
@@ -234,7 +193,7 @@ test('a directory that beat a file, removed by a node that had not seen the file
   assert.equal(n0!.store.get('p')?.kind, 'dir', 'the directory took the path on n0')
   await rmdir(path.join(n1!.root, 'p'))
   n1!.local.scan(['p'])
-  await settle(nodes)
-  await assertSameTrees(nodes)
+  await settle()
+  await assertSameTrees()
   for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'p'), 'utf8'), 'V0 from n0', `${n.name}: p is V0`)
 })

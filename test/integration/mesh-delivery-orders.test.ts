@@ -1,0 +1,93 @@
+import { test, type TestContext } from 'node:test'
+import { lstat, mkdir, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { seededRandom } from '../helpers/churn.js'
+import { meshSeed } from '../helpers/mesh-churn.js'
+import { createInProcessMesh, type InProcessNode } from '../helpers/mesh-in-process.js'
+
+/**
+ * Whatever order versions of a path reach each node in, every node must end
+ * alike: writes on any node, deletions, a file becoming a directory and back,
+ * delivered between random pairs in random order, then everything owed
+ * delivered. The kill -9 churn run that ended diverged (docs/performance.md,
+ * "The race fixed") was one such order; this looks for others, fast, with
+ * no service, daemon or clock in the way. The seed is printed; replay with
+ * SYNCPLANE_MESH_SEED.
+ */
+const NAMES = ['n0', 'n1', 'n2']
+const PATHS = ['f', 'g']
+/** SYNCPLANE_MESH_ORDERS: how many scenarios each test runs. */
+const SCENARIOS = Number(process.env.SYNCPLANE_MESH_ORDERS ?? 150)
+const STEPS = 14
+
+type Kind = 'file' | 'dir' | null
+
+async function kindAt (abs: string): Promise<Kind> {
+  try {
+    const st = await lstat(abs)
+    return st.isDirectory() ? 'dir' : 'file'
+  } catch {
+    return null
+  }
+}
+
+/** One local change at `rel` on `n`, chosen by what is there now, then scanned as the watcher's report would be. */
+async function change (n: InProcessNode, rel: string, roll: number, id: string, dirs: boolean): Promise<string> {
+  const abs = path.join(n.root, rel)
+  const kind = await kindAt(abs)
+  if (kind === 'dir') {
+    await rm(abs, { recursive: true })
+    n.local.scan([rel])
+    return `${n.name} rm -r ${rel}`
+  }
+  if (kind === 'file' && roll < 0.35) {
+    await rm(abs)
+    n.local.scan([rel])
+    return `${n.name} rm ${rel}`
+  }
+  if (kind === null && dirs && roll > 0.8) {
+    await mkdir(abs)
+    await writeFile(path.join(abs, 'inner'), id)
+    n.local.scan([rel, `${rel}/inner`])
+    return `${n.name} mkdir ${rel}`
+  }
+  await writeFile(abs, id)
+  n.local.scan([rel])
+  return `${n.name} write ${rel}`
+}
+
+async function scenarios (t: TestContext, dirs: boolean, todo?: string): Promise<void> {
+  const seed = meshSeed()
+  t.diagnostic(`seed ${seed} (replay: SYNCPLANE_MESH_SEED=${seed})`)
+  for (let s = 0; s < SCENARIOS; s++) {
+    const random = seededRandom(seed + s)
+    await t.test(`scenario ${s}`, { todo }, async (st) => {
+      const mesh = await createInProcessMesh(st, NAMES, 'syncplane-mesh-orders-')
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!
+      const steps: string[] = []
+      for (let i = 0; i < STEPS; i++) {
+        if (random() < 0.5) {
+          steps.push(await change(pick(mesh.nodes), pick(PATHS), random(), `s${s}-${i}`, dirs))
+        } else {
+          const from = pick(mesh.nodes)
+          const to = pick(mesh.nodes.filter((n) => n !== from))
+          await mesh.deliver(from, to)
+          steps.push(`${from.name} -> ${to.name}`)
+        }
+      }
+      await mesh.settle()
+      await mesh.assertSameTrees(` (replay: SYNCPLANE_MESH_SEED=${seed + s} SYNCPLANE_MESH_ORDERS=1; ${steps.join('; ')})`)
+    })
+  }
+}
+
+test('every delivery order of concurrent writes and deletions of files ends with every node alike', async (t) => {
+  await scenarios(t, false)
+})
+
+// A known gap: a path that is a file on one node and a directory on another, concurrently, ends differently
+// on some nodes in about 1 scenario of 100 (docs/mesh.md, "Limits"). Run, reported, not yet failing the suite.
+const DIRS_TODO = 'a file and a directory concurrent at one path can still end apart'
+test('every delivery order with paths turning from file to directory and back ends with every node alike', { todo: DIRS_TODO }, async (t) => {
+  await scenarios(t, true, DIRS_TODO)
+})

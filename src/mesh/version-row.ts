@@ -22,7 +22,11 @@ export const knownOf = (e: ManifestEntry): VersionVector => (e.seen === undefine
 export const outlives = (e: ManifestEntry, held: MeshFileRow): boolean => {
   if (e.seen === undefined || compareVectors(e.vv, vvOf(held)) !== 'concurrent') return false
   const order = compareVectors(vvOf(held), e.seen)
-  return order === 'before' || order === 'equal'
+  if (order !== 'before' && order !== 'equal') return false
+  // Unless this node has seen all the sender had: then what it holds came after (a deletion of `e` it met
+  // here brought the held version back, say: reinstate.ts).
+  const news = compareVectors(knownOf(e), seenOf(held))
+  return news === 'after' || news === 'concurrent'
 }
 
 /**

@@ -22,6 +22,12 @@ const NAMES = ['n0', 'n1', 'n2']
 
 const threeNodes = (t: TestContext): Promise<Mesh> => createInProcessMesh(t, NAMES, 'syncplane-mesh-owed-')
 
+/** A local write, as the watcher would report it. */
+async function write (n: Node, rel: string, text: string): Promise<void> {
+  await writeFile(path.join(n.root, rel), text)
+  n.local.scan([rel])
+}
+
 const vvOf = (n: Node, rel: string): unknown => JSON.parse(n.store.get(rel)!.vv)
 
 test('two versions of one directory that have not seen each other: each node holds what has seen both, so a deletion of only one of them is met as concurrent everywhere', async (t) => {
@@ -74,14 +80,11 @@ test('a deletion of a directory made here, then a version of it the deletion had
 test('a deletion made here, then a version it had not seen arriving: the version stays, and the peers still hear of the deletion (a file it removed is not kept anywhere)', async (t) => {
   const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
   const [n0, n1, n2] = nodes
-  await writeFile(path.join(n0!.root, 'f.txt'), 'v1')
-  n0!.local.scan(['f.txt'])
+  await write(n0!, 'f.txt', 'v1')
   await settle()
   // n0 writes A; n2 then writes B (later: B wins the conflict between them); n1 has B and deletes it.
-  await writeFile(path.join(n0!.root, 'f.txt'), 'A from n0')
-  n0!.local.scan(['f.txt'])
-  await writeFile(path.join(n2!.root, 'f.txt'), 'B from n2')
-  n2!.local.scan(['f.txt'])
+  await write(n0!, 'f.txt', 'A from n0')
+  await write(n2!, 'f.txt', 'B from n2')
   await deliver(n2!, n1!)
   await unlink(path.join(n1!.root, 'f.txt'))
   n1!.local.scan(['f.txt'])
@@ -104,8 +107,7 @@ test('a deletion every node has had is forgotten after mesh.tombstoneDays (never
   const { nodes, settle, assertSameTrees } = await threeNodes(t)
   const [n0, n1] = nodes
   const aYearOn = (n: Node, days: number): Promise<number> => createTombstoneSweep({ store: n.store, days, now: () => Date.now() + 365 * 86_400_000, logger: pino({ level: 'silent' }) }).sweep()
-  await writeFile(path.join(n0!.root, 'f.txt'), 'v1')
-  n0!.local.scan(['f.txt'])
+  await write(n0!, 'f.txt', 'v1')
   await settle()
   await unlink(path.join(n0!.root, 'f.txt'))
   n0!.local.scan(['f.txt'])
@@ -116,8 +118,7 @@ test('a deletion every node has had is forgotten after mesh.tombstoneDays (never
   assert.equal(n0!.store.get('f.txt'), undefined, 'n0 forgot it')
   assert.equal(n1!.store.get('f.txt')?.deleted, true, 'n1 has not yet')
   // Written again on n0, which keeps nothing of the path now: news to n1 and n2 (its counter is from n0's clock).
-  await writeFile(path.join(n0!.root, 'f.txt'), 'v2')
-  n0!.local.scan(['f.txt'])
+  await write(n0!, 'f.txt', 'v2')
   await settle()
   await assertSameTrees()
   for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'f.txt'), 'utf8'), 'v2', n.name)
@@ -126,14 +127,11 @@ test('a deletion every node has had is forgotten after mesh.tombstoneDays (never
 /** f.txt everywhere; n0 writes V0 (reaching n2 only: n1 is down); n1 writes W, later (W wins), which reaches n0; n1 deletes W. */
 async function winnerThenItsDeletion ({ nodes, deliver, settle }: Mesh): Promise<void> {
   const [n0, n1, n2] = nodes as [Node, Node, Node]
-  await writeFile(path.join(n0.root, 'f.txt'), 'v1')
-  n0.local.scan(['f.txt'])
+  await write(n0, 'f.txt', 'v1')
   await settle()
-  await writeFile(path.join(n0.root, 'f.txt'), 'V0 from n0')
-  n0.local.scan(['f.txt'])
+  await write(n0, 'f.txt', 'V0 from n0')
   await deliver(n0, n2)
-  await writeFile(path.join(n1.root, 'f.txt'), 'W from n1')
-  n1.local.scan(['f.txt'])
+  await write(n1, 'f.txt', 'W from n1')
   await deliver(n1, n0)
   assert.equal(await readFile(path.join(n0.root, 'f.txt'), 'utf8'), 'W from n1', 'W won on n0, V0 went to a copy')
   await unlink(path.join(n1.root, 'f.txt'))
@@ -178,12 +176,10 @@ test('a loser that cannot be put back (its copy cannot be made): the deletion is
 test('a directory that beat a file, removed by a node that had not seen the file: the file comes back at the path on every node', async (t) => {
   const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
   const [n0, n1, n2] = nodes
-  await writeFile(path.join(n0!.root, 'p'), 'v1')
-  n0!.local.scan(['p'])
+  await write(n0!, 'p', 'v1')
   await settle()
   // n0 writes V0 (reaching n2 only); n1 makes p a directory, which beats the file on n0, then removes it again.
-  await writeFile(path.join(n0!.root, 'p'), 'V0 from n0')
-  n0!.local.scan(['p'])
+  await write(n0!, 'p', 'V0 from n0')
   await deliver(n0!, n2!)
   await unlink(path.join(n1!.root, 'p'))
   n1!.local.scan(['p'])

@@ -200,7 +200,13 @@ export function createApplyBatch (opts: ApplyOptions) {
 
   /** A deletion removes only the version its node had seen; a concurrent change survives it. */
   function remove (e: ManifestEntry): EntryOutcome {
-    if (!ancestorsAreDirectories(root, e.path, dirs.look)) return 'stale'
+    if (!ancestorsAreDirectories(root, e.path, dirs.look)) {
+      // Nothing can be there (a file on the way), but a deletion never heard of here is still recorded: the
+      // version it removed, arriving later from a node that had not heard of it either, must not come back.
+      if (store.get(e.path) !== undefined) return 'stale'
+      store.put(rowFor(e, e.vv, null))
+      return 'applied'
+    }
     local.scan([e.path])
     const row = store.get(e.path)
     if (row === undefined) {

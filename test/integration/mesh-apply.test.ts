@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { appendFileSync, readdirSync } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import type { MeshStore } from '../../src/db/mesh-store.js'
 import type { LocalChanges } from '../../src/mesh/local-changes.js'
@@ -327,4 +327,19 @@ test('while the source is faulted a held file that looks gone stays held, and is
   await settle(n0, 2)
   assert.equal(n0.applier.displaced.count(), 0)
   assert.ok((await contents(n0.root)).includes('A;B;'), 'the writer\'s bytes are a conflict copy')
+})
+
+test('a deletion below a path that is a file here is recorded: the version it removed, arriving later, stays removed', async (t) => {
+  const n0 = await node(t, 'n0')
+  await writeFile(path.join(n0.root, 'p'), 'a file here')
+  n0.local.scan(['p'])
+  const made = { path: 'p/x', kind: 'file' as const, deleted: false, vv: { n1: 5 }, hlc: Date.now(), origin: 'n1' }
+  const removed = { ...made, deleted: true, vv: { n1: 5, n2: 7 }, hlc: made.hlc + 1, origin: 'n2' }
+  assert.deepEqual(await n0.batch('n2', [removed]), ['applied'])
+  assert.equal(n0.store.get('p/x')?.deleted, true, 'the deletion is kept, though nothing could be there')
+  // The file goes (a peer's directory is on its way, say); the version the deletion removed is old news then.
+  await unlink(path.join(n0.root, 'p'))
+  n0.local.scan(['p'])
+  assert.deepEqual(await n0.batch('n1', [{ ...made, bytes: 'old news' }]), ['stale'])
+  assert.equal(n0.store.get('p/x')?.deleted, true)
 })

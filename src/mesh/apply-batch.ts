@@ -72,13 +72,13 @@ export function createApplyBatch (opts: ApplyOptions) {
     local.scan([e.path])
     const row = store.get(e.path)
     const here = row !== undefined && !row.deleted ? row : undefined
-    const outlived = here?.kind === 'file' && outlives(e, here)
+    const outlived = here !== undefined && outlives(e, here)
     const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
     if (!outlived && (order === 'equal' || order === 'before')) return 'stale'
     const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))
     if (here === undefined) return install(e, from, merged, recorded)
-    if (here.kind === 'dir' && compareVectors(e.vv, vvOf(here)) === 'after') {
-      // The file's node had seen the directory (and removed it): once empty here, it goes. Not empty: what is
+    if (here.kind === 'dir' && (outlived || compareVectors(e.vv, vvOf(here)) === 'after')) {
+      // The file's node had seen the directory (and removed it; or its node had): once empty here, it goes. Not empty: what is
       // inside has its deletions on the way (applied after files), or is news to that node, which then makes the
       // directory again.
       if (!removeDir(e.path)) return 'retry'
@@ -263,11 +263,12 @@ export function createApplyBatch (opts: ApplyOptions) {
     if (!ancestorsAreDirectories(root, e.path, dirs.look)) return 'retry'
     local.scan([e.path])
     const row = store.get(e.path)
+    const outlived = row !== undefined && !row.deleted && outlives(e, row)
     const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
-    if (order === 'equal' || order === 'before') return 'stale'
+    if (!outlived && (order === 'equal' || order === 'before')) return 'stale'
     const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))
     const seen = lookAt(abs(e.path))
-    if (seen?.type === 'file' && compareVectors(e.vv, vvOf(row!)) === 'after') {
+    if (seen?.type === 'file' && (outlived || compareVectors(e.vv, vvOf(row!)) === 'after')) {
       // The directory's node had seen this file (and removed it): it goes as a replaced file does.
       const held = displaced.reserve(e.path, row!, 'replaced')
       renameSync(abs(e.path), held)
@@ -280,7 +281,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     const revived = parents.make(`${e.path}/x`, e, dirs)
     // What this node owes its peers for the path is the row it holds when it sends: the row `e` replaces must not
     // carry something `e` has not seen (a peer still holding what it told of would keep that for good).
-    const concurrent = row !== undefined && compareVectors(e.vv, vvOf(row)) === 'concurrent'
+    const concurrent = !outlived && row !== undefined && compareVectors(e.vv, vvOf(row)) === 'concurrent'
     if (concurrent && row.deleted) {
       // A deletion held here, a version of the directory it had not seen: the directory comes back (update against
       // delete) as a new local version that has seen both, as one made again for a file does (see revive).

@@ -39,10 +39,18 @@ export const outlives = (e: ManifestEntry, held: MeshFileRow): boolean => {
 export const survivorOf = (e: ManifestEntry, held: MeshFileRow, copies: readonly MeshFileRow[]): MeshFileRow | undefined => {
   const known = knownOf(e)
   const beaten = seenOf(held)
-  const notSeen = copies.filter((c) => c.kind === 'file' && !c.deleted && seenBy(vvOf(c), beaten) && !seenBy(vvOf(c), known))
+  const all = mergeVectors(known, beaten)
+  const notSeen = copies.filter((c) => c.kind === 'file' && !c.deleted && seenBy(vvOf(c), beaten) && !seenBy(vvOf(c), known) && !superseded(c, all))
   const latest = notSeen.filter((c) => !notSeen.some((o) => compareVectors(vvOf(c), vvOf(o)) === 'before'))
   return latest.reduce<MeshFileRow | undefined>((best, c) => (best === undefined || wins(c, best) ? c : best), undefined)
 }
+
+/**
+ * A node's versions of a path follow one another: one that has a later one
+ * from its own node in `known` was deleted or overwritten there, whatever
+ * else it lost to, and never comes back.
+ */
+const superseded = (c: MeshFileRow, known: VersionVector): boolean => (known[c.origin] ?? 0) > (vvOf(c)[c.origin] ?? 0)
 
 const seenBy = (v: VersionVector, by: VersionVector): boolean => {
   const order = compareVectors(v, by)

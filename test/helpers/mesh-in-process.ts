@@ -44,12 +44,12 @@ export async function createInProcessMesh (t: Teardown, names: readonly string[]
   }
 
   /** Every node delivers what it owes until nothing is owed. */
-  async function settle (): Promise<void> {
+  async function settle (message = ''): Promise<void> {
     for (let round = 0; round < 10; round++) {
       if (nodes.every((n) => names.every((peer) => n.store.owed(peer).count === 0))) return
       for (const from of nodes) for (const to of nodes) if (from !== to) await deliver(from, to)
     }
-    assert.fail('the nodes kept owing each other')
+    assert.fail(`the nodes kept owing each other${message}`)
   }
 
   async function assertSameTrees (message = ''): Promise<void> {

@@ -75,8 +75,9 @@ async function scenarios (t: TestContext, dirs: boolean, todo?: string): Promise
           steps.push(`${from.name} -> ${to.name}`)
         }
       }
-      await mesh.settle()
-      await mesh.assertSameTrees(` (replay: SYNCPLANE_MESH_SEED=${seed + s} SYNCPLANE_MESH_ORDERS=1; ${steps.join('; ')})`)
+      const replay = ` (replay: SYNCPLANE_MESH_SEED=${seed + s} SYNCPLANE_MESH_ORDERS=1; ${steps.join('; ')})`
+      await mesh.settle(replay)
+      await mesh.assertSameTrees(replay)
     })
   }
 }

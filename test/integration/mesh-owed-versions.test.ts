@@ -193,3 +193,45 @@ test('a directory that beat a file, removed by a node that had not seen the file
   await assertSameTrees()
   for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'p'), 'utf8'), 'V0 from n0', `${n.name}: p is V0`)
 })
+
+test('a conflict\'s loser that its own node deleted, then the winner deleted: the path stays deleted on every node, though the loser\'s deletion had reached one node only inside what the winner had seen', async (t) => {
+  const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
+  const [n0, n1, n2] = nodes as [Node, Node, Node]
+  await write(n0, 'f', 'B from n0')
+  await deliver(n0, n2)
+  await write(n1, 'f', 'A from n1')
+  await deliver(n1, n2)
+  assert.equal(await readFile(path.join(n2.root, 'f'), 'utf8'), 'A from n1', 'A beat B on n2, B went to a copy')
+  // n0 deletes B; on n2 that deletion meets A as an update against a delete. Then n1 deletes A.
+  await rm(path.join(n0.root, 'f'))
+  n0.local.scan(['f'])
+  await deliver(n0, n2)
+  await rm(path.join(n1.root, 'f'))
+  n1.local.scan(['f'])
+  await deliver(n1, n2)
+  await settle()
+  await assertSameTrees()
+  for (const n of nodes) {
+    assert.equal(n.store.get('f')?.deleted, true, `${n.name}: f stays deleted (B was deleted by its node, A by its own)`)
+    assert.equal(n.store.all().filter((r) => r.copyOf !== null && !r.deleted).length, 1, `${n.name} keeps B's conflict copy`)
+  }
+})
+
+test('a file written on a node that had deleted the directory at its path: the directory goes on every node, the file takes the path', async (t) => {
+  const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
+  const [n0, n1, n2] = nodes as [Node, Node, Node]
+  await mkdir(path.join(n2.root, 'f'))
+  await writeFile(path.join(n2.root, 'f', 'inner'), 'inside')
+  n2.local.scan(['f', 'f/inner'])
+  await write(n0, 'f', 'A from n0')
+  await write(n1, 'f', 'B from n1')
+  await deliver(n2, n0)
+  assert.equal(n0.store.get('f')?.kind, 'dir', 'the directory took the path on n0, A went to a copy')
+  // n2 removes its directory; B meets that deletion on n2 as an update against a delete, and reaches n0 from n2.
+  await rm(path.join(n2.root, 'f'), { recursive: true })
+  n2.local.scan(['f', 'f/inner'])
+  await deliver(n1, n2)
+  await settle()
+  await assertSameTrees()
+  for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'f'), 'utf8'), 'B from n1', `${n.name}: f is B`)
+})

@@ -275,8 +275,19 @@ test('a deletion of a conflict\'s winner: of the versions the winner beat, the l
   const deletion = (vv: VersionVector, seen?: VersionVector) => ({ path: 'f', kind: 'file' as const, deleted: true, vv, hlc: 20, origin: 'n1', ...(seen === undefined ? {} : { seen }) })
   assert.equal(survivorOf(deletion({ n1: 3 }), winner, [a, b])?.path, 'b', 'both unseen: the later clock wins')
   assert.equal(survivorOf(deletion({ n1: 3 }), winner, [a, aLater, b])?.path, 'a2', 'of two lost versions of A only the later counts, then the clock decides')
-  assert.equal(survivorOf(deletion({ n1: 3, n2: 2 }), winner, [a, b])?.path, 'a', 'B had been seen by the deletion')
+  assert.equal(survivorOf(deletion({ n1: 3, n2: 2 }), winner, [aLater, b])?.path, 'a2', 'B had been seen by the deletion')
+  assert.equal(survivorOf(deletion({ n1: 3, n2: 2 }), winner, [a, b]), undefined, 'A was overwritten by its own node since (A\' is seen here), whatever else it lost to')
   assert.equal(survivorOf(deletion({ n1: 3 }, { n0: 2, n2: 2 }), winner, [a, b]), undefined, 'what the deletion had seen counts, its own vector or not')
   assert.equal(survivorOf(deletion({ n1: 3 }), winner, [copy('c', { n0: 9 }, 30, 'n0')]), undefined, 'a copy written since it lost is not what lost here')
   assert.equal(survivorOf(deletion({ n1: 3 }), winner, [{ ...a, deleted: true }]), undefined, 'a deleted copy')
+})
+
+test('a deletion of a conflict\'s winner: a lost version its own node has since deleted, known here only as part of what the winner saw, stays out', () => {
+  // W {n0:1} beat B {n1:1} here; n1 then deleted B (T {n1:2}), which met W as an update against a delete.
+  const winner = held({ vv: JSON.stringify({ n0: 1 }), seen: JSON.stringify({ n0: 1, n1: 2 }) })
+  const b = copy('b', { n1: 1 }, 11, 'n1')
+  const deletion = { path: 'f', kind: 'file' as const, deleted: true, vv: { n0: 2 }, hlc: 20, origin: 'n0' }
+  assert.equal(survivorOf(deletion, winner, [b]), undefined)
+  const notDeleted = held({ vv: JSON.stringify({ n0: 1 }), seen: JSON.stringify({ n0: 1, n1: 1 }) })
+  assert.equal(survivorOf(deletion, notDeleted, [b])?.path, 'b', 'not deleted by its node: it comes back')
 })

@@ -74,7 +74,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     const here = row !== undefined && !row.deleted ? row : undefined
     const outlived = here !== undefined && outlives(e, here)
     const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
-    if (!outlived && (order === 'equal' || order === 'before')) return 'stale'
+    if (!outlived && (order === 'equal' || order === 'before')) return learn(row!, e)
     const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))
     if (here === undefined) return install(e, from, merged, recorded)
     if (here.kind === 'dir' && (outlived || compareVectors(e.vv, vvOf(here)) === 'after')) {
@@ -122,6 +122,22 @@ export function createApplyBatch (opts: ApplyOptions) {
       return 'applied'
     }
     return outcome
+  }
+
+  /**
+   * `e` is old news here. If it is the very version held here, what its
+   * sender had seen beside it (a deletion of a version it beat, say) is
+   * recorded: a version that deletion removed must not come back here when
+   * this one goes. Beside any other version that would not be safe: a
+   * sender's tombstone can carry a later deletion of the version held here,
+   * which must still be applied when it comes itself.
+   */
+  function learn (row: MeshFileRow, e: ManifestEntry): EntryOutcome {
+    if (row.deleted !== e.deleted || row.kind !== e.kind || compareVectors(e.vv, vvOf(row)) !== 'equal') return 'stale'
+    const seen = seenOf(row)
+    const merged = mergeVectors(knownOf(e), seen)
+    if (compareVectors(merged, seen) !== 'equal') store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
+    return 'stale'
   }
 
   /** The incoming version, kept under `copy` with its own vector (every node names and versions it alike). */
@@ -215,7 +231,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     }
     const outlived = !row.deleted && outlives(e, row)
     const order = compareVectors(e.vv, seenOf(row))
-    if (!outlived && (order === 'equal' || order === 'before')) return 'stale'
+    if (!outlived && (order === 'equal' || order === 'before')) return learn(row!, e)
     const merged = mergeVectors(knownOf(e), seenOf(row))
     if (row.deleted) {
       store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
@@ -265,7 +281,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     const row = store.get(e.path)
     const outlived = row !== undefined && !row.deleted && outlives(e, row)
     const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
-    if (!outlived && (order === 'equal' || order === 'before')) return 'stale'
+    if (!outlived && (order === 'equal' || order === 'before')) return learn(row!, e)
     const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))
     const seen = lookAt(abs(e.path))
     if (seen?.type === 'file' && (outlived || compareVectors(e.vv, vvOf(row!)) === 'after')) {

@@ -235,3 +235,24 @@ test('a file written on a node that had deleted the directory at its path: the d
   await assertSameTrees()
   for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'f'), 'utf8'), 'B from n1', `${n.name}: f is B`)
 })
+
+test('a deletion known to a node only as part of what a version it holds had seen: the version it deleted, beaten there, does not come back when that version goes', async (t) => {
+  const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
+  const [n0, n1, n2] = nodes as [Node, Node, Node]
+  await write(n0, 'f', 'A from n0')
+  await deliver(n0, n2)
+  await rm(path.join(n0.root, 'f'))
+  n0.local.scan(['f'])
+  // n0's deletion of A meets B as an update against a delete, so it travels only in what B has seen on n0.
+  await write(n1, 'f', 'B from n1')
+  await deliver(n1, n0)
+  await deliver(n1, n2)
+  assert.equal(await readFile(path.join(n2.root, 'f'), 'utf8'), 'B from n1', 'B beat A on n2, A went to a copy')
+  await write(n1, 'f', 'B again')
+  await deliver(n2, n1)
+  await rm(path.join(n1.root, 'f'))
+  n1.local.scan(['f'])
+  await settle()
+  await assertSameTrees()
+  for (const n of nodes) assert.equal(n.store.get('f')?.deleted, true, `${n.name}: f stays deleted`)
+})

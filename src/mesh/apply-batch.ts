@@ -1,4 +1,4 @@
-import { renameSync, rmdirSync, unlinkSync } from 'node:fs'
+import { mkdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import type { MeshFileRow, MeshStore } from '../db/mesh-store.js'
@@ -9,7 +9,7 @@ import { applyOrder, entryProblem } from './incoming-entries.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
 import { knownOf, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
-import { ancestorsAreDirectories, lookAt, placeIfAbsent, sameContent } from './tree-fs.js'
+import { ancestorsAreDirectories, fileOnTheWay, lookAt, placeIfAbsent, sameContent } from './tree-fs.js'
 import { createReinstate } from './reinstate.js'
 import { createParentDirs } from './parent-dirs.js'
 import { createKnownDirs } from './known-dirs.js'
@@ -68,7 +68,10 @@ export function createApplyBatch (opts: ApplyOptions) {
    */
   function put (e: ManifestEntry, from: string, depth = 0, recorded?: RowKey): EntryOutcome {
     if (depth > 8) return 'retry'
-    if (!ancestorsAreDirectories(root, e.path, dirs.look)) return 'retry'
+    if (!ancestorsAreDirectories(root, e.path, dirs.look)) {
+      const cleared = clearWay(e)
+      if (cleared !== 'applied') return cleared
+    }
     local.scan([e.path])
     const row = store.get(e.path)
     const here = row !== undefined && !row.deleted ? row : undefined
@@ -138,6 +141,38 @@ export function createApplyBatch (opts: ApplyOptions) {
     const merged = mergeVectors(knownOf(e), seen)
     if (compareVectors(merged, seen) !== 'equal') store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
     return 'stale'
+  }
+
+  /**
+   * A file here where `e` needs a directory: `e` is news here, so the file's
+   * node had not seen what is inside the directory there (it removed the
+   * directory, then wrote the file, say). As where a directory meets a file
+   * at its own path (makeDir), the file moves to a conflict copy and the
+   * directory comes back: a new local version that has seen the file, so
+   * every node ends with it. Old news is stale: were it retried, its sender
+   * and this node would trade it for good.
+   */
+  function clearWay (e: ManifestEntry): EntryOutcome {
+    const file = fileOnTheWay(root, e.path, dirs.look)
+    if (file === null) return 'retry'
+    const row = store.get(e.path)
+    const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
+    if (order === 'equal' || order === 'before') return 'stale'
+    local.scan([file])
+    const held = store.get(file)
+    if (held === undefined || held.deleted || held.kind !== 'file') return 'retry'
+    const copy = conflictCopyPath(file, stampOf(held))
+    const moved = moveLocalToCopy(held, copy, self, 0)
+    if (moved !== 'applied') return moved
+    opts.onConflict({ path: file, copy, winner: self, loser: held.origin, loserHlc: held.hlc })
+    try {
+      mkdirSync(abs(file))
+    } catch {
+      return 'retry'
+    }
+    dirs.made(abs(file))
+    local.scan([file])
+    return 'applied'
   }
 
   /** The incoming version, kept under `copy` with its own vector (every node names and versions it alike). */
@@ -276,7 +311,10 @@ export function createApplyBatch (opts: ApplyOptions) {
   }
 
   function makeDir (e: ManifestEntry): EntryOutcome {
-    if (!ancestorsAreDirectories(root, e.path, dirs.look)) return 'retry'
+    if (!ancestorsAreDirectories(root, e.path, dirs.look)) {
+      const cleared = clearWay(e)
+      if (cleared !== 'applied') return cleared
+    }
     local.scan([e.path])
     const row = store.get(e.path)
     const outlived = row !== undefined && !row.deleted && outlives(e, row)

@@ -61,6 +61,17 @@ export function ancestorsAreDirectories (root: string, rel: string, look: (abs: 
   return true
 }
 
+/** The first ancestor of `rel` inside `root` that is a file, relative; null if there is none. */
+export function fileOnTheWay (root: string, rel: string, look: (abs: string) => Entry = lookAt): string | null {
+  const parts = rel.split('/')
+  for (let i = 1; i < parts.length; i++) {
+    const seen = look(path.join(root, ...parts.slice(0, i)))
+    if (seen === null || seen.type === 'other') return null
+    if (seen.type === 'file') return parts.slice(0, i).join('/')
+  }
+  return null
+}
+
 /**
  * Whether an existing ancestor of `rel` inside `root` is a symlink (or a
  * device, a socket): a path through it may lead outside the tree, so a

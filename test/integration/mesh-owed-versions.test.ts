@@ -256,3 +256,26 @@ test('a deletion known to a node only as part of what a version it holds had see
   await assertSameTrees()
   for (const n of nodes) assert.equal(n.store.get('f')?.deleted, true, `${n.name}: f stays deleted`)
 })
+
+test('a file written where a node removed a directory whose content it had never seen: the directory comes back around that content on every node, the file kept as a conflict copy, and nothing is traded back and forth', async (t) => {
+  const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
+  const [n0, n1, n2] = nodes as [Node, Node, Node]
+  await write(n0, 'g', 'G0')
+  await mkdir(path.join(n1.root, 'g'))
+  await writeFile(path.join(n1.root, 'g', 'inner'), 'inside')
+  n1.local.scan(['g', 'g/inner'])
+  await deliver(n1, n0)
+  // n0 owes g (its own write, now beaten by the directory): n2 hears of the directory from n0, not of what is in it.
+  await deliver(n0, n2)
+  assert.equal(n2.store.get('g')?.kind, 'dir', 'n2 holds the directory, empty')
+  await rm(path.join(n2.root, 'g'), { recursive: true })
+  n2.local.scan(['g'])
+  await write(n2, 'g', 'G2')
+  await settle()
+  await assertSameTrees()
+  for (const n of nodes) {
+    assert.equal(await readFile(path.join(n.root, 'g', 'inner'), 'utf8'), 'inside', `${n.name}: g/inner is there`)
+    const copies = n.store.all().filter((r) => r.copyOf !== null && !r.deleted).map((r) => r.origin).sort()
+    assert.deepEqual(copies, ['n0', 'n2'], `${n.name}: both files kept as conflict copies`)
+  }
+})

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs'
+import { renameSync, unlinkSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import type { MeshFileRow, MeshStore } from '../db/mesh-store.js'
@@ -8,11 +8,12 @@ import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
 import { applyOrder, entryProblem } from './incoming-entries.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
-import { knownOf, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
-import { ancestorsAreDirectories, fileOnTheWay, lookAt, placeIfAbsent, sameContent } from './tree-fs.js'
+import { knownOf, learned, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
+import { ancestorsAreDirectories, lookAt, placeIfAbsent, sameContent } from './tree-fs.js'
 import { createReinstate } from './reinstate.js'
 import { createParentDirs } from './parent-dirs.js'
 import { createKnownDirs } from './known-dirs.js'
+import { createDirApply } from './apply-dirs.js'
 import { createDisplacedWatch, type DisplacedWatchOptions } from './displaced-watch.js'
 import type { OpenForWrite } from './open-writers.js'
 
@@ -57,6 +58,7 @@ export function createApplyBatch (opts: ApplyOptions) {
   const reinstate = createReinstate({ root, store, local, logger, install })
   /** The directories the slice being applied has seen (one per apply call). */
   let dirs = createKnownDirs()
+  const { makeDir, clearWay, removeDir } = createDirApply({ root, self, store, local, displaced, parents, dirs: () => dirs, moveLocalToCopy, learn, onConflict: opts.onConflict })
 
   /**
    * Puts the file at `from` (staged, or a displaced local file) at `rel` as
@@ -68,10 +70,8 @@ export function createApplyBatch (opts: ApplyOptions) {
    */
   function put (e: ManifestEntry, from: string, depth = 0, recorded?: RowKey): EntryOutcome {
     if (depth > 8) return 'retry'
-    if (!ancestorsAreDirectories(root, e.path, dirs.look)) {
-      const cleared = clearWay(e)
-      if (cleared !== 'applied') return cleared
-    }
+    const cleared = clearWay(e)
+    if (cleared !== 'applied') return cleared
     local.scan([e.path])
     const row = store.get(e.path)
     const here = row !== undefined && !row.deleted ? row : undefined
@@ -127,52 +127,11 @@ export function createApplyBatch (opts: ApplyOptions) {
     return outcome
   }
 
-  /**
-   * `e` is old news here. If it is the very version held here, what its
-   * sender had seen beside it (a deletion of a version it beat, say) is
-   * recorded: a version that deletion removed must not come back here when
-   * this one goes. Beside any other version that would not be safe: a
-   * sender's tombstone can carry a later deletion of the version held here,
-   * which must still be applied when it comes itself.
-   */
+  /** `e` is old news here; what its sender had seen beside it may not be (see learned). */
   function learn (row: MeshFileRow, e: ManifestEntry): EntryOutcome {
-    if (row.deleted !== e.deleted || row.kind !== e.kind || compareVectors(e.vv, vvOf(row)) !== 'equal') return 'stale'
-    const seen = seenOf(row)
-    const merged = mergeVectors(knownOf(e), seen)
-    if (compareVectors(merged, seen) !== 'equal') store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
+    const row2 = learned(row, e)
+    if (row2 !== undefined) store.put(row2)
     return 'stale'
-  }
-
-  /**
-   * A file here where `e` needs a directory: `e` is news here, so the file's
-   * node had not seen what is inside the directory there (it removed the
-   * directory, then wrote the file, say). As where a directory meets a file
-   * at its own path (makeDir), the file moves to a conflict copy and the
-   * directory comes back: a new local version that has seen the file, so
-   * every node ends with it. Old news is stale: were it retried, its sender
-   * and this node would trade it for good.
-   */
-  function clearWay (e: ManifestEntry): EntryOutcome {
-    const file = fileOnTheWay(root, e.path, dirs.look)
-    if (file === null) return 'retry'
-    const row = store.get(e.path)
-    const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
-    if (order === 'equal' || order === 'before') return 'stale'
-    local.scan([file])
-    const held = store.get(file)
-    if (held === undefined || held.deleted || held.kind !== 'file') return 'retry'
-    const copy = conflictCopyPath(file, stampOf(held))
-    const moved = moveLocalToCopy(held, copy, self, 0)
-    if (moved !== 'applied') return moved
-    opts.onConflict({ path: file, copy, winner: self, loser: held.origin, loserHlc: held.hlc })
-    try {
-      mkdirSync(abs(file))
-    } catch {
-      return 'retry'
-    }
-    dirs.made(abs(file))
-    local.scan([file])
-    return 'applied'
   }
 
   /** The incoming version, kept under `copy` with its own vector (every node names and versions it alike). */
@@ -187,9 +146,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     if (existing !== undefined && !existing.deleted && existing.vv === here.vv) {
       // The same version is already there (a peer sent the copy first): the bytes go to the trash, not away, once no
       // writer is at them (one that still is writes a conflict copy of its own).
-      const held = displaced.reserve(here.path, here, 'replaced')
-      renameSync(abs(here.path), held)
-      displaced.hold(held, here.path, here, 'replaced')
+      displaced.setAside(here.path, here, 'replaced')
       return 'applied'
     }
     const staged = displaced.reserve(here.path, here, 'moving', 'conflict')
@@ -287,71 +244,11 @@ export function createApplyBatch (opts: ApplyOptions) {
       if (!removeDir(e.path)) return 'retry'
       store.put(rowFor(e, merged, null))
     } else {
-      const held = displaced.reserve(e.path, row, 'deleted')
-      renameSync(abs(e.path), held)
       store.put(rowFor(e, merged, null))
       // Held as a replaced file is: a writer that had it open may still write into it (update against delete).
-      displaced.hold(held, e.path, row, 'deleted')
+      displaced.setAside(e.path, row, 'deleted')
     }
     reinstate(e, row, merged)
-    return 'applied'
-  }
-
-  /** Removes the directory at `rel` if it is empty; false if it is not. */
-  function removeDir (rel: string): boolean {
-    try {
-      dirs.removed(abs(rel))
-      rmdirSync(abs(rel))
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
-      return false
-    }
-    return true
-  }
-
-  function makeDir (e: ManifestEntry): EntryOutcome {
-    if (!ancestorsAreDirectories(root, e.path, dirs.look)) {
-      const cleared = clearWay(e)
-      if (cleared !== 'applied') return cleared
-    }
-    local.scan([e.path])
-    const row = store.get(e.path)
-    const outlived = row !== undefined && !row.deleted && outlives(e, row)
-    const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
-    if (!outlived && (order === 'equal' || order === 'before')) return learn(row!, e)
-    const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))
-    const seen = lookAt(abs(e.path))
-    if (seen?.type === 'file' && (outlived || compareVectors(e.vv, vvOf(row!)) === 'after')) {
-      // The directory's node had seen this file (and removed it): it goes as a replaced file does.
-      const held = displaced.reserve(e.path, row!, 'replaced')
-      renameSync(abs(e.path), held)
-      displaced.hold(held, e.path, row!, 'replaced')
-    } else if (seen?.type === 'file') {
-      // A file here, a directory there: the file moves to a conflict copy (kept and announced), the directory comes.
-      const outcome = moveLocalToCopy(row!, conflictCopyPath(e.path, stampOf(row!)), e.origin, 0)
-      if (outcome !== 'applied') return outcome
-    }
-    const revived = parents.make(`${e.path}/x`, e, dirs)
-    // What this node owes its peers for the path is the row it holds when it sends: the row `e` replaces must not
-    // carry something `e` has not seen (a peer still holding what it told of would keep that for good).
-    const concurrent = !outlived && row !== undefined && compareVectors(e.vv, vvOf(row)) === 'concurrent'
-    if (concurrent && row.deleted) {
-      // A deletion held here, a version of the directory it had not seen: the directory comes back (update against
-      // delete) as a new local version that has seen both, as one made again for a file does (see revive).
-      store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
-      parents.revive([...revived.filter((dir) => dir !== e.path), e.path])
-      return 'applied'
-    }
-    if (concurrent && row.kind === 'dir') {
-      // Two versions of the directory, neither having seen the other, both saying "here": every node holding either
-      // takes the one that has seen both (no new version, so no node makes one in turn).
-      const vv = mergeVectors(e.vv, vvOf(row))
-      store.put({ ...row, vv: JSON.stringify(vv), seen: seenBeside(vv, merged), ...(wins(stampOf(e), stampOf(row)) ? stampOf(e) : stampOf(row)) })
-    } else {
-      store.put(rowFor(e, merged, null))
-    }
-    parents.revive(revived.filter((dir) => dir !== e.path))
     return 'applied'
   }
 

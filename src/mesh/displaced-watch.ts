@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import type { HybridClock } from './clock.js'
@@ -193,28 +193,38 @@ export function createDisplacedWatch (opts: DisplacedWatchOptions) {
     schedule()
   }
 
-  return {
-    /**
-     * `file` (in .syncplane/displaced/) was the local file `rel` with the stat
-     * `key`, taken out of the tree by a peer's version or deletion: looked at
-     * now (written since the scan: kept at once), then held as above.
-     */
-    hold (file: string, rel: string, key: HeldKey, kind: HeldKind): void {
-      const h: Held = { file, rel, kind, key: { size: key.size, mtimeNs: key.mtimeNs, ino: key.ino }, due: now() + windowMs }
-      writeNote(file, rel, kind, h.key)
-      add(h)
-    },
+  /**
+   * `file` (in .syncplane/displaced/) was the local file `rel` with the stat
+   * `key`, taken out of the tree by a peer's version or deletion: looked at
+   * now (written since the scan: kept at once), then held as above.
+   */
+  function hold (file: string, rel: string, key: HeldKey, kind: HeldKind): void {
+    const h: Held = { file, rel, kind, key: { size: key.size, mtimeNs: key.mtimeNs, ino: key.ino }, due: now() + windowMs }
+    writeNote(file, rel, kind, h.key)
+    add(h)
+  }
 
-    /**
-     * A new name under .syncplane/displaced/ for the local file `rel`, its
-     * note written first: a crash after the move finds the note. `named`:
-     * the name's stem. Then: hold() it, or unreserve() it when the move did
-     * not happen or the file left again (a conflict copy put in place).
-     */
-    reserve (rel: string, key: HeldKey, kind: NoteKind, named = path.basename(rel)): string {
-      const file = freshName(meshDir(root, 'displaced'), named)
-      reserved.set(file, writeNote(file, rel, kind, key))
-      return file
+  /**
+   * A new name under .syncplane/displaced/ for the local file `rel`, its
+   * note written first: a crash after the move finds the note. `named`:
+   * the name's stem. Then: hold() it, or unreserve() it when the move did
+   * not happen or the file left again (a conflict copy put in place).
+   */
+  function reserve (rel: string, key: HeldKey, kind: NoteKind, named = path.basename(rel)): string {
+    const file = freshName(meshDir(root, 'displaced'), named)
+    reserved.set(file, writeNote(file, rel, kind, key))
+    return file
+  }
+
+  return {
+    hold,
+    reserve,
+
+    /** The local file `rel` (with the stat `key`) taken out of the tree now, into .syncplane/displaced/, and held. */
+    setAside (rel: string, key: HeldKey, kind: HeldKind): void {
+      const file = reserve(rel, key, kind)
+      renameSync(path.join(root, rel), file)
+      hold(file, rel, key, kind)
     },
 
     unreserve (file: string): void {

@@ -11,6 +11,8 @@ import { makeParents } from './tree-fs.js'
  * report of them is then no local change), except where this node had
  * recorded the directory's deletion (see revive).
  */
+export type ParentDirs = ReturnType<typeof createParentDirs>
+
 export function createParentDirs (root: string, store: MeshStore, local: LocalChanges) {
   /** Makes the parents of `rel` for version `e`; returns those made where a deletion was recorded, for revive(). */
   function make (rel: string, e: ManifestEntry, known: KnownDirs): string[] {

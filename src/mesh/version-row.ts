@@ -57,6 +57,21 @@ const seenBy = (v: VersionVector, by: VersionVector): boolean => {
   return order === 'before' || order === 'equal'
 }
 
+/**
+ * `e` is old news here. If it is the very version held here, the row with
+ * what its sender had seen beside it (a deletion of a version it beat, say)
+ * added: a version that deletion removed must not come back here when this
+ * one goes. Beside any other version that would not be safe: a sender's
+ * tombstone can carry a later deletion of the version held here, which must
+ * still be applied when it comes itself. Undefined: nothing new.
+ */
+export const learned = (row: MeshFileRow, e: ManifestEntry): MeshFileRow | undefined => {
+  if (row.deleted !== e.deleted || row.kind !== e.kind || compareVectors(e.vv, vvOf(row)) !== 'equal') return undefined
+  const seen = seenOf(row)
+  const merged = mergeVectors(knownOf(e), seen)
+  return compareVectors(merged, seen) === 'equal' ? undefined : { ...row, seen: seenBeside(vvOf(row), merged) }
+}
+
 /** `seen` as stored beside `vv`: null when it says no more. */
 export const seenBeside = (vv: VersionVector, seen: VersionVector): string | null => (compareVectors(seen, vv) === 'equal' ? null : JSON.stringify(seen))
 

@@ -11,6 +11,8 @@ export interface MeshFileRow {
   vv: string
   /** JSON of everything this node has seen of the path (vv and what it outlived or lost to), or null: vv. See migrations/0004. */
   seen: string | null
+  /** JSON of the versions of the path known to be overwritten or deleted (not only beaten in a conflict), or null: none. See migrations/0007. */
+  dead: string | null
   hlc: number
   origin: string
   /** This node's stat of its copy; null on a tombstone. */
@@ -45,6 +47,7 @@ interface RawRow {
   deleted: number
   vv: string
   seen: string | null
+  dead: string | null
   hlc: number
   origin: string
   size: number | null
@@ -53,16 +56,16 @@ interface RawRow {
   copy_of: string | null
 }
 
-const toRow = (r: RawRow): MeshFileRow => ({ path: r.path, kind: r.kind, deleted: r.deleted === 1, vv: r.vv, seen: r.seen, hlc: r.hlc, origin: r.origin, size: r.size, mtimeNs: r.mtime_ns, ino: r.ino, copyOf: r.copy_of })
+const toRow = (r: RawRow): MeshFileRow => ({ path: r.path, kind: r.kind, deleted: r.deleted === 1, vv: r.vv, seen: r.seen, dead: r.dead, hlc: r.hlc, origin: r.origin, size: r.size, mtimeNs: r.mtime_ns, ino: r.ino, copyOf: r.copy_of })
 
 /** Everything the mesh keeps in SQLite: versions, what each peer is owed, conflicts. */
 export type MeshStore = ReturnType<typeof createMeshStore>
 
 export function createMeshStore (db: Db) {
   const get = db.prepare<[string], RawRow>('SELECT * FROM mesh_files WHERE path = ?')
-  const upsert = db.prepare(`INSERT INTO mesh_files (path, kind, deleted, vv, seen, hlc, origin, size, mtime_ns, ino, copy_of)
-    VALUES (@path, @kind, @deleted, @vv, @seen, @hlc, @origin, @size, @mtimeNs, @ino, @copyOf)
-    ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, deleted = excluded.deleted, vv = excluded.vv, seen = excluded.seen, hlc = excluded.hlc,
+  const upsert = db.prepare(`INSERT INTO mesh_files (path, kind, deleted, vv, seen, dead, hlc, origin, size, mtime_ns, ino, copy_of)
+    VALUES (@path, @kind, @deleted, @vv, @seen, @dead, @hlc, @origin, @size, @mtimeNs, @ino, @copyOf)
+    ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, deleted = excluded.deleted, vv = excluded.vv, seen = excluded.seen, dead = excluded.dead, hlc = excluded.hlc,
       origin = excluded.origin, size = excluded.size, mtime_ns = excluded.mtime_ns, ino = excluded.ino, copy_of = excluded.copy_of`)
   // '/' + 1 is '0': every path below `dir/` sorts in [dir/, dir0).
   const below = db.prepare<[string, string], RawRow>('SELECT * FROM mesh_files WHERE path >= ? AND path < ? AND deleted = 0')

@@ -8,7 +8,7 @@ import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
 import { applyOrder, entryProblem } from './incoming-entries.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
-import { knownOf, learned, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
+import { deadWith, keptAfter, knownOf, learned, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
 import { ancestorsAreDirectories, lookAt, placeIfAbsent, sameContent } from './tree-fs.js'
 import { createReinstate } from './reinstate.js'
 import { createParentDirs } from './parent-dirs.js'
@@ -79,13 +79,14 @@ export function createApplyBatch (opts: ApplyOptions) {
     const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
     if (!outlived && (order === 'equal' || order === 'before')) return learn(row!, e)
     const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))
-    if (here === undefined) return install(e, from, merged, recorded)
+    const dead = deadWith(row, e)
+    if (here === undefined) return install(e, from, merged, dead, recorded)
     if (here.kind === 'dir' && (outlived || compareVectors(e.vv, vvOf(here)) === 'after')) {
       // The file's node had seen the directory (and removed it; or its node had): once empty here, it goes. Not empty: what is
       // inside has its deletions on the way (applied after files), or is news to that node, which then makes the
       // directory again.
       if (!removeDir(e.path)) return 'retry'
-      return install(e, from, merged, recorded)
+      return install(e, from, merged, dead, recorded)
     }
     if (here.kind === 'dir') {
       // A directory here, a file there: the directory stays, having seen the file (as where the directory came
@@ -94,17 +95,17 @@ export function createApplyBatch (opts: ApplyOptions) {
       const outcome = keepAsCopy(e, from, copy, self, depth)
       // Owed onwards, as a file's loser is (below).
       if (outcome === 'applied') local.owe(copy)
-      if (outcome === 'applied' || outcome === 'stale') store.put({ ...here, seen: seenBeside(vvOf(here), merged) })
+      if (outcome === 'applied' || outcome === 'stale') store.put(keptAfter(here, e, merged))
       return outcome
     }
     // Weighed against the version held, not all that is seen here: a later version of it from a node that never
     // saw a deletion this one outlived (or the other side of a conflict, kept as a copy) replaces it, no conflict.
-    if (outlived || compareVectors(e.vv, vvOf(here)) === 'after') return replace(e, from, here, merged, recorded)
+    if (outlived || compareVectors(e.vv, vvOf(here)) === 'after') return replace(e, from, here, merged, dead, recorded)
     // Concurrent: the same bytes are no conflict at all.
     if (sameContent(from, abs(e.path))) {
       unlinkSync(from)
-      if (wins(stampOf(e), stampOf(here))) store.put({ ...here, vv: JSON.stringify(mergeVectors(e.vv, {})), seen: seenBeside(e.vv, merged), hlc: e.hlc, origin: e.origin })
-      else store.put({ ...here, seen: seenBeside(vvOf(here), merged) })
+      if (wins(stampOf(e), stampOf(here))) store.put({ ...keptAfter(here, e, merged), vv: JSON.stringify(mergeVectors(e.vv, {})), seen: seenBeside(e.vv, merged), hlc: e.hlc, origin: e.origin })
+      else store.put(keptAfter(here, e, merged))
       return 'applied'
     }
     if (wins(stampOf(e), stampOf(here))) {
@@ -113,14 +114,14 @@ export function createApplyBatch (opts: ApplyOptions) {
       const copied = moveLocalToCopy(here, copy, e.origin, depth)
       if (copied !== 'applied') return copied
       opts.onConflict({ path: e.path, copy, winner: e.origin, loser: here.origin, loserHlc: here.hlc })
-      return install(e, from, merged)
+      return install(e, from, merged, dead)
     }
     const copy = conflictCopyPath(e.path, stampOf(e))
     const outcome = keepAsCopy(e, from, copy, here.origin, depth)
     // Owed onwards too: a peer the sender collapsed this version away for never meets the conflict itself.
     if (outcome === 'applied') local.owe(copy)
     if (outcome === 'applied' || outcome === 'stale') {
-      store.put({ ...here, seen: seenBeside(vvOf(here), merged) })
+      store.put(keptAfter(here, e, merged))
       opts.onConflict({ path: e.path, copy, winner: here.origin, loser: e.origin, loserHlc: e.hlc })
       return 'applied'
     }
@@ -172,7 +173,7 @@ export function createApplyBatch (opts: ApplyOptions) {
   }
 
   /** Nothing is at the path: the file goes there unless an application put one there meanwhile. */
-  function install (e: ManifestEntry, from: string, known: VersionVector, recorded?: RowKey): EntryOutcome {
+  function install (e: ManifestEntry, from: string, known: VersionVector, dead: VersionVector, recorded?: RowKey): EntryOutcome {
     const revived = parents.make(e.path, e, dirs)
     if (!placeIfAbsent(from, abs(e.path))) {
       parents.revive(revived)
@@ -180,7 +181,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     }
     unlinkSync(from)
     const seen = lookAt(abs(e.path))
-    store.put(rowFor(e, known, recorded ?? (seen?.type === 'file' ? seen.key : null)))
+    store.put(rowFor(e, known, dead, recorded ?? (seen?.type === 'file' ? seen.key : null)))
     parents.revive(revived)
     if (e.copyOf !== undefined) opts.onConflict({ path: e.copyOf.path, copy: e.path, winner: e.copyOf.winner, loser: e.origin, loserHlc: e.hlc })
     return 'applied'
@@ -192,7 +193,7 @@ export function createApplyBatch (opts: ApplyOptions) {
    * scan (an application had it open), it becomes a conflict copy and a local
    * version; otherwise it goes to the trash once no process has it open for writing.
    */
-  function replace (e: ManifestEntry, from: string, here: MeshFileRow, known: VersionVector, recorded?: RowKey): EntryOutcome {
+  function replace (e: ManifestEntry, from: string, here: MeshFileRow, known: VersionVector, dead: VersionVector, recorded?: RowKey): EntryOutcome {
     const held = displaced.reserve(e.path, here, 'replaced')
     if (!placeIfAbsent(abs(e.path), held)) {
       displaced.unreserve(held)
@@ -200,7 +201,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     }
     renameSync(from, abs(e.path))
     const seen = lookAt(abs(e.path))
-    store.put(rowFor(e, known, recorded ?? (seen?.type === 'file' ? seen.key : null)))
+    store.put(rowFor(e, known, dead, recorded ?? (seen?.type === 'file' ? seen.key : null)))
     // Untouched, the replaced version goes to the trash (mesh.trashDays: files a peer deleted or replaced are kept there).
     displaced.hold(held, e.path, here, 'replaced')
     return 'applied'
@@ -212,13 +213,13 @@ export function createApplyBatch (opts: ApplyOptions) {
       // Nothing can be there (a file on the way), but a deletion never heard of here is still recorded: the
       // version it removed, arriving later from a node that had not heard of it either, must not come back.
       if (store.get(e.path) !== undefined) return 'stale'
-      store.put(rowFor(e, e.vv, null))
+      store.put(rowFor(e, e.vv, deadWith(undefined, e), null))
       return 'applied'
     }
     local.scan([e.path])
     const row = store.get(e.path)
     if (row === undefined) {
-      store.put(rowFor(e, e.vv, null))
+      store.put(rowFor(e, e.vv, deadWith(undefined, e), null))
       return 'applied'
     }
     const outlived = !row.deleted && outlives(e, row)
@@ -226,14 +227,14 @@ export function createApplyBatch (opts: ApplyOptions) {
     if (!outlived && (order === 'equal' || order === 'before')) return learn(row!, e)
     const merged = mergeVectors(knownOf(e), seenOf(row))
     if (row.deleted) {
-      store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
+      store.put(keptAfter(row, e, merged))
       return 'applied'
     }
     // Whether the deleting node had seen the version held here (what else is seen here does not count: a deletion
     // of this version that it outlived, say, must not make a later deletion that had seen it look concurrent).
     if (!outlived && compareVectors(e.vv, vvOf(row)) === 'concurrent') {
       // Update against delete: the update wins everywhere (the deleting node takes it when it arrives there).
-      store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
+      store.put(keptAfter(row, e, merged))
       return 'applied'
     }
     if (row.kind === 'dir') {
@@ -242,9 +243,9 @@ export function createApplyBatch (opts: ApplyOptions) {
       // time and makes the directory again there (it then sends the directory, not its deletion). Either way,
       // later: taken as applied, the directory would stay here, empty, with the deletion's vector, forever.
       if (!removeDir(e.path)) return 'retry'
-      store.put(rowFor(e, merged, null))
+      store.put(rowFor(e, merged, deadWith(row, e), null))
     } else {
-      store.put(rowFor(e, merged, null))
+      store.put(rowFor(e, merged, deadWith(row, e), null))
       // Held as a replaced file is: a writer that had it open may still write into it (update against delete).
       displaced.setAside(e.path, row, 'deleted')
     }

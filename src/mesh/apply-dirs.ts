@@ -8,7 +8,7 @@ import type { KnownDirs } from './known-dirs.js'
 import type { ParentDirs } from './parent-dirs.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors } from './version-vector.js'
-import { knownOf, outlives, rowFor, seenBeside, seenOf, vvOf } from './version-row.js'
+import { deadWith, keptAfter, knownOf, outlives, rowFor, seenBeside, seenOf, vvOf } from './version-row.js'
 import { ancestorsAreDirectories, fileOnTheWay, lookAt } from './tree-fs.js'
 
 /**
@@ -111,7 +111,7 @@ export function createDirApply (opts: DirApplyOptions) {
     if (concurrent && row.deleted) {
       // A deletion held here, a version of the directory it had not seen: the directory comes back (update against
       // delete) as a new local version that has seen both, as one made again for a file does (see revive).
-      store.put({ ...row, seen: seenBeside(vvOf(row), merged) })
+      store.put(keptAfter(row, e, merged))
       parents.revive([...revived.filter((dir) => dir !== e.path), e.path])
       return 'applied'
     }
@@ -119,9 +119,9 @@ export function createDirApply (opts: DirApplyOptions) {
       // Two versions of the directory, neither having seen the other, both saying "here": every node holding either
       // takes the one that has seen both (no new version, so no node makes one in turn).
       const vv = mergeVectors(e.vv, vvOf(row))
-      store.put({ ...row, vv: JSON.stringify(vv), seen: seenBeside(vv, merged), ...(wins(stampOf(e), stampOf(row)) ? stampOf(e) : stampOf(row)) })
+      store.put({ ...keptAfter(row, e, merged), vv: JSON.stringify(vv), seen: seenBeside(vv, merged), ...(wins(stampOf(e), stampOf(row)) ? stampOf(e) : stampOf(row)) })
     } else {
-      store.put(rowFor(e, merged, null))
+      store.put(rowFor(e, merged, deadWith(row, e), null))
     }
     parents.revive(revived.filter((dir) => dir !== e.path))
     return 'applied'

@@ -7,7 +7,7 @@ import type { ManifestEntry } from './manifest.js'
 import { meshPathProblem } from './mesh-paths.js'
 import { lookAt, sameKey, type StatKey } from './tree-fs.js'
 import { compareVectors, mergeVectors } from './version-vector.js'
-import { rowFor, seenOf } from './version-row.js'
+import { deadWith, rowFor, seenOf } from './version-row.js'
 
 /**
  * A slice of a peer's batch is applied in one transaction, but its files are
@@ -48,14 +48,14 @@ export function createApplyingJournal ({ root, store, logger }: { root: string, 
       if (row !== undefined && ['equal', 'before'].includes(compareVectors(e.vv, seenOf(row)))) continue
       const merged = row === undefined ? e.vv : mergeVectors(e.vv, seenOf(row))
       if (holds(e.path, key)) {
-        store.put(rowFor(e, merged, key))
+        store.put(rowFor(e, merged, deadWith(row, e), key))
         recorded++
         continue
       }
       if (!stagingKept || holds(path.join(staging, e.path), key) || lookAt(path.join(root, e.path)) !== null) continue
       // Kept as a conflict copy instead, the bytes are at the copy's path: a scan finds them there.
       if (holds(conflictCopyPath(e.path, { hlc: e.hlc, origin: e.origin }), key)) continue
-      store.put(rowFor(e, merged, null))
+      store.put(rowFor(e, merged, deadWith(row, e), null))
       recorded++
     }
     return recorded

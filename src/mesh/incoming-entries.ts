@@ -17,7 +17,7 @@ const MAX_HLC = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
 export function entryProblem (root: string, staged: string, e: ManifestEntry, look?: (abs: string) => Entry): string | null {
   const problem = meshPathProblem(e.path)
   if (problem !== null) return `a peer named a path outside the tree (${problem}): refused`
-  if (!isVersionVector(e.vv) || (e.seen !== undefined && !isVersionVector(e.seen)) || !Number.isSafeInteger(e.hlc) || e.hlc < 0 || e.hlc > MAX_HLC) {
+  if (!isVersionVector(e.vv) || (e.seen !== undefined && !isVersionVector(e.seen)) || (e.dead !== undefined && !isVersionVector(e.dead)) || !Number.isSafeInteger(e.hlc) || e.hlc < 0 || e.hlc > MAX_HLC) {
     return 'a peer sent a version vector or clock out of range: refused'
   }
   if (linkOnTheWay(root, e.path, look) || linkOnTheWay(root, path.relative(root, staged), look)) return 'a peer named a path through a symlink: refused'

@@ -5,7 +5,8 @@ import type { MeshFileRow, MeshStore } from '../db/mesh-store.js'
 import type { HybridClock } from './clock.js'
 import { isMeshInternal } from './mesh-paths.js'
 import { lookAt, sameKey, type Entry, type StatKey } from './tree-fs.js'
-import { bumpVector } from './version-vector.js'
+import { bumpVector, mergeVectors } from './version-vector.js'
+import { deadBeside, deadOf, pastOf } from './version-row.js'
 
 /**
  * Turns what is on disk into versions: a path whose stat differs from the
@@ -54,22 +55,27 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     if (row.deleted) result.tombstones++
     else result.versions++
   }
-  const version = (rel: string, prev: MeshFileRow | undefined, kind: 'file' | 'dir', key: StatKey | null, hlc = clock.tick()): MeshFileRow => ({
-    path: rel,
-    kind,
-    deleted: false,
-    // From everything seen here, not only the version held: the new version has seen all of it. The counter goes to
-    // the clock at least, so it never repeats, even where a forgotten tombstone left no row (see tombstones.ts).
-    vv: JSON.stringify(bumpVector(prev === undefined ? {} : JSON.parse(prev.seen ?? prev.vv), self, hlc)),
-    seen: null,
-    hlc,
-    origin: self,
-    size: key?.size ?? null,
-    mtimeNs: key?.mtimeNs ?? null,
-    ino: key?.ino ?? null,
-    // A conflict copy changed here is still that copy.
-    copyOf: prev?.copyOf ?? null,
-  })
+  const version = (rel: string, prev: MeshFileRow | undefined, kind: 'file' | 'dir', key: StatKey | null, hlc = clock.tick()): MeshFileRow => {
+    // From everything seen here, not only the version held: the new version has seen all of it, and takes it over.
+    // The counter goes to the clock at least, so it never repeats, even where a forgotten tombstone left no row (see
+    // tombstones.ts).
+    const vv = bumpVector(prev === undefined ? {} : JSON.parse(prev.seen ?? prev.vv), self, hlc)
+    return {
+      path: rel,
+      kind,
+      deleted: false,
+      vv: JSON.stringify(vv),
+      seen: null,
+      dead: deadBeside(mergeVectors(deadOf(prev), pastOf({ vv, deleted: false, origin: self }))),
+      hlc,
+      origin: self,
+      size: key?.size ?? null,
+      mtimeNs: key?.mtimeNs ?? null,
+      ino: key?.ino ?? null,
+      // A conflict copy changed here is still that copy.
+      copyOf: prev?.copyOf ?? null,
+    }
+  }
   const tombstone = (row: MeshFileRow): MeshFileRow => ({ ...version(row.path, row, row.kind, null), deleted: true })
 
   /**

@@ -24,6 +24,12 @@ export interface ManifestEntry {
    * replaced with a version it had not seen, would never reach it.
    */
   seen?: VersionVector | undefined
+  /**
+   * The versions of the path the sender knows were overwritten or deleted
+   * by a node that had seen them (not only beaten in a conflict): a version
+   * among them never comes back when a conflict's winner is deleted.
+   */
+  dead?: VersionVector | undefined
 }
 
 export interface CopyOf { path: string, winner: string }

@@ -26,7 +26,7 @@ export function createParentDirs (root: string, store: MeshStore, local: LocalCh
         revived.push(dir)
         continue
       }
-      store.put({ path: dir, kind: 'dir', deleted: false, vv: prev?.vv ?? '{}', seen: prev?.seen ?? null, hlc: e.hlc, origin: e.origin, size: null, mtimeNs: null, ino: null, copyOf: null })
+      store.put({ path: dir, kind: 'dir', deleted: false, vv: prev?.vv ?? '{}', seen: prev?.seen ?? null, dead: prev?.dead ?? null, hlc: e.hlc, origin: e.origin, size: null, mtimeNs: null, ino: null, copyOf: null })
     }
     return revived
   }

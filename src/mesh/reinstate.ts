@@ -5,7 +5,7 @@ import type { MeshFileRow, MeshStore } from '../db/mesh-store.js'
 import type { LocalChanges } from './local-changes.js'
 import type { EntryOutcome, ManifestEntry } from './manifest.js'
 import { compareVectors, type VersionVector } from './version-vector.js'
-import { knownOf, seenOf, survivorOf, vvOf } from './version-row.js'
+import { deadWith, knownOf, seenOf, survivorOf, vvOf } from './version-row.js'
 import { copyAside, meshDir } from './tree-fs.js'
 
 export interface ReinstateOptions {
@@ -14,7 +14,7 @@ export interface ReinstateOptions {
   local: LocalChanges
   logger: Logger
   /** The applier's install: puts `from` at the entry's path if nothing is there, and records the version. */
-  install: (e: ManifestEntry, from: string, known: VersionVector) => EntryOutcome
+  install: (e: ManifestEntry, from: string, known: VersionVector, dead: VersionVector) => EntryOutcome
 }
 
 /**
@@ -41,7 +41,7 @@ export function createReinstate (opts: ReinstateOptions) {
     let from: string | undefined
     try {
       from = copyAside(path.join(root, back.path), meshDir(root, 'staging'))
-      const outcome = opts.install({ path: e.path, kind: 'file', deleted: false, vv: vvOf(back), hlc: back.hlc, origin: back.origin }, from, known)
+      const outcome = opts.install({ path: e.path, kind: 'file', deleted: false, vv: vvOf(back), hlc: back.hlc, origin: back.origin }, from, known, deadWith(held, e))
       // Owed to every peer: one that met `e` alone holds the deletion. Not applied: an application made the path
       // meanwhile, a local version that has seen all this.
       if (outcome === 'applied') {

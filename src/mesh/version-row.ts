@@ -9,6 +9,26 @@ export const vvOf = (row: MeshFileRow): VersionVector => JSON.parse(row.vv)
 /** Everything seen of the path here (the held version, and what it outlived or lost to): what is stale. */
 export const seenOf = (row: MeshFileRow): VersionVector => JSON.parse(row.seen ?? row.vv)
 
+/** The versions of the path known here to be overwritten or deleted somewhere. */
+export const deadOf = (row: MeshFileRow | undefined): VersionVector => (row?.dead == null ? {} : JSON.parse(row.dead))
+
+/**
+ * What version `v` itself took over: a deletion, every version it had seen;
+ * a version, those of other nodes it had seen (its own node's earlier ones
+ * count through their counter: see superseded).
+ */
+export const pastOf = (v: { vv: VersionVector, deleted: boolean, origin: string }): VersionVector => {
+  if (v.deleted) return v.vv
+  const { [v.origin]: _own, ...others } = v.vv
+  return others
+}
+
+/** `dead` of a row that has met `e` (held, beside it or in its place). */
+export const deadWith = (row: MeshFileRow | undefined, e: ManifestEntry): VersionVector => mergeVectors(mergeVectors(deadOf(row), e.dead ?? {}), pastOf(e))
+
+/** `dead` as stored: null when empty. */
+export const deadBeside = (dead: VersionVector): string | null => (Object.keys(dead).length === 0 ? null : JSON.stringify(mergeVectors(dead, {})))
+
 /** All the sender had seen of the path: `e` and what it outlived there. */
 export const knownOf = (e: ManifestEntry): VersionVector => (e.seen === undefined ? e.vv : mergeVectors(e.vv, e.seen))
 
@@ -40,7 +60,8 @@ export const survivorOf = (e: ManifestEntry, held: MeshFileRow, copies: readonly
   const known = knownOf(e)
   const beaten = seenOf(held)
   const all = mergeVectors(known, beaten)
-  const notSeen = copies.filter((c) => c.kind === 'file' && !c.deleted && seenBy(vvOf(c), beaten) && !seenBy(vvOf(c), known) && !superseded(c, all))
+  const dead = deadWith(held, e)
+  const notSeen = copies.filter((c) => c.kind === 'file' && !c.deleted && seenBy(vvOf(c), beaten) && !seenBy(vvOf(c), known) && !superseded(c, all) && !isDead(c, dead))
   const latest = notSeen.filter((c) => !notSeen.some((o) => compareVectors(vvOf(c), vvOf(o)) === 'before'))
   return latest.reduce<MeshFileRow | undefined>((best, c) => (best === undefined || wins(c, best) ? c : best), undefined)
 }
@@ -51,6 +72,9 @@ export const survivorOf = (e: ManifestEntry, held: MeshFileRow, copies: readonly
  * else it lost to, and never comes back.
  */
 const superseded = (c: MeshFileRow, known: VersionVector): boolean => (known[c.origin] ?? 0) > (vvOf(c)[c.origin] ?? 0)
+
+/** Some node's later version or deletion had seen `c` (its own counter is covered by `dead`). */
+const isDead = (c: MeshFileRow, dead: VersionVector): boolean => (dead[c.origin] ?? 0) >= (vvOf(c)[c.origin] ?? Infinity)
 
 const seenBy = (v: VersionVector, by: VersionVector): boolean => {
   const order = compareVectors(v, by)
@@ -69,8 +93,14 @@ export const learned = (row: MeshFileRow, e: ManifestEntry): MeshFileRow | undef
   if (row.deleted !== e.deleted || row.kind !== e.kind || compareVectors(e.vv, vvOf(row)) !== 'equal') return undefined
   const seen = seenOf(row)
   const merged = mergeVectors(knownOf(e), seen)
-  return compareVectors(merged, seen) === 'equal' ? undefined : { ...row, seen: seenBeside(vvOf(row), merged) }
+  const dead = deadWith(row, e)
+  if (compareVectors(merged, seen) === 'equal' && compareVectors(dead, deadOf(row)) === 'equal') return undefined
+  return { ...row, seen: seenBeside(vvOf(row), merged), dead: deadBeside(dead) }
 }
+
+/** `held`, kept, having met `e` (all seen here now: `merged`). */
+export const keptAfter = (held: MeshFileRow, e: ManifestEntry, merged: VersionVector): MeshFileRow =>
+  ({ ...held, seen: seenBeside(vvOf(held), merged), dead: deadBeside(deadWith(held, e)) })
 
 /** `seen` as stored beside `vv`: null when it says no more. */
 export const seenBeside = (vv: VersionVector, seen: VersionVector): string | null => (compareVectors(seen, vv) === 'equal' ? null : JSON.stringify(seen))
@@ -79,12 +109,13 @@ export const seenBeside = (vv: VersionVector, seen: VersionVector): string | nul
 export type RowKey = Pick<MeshFileRow, 'size' | 'mtimeNs' | 'ino'>
 
 /** The row for a peer's version `e` held here, with all that is seen of the path now and the stat its copy here is held with. */
-export const rowFor = (e: ManifestEntry, seen: VersionVector, key: RowKey | null): MeshFileRow => ({
+export const rowFor = (e: ManifestEntry, seen: VersionVector, dead: VersionVector, key: RowKey | null): MeshFileRow => ({
   path: e.path,
   kind: e.kind,
   deleted: e.deleted,
   vv: JSON.stringify(mergeVectors(e.vv, {})),
   seen: seenBeside(e.vv, seen),
+  dead: deadBeside(dead),
   hlc: e.hlc,
   origin: e.origin,
   size: key?.size ?? null,
@@ -103,4 +134,5 @@ export const entryOf = (row: MeshFileRow): ManifestEntry => ({
   origin: row.origin,
   ...(row.copyOf === null ? {} : { copyOf: JSON.parse(row.copyOf) }),
   ...(row.seen === null ? {} : { seen: JSON.parse(row.seen) }),
+  ...(row.dead === null ? {} : { dead: JSON.parse(row.dead) }),
 })

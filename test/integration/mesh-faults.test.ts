@@ -75,6 +75,7 @@ test('the peer API: only the mesh secret, only a peer, only paths inside the tre
     entry(`huge-counter-${tag}.txt`, { vv: { n0: 2 ** 60, n1: 1 } }),
     entry(`far-clock-${tag}.txt`, { hlc: 9e15 }),
     entry(`unsafe-clock-${tag}.txt`, { hlc: Number.MAX_SAFE_INTEGER + 2 }),
+    entry(`huge-dead-${tag}.txt`, { dead: { n2: 2 ** 60 } }),
   ]
   for (const e of outOfRange) await stage(n0, 'n1', batch, e.path, 'out of range')
   const entries = [

@@ -279,3 +279,27 @@ test('a file written where a node removed a directory whose content it had never
     assert.deepEqual(copies, ['n0', 'n2'], `${n.name}: both files kept as conflict copies`)
   }
 })
+
+test('a conflict\'s loser deleted by a third node, known to the loser\'s node only through the winner it holds: the loser stays out when the winner is deleted', async (t) => {
+  const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
+  const [n0, n1, n2] = nodes as [Node, Node, Node]
+  await write(n0, 'f', 'L from n0')
+  await deliver(n0, n1)
+  await write(n2, 'f', 'W from n2')
+  await deliver(n2, n0)
+  assert.equal(await readFile(path.join(n0.root, 'f'), 'utf8'), 'W from n2', 'W beat L on n0, L went to a copy')
+  // n1 deletes L, which it had; W meets that deletion on n1 as an update against a delete, and n1's row for W,
+  // which has seen the deletion, reaches n0, which holds W already.
+  await rm(path.join(n1.root, 'f'))
+  n1.local.scan(['f'])
+  await deliver(n2, n1)
+  await deliver(n1, n0)
+  await rm(path.join(n2.root, 'f'))
+  n2.local.scan(['f'])
+  await settle()
+  await assertSameTrees()
+  for (const n of nodes) {
+    assert.equal(n.store.get('f')?.deleted, true, `${n.name}: f stays deleted`)
+    assert.equal(n.store.all().filter((r) => r.copyOf !== null && !r.deleted).length, 1, `${n.name} keeps L's conflict copy`)
+  }
+})

@@ -5,7 +5,7 @@ import { conflictCopyPath, NAME_MAX_BYTES, wins } from '../../src/mesh/conflict-
 import { isMeshInternal, meshPathProblem } from '../../src/mesh/mesh-paths.js'
 import { createDeleteHold } from '../../src/mesh/delete-hold.js'
 import { createHybridClock } from '../../src/mesh/clock.js'
-import { survivorOf } from '../../src/mesh/version-row.js'
+import { deadWith, pastOf, survivorOf } from '../../src/mesh/version-row.js'
 import type { MeshFileRow } from '../../src/db/mesh-store.js'
 
 const bytes = (s: string): number => Buffer.byteLength(s)
@@ -261,7 +261,7 @@ test('hybrid clock: strictly increasing, never behind the wall clock nor behind 
 })
 
 const held = (over: Partial<MeshFileRow>): MeshFileRow => ({
-  path: 'f', kind: 'file', deleted: false, vv: '{}', seen: null, hlc: 1, origin: 'n0', size: 1, mtimeNs: '1', ino: '1', copyOf: null, ...over,
+  path: 'f', kind: 'file', deleted: false, vv: '{}', seen: null, dead: null, hlc: 1, origin: 'n0', size: 1, mtimeNs: '1', ino: '1', copyOf: null, ...over,
 })
 const copy = (name: string, vv: VersionVector, hlc: number, origin: string): MeshFileRow =>
   held({ path: name, vv: JSON.stringify(vv), hlc, origin, copyOf: JSON.stringify({ path: 'f', winner: 'n1' }) })
@@ -290,4 +290,23 @@ test('a deletion of a conflict\'s winner: a lost version its own node has since 
   assert.equal(survivorOf(deletion, winner, [b]), undefined)
   const notDeleted = held({ vv: JSON.stringify({ n0: 1 }), seen: JSON.stringify({ n0: 1, n1: 1 }) })
   assert.equal(survivorOf(deletion, notDeleted, [b])?.path, 'b', 'not deleted by its node: it comes back')
+})
+
+test('a deletion of a conflict\'s winner: a lost version another node had overwritten or deleted (its dead vector covers it, here or in the deletion) stays out', () => {
+  // W {n2:5} beat L {n0:3} here; n1 deleted L (T {n0:3, n1:4}), known here only as part of what W had seen.
+  const winner = held({ vv: JSON.stringify({ n2: 5 }), seen: JSON.stringify({ n0: 3, n1: 4, n2: 5 }) })
+  const l = copy('l', { n0: 3 }, 10, 'n0')
+  const deletion = (dead?: VersionVector) => ({ path: 'f', kind: 'file' as const, deleted: true, vv: { n2: 6 }, hlc: 20, origin: 'n2', ...(dead === undefined ? {} : { dead }) })
+  assert.equal(survivorOf(deletion(), winner, [l])?.path, 'l', 'nothing says L was deleted: it comes back')
+  assert.equal(survivorOf(deletion(), { ...winner, dead: JSON.stringify({ n0: 3 }) }, [l]), undefined, 'known dead here')
+  assert.equal(survivorOf(deletion({ n0: 3 }), winner, [l]), undefined, 'known dead to the deleting node')
+  assert.equal(survivorOf(deletion({ n0: 2 }), winner, [l])?.path, 'l', 'an earlier version of n0 dead, not L')
+})
+
+test('what a version takes over: a deletion all it had seen, a version what other nodes had written before it', () => {
+  assert.deepEqual(pastOf({ vv: { n0: 3, n1: 4 }, deleted: true, origin: 'n1' }), { n0: 3, n1: 4 })
+  assert.deepEqual(pastOf({ vv: { n0: 3, n1: 4 }, deleted: false, origin: 'n1' }), { n0: 3 })
+  const row = held({ dead: JSON.stringify({ n2: 7 }) })
+  assert.deepEqual(deadWith(row, { path: 'f', kind: 'file', deleted: false, vv: { n0: 3, n1: 4 }, hlc: 1, origin: 'n1', dead: { n3: 1 } }), { n0: 3, n2: 7, n3: 1 })
+  assert.deepEqual(deadWith(undefined, { path: 'f', kind: 'file', deleted: false, vv: { n1: 4 }, hlc: 1, origin: 'n1' }), {})
 })

@@ -18,7 +18,7 @@ async function storeOnFile (t: Parameters<typeof makeTempDir>[0]) {
 }
 
 const row = (p: string, over: Partial<MeshFileRow> = {}): MeshFileRow => ({
-  path: p, kind: 'file', deleted: false, vv: '{"n0":1}', seen: null, hlc: 1, origin: 'n0', size: 1, mtimeNs: '1', ino: '1', copyOf: null, ...over,
+  path: p, kind: 'file', deleted: false, vv: '{"n0":1}', seen: null, dead: null, hlc: 1, origin: 'n0', size: 1, mtimeNs: '1', ino: '1', copyOf: null, ...over,
 })
 
 test('children lists the entries directly in a directory, tombstones included, whatever characters the names hold', async (t) => {

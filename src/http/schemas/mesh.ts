@@ -18,6 +18,7 @@ export const ManifestSchema = Type.Object({
     origin: NodeName,
     copyOf: Type.Optional(Type.Object({ path: Type.String({ minLength: 1, maxLength: 4096 }), winner: NodeName }, { additionalProperties: false })),
     seen: Type.Optional(Vector),
+    dead: Type.Optional(Vector),
   }, { additionalProperties: false }), { maxItems: 100_000 }),
 }, { additionalProperties: false })
 

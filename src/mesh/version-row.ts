@@ -73,6 +73,21 @@ export const survivorOf = (e: ManifestEntry, held: MeshFileRow, copies: readonly
  */
 const superseded = (c: MeshFileRow, known: VersionVector): boolean => (known[c.origin] ?? 0) > (vvOf(c)[c.origin] ?? 0)
 
+/**
+ * Version `e` was overwritten or deleted by a node that had seen it, as
+ * far as this node knows (`row`: what it holds of the path).
+ */
+export const deadHere = (e: ManifestEntry, row: MeshFileRow): boolean => covered(e, seenOf(row), deadOf(row))
+
+/** The version `row` holds was overwritten or deleted, as far as the sender of `e` knew (not only beaten there). */
+export const deadThere = (row: MeshFileRow, e: ManifestEntry): boolean => covered({ vv: vvOf(row), origin: row.origin }, knownOf(e), e.dead ?? {})
+
+/** A later version from its own node is known (its node had seen it), or `dead` covers it. */
+const covered = (v: { vv: VersionVector, origin: string }, seen: VersionVector, dead: VersionVector): boolean => {
+  const own = v.vv[v.origin] ?? Infinity
+  return (seen[v.origin] ?? 0) > own || (dead[v.origin] ?? 0) >= own
+}
+
 /** Some node's later version or deletion had seen `c` (its own counter is covered by `dead`). */
 const isDead = (c: MeshFileRow, dead: VersionVector): boolean => (dead[c.origin] ?? 0) >= (vvOf(c)[c.origin] ?? Infinity)
 

@@ -8,7 +8,7 @@ import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
 import { applyOrder, entryProblem } from './incoming-entries.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
-import { deadHere, deadThere, deadWith, keptAfter, knownOf, learned, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
+import { deadHere, deadThere, deadWith, deletionOf, keptAfter, knownOf, learned, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
 import { ancestorsAreDirectories, lookAt, placeIfAbsent, sameContent } from './tree-fs.js'
 import { createReinstate } from './reinstate.js'
 import { createParentDirs } from './parent-dirs.js'
@@ -79,7 +79,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     // Its sender had seen the version held here, but `e` itself was deleted (or overwritten) since, which this node
     // knows and its sender did not. Where the sender had the held one deleted too, neither stays (as where the
     // deletion of `e` comes after it); where the held one had only lost to `e` there, it stays.
-    if (outlived && deadHere(e, here)) return deadThere(here, e) ? remove({ ...e, deleted: true }) : 'stale'
+    if (outlived && deadHere(e, here)) return deadThere(here, e) ? remove(deletionOf(e, seenOf(here))) : 'stale'
     const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
     if (!outlived && (order === 'equal' || order === 'before')) return learn(row!, e)
     const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))

@@ -24,12 +24,17 @@ export function entryProblem (root: string, staged: string, e: ManifestEntry, lo
   return null
 }
 
-/** The order a batch is applied in: directories first (outermost first), then files, then deletions innermost first. Indexes into `entries`. */
+/**
+ * The order a batch is applied in: directories first (outermost first), then
+ * conflict copies (a deletion or a version of the path they lost at may
+ * bring one back, which must be here by then), then files, then deletions
+ * innermost first. Indexes into `entries`.
+ */
 export function applyOrder (entries: readonly ManifestEntry[]): number[] {
   return entries.map((e, i) => ({ e, i })).sort((a, b) => rank(a.e) - rank(b.e) || depthOf(a.e, b.e)).map(({ i }) => i)
 }
 
-const rank = (e: ManifestEntry): number => (e.deleted ? 2 : e.kind === 'dir' ? 0 : 1)
+const rank = (e: ManifestEntry): number => (e.deleted ? 3 : e.kind === 'dir' ? 0 : e.copyOf !== undefined ? 1 : 2)
 
 function depthOf (a: ManifestEntry, b: ManifestEntry): number {
   const da = a.path.split('/').length

@@ -82,6 +82,14 @@ export const deadHere = (e: ManifestEntry, row: MeshFileRow): boolean => covered
 /** The version `row` holds was overwritten or deleted, as far as the sender of `e` knew (not only beaten there). */
 export const deadThere = (row: MeshFileRow, e: ManifestEntry): boolean => covered({ vv: vvOf(row), origin: row.origin }, knownOf(e), e.dead ?? {})
 
+/**
+ * The deletion `e` met here, as a tombstone: its own node's latest counter
+ * known here (`seen`), so a peer still holding `e` takes it as a deletion
+ * that had seen `e`, not as `e` again.
+ */
+export const deletionOf = (e: ManifestEntry, seen: VersionVector): ManifestEntry =>
+  ({ ...e, deleted: true, vv: mergeVectors(e.vv, { [e.origin]: Math.max(seen[e.origin] ?? 0, e.vv[e.origin] ?? 0) }) })
+
 /** A later version from its own node is known (its node had seen it), or `dead` covers it. */
 const covered = (v: { vv: VersionVector, origin: string }, seen: VersionVector, dead: VersionVector): boolean => {
   const own = v.vv[v.origin] ?? Infinity

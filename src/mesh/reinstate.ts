@@ -4,8 +4,8 @@ import type { Logger } from 'pino'
 import type { MeshFileRow, MeshStore } from '../db/mesh-store.js'
 import type { LocalChanges } from './local-changes.js'
 import type { EntryOutcome, ManifestEntry } from './manifest.js'
-import { compareVectors, type VersionVector } from './version-vector.js'
-import { deadWith, knownOf, seenOf, survivorOf, vvOf } from './version-row.js'
+import type { VersionVector } from './version-vector.js'
+import { deadWith, knownOf, seenBy, seenOf, survivorOf, vvOf } from './version-row.js'
 import { copyAside, meshDir } from './tree-fs.js'
 
 export interface ReinstateOptions {
@@ -30,8 +30,7 @@ export function createReinstate (opts: ReinstateOptions) {
 
   /** Deletion `e` took `held` away, whose row holds all it beat here (and is now `known`). */
   return function reinstate (e: ManifestEntry, held: MeshFileRow, known: VersionVector): void {
-    const order = compareVectors(seenOf(held), knownOf(e))
-    if (order === 'before' || order === 'equal') return
+    if (seenBy(seenOf(held), knownOf(e))) return
     const copies = store.copiesOf(e.path)
     if (copies.length === 0) return
     // A copy written here since it was made is a new version of the copy, no longer the one that lost.

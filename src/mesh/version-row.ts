@@ -15,7 +15,7 @@ export const deadOf = (row: MeshFileRow | undefined): VersionVector => (row?.dea
 /**
  * What version `v` itself took over: a deletion, every version it had seen;
  * a version, those of other nodes it had seen (its own node's earlier ones
- * count through their counter: see superseded).
+ * count through their counter: see covered).
  */
 export const pastOf = (v: { vv: VersionVector, deleted: boolean, origin: string }): VersionVector => {
   if (v.deleted) return v.vv
@@ -61,17 +61,10 @@ export const survivorOf = (e: ManifestEntry, held: MeshFileRow, copies: readonly
   const beaten = seenOf(held)
   const all = mergeVectors(known, beaten)
   const dead = deadWith(held, e)
-  const notSeen = copies.filter((c) => c.kind === 'file' && !c.deleted && seenBy(vvOf(c), beaten) && !seenBy(vvOf(c), known) && !superseded(c, all) && !isDead(c, dead))
+  const notSeen = copies.filter((c) => c.kind === 'file' && !c.deleted && seenBy(vvOf(c), beaten) && !seenBy(vvOf(c), known) && !covered({ vv: vvOf(c), origin: c.origin }, all, dead))
   const latest = notSeen.filter((c) => !notSeen.some((o) => compareVectors(vvOf(c), vvOf(o)) === 'before'))
   return latest.reduce<MeshFileRow | undefined>((best, c) => (best === undefined || wins(c, best) ? c : best), undefined)
 }
-
-/**
- * A node's versions of a path follow one another: one that has a later one
- * from its own node in `known` was deleted or overwritten there, whatever
- * else it lost to, and never comes back.
- */
-const superseded = (c: MeshFileRow, known: VersionVector): boolean => (known[c.origin] ?? 0) > (vvOf(c)[c.origin] ?? 0)
 
 /**
  * Version `e` was overwritten or deleted by a node that had seen it, as
@@ -90,16 +83,18 @@ export const deadThere = (row: MeshFileRow, e: ManifestEntry): boolean => covere
 export const deletionOf = (e: ManifestEntry, seen: VersionVector): ManifestEntry =>
   ({ ...e, deleted: true, vv: mergeVectors(e.vv, { [e.origin]: Math.max(seen[e.origin] ?? 0, e.vv[e.origin] ?? 0) }) })
 
-/** A later version from its own node is known (its node had seen it), or `dead` covers it. */
+/**
+ * A later version from its own node is known (a node's versions of a path
+ * follow one another: its node had seen it), or `dead` covers it: it was
+ * overwritten or deleted, whatever else it lost to, and never comes back.
+ */
 const covered = (v: { vv: VersionVector, origin: string }, seen: VersionVector, dead: VersionVector): boolean => {
   const own = v.vv[v.origin] ?? Infinity
   return (seen[v.origin] ?? 0) > own || (dead[v.origin] ?? 0) >= own
 }
 
-/** Some node's later version or deletion had seen `c` (its own counter is covered by `dead`). */
-const isDead = (c: MeshFileRow, dead: VersionVector): boolean => (dead[c.origin] ?? 0) >= (vvOf(c)[c.origin] ?? Infinity)
-
-const seenBy = (v: VersionVector, by: VersionVector): boolean => {
+/** `by` has seen `v` (dominates it or is it). */
+export const seenBy = (v: VersionVector, by: VersionVector): boolean => {
   const order = compareVectors(v, by)
   return order === 'before' || order === 'equal'
 }

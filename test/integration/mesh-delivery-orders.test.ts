@@ -101,7 +101,7 @@ test('every delivery order of concurrent writes and deletions of files ends with
 })
 
 // A known gap: a path that is a file on one node and a directory on another, concurrently, ends differently
-// on some nodes in about 1 scenario of 100 (docs/mesh.md, "Limits"). Run, reported, not yet failing the suite.
+// on some nodes in about 1 scenario of 3,000 (docs/mesh.md, "Limits"). Run, reported, not yet failing the suite.
 const DIRS_TODO = 'a file and a directory concurrent at one path can still end apart'
 test('every delivery order with paths turning from file to directory and back ends with every node alike', { todo: DIRS_TODO }, async (t) => {
   await scenarios(t, true, DIRS_TODO)

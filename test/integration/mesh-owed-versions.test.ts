@@ -28,6 +28,12 @@ async function write (n: Node, rel: string, text: string): Promise<void> {
   n.local.scan([rel])
 }
 
+/** A local deletion, as the watcher would report it. */
+async function erase (n: Node, rel: string): Promise<void> {
+  await rm(path.join(n.root, rel))
+  n.local.scan([rel])
+}
+
 const vvOf = (n: Node, rel: string): unknown => JSON.parse(n.store.get(rel)!.vv)
 
 test('two versions of one directory that have not seen each other: each node holds what has seen both, so a deletion of only one of them is met as concurrent everywhere', async (t) => {
@@ -203,11 +209,9 @@ test('a conflict\'s loser that its own node deleted, then the winner deleted: th
   await deliver(n1, n2)
   assert.equal(await readFile(path.join(n2.root, 'f'), 'utf8'), 'A from n1', 'A beat B on n2, B went to a copy')
   // n0 deletes B; on n2 that deletion meets A as an update against a delete. Then n1 deletes A.
-  await rm(path.join(n0.root, 'f'))
-  n0.local.scan(['f'])
+  await erase(n0, 'f')
   await deliver(n0, n2)
-  await rm(path.join(n1.root, 'f'))
-  n1.local.scan(['f'])
+  await erase(n1, 'f')
   await deliver(n1, n2)
   await settle()
   await assertSameTrees()
@@ -241,8 +245,7 @@ test('a deletion known to a node only as part of what a version it holds had see
   const [n0, n1, n2] = nodes as [Node, Node, Node]
   await write(n0, 'f', 'A from n0')
   await deliver(n0, n2)
-  await rm(path.join(n0.root, 'f'))
-  n0.local.scan(['f'])
+  await erase(n0, 'f')
   // n0's deletion of A meets B as an update against a delete, so it travels only in what B has seen on n0.
   await write(n1, 'f', 'B from n1')
   await deliver(n1, n0)
@@ -250,8 +253,7 @@ test('a deletion known to a node only as part of what a version it holds had see
   assert.equal(await readFile(path.join(n2.root, 'f'), 'utf8'), 'B from n1', 'B beat A on n2, A went to a copy')
   await write(n1, 'f', 'B again')
   await deliver(n2, n1)
-  await rm(path.join(n1.root, 'f'))
-  n1.local.scan(['f'])
+  await erase(n1, 'f')
   await settle()
   await assertSameTrees()
   for (const n of nodes) assert.equal(n.store.get('f')?.deleted, true, `${n.name}: f stays deleted`)
@@ -290,12 +292,10 @@ test('a conflict\'s loser deleted by a third node, known to the loser\'s node on
   assert.equal(await readFile(path.join(n0.root, 'f'), 'utf8'), 'W from n2', 'W beat L on n0, L went to a copy')
   // n1 deletes L, which it had; W meets that deletion on n1 as an update against a delete, and n1's row for W,
   // which has seen the deletion, reaches n0, which holds W already.
-  await rm(path.join(n1.root, 'f'))
-  n1.local.scan(['f'])
+  await erase(n1, 'f')
   await deliver(n2, n1)
   await deliver(n1, n0)
-  await rm(path.join(n2.root, 'f'))
-  n2.local.scan(['f'])
+  await erase(n2, 'f')
   await settle()
   await assertSameTrees()
   for (const n of nodes) {

@@ -18,11 +18,19 @@ test('five nodes converge on a burst of 2,000 files written on one of them, and 
   const PER_DIR = 100
   const nodes = await startMesh(t, { nodes: 5 })
   const origin = nodes[2]!
+  // Each file is written beside the tree and renamed in, as upload services do: one version per file, so what is
+  // counted is the mesh's sending, not how often the watcher happened to see a file half written (a new version).
+  const scratch = path.join(path.dirname(origin.root), 'burst-scratch')
+  await mkdir(scratch, { recursive: true })
   const started = Date.now()
   for (let d = 0; d < DIRS; d++) {
     const dir = path.join(origin.root, 'burst', `d${String(d).padStart(2, '0')}`)
     await mkdir(dir, { recursive: true })
-    await Promise.all(Array.from({ length: PER_DIR }, (_, i) => writeFile(path.join(dir, `f${i}.txt`), `burst ${d}/${i} ${randomBytes(8).toString('hex')}\n`)))
+    await Promise.all(Array.from({ length: PER_DIR }, async (_, i) => {
+      const tmp = path.join(scratch, `d${d}-f${i}.txt`)
+      await writeFile(tmp, `burst ${d}/${i} ${randomBytes(8).toString('hex')}\n`)
+      await rename(tmp, path.join(dir, `f${i}.txt`))
+    }))
   }
   const written = Date.now() - started
   const tree = await convergedOrExplain(nodes, 150_000)

@@ -134,8 +134,8 @@ export function createApplyBatch (opts: ApplyOptions) {
 
   /** `e` is old news here; what its sender had seen beside it may not be (see learned). */
   function learn (row: MeshFileRow, e: ManifestEntry): EntryOutcome {
-    const row2 = learned(row, e)
-    if (row2 !== undefined) store.put(row2)
+    const richer = learned(row, e)
+    if (richer !== undefined) store.put(richer)
     return 'stale'
   }
 

@@ -8,7 +8,7 @@ import type { KnownDirs } from './known-dirs.js'
 import type { ParentDirs } from './parent-dirs.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors } from './version-vector.js'
-import { deadWith, keptAfter, knownOf, outlives, rowFor, seenBeside, seenOf, vvOf } from './version-row.js'
+import { deadWith, keptAfter, knownOf, outlives, rowFor, seenBeside, seenBy, seenOf, vvOf } from './version-row.js'
 import { ancestorsAreDirectories, fileOnTheWay, lookAt } from './tree-fs.js'
 
 /**
@@ -53,8 +53,7 @@ export function createDirApply (opts: DirApplyOptions) {
     const file = fileOnTheWay(root, e.path, dirs.look)
     if (file === null) return 'retry'
     const row = store.get(e.path)
-    const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
-    if (order === 'equal' || order === 'before') return 'stale'
+    if (row !== undefined && seenBy(e.vv, seenOf(row))) return 'stale'
     local.scan([file])
     const held = store.get(file)
     if (held === undefined || held.deleted || held.kind !== 'file') return 'retry'

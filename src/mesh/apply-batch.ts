@@ -58,7 +58,7 @@ export function createApplyBatch (opts: ApplyOptions) {
   const reinstate = createReinstate({ root, store, local, logger, install })
   /** The directories the slice being applied has seen (one per apply call). */
   let dirs = createKnownDirs()
-  const { makeDir, clearWay, removeDir } = createDirApply({ root, self, store, local, displaced, parents, dirs: () => dirs, moveLocalToCopy, learn, onConflict: opts.onConflict })
+  const { makeDir, clearWay, removeDir } = createDirApply({ root, self, store, local, displaced, parents, dirs: () => dirs, moveLocalToCopy, learn, outlivedDead, onConflict: opts.onConflict })
 
   /**
    * Puts the file at `from` (staged, or a displaced local file) at `rel` as
@@ -76,10 +76,7 @@ export function createApplyBatch (opts: ApplyOptions) {
     const row = store.get(e.path)
     const here = row !== undefined && !row.deleted ? row : undefined
     const outlived = here !== undefined && outlives(e, here)
-    // Its sender had seen the version held here, but `e` itself was deleted (or overwritten) since, which this node
-    // knows and its sender did not. Where the sender had the held one deleted too, neither stays (as where the
-    // deletion of `e` comes after it); where the held one had only lost to `e` there, it stays.
-    if (outlived && deadHere(e, here)) return deadThere(here, e) ? remove(deletionOf(e, seenOf(here))) : 'stale'
+    if (outlived && deadHere(e, here)) return outlivedDead(e, here)
     const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
     if (!outlived && (order === 'equal' || order === 'before')) return learn(row!, e)
     const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))
@@ -130,6 +127,16 @@ export function createApplyBatch (opts: ApplyOptions) {
       return 'applied'
     }
     return outcome
+  }
+
+  /**
+   * `e` outlived the version `here` held, but was itself overwritten or
+   * deleted since, as this node knows and its sender did not. Where the
+   * sender had `here` deleted too, neither stays (as where the deletion of
+   * `e` comes after it); where `here` had only lost to `e` there, it stays.
+   */
+  function outlivedDead (e: ManifestEntry, here: MeshFileRow): EntryOutcome {
+    return deadThere(here, e) ? remove(deletionOf(e, seenOf(here))) : 'stale'
   }
 
   /** `e` is old news here; what its sender had seen beside it may not be (see learned). */

@@ -8,7 +8,7 @@ import type { KnownDirs } from './known-dirs.js'
 import type { ParentDirs } from './parent-dirs.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors } from './version-vector.js'
-import { deadWith, keptAfter, knownOf, outlives, rowFor, seenBeside, seenBy, seenOf, vvOf } from './version-row.js'
+import { deadHere, deadWith, keptAfter, knownOf, outlives, rowFor, seenBeside, seenBy, seenOf, vvOf } from './version-row.js'
 import { ancestorsAreDirectories, fileOnTheWay, lookAt } from './tree-fs.js'
 
 /**
@@ -29,6 +29,8 @@ export interface DirApplyOptions {
   moveLocalToCopy: (here: MeshFileRow, copy: string, winner: string, depth: number) => EntryOutcome
   /** `e` is old news here (apply-batch.ts). */
   learn: (row: MeshFileRow, e: ManifestEntry) => EntryOutcome
+  /** `e` outlived the version held here but is known here to be dead since (apply-batch.ts). */
+  outlivedDead: (e: ManifestEntry, here: MeshFileRow) => EntryOutcome
   onConflict: (c: { path: string, copy: string, winner: string, loser: string, loserHlc: number }) => void
 }
 
@@ -91,6 +93,8 @@ export function createDirApply (opts: DirApplyOptions) {
     local.scan([e.path])
     const row = store.get(e.path)
     const outlived = row !== undefined && !row.deleted && outlives(e, row)
+    // As for a file (apply-batch.ts): a directory that outlived the file held here, deleted since, does not take its place.
+    if (outlived && deadHere(e, row)) return opts.outlivedDead(e, row)
     const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
     if (!outlived && (order === 'equal' || order === 'before')) return learn(row!, e)
     const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))

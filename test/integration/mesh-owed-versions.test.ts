@@ -303,3 +303,27 @@ test('a conflict\'s loser deleted by a third node, known to the loser\'s node on
     assert.equal(n.store.all().filter((r) => r.copyOf !== null && !r.deleted).length, 1, `${n.name} keeps L's conflict copy`)
   }
 })
+
+test('a directory that beat a file, deleted since, sent on by a node that had not heard of the deletion: the file it beat keeps the path on every node', async (t) => {
+  const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
+  const [n0, n1, n2] = nodes as [Node, Node, Node]
+  await write(n1, 'f', 'A from n1')
+  await mkdir(path.join(n2.root, 'f'))
+  await writeFile(path.join(n2.root, 'f', 'inner'), 'inside')
+  n2.local.scan(['f', 'f/inner'])
+  await deliver(n2, n1)
+  assert.equal(n1.store.get('f')?.kind, 'dir', 'the directory beat A on n1, A went to a copy')
+  // n0's own write B loses to the directory there too, so what n0 has seen of f is news to n1 when it comes.
+  await write(n0, 'f', 'B from n0')
+  await rm(path.join(n2.root, 'f'), { recursive: true })
+  n2.local.scan(['f', 'f/inner'])
+  await deliver(n1, n0)
+  assert.equal(n0.store.get('f')?.kind, 'dir', 'the directory beat B on n0')
+  // The directory's deletion brings A back on n1 (it had not seen A); n0 still holds the directory and sends it.
+  await deliver(n2, n1)
+  assert.equal(await readFile(path.join(n1.root, 'f'), 'utf8'), 'A from n1', 'A is back on n1')
+  await deliver(n0, n1)
+  await settle()
+  await assertSameTrees()
+  for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'f'), 'utf8'), 'A from n1', `${n.name}: f is A`)
+})

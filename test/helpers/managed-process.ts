@@ -22,6 +22,8 @@ export interface ManagedProcess {
 }
 
 const OUTPUT_LIMIT = 64 * 1024
+/** How long output may still drain after the process exited, before its pipes are let go. */
+const EXIT_DRAIN_MS = 2_000
 
 /**
  * Spawns a long-running server process for a test and ties its lifetime to
@@ -63,9 +65,22 @@ export async function spawnManaged (
       running = false
       resolve({ code: null, signal: null })
     })
+    let drained: NodeJS.Timeout | undefined
     child.once('close', (code, signal) => {
+      clearTimeout(drained)
       running = false
       resolve({ code, signal })
+    })
+    // A descendant that outlived it (an rsync daemon's connection child forked just as the daemon was killed -9)
+    // keeps the pipes open, and 'close' would wait for that process: after the exit, the output has a moment to
+    // drain, then the process counts as gone.
+    child.once('exit', (code, signal) => {
+      drained = setTimeout(() => {
+        running = false
+        child.stdout?.destroy()
+        child.stderr?.destroy()
+        resolve({ code, signal })
+      }, EXIT_DRAIN_MS)
     })
   })
 

@@ -810,6 +810,11 @@ export function serviceTree (node: MeshNode): number[] {
 
 /** kill -9 of the node's rsync daemon and its connection children (the mesh helper's kill stops it politely). */
 export function killDaemon9 (node: MeshNode): void {
+  // Stopped first, so it forks no connection child between the listing of its children and its death (one would
+  // outlive it, serving its connection).
+  try {
+    process.kill(node.daemon.pid, 'SIGSTOP')
+  } catch {}
   for (const pid of [node.daemon.pid, ...descendantPids(node.daemon.pid)]) {
     try {
       process.kill(pid, 'SIGKILL')

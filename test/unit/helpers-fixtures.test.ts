@@ -5,7 +5,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
-import { pidExists } from '../helpers/managed-process.js'
+import { pidExists, spawnManaged } from '../helpers/managed-process.js'
 import { startRsyncDaemon } from '../helpers/rsync-daemon.js'
 import { runCommand } from '../helpers/run-command.js'
 import { sshdAvailable, startSshd } from '../helpers/sshd.js'
@@ -106,6 +106,21 @@ describe('waitFor', () => {
       server.listen({ host: '127.0.0.1', port }, resolve)
     })
     await new Promise((resolve) => server.close(resolve))
+  })
+})
+
+describe('managed process', () => {
+  test('counts as exited soon after its exit even when a descendant it left holds its output pipes (a daemon\'s connection child)', { timeout: 10_000 }, async (t) => {
+    const proc = await spawnManaged('sh', ['-c', 'sleep 60 & echo $!'])
+    // The child and its pipes are unref'd (a process left over never holds the runner): the loop is held here.
+    const keepAlive = setInterval(() => undefined, 1_000)
+    t.after(() => clearInterval(keepAlive))
+    const info = await proc.exited
+    assert.equal(info.code, 0)
+    assert.equal(proc.isRunning(), false)
+    const orphan = Number(proc.output().trim())
+    t.after(() => process.kill(orphan, 'SIGKILL'))
+    assert.ok(pidExists(orphan), 'the orphan still runs, holding the pipes')
   })
 })
 

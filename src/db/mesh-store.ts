@@ -81,6 +81,7 @@ export function createMeshStore (db: Db) {
     WHERE deleted = 1 AND hlc < ? AND path NOT IN (SELECT path FROM mesh_outbox) LIMIT ?)`)
   const counts = db.prepare<[], { files: number, tombstones: number }>('SELECT coalesce(sum(deleted = 0), 0) AS files, coalesce(sum(deleted = 1), 0) AS tombstones FROM mesh_files')
   const enqueue = db.prepare('INSERT INTO mesh_outbox (peer, path, seq) VALUES (?, ?, ?) ON CONFLICT (peer, path) DO UPDATE SET seq = excluded.seq')
+  const enqueueMissing = db.prepare('INSERT INTO mesh_outbox (peer, path, seq) VALUES (?, ?, ?) ON CONFLICT (peer, path) DO NOTHING')
   // One statement per batch instead of one per path (the sender's side of a burst).
   const takeRows = db.prepare<[string, number], RawRow & { o_path: string, o_seq: number }>(`SELECT o.path AS o_path, o.seq AS o_seq, f.*
     FROM mesh_outbox o LEFT JOIN mesh_files f ON f.path = o.path WHERE o.peer = ? ORDER BY o.seq LIMIT ?`)
@@ -135,6 +136,10 @@ export function createMeshStore (db: Db) {
     },
     enqueue (path: string, peers: readonly string[], seq: number): void {
       for (const peer of peers) enqueue.run(peer, path, seq)
+    },
+    /** Like enqueue, but a path already owed to a peer keeps its place (and its seq: an item in flight is acknowledged as sent); true if queued. */
+    enqueueMissing (path: string, peer: string, seq: number): boolean {
+      return enqueueMissing.run(peer, path, seq).changes > 0
     },
     /** The first `limit` items owed to `peer`, each with its row. */
     takeRows (peer: string, limit: number): OwedRow[] {

@@ -212,5 +212,14 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     owe (rel: string, peers: readonly string[] = opts.peers()): void {
       store.enqueue(rel, peers, ++seq)
     },
+    /**
+     * Puts a path into a peer's queue unless it is there already (a repair
+     * found the peer lacks it): queued or in a batch in flight, it reaches the
+     * peer anyway, and put again, the batch's acknowledgement would not take
+     * it off and it would go twice. True if it was queued now.
+     */
+    remind (rel: string, peer: string): boolean {
+      return store.enqueueMissing(rel, peer, ++seq)
+    },
   }
 }

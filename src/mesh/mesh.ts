@@ -116,7 +116,7 @@ export function createMesh (opts: MeshOptions) {
     client,
     store,
     logger,
-    owe: (paths, peer) => store.transaction(() => { for (const p of paths) local.owe(p, [peer]) }),
+    owe: (paths, peer) => store.transaction(() => paths.filter((p) => local.remind(p, peer)).length),
     wake: (peer) => links.get(peer)?.wake(),
     closed: () => closed,
   })

@@ -65,7 +65,8 @@ export function createRepairer (deps: {
   peers: ReadonlyArray<{ name: string, api: string }>
   client: PeerClient
   store: Pick<MeshStore, 'all'>
-  owe: (paths: readonly string[], peer: string) => void
+  /** Queues `paths` for `peer`; how many were not queued already (in flight, say). */
+  owe: (paths: readonly string[], peer: string) => number
   wake: (peer: string) => void
   closed: () => boolean
   logger: Logger
@@ -81,8 +82,7 @@ export function createRepairer (deps: {
         let queued = 0
         if (buckets.size > 0) {
           const lacked = lackedBy(deps.store.all(), await deps.client.index(peer.api, [...buckets], signal), buckets)
-          deps.owe(lacked, peer.name)
-          queued = lacked.length
+          queued = deps.owe(lacked, peer.name)
           if (queued > 0) deps.logger.warn({ peer: peer.name, queued }, 'repair: the peer lacked versions this node holds; they are queued for it')
           deps.wake(peer.name)
         }

@@ -41,3 +41,16 @@ test('a directory replaced by a file counts as gone', async (t) => {
   await writeFile(path.join(root, 'removed'), 'now a file')
   assert.equal(local.scan(['removed']).dirsGone, 1)
 })
+
+test('a repair\'s find already owed to the peer (queued, or in a batch in flight) keeps its place, so the batch\'s acknowledgement takes it off; one not owed is queued', async (t) => {
+  const { root, local, store } = await createMeshReceiver(t, { self: 'n0', peers: ['n1'], prefix: 'mesh-local-' })
+  await writeFile(path.join(root, 'in-flight'), 'x')
+  await writeFile(path.join(root, 'sent'), 'y')
+  local.scan(['in-flight', 'sent'])
+  const [inFlight, sent] = store.takeRows('n1', 10)
+  store.ack('n1', [sent!.item])
+  local.remind('in-flight', 'n1')
+  local.remind('sent', 'n1')
+  store.ack('n1', [inFlight!.item])
+  assert.deepEqual(store.takeRows('n1', 10).map((o) => o.item.path), ['sent'])
+})

@@ -5,6 +5,7 @@ import { mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promise
 import path from 'node:path'
 import { startMesh, waitConverged, type MeshNode } from '../helpers/mesh.js'
 import { convergedOrExplain, pause, treeContents } from '../helpers/mesh-tools.js'
+import { meshRows } from '../helpers/mesh-churn.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 /** The paths holding a version of `rel`: itself and its conflict copies (copies of copies too). */
@@ -185,16 +186,31 @@ async function overwrite (file: string, content: string): Promise<string | null>
 interface Version { file: string, node: string, content: string, seen: string | null }
 
 /** Every version written survives at its path or in a conflict copy, unless a writer overwrote it knowingly (it read it first). */
-function checkSurvivors (tree: Map<string, string>, versions: readonly Version[], where: string): number {
+async function checkSurvivors (nodes: readonly MeshNode[], tree: Map<string, string>, versions: readonly Version[], where: string): Promise<number> {
   const overwritten = new Set(versions.map((v) => v.seen))
   let copies = 0
   for (const v of versions) {
     const found = versionsOf(tree, v.file)
     copies = Math.max(copies, found.size - 1)
-    if (overwritten.has(v.content)) continue
-    assert.ok([...found.values()].includes(v.content), `${where}: ${v.node}'s version of ${v.file} survives (${v.content.trim()}); there: ${[...found].map(([p, c]) => `${p}=${c.trim()}`).join(', ')}`)
+    if (overwritten.has(v.content) || [...found.values()].includes(v.content)) continue
+    const writes = versions.filter((w) => w.file === v.file).map((w) => `${w.node} wrote ${w.content.trim()} having read ${w.seen?.trim() ?? 'nothing (a new file)'}`)
+    assert.fail(`${where}: ${v.node}'s version of ${v.file} survives (${v.content.trim()}); there: ${[...found].map(([p, c]) => `${p}=${c.trim()}`).join(', ')}\n` +
+      `the round's writes: ${writes.join('; ')}\nits bytes now: ${(await holding(nodes, v.content)).join(', ') || 'nowhere'}\n${meshRows(nodes, [v.file])}`)
   }
   return copies
+}
+
+/** Every file under the nodes' roots (.syncplane/ included: the trash, displaced files) holding `content`. */
+async function holding (nodes: readonly MeshNode[], content: string): Promise<string[]> {
+  const out: string[] = []
+  for (const node of nodes) {
+    for (const entry of await readdir(node.root, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue
+      const file = path.join(entry.parentPath, entry.name)
+      if ((await readFile(file, 'utf8').catch(() => '')) === content) out.push(`${node.name}:${path.relative(node.root, file)}`)
+    }
+  }
+  return out
 }
 
 test('three nodes overwrite the same files within 0.4 s, round after round, and conflicts on conflict copies: every version survives, named alike everywhere', async (t) => {
@@ -219,7 +235,7 @@ test('three nodes overwrite the same files within 0.4 s, round after round, and 
     }))))
     await waitConverged(nodes)
     lastTree = await treeContents(n2)
-    checkSurvivors(lastTree, versions, `round ${round}`)
+    await checkSurvivors(nodes, lastTree, versions, `round ${round}`)
     all.push(...versions)
   }
   const copies = [...lastTree.keys()].filter((p) => p.includes('.sync-conflict-'))
@@ -237,7 +253,7 @@ test('three nodes overwrite the same files within 0.4 s, round after round, and 
   })))
   await convergedOrExplain(nodes)
   const tree = await treeContents(n1)
-  checkSurvivors(tree, onCopies, 'conflict copies')
+  await checkSurvivors(nodes, tree, onCopies, 'conflict copies')
   const copiesOfCopies = [...tree.keys()].filter((p) => p.split('.sync-conflict-').length > 2)
   t.diagnostic(`${targets.length} conflict copies written on two nodes at once: ${copiesOfCopies.length} copies of copies`)
   const listed = (await n0.api('/v1/mesh/conflicts?limit=1000')).body

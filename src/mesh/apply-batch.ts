@@ -58,7 +58,7 @@ export function createApplyBatch (opts: ApplyOptions) {
   const reinstate = createReinstate({ root, store, local, logger, install })
   /** The directories the slice being applied has seen (one per apply call). */
   let dirs = createKnownDirs()
-  const { makeDir, clearWay, removeDir } = createDirApply({ root, self, store, local, displaced, parents, dirs: () => dirs, moveLocalToCopy, learn, outlivedDead, onConflict: opts.onConflict })
+  const { makeDir, clearWay, removeDir } = createDirApply({ root, self, store, local, displaced, parents, dirs: () => dirs, moveLocalToCopy, learn, onConflict: opts.onConflict })
 
   /**
    * Puts the file at `from` (staged, or a displaced local file) at `rel` as

@@ -8,7 +8,7 @@ import type { KnownDirs } from './known-dirs.js'
 import type { ParentDirs } from './parent-dirs.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors } from './version-vector.js'
-import { deadHere, deadWith, keptAfter, knownOf, outlives, rowFor, seenBeside, seenBy, seenOf, vvOf } from './version-row.js'
+import { deadHere, deadThere, deadWith, keptAfter, knownOf, outlives, rowFor, seenBeside, seenBy, seenOf, vvOf } from './version-row.js'
 import { ancestorsAreDirectories, fileOnTheWay, lookAt } from './tree-fs.js'
 
 /**
@@ -29,8 +29,6 @@ export interface DirApplyOptions {
   moveLocalToCopy: (here: MeshFileRow, copy: string, winner: string, depth: number) => EntryOutcome
   /** `e` is old news here (apply-batch.ts). */
   learn: (row: MeshFileRow, e: ManifestEntry) => EntryOutcome
-  /** `e` outlived the version held here but is known here to be dead since (apply-batch.ts). */
-  outlivedDead: (e: ManifestEntry, here: MeshFileRow) => EntryOutcome
   onConflict: (c: { path: string, copy: string, winner: string, loser: string, loserHlc: number }) => void
 }
 
@@ -93,8 +91,11 @@ export function createDirApply (opts: DirApplyOptions) {
     local.scan([e.path])
     const row = store.get(e.path)
     const outlived = row !== undefined && !row.deleted && outlives(e, row)
-    // As for a file (apply-batch.ts): a directory that outlived the file held here, deleted since, does not take its place.
-    if (outlived && deadHere(e, row)) return opts.outlivedDead(e, row)
+    // As for a file (apply-batch.ts): a directory that outlived the file held here, deleted since, does not take its
+    // place where the file had only lost to it there. Where the file is dead there too, the directory does: a
+    // tombstone for both would have no more than the directory's own vector here (its deletion is known here only
+    // inside what the file had seen), and the peers holding the directory would take it as old news.
+    if (outlived && deadHere(e, row) && !deadThere(row, e)) return 'stale'
     const order = row === undefined ? 'after' : compareVectors(e.vv, seenOf(row))
     if (!outlived && (order === 'equal' || order === 'before')) return learn(row!, e)
     const merged = mergeVectors(knownOf(e), row === undefined ? {} : seenOf(row))

@@ -96,7 +96,7 @@ test('every delivery order that once left nodes apart ends with every node alike
   for (const seed of ONCE_APART.dirs) await scenario(t, seed, `files and directories, seed ${seed}`, true)
 })
 
-// A known gap (docs/mesh.md, "Limits"): about 1 scenario in 5,000 still ends apart, files only or with directories.
+// A known gap (docs/mesh.md, "Limits"): about 1 scenario in 7,000 still ends apart, files only or with directories.
 // The random scenarios run and report, without failing the suite; the orders found so far are replayed below.
 const GAP = 'a version deleted by one node can still end differently where it outlived another node\'s deletion'
 const STILL_APART = { files: [3374507429], dirs: [2800770] }

@@ -34,6 +34,13 @@ async function erase (n: Node, rel: string): Promise<void> {
   n.local.scan([rel])
 }
 
+/** A local directory with a file in it, as the watcher would report them. */
+async function makeDir (n: Node, rel: string): Promise<void> {
+  await mkdir(path.join(n.root, rel))
+  await writeFile(path.join(n.root, rel, 'inner'), 'inside')
+  n.local.scan([rel, `${rel}/inner`])
+}
+
 const vvOf = (n: Node, rel: string): unknown => JSON.parse(n.store.get(rel)!.vv)
 
 test('two versions of one directory that have not seen each other: each node holds what has seen both, so a deletion of only one of them is met as concurrent everywhere', async (t) => {
@@ -224,9 +231,7 @@ test('a conflict\'s loser that its own node deleted, then the winner deleted: th
 test('a file written on a node that had deleted the directory at its path: the directory goes on every node, the file takes the path', async (t) => {
   const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
   const [n0, n1, n2] = nodes as [Node, Node, Node]
-  await mkdir(path.join(n2.root, 'f'))
-  await writeFile(path.join(n2.root, 'f', 'inner'), 'inside')
-  n2.local.scan(['f', 'f/inner'])
+  await makeDir(n2, 'f')
   await write(n0, 'f', 'A from n0')
   await write(n1, 'f', 'B from n1')
   await deliver(n2, n0)
@@ -263,9 +268,7 @@ test('a file written where a node removed a directory whose content it had never
   const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
   const [n0, n1, n2] = nodes as [Node, Node, Node]
   await write(n0, 'g', 'G0')
-  await mkdir(path.join(n1.root, 'g'))
-  await writeFile(path.join(n1.root, 'g', 'inner'), 'inside')
-  n1.local.scan(['g', 'g/inner'])
+  await makeDir(n1, 'g')
   await deliver(n1, n0)
   // n0 owes g (its own write, now beaten by the directory): n2 hears of the directory from n0, not of what is in it.
   await deliver(n0, n2)
@@ -308,9 +311,7 @@ test('a directory that beat a file, deleted since, sent on by a node that had no
   const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
   const [n0, n1, n2] = nodes as [Node, Node, Node]
   await write(n1, 'f', 'A from n1')
-  await mkdir(path.join(n2.root, 'f'))
-  await writeFile(path.join(n2.root, 'f', 'inner'), 'inside')
-  n2.local.scan(['f', 'f/inner'])
+  await makeDir(n2, 'f')
   await deliver(n2, n1)
   assert.equal(n1.store.get('f')?.kind, 'dir', 'the directory beat A on n1, A went to a copy')
   // n0's own write B loses to the directory there too, so what n0 has seen of f is news to n1 when it comes.

@@ -8,7 +8,7 @@ import type { EntryOutcome, Manifest, ManifestEntry } from './manifest.js'
 import { applyOrder, entryProblem } from './incoming-entries.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
-import { deadHere, deadThere, deadWith, deletionOf, keptAfter, knownOf, learned, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
+import { deadHere, deadThere, deadWith, keptAfter, knownOf, learned, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
 import { ancestorsAreDirectories, lookAt, placeIfAbsent, sameContent } from './tree-fs.js'
 import { createReinstate } from './reinstate.js'
 import { createParentDirs } from './parent-dirs.js'
@@ -131,12 +131,21 @@ export function createApplyBatch (opts: ApplyOptions) {
 
   /**
    * `e` outlived the version `here` held, but was itself overwritten or
-   * deleted since, as this node knows and its sender did not. Where the
-   * sender had `here` deleted too, neither stays (as where the deletion of
-   * `e` comes after it); where `here` had only lost to `e` there, it stays.
+   * deleted since, as this node knows and its sender did not. Where `here`
+   * had only lost to `e` there, it stays. Where the sender had `here`
+   * deleted too, neither stays: this node deletes `here` itself, having seen
+   * both, a tombstone new to every node. One made of the vectors known here
+   * is not always new to a peer still holding `e`, whose deletion may be
+   * known here only inside what `here` had seen: that peer takes it as old
+   * news and keeps `e` for good.
    */
   function outlivedDead (e: ManifestEntry, here: MeshFileRow): EntryOutcome {
-    return deadThere(here, e) ? remove(deletionOf(e, seenOf(here))) : 'stale'
+    if (!deadThere(here, e)) return 'stale'
+    store.put(keptAfter(here, e, mergeVectors(knownOf(e), seenOf(here))))
+    // Held as a file a peer's deletion removed is: a writer that had it open may still write into it.
+    displaced.setAside(e.path, here, 'deleted')
+    local.scan([e.path])
+    return 'applied'
   }
 
   /** `e` is old news here; what its sender had seen beside it may not be (see learned). */

@@ -76,14 +76,6 @@ export const deadHere = (e: ManifestEntry, row: MeshFileRow): boolean => covered
 export const deadThere = (row: MeshFileRow, e: ManifestEntry): boolean => covered({ vv: vvOf(row), origin: row.origin }, knownOf(e), e.dead ?? {})
 
 /**
- * The deletion `e` met here, as a tombstone: its own node's latest counter
- * known here (`seen`), so a peer still holding `e` takes it as a deletion
- * that had seen `e`, not as `e` again.
- */
-export const deletionOf = (e: ManifestEntry, seen: VersionVector): ManifestEntry =>
-  ({ ...e, deleted: true, vv: mergeVectors(e.vv, { [e.origin]: Math.max(seen[e.origin] ?? 0, e.vv[e.origin] ?? 0) }) })
-
-/**
  * A later version from its own node is known (a node's versions of a path
  * follow one another: its node had seen it), or `dead` covers it: it was
  * overwritten or deleted, whatever else it lost to, and never comes back.

@@ -329,10 +329,7 @@ test('a directory that beat a file, deleted since, sent on by a node that had no
   for (const n of nodes) assert.equal(await readFile(path.join(n.root, 'f'), 'utf8'), 'A from n1', `${n.name}: f is A`)
 })
 
-// The known gap of the delivery orders (seed 3374507429): here n2 removes A and B under a tombstone that n0 and n1,
-// still holding A, take as old news. A tombstone carrying the other nodes' counters seen on n2 fixed it, but left
-// another order apart (3374507784); docs/performance.md.
-test('a version deleted by another node, sent on by a node that had not heard of that deletion: the tombstone both become is news to the peers still holding it, and the path ends deleted everywhere', { todo: 'seed 3374507429' }, async (t) => {
+test('a version deleted by another node, sent on by a node that had not heard of that deletion: the deletion of both is news to the peers still holding it, and the path ends deleted everywhere', async (t) => {
   const { nodes, deliver, settle, assertSameTrees } = await threeNodes(t)
   const [n0, n1, n2] = nodes as [Node, Node, Node]
   await write(n1, 'g', 'A from n1')

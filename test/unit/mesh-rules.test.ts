@@ -5,7 +5,7 @@ import { conflictCopyPath, NAME_MAX_BYTES, wins } from '../../src/mesh/conflict-
 import { isMeshInternal, meshPathProblem } from '../../src/mesh/mesh-paths.js'
 import { createDeleteHold } from '../../src/mesh/delete-hold.js'
 import { createHybridClock } from '../../src/mesh/clock.js'
-import { deadWith, deletionOf, pastOf, survivorOf } from '../../src/mesh/version-row.js'
+import { deadWith, pastOf, survivorOf } from '../../src/mesh/version-row.js'
 import { applyOrder } from '../../src/mesh/incoming-entries.js'
 import type { MeshFileRow } from '../../src/db/mesh-store.js'
 
@@ -310,12 +310,6 @@ test('what a version takes over: a deletion all it had seen, a version what othe
   const row = held({ dead: JSON.stringify({ n2: 7 }) })
   assert.deepEqual(deadWith(row, { path: 'f', kind: 'file', deleted: false, vv: { n0: 3, n1: 4 }, hlc: 1, origin: 'n1', dead: { n3: 1 } }), { n0: 3, n2: 7, n3: 1 })
   assert.deepEqual(deadWith(undefined, { path: 'f', kind: 'file', deleted: false, vv: { n1: 4 }, hlc: 1, origin: 'n1' }), {})
-})
-
-test('a version known here to be deleted since, met as a deletion: its node\'s latest counter known here, so a peer holding the version takes it as deleted', () => {
-  const e = { path: 'f', kind: 'file' as const, deleted: false, vv: { n0: 3, n2: 5 }, hlc: 5, origin: 'n2' }
-  assert.deepEqual(deletionOf(e, { n0: 3, n2: 9 }), { ...e, deleted: true, vv: { n0: 3, n2: 9 } })
-  assert.deepEqual(deletionOf(e, { n1: 4 }).vv, { n0: 3, n2: 5 })
 })
 
 test('a batch is applied directories first, then conflict copies, then files, then deletions innermost first', () => {

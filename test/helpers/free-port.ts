@@ -1,19 +1,47 @@
+import { randomInt } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { inspect } from 'node:util'
 
 /**
- * Returns a TCP port that was free on 127.0.0.1 a moment ago.
+ * Returns a TCP port that was free on 127.0.0.1 a moment ago, below the
+ * kernel's range of ephemeral ports where there is room: a port from that
+ * range may be taken meanwhile as the source port of any outgoing
+ * connection (a started node calling its peers took a port chosen for the
+ * next node's API: EADDRINUSE in CI). Other servers cannot take it unseen
+ * either way: each binds the port it was given.
  *
  * There is an unavoidable race between closing our listener and the real
  * server binding the port, so the server helpers start through
  * startOnFreePort, which tries a new port when the bind fails.
  */
 export async function getFreePort (): Promise<number> {
+  const [low] = ephemeralRange()
+  for (let attempt = 0; low - LISTEN_FLOOR > 1_000 && attempt < 20; attempt += 1) {
+    const port = await bindable(randomInt(LISTEN_FLOOR, low))
+    if (port !== null) return port
+  }
+  return (await bindable(0))!
+}
+
+/** Ports below this are left alone (well-known and registered services, local daemons). */
+const LISTEN_FLOOR = 20_000
+
+function ephemeralRange (): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!]
+  } catch {}
+  return [32_768, 60_999]
+}
+
+/** Binds `port` (0: any) on 127.0.0.1 and lets it go; the port, or null if it was taken. */
+async function bindable (port: number): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.unref()
-    server.once('error', reject)
-    server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' && port !== 0 ? resolve(null) : reject(error)))
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => {
       const address = server.address()
       if (address === null || typeof address === 'string') {
         server.close()

@@ -16,7 +16,7 @@ import { inspect } from 'node:util'
  * startOnFreePort, which tries a new port when the bind fails.
  */
 export async function getFreePort (): Promise<number> {
-  const [low] = ephemeralRange()
+  const low = ephemeralLow()
   for (let attempt = 0; low - LISTEN_FLOOR > 1_000 && attempt < 20; attempt += 1) {
     const port = await bindable(randomInt(LISTEN_FLOOR, low))
     if (port !== null) return port
@@ -27,12 +27,13 @@ export async function getFreePort (): Promise<number> {
 /** Ports below this are left alone (well-known and registered services, local daemons). */
 const LISTEN_FLOOR = 20_000
 
-function ephemeralRange (): [number, number] {
+/** The first port of the kernel's ephemeral range (Linux's default where it cannot be read). */
+function ephemeralLow (): number {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
-    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!]
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+    if (Number.isInteger(low)) return low
   } catch {}
-  return [32_768, 60_999]
+  return 32_768
 }
 
 /** Binds `port` (0: any) on 127.0.0.1 and lets it go; the port, or null if it was taken. */

@@ -86,8 +86,8 @@ export function createLocalChanges (opts: LocalChangesOptions) {
    * peer's version made here is known before the watcher reports it, and an
    * application may write into it before its watch exists (the moment after
    * a mkdir); in a directory moved in, parcel reports what is written below
-   * it under the old path until the directory's own subscription is
-   * established, and then reports the directory again
+   * it under the old path until the directories below it are watched
+   * again, and then reports the directory again
    * (watcher/subtree-watches.ts): only a read after that finds those files.
    */
   function scanOne (rel: string, deep: boolean, gone: MeshFileRow[], result: ScanResult, reported = false, siblings?: ReadonlyMap<string, MeshFileRow>, looked?: Entry): void {

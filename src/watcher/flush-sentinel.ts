@@ -43,8 +43,6 @@ export interface SentinelRounds {
   run (round: BarrierRound): Promise<void>
   /** `queue` reported an event on entry `basename`: call it once the changes it delivered before have gone to the sink. */
   seen (queue: string, basename: string): void
-  /** `queue` will report nothing more (its directory is gone): no round waits for it. */
-  drop (queue: string): void
   /** The watcher closed: every round ends now. */
   close (): void
 }
@@ -140,10 +138,6 @@ export function createSentinelRounds (logger: Logger): SentinelRounds {
         if (round.name !== basename || !round.waiting.delete(queue)) continue
         round.wake()
       }
-    },
-
-    drop (queue) {
-      for (const round of rounds) if (round.waiting.delete(queue)) round.wake()
     },
 
     close () {

@@ -9,7 +9,7 @@ import { createInspectQueue } from './inspect-queue.js'
 import { lstatMany } from './lstat-many.js'
 import { errnoOf, NATIVE_BACKEND, subscribeSteadily, type Subscribe, type Subscription } from './parcel-api.js'
 import { createRecentEntries } from './recent-entries.js'
-import { createSubtreeWatches } from './subtree-watches.js'
+import { createSubtreeWatches, SUBTREE_QUEUE, type WatchDirectory } from './subtree-watches.js'
 import { createTwinFilter, type RootSubscription } from './twin-filter.js'
 import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
 import { watchLimitMessage } from './watch-limit.js'
@@ -28,6 +28,8 @@ export interface ParcelWatcherOptions {
   unwatched?: readonly string[]
   /** A seam for tests; production uses @parcel/watcher's own. */
   subscribe?: Subscribe
+  /** A seam for tests: the watch of one directory below a new tree (see subtree-watches.ts); production uses node:fs watch. */
+  watchDirectory?: WatchDirectory
   /** lstat of absolute paths, undefined where none; libuv's pool by default, a thread of its own may block instead. */
   lstatMany?: (paths: readonly string[]) => Promise<Array<Stats | undefined>>
 }
@@ -40,7 +42,7 @@ const SLICE = 2_000
 /**
  * @parcel/watcher: one inotify watch per directory, events read and batched
  * on a native thread, so a busy event loop cannot overflow the kernel queue.
- * A new directory with subdirectories gets a subscription of its own
+ * The subdirectories of a new directory get watches of their own
  * (subtree-watches.ts): parcel's inotify backend never scans it.
  *
  * The root is subscribed twice. @parcel/watcher 2.6 hands a batch to
@@ -49,11 +51,17 @@ const SLICE = 2_000
  * at 500/s). Each subscription has its own list, and losing the same event
  * from both needs both windows to catch it (twin-filter.ts drops the copies).
  *
- * A flush barrier's sentinel goes into the root and into the directory of
- * every subscription of its own: all share parcel's one inotify queue, but
- * each hands its events over through a list and a callback queue of its
- * own, unordered relative to the others, and either root list may lose the
- * sentinel's event (it is touched again until each reports it).
+ * A flush barrier's sentinel goes into the root for each subscription, and
+ * into one directory the subtree watches cover: both root subscriptions
+ * share parcel's one inotify queue, but each hands its events over through
+ * a list and a callback queue of its own, and either list may lose the
+ * sentinel's event (it is touched again until each reports it); the subtree
+ * watches read an inotify queue of their own, in order.
+ *
+ * Nothing is handled until both root subscriptions are established: a
+ * subscription that fails (tried again under churn) releases its callback
+ * on a libuv thread, safe only while this thread's JavaScript is idle (see
+ * subtree-watches.ts).
  */
 export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   const { root, sink, logger } = opts
@@ -69,6 +77,8 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   const parcelOpts: parcel.Options = { backend: NATIVE_BACKEND[process.platform], ignore: unwatched }
   let status: WatcherStatus = { state: 'starting', lastError: null }
   let closed = false
+  /** Both root subscriptions are established: deliveries are handled. */
+  let subscribed = false
   let rootSubs: Subscription[] = []
   const rounds = createSentinelRounds(logger)
   const isTwin = createTwinFilter()
@@ -99,26 +109,23 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   }
 
   const subtrees = createSubtreeWatches({
-    subscribe: (...args) => subscribeSteadily(subscribe, ...args),
-    parcelOptions: parcelOpts,
-    onEvents: (err, events, queue) => onEvents(err, events, null, queue),
+    onEvents: (events) => onEvents(null, events, null, SUBTREE_QUEUE),
     relative,
     report,
     degrade,
-    dropped: (dir) => rounds.drop(dir),
+    skip: (abs) => unwatched.some((dir) => abs === dir || abs.startsWith(dir + path.sep)),
     logger,
+    watchDirectory: opts.watchDirectory,
   })
   const inspections = createInspectQueue({ lookUp, inspectDirectory: subtrees.inspect })
 
   /**
-   * A new tree whose subdirectories the root does not watch gets a
-   * subscription of its own, which reports the tree again once it is
-   * established: a barrier waits for that, for what was reported before it.
+   * A new tree whose subdirectories the root does not watch gets watches of
+   * its own, and is reported again once they exist: a barrier waits for
+   * that, for what was reported before it.
    */
   const inspectionsSettled = async (): Promise<void> => {
-    const looked = inspections.looked()
-    if (looked !== undefined) await looked
-    await subtrees.settled()
+    await inspections.looked()
   }
 
   /**
@@ -133,7 +140,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     if (closed) return
     if (err) degrade(err, root)
     deliveries.push({ events, from, queue, sentinels: [] })
-    if (!handling) handleSome()
+    if (!handling && subscribed) handleSome()
   }
 
   function handleSome (): void {
@@ -178,6 +185,11 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     else handling = false
   }
 
+  const handleFromNowOn = (): void => {
+    subscribed = true
+    if (!handling && deliveries.length > 0) handleSome()
+  }
+
   return {
     async start () {
       try {
@@ -188,10 +200,12 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
         rootSubs = []
         rootSubs.push(await subscribeSteadily(subscribe, root, (err, events) => onEvents(err, events, 0, 'root:0'), parcelOpts))
         rootSubs.push(await subscribeSteadily(subscribe, root, (err, events) => onEvents(err, events, 1, 'root:1'), shadow))
+        handleFromNowOn()
         await removeStaleSentinels(root)
         status = { state: status.lastError === null ? 'running' : 'degraded', lastError: status.lastError }
       } catch (err) {
         if (errnoOf(err) !== 'ENOSPC') throw err
+        handleFromNowOn()
         // Nothing is watched: only full mirrors (now, periodic) keep targets right.
         status = { state: 'degraded', lastError: watchLimitMessage((err as Error).message) }
         logger.error({ err }, 'watcher could not be established; events will be missed')
@@ -207,7 +221,8 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     barrier (signal) {
       if (closed) return Promise.resolve()
       const queues = new Map(rootSubs.map((_, i) => [`root:${i}`, root]))
-      for (const dir of subtrees.established()) queues.set(dir, dir)
+      const subtreeDir = subtrees.sentinelDir()
+      if (subtreeDir !== undefined) queues.set(SUBTREE_QUEUE, subtreeDir)
       return rounds.run({ queues, signal, settled: inspectionsSettled })
     },
 
@@ -221,8 +236,8 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     },
 
     reconfigure ({ excludes }) {
-      // A directory created under a pattern dropped now got no subscription of
-      // its own when it appeared: a tree made at once there is watched in part
+      // A directory created under a pattern dropped now got no watches below
+      // it when it appeared: a tree made at once there is watched in part
       // until a restart (the mirror a dropped pattern brings copies its files).
       isExcluded = compileExcludes(excludes)
     },
@@ -232,8 +247,8 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
       rounds.close()
       inspections.close()
       status = { ...status, state: 'stopped' }
-      const subs = [...rootSubs, ...subtrees.close()]
-      await Promise.all(subs.map((s) => s.unsubscribe().catch(() => undefined)))
+      subtrees.close()
+      await Promise.all(rootSubs.map((s) => s.unsubscribe().catch(() => undefined)))
     },
   }
 }

@@ -1,90 +1,138 @@
-import { watch as fsWatch } from 'node:fs'
+import { lstatSync, readdirSync, watch as fsWatch } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import type parcel from '@parcel/watcher'
 import type { Logger } from 'pino'
 import path from 'node:path'
-import { errnoOf, isVanished, type Subscribe, type Subscription } from './parcel-api.js'
+import { errnoOf } from './parcel-api.js'
 import type { Change } from './watcher.js'
 
+/** A watch of one directory: libuv's inotify, on this thread's event loop. `name` is null where the kernel gave none. */
+export type WatchDirectory = (dir: string, listener: (type: 'rename' | 'change', name: string | null) => void) => { close (): void }
+
+/** The queue the events of these watches come through: one inotify instance, read in order. */
+export const SUBTREE_QUEUE = 'subtrees'
+
 export interface SubtreeWatchesOptions {
-  subscribe: Subscribe
-  parcelOptions: parcel.Options
-  /** A subscription's events, with the queue they came through: its directory. */
-  onEvents: (err: Error | null, events: parcel.Event[], queue: string) => void
+  /** Events of these watches, as parcel reports them (absolute paths), a batch per event-loop turn. */
+  onEvents: (events: parcel.Event[]) => void
   /** An absolute path relative to the root, `/`-separated; null outside it. */
   relative: (abs: string) => string | null
   report: (changes: Change[]) => void
-  /** Events may have been lost: the watch limit, or a subscription that failed. */
+  /** Events may have been lost: the watch limit. */
   degrade: (err: unknown, where: string) => void
-  /** A subscription ended with its directory: no barrier waits on its queue any more. */
-  dropped: (dir: string) => void
+  /** A directory left unwatched on purpose, and everything below it. */
+  skip: (abs: string) => boolean
   logger: Logger
+  /** A seam for tests; production uses node:fs watch. */
+  watchDirectory?: WatchDirectory
 }
 
 /**
  * parcel's inotify backend watches a new directory but never scans it, so
  * the subdirectories of a tree that appears at once (`mkdir -p`, `mv` of a
- * populated tree) would stay unwatched. Such a directory gets a
- * subscription of its own, and is reported again once that one is
- * established, so rsync recurses over it after every directory in it is
- * watched. The backend also drops a failed watch on a new directory without
- * a word; a probe watch on each new directory turns the watch limit into
- * `degraded` instead.
+ * populated tree) would stay unwatched. Each of them gets a watch of this
+ * thread's own (node:fs, one inotify watch per directory), and the tree is
+ * reported again once they all exist, so rsync recurses over it after every
+ * directory in it is watched. The backend also drops a failed watch on a
+ * new directory without a word; a probe watch on each new directory turns
+ * the watch limit into `degraded` instead.
+ *
+ * Not parcel subscriptions of their own, as before: a parcel subscription
+ * that fails (a directory of its tree removed during its crawl, common in
+ * such trees) drops its JavaScript callback on a libuv thread, and V8's
+ * handles are not thread-safe. A mesh node under churn died of it ("Check
+ * failed: node->IsInUse()"); a loop of failing subscriptions beside fs
+ * promises does it within seconds. After the start, nothing subscribes.
  */
 export function createSubtreeWatches (opts: SubtreeWatchesOptions) {
-  const { subscribe, parcelOptions, onEvents, relative, report, degrade, dropped, logger } = opts
-  /** Directories with a subscription of their own, by absolute path; undefined while subscribing. */
-  const subtrees = new Map<string, Subscription | undefined>()
-  /** Subscriptions under way, each settled once it reported its directory (see settled). */
-  const subscribing = new Set<Promise<void>>()
+  const { onEvents, relative, report, degrade, skip, logger } = opts
+  const watchDirectory = opts.watchDirectory ?? watchWithNode(logger)
+  const watches = new Map<string, { close (): void }>()
+  /** The watched directories of each directory: what a deletion ends. */
+  const kids = new Map<string, Set<string>>()
+  /** Paths events named since the last batch: true while only contents changed. */
+  let pending = new Map<string, boolean>()
   let closed = false
 
-  /**
-   * parcel's unsubscribe fails with EINVAL when a directory under the
-   * subscription was removed and the kernel dropped its watch before
-   * parcel read the event (parcel-bundler/watcher#129); the subscription is
-   * gone all the same. Never left unhandled: that ended the process in CI.
-   */
-  const unsubscribe = (sub: Subscription, dir: string): void => {
-    sub.unsubscribe().catch((err: unknown) => logger.debug({ err, dir }, 'unsubscribing a directory\'s watch failed'))
+  const deliver = (): void => {
+    const batch = pending
+    pending = new Map()
+    if (closed) return
+    const events: parcel.Event[] = []
+    for (const [abs, changedOnly] of batch) {
+      const st = lstatSync(abs, { throwIfNoEntry: false })
+      events.push({ path: abs, type: st === undefined ? 'delete' : changedOnly ? 'update' : 'create' })
+    }
+    onEvents(events)
   }
 
-  const watchSubtree = (abs: string): void => {
-    if (subtrees.has(abs) || closed) return
-    subtrees.set(abs, undefined)
-    const subscribed = subscribe(abs, (err, events) => onEvents(err, events, abs), parcelOptions).then((sub) => {
-      if (closed || !subtrees.has(abs)) {
-        unsubscribe(sub, abs)
-        return
+  const watchOne = (dir: string): boolean => {
+    if (watches.has(dir)) return true
+    try {
+      watches.set(dir, watchDirectory(dir, (type, name) => {
+        // A name-less event is the directory's own (deleted, moved): its parent's watch reports that.
+        if (name === null || closed) return
+        const abs = path.join(dir, name)
+        if (pending.size === 0) setImmediate(deliver)
+        pending.set(abs, (pending.get(abs) ?? true) && type === 'change')
+      }))
+    } catch (err) {
+      if (errnoOf(err) === 'ENOSPC') degrade(err, dir)
+      // Gone meanwhile: its parent's watch reports that.
+      return false
+    }
+    const parent = path.dirname(dir)
+    let set = kids.get(parent)
+    if (set === undefined) kids.set(parent, set = new Set())
+    set.add(dir)
+    return true
+  }
+
+  /** Watches every directory in the tree at `abs` (itself too where `self`); reports the tree again once they are. */
+  function watchTree (abs: string, self: boolean): void {
+    if (closed) return
+    let watched = 0
+    const stack = [abs]
+    while (stack.length > 0) {
+      const dir = stack.pop()!
+      if (skip(dir)) continue
+      if (dir !== abs || self) {
+        if (!watchOne(dir)) continue
+        watched++
       }
-      subtrees.set(abs, sub)
-      // Whatever was written before these watches existed goes out with this.
-      const rel = relative(abs)
-      if (rel !== null && rel !== '') report([{ path: rel, kind: 'add' }])
-    }, (err: unknown) => {
-      subtrees.delete(abs)
-      // Gone (subscribeSteadily tried again while it was there): nothing left to watch.
-      if (isVanished(err)) return
-      degrade(err, abs)
-    }).finally(() => subscribing.delete(subscribed))
-    subscribing.add(subscribed)
+      let entries
+      try {
+        entries = readdirSync(dir, { withFileTypes: true })
+      } catch {
+        continue
+      }
+      for (const e of entries) if (e.isDirectory()) stack.push(path.join(dir, e.name))
+    }
+    // Whatever was written before these watches existed goes out with this.
+    const rel = relative(abs)
+    if (watched > 0 && rel !== null && rel !== '') report([{ path: rel, kind: 'add' }])
   }
 
-  /** `abs` was deleted: the subscriptions of it and of directories under it end. */
+  /** `abs` was deleted: the watches of it and of directories under it end. */
   function drop (abs: string): void {
-    if (subtrees.size === 0) return
-    const prefix = abs + path.sep
-    for (const [dir, sub] of subtrees) {
-      if (dir !== abs && !dir.startsWith(prefix)) continue
-      subtrees.delete(dir)
-      dropped(dir)
-      if (sub !== undefined) unsubscribe(sub, dir)
+    if (watches.size === 0) return
+    kids.get(path.dirname(abs))?.delete(abs)
+    const stack = [abs]
+    while (stack.length > 0) {
+      const dir = stack.pop()!
+      watches.get(dir)?.close()
+      watches.delete(dir)
+      const below = kids.get(dir)
+      if (below === undefined) continue
+      kids.delete(dir)
+      stack.push(...below)
     }
   }
 
   return {
-    /** A new directory: a probe watch for the limit, and a subscription of its own when it has subdirectories. */
+    /** A new directory: watched itself where only these watches cover its parent; else a probe watch for the limit, and its subdirectories watched. */
     async inspect (abs: string): Promise<void> {
+      if (watches.has(path.dirname(abs))) return watchTree(abs, true)
       try {
         fsWatch(abs).close()
       } catch (err) {
@@ -92,33 +140,40 @@ export function createSubtreeWatches (opts: SubtreeWatchesOptions) {
         return
       }
       const entries = await readdir(abs, { withFileTypes: true }).catch(() => [])
-      if (entries.some((e) => e.isDirectory())) watchSubtree(abs)
+      if (entries.some((e) => e.isDirectory())) watchTree(abs, false)
     },
 
     drop,
 
-    /** `abs` lost its watch: a subscription of its own again, in place of any it had (which lost its watch too). */
+    /** `abs` lost its watch: watched again, with everything below it. */
     rewatch (abs: string): void {
       drop(abs)
-      watchSubtree(abs)
+      watchTree(abs, true)
     },
 
-    /** The directories whose subscription is established: each a queue a barrier's sentinel goes through. */
-    established (): string[] {
-      return [...subtrees].filter(([, sub]) => sub !== undefined).map(([dir]) => dir)
+    /** The directory a barrier's sentinel goes into for these watches' queue; undefined with none. */
+    sentinelDir (): string | undefined {
+      return watches.keys().next().value
     },
 
-    /** Resolves once every subscription under way now has reported its directory (or failed). */
-    settled (): Promise<unknown> {
-      return Promise.all([...subscribing])
-    },
-
-    /** No more subscriptions; returns the established ones, for the caller to end. */
-    close (): Subscription[] {
+    /** Every watch ends. */
+    close (): void {
       closed = true
-      const subs = [...subtrees.values()].filter((s) => s !== undefined)
-      subtrees.clear()
-      return subs
+      for (const w of watches.values()) w.close()
+      watches.clear()
+      kids.clear()
     },
+  }
+}
+
+/** node:fs watch: its failures after the start (the directory gone, mostly) end that watch only. */
+function watchWithNode (logger: Logger): WatchDirectory {
+  return (dir, listener) => {
+    const w = fsWatch(dir, { persistent: false, encoding: 'utf8' }, (type, name) => listener(type, name))
+    w.on('error', (err) => {
+      logger.debug({ err, dir }, 'a directory\'s watch failed')
+      w.close()
+    })
+    return w
   }
 }

@@ -1,6 +1,6 @@
 import type parcel from '@parcel/watcher'
 
-/** Which of the two root subscriptions delivered an event; null for a subtree's own. */
+/** Which of the two root subscriptions delivered an event; null for the subtree watches. */
 export type RootSubscription = 0 | 1 | null
 
 /**

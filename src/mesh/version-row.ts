@@ -97,16 +97,26 @@ export const seenBy = (v: VersionVector, by: VersionVector): boolean => {
  * added: a version that deletion removed must not come back here when this
  * one goes. Beside any other version that would not be safe: a sender's
  * tombstone can carry a later deletion of the version held here, which must
- * still be applied when it comes itself. Undefined: nothing new.
+ * still be applied when it comes itself. What is dead stays dead, though:
+ * each node's versions older than the latest of its own the sender had seen
+ * (see covered) are added to `dead`, or one of them, deleted by its node and
+ * known here only inside `e`, could come back from a peer that held it.
+ * Undefined: nothing new.
  */
 export const learned = (row: MeshFileRow, e: ManifestEntry): MeshFileRow | undefined => {
-  if (row.deleted !== e.deleted || row.kind !== e.kind || compareVectors(e.vv, vvOf(row)) !== 'equal') return undefined
   const seen = seenOf(row)
+  if (row.deleted !== e.deleted || row.kind !== e.kind || compareVectors(e.vv, vvOf(row)) !== 'equal') {
+    const dead = mergeVectors(deadWith(row, e), olderThanLatest(knownOf(e)))
+    return compareVectors(dead, deadOf(row)) === 'equal' ? undefined : { ...row, dead: deadBeside(dead) }
+  }
   const merged = mergeVectors(knownOf(e), seen)
   const dead = deadWith(row, e)
   if (compareVectors(merged, seen) === 'equal' && compareVectors(dead, deadOf(row)) === 'equal') return undefined
   return { ...row, seen: seenBeside(vvOf(row), merged), dead: deadBeside(dead) }
 }
+
+/** As a `dead` vector, each node's versions before the latest of its own in `known`: that node overwrote or deleted each. */
+const olderThanLatest = (known: VersionVector): VersionVector => Object.fromEntries(Object.entries(known).map(([node, n]) => [node, n - 1]))
 
 /** `held`, kept, having met `e` (all seen here now: `merged`). */
 export const keptAfter = (held: MeshFileRow, e: ManifestEntry, merged: VersionVector): MeshFileRow =>

@@ -5,7 +5,7 @@ import { conflictCopyPath, NAME_MAX_BYTES, wins } from '../../src/mesh/conflict-
 import { isMeshInternal, meshPathProblem } from '../../src/mesh/mesh-paths.js'
 import { createDeleteHold } from '../../src/mesh/delete-hold.js'
 import { createHybridClock } from '../../src/mesh/clock.js'
-import { deadWith, pastOf, survivorOf } from '../../src/mesh/version-row.js'
+import { deadHere, deadWith, learned, pastOf, survivorOf } from '../../src/mesh/version-row.js'
 import { applyOrder } from '../../src/mesh/incoming-entries.js'
 import type { MeshFileRow } from '../../src/db/mesh-store.js'
 
@@ -310,6 +310,20 @@ test('what a version takes over: a deletion all it had seen, a version what othe
   const row = held({ dead: JSON.stringify({ n2: 7 }) })
   assert.deepEqual(deadWith(row, { path: 'f', kind: 'file', deleted: false, vv: { n0: 3, n1: 4 }, hlc: 1, origin: 'n1', dead: { n3: 1 } }), { n0: 3, n2: 7, n3: 1 })
   assert.deepEqual(deadWith(undefined, { path: 'f', kind: 'file', deleted: false, vv: { n1: 4 }, hlc: 1, origin: 'n1' }), {})
+})
+
+test('old news of another version teaches what its sender knew dead: each node\'s versions before the latest of its own', () => {
+  // Seed 2800770: E {n1:8} held here; n0 deleted its D {n0:4} at {n0:7}, then took A {n1:5} (which had not seen the
+  // deletion), and sent A: old news here, its sender having seen {n0:7, n1:5}.
+  const e = held({ vv: JSON.stringify({ n1: 8 }), origin: 'n1' })
+  const a = { path: 'f', kind: 'file' as const, deleted: false, vv: { n1: 5 }, seen: { n0: 7, n1: 5 }, hlc: 5, origin: 'n1' }
+  const after = learned(e, a)
+  assert.deepEqual(JSON.parse(after?.dead ?? '{}'), { n0: 6, n1: 4 })
+  assert.equal(after?.seen, null, 'what is seen here stays: a later deletion of E must still be news when it comes')
+  const d = { path: 'f', kind: 'dir' as const, deleted: false, vv: { n0: 4 }, hlc: 4, origin: 'n0' }
+  assert.equal(deadHere(d, after!), true, 'D, from a peer that still holds it, stays out')
+  assert.equal(deadHere({ ...d, vv: { n0: 7 } }, after!), false, 'n0\'s latest, as its sender knew, is not dead')
+  assert.equal(learned(after!, a), undefined, 'nothing new the second time')
 })
 
 test('a batch is applied directories first, then conflict copies, then files, then deletions innermost first', () => {

@@ -104,11 +104,11 @@ export const seenBy = (v: VersionVector, by: VersionVector): boolean => {
  * Undefined: nothing new.
  */
 export const learned = (row: MeshFileRow, e: ManifestEntry): MeshFileRow | undefined => {
-  const seen = seenOf(row)
   if (row.deleted !== e.deleted || row.kind !== e.kind || compareVectors(e.vv, vvOf(row)) !== 'equal') {
     const dead = mergeVectors(deadWith(row, e), olderThanLatest(knownOf(e)))
     return compareVectors(dead, deadOf(row)) === 'equal' ? undefined : { ...row, dead: deadBeside(dead) }
   }
+  const seen = seenOf(row)
   const merged = mergeVectors(knownOf(e), seen)
   const dead = deadWith(row, e)
   if (compareVectors(merged, seen) === 'equal' && compareVectors(dead, deadOf(row)) === 'equal') return undefined

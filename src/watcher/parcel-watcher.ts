@@ -108,25 +108,18 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     if (changes.length > 0 && !closed) sink.onChanges(changes)
   }
 
+  const isUnwatched = (abs: string): boolean => unwatched.includes(abs)
   const subtrees = createSubtreeWatches({
     onEvents: (events) => onEvents(null, events, null, SUBTREE_QUEUE),
+    lookUp,
     relative,
     report,
     degrade,
-    skip: (abs) => unwatched.some((dir) => abs === dir || abs.startsWith(dir + path.sep)),
+    skip: isUnwatched,
     logger,
     watchDirectory: opts.watchDirectory,
   })
   const inspections = createInspectQueue({ lookUp, inspectDirectory: subtrees.inspect })
-
-  /**
-   * A new tree whose subdirectories the root does not watch gets watches of
-   * its own, and is reported again once they exist: a barrier waits for
-   * that, for what was reported before it.
-   */
-  const inspectionsSettled = async (): Promise<void> => {
-    await inspections.looked()
-  }
 
   /**
    * Deliveries waiting to be handled, which root subscription made each (for
@@ -223,13 +216,15 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
       const queues = new Map(rootSubs.map((_, i) => [`root:${i}`, root]))
       const subtreeDir = subtrees.sentinelDir()
       if (subtreeDir !== undefined) queues.set(SUBTREE_QUEUE, subtreeDir)
-      return rounds.run({ queues, signal, settled: inspectionsSettled })
+      // A new tree whose subdirectories the root does not watch gets watches of its own, and is reported again once
+      // they exist: the barrier waits for that, for what was reported before it.
+      return rounds.run({ queues, signal, settled: async () => { await inspections.looked() } })
     },
 
     checkWatches (checks) {
       // Not before the root's watches exist, nor without any (the watch limit): every directory would look lost.
       if (closed || status.state !== 'running') return
-      const lost = lostWatches(root, checks, (abs) => unwatched.includes(abs))
+      const lost = lostWatches(root, checks, isUnwatched)
       if (lost === null || lost.length === 0) return
       logger.warn({ count: lost.length, dirs: lost.slice(0, 10).map(relative) }, 'directories had lost their inotify watch: watched again, and looked at whole')
       for (const abs of lost) subtrees.rewatch(abs)

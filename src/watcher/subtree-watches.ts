@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, watch as fsWatch } from 'node:fs'
+import { readdirSync, watch as fsWatch, type Stats } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import type parcel from '@parcel/watcher'
 import type { Logger } from 'pino'
@@ -13,8 +13,10 @@ export type WatchDirectory = (dir: string, listener: (type: 'rename' | 'change',
 export const SUBTREE_QUEUE = 'subtrees'
 
 export interface SubtreeWatchesOptions {
-  /** Events of these watches, as parcel reports them (absolute paths), a batch per event-loop turn. */
+  /** Events of these watches, as parcel reports them (absolute paths), a batch per event-loop turn, in order. */
   onEvents: (events: parcel.Event[]) => void
+  /** lstat of absolute paths, undefined where none (the watcher's own: see ParcelWatcherOptions.lstatMany). */
+  lookUp: (paths: readonly string[]) => Promise<Array<Stats | undefined>>
   /** An absolute path relative to the root, `/`-separated; null outside it. */
   relative: (abs: string) => string | null
   report: (changes: Change[]) => void
@@ -45,25 +47,26 @@ export interface SubtreeWatchesOptions {
  * promises does it within seconds. After the start, nothing subscribes.
  */
 export function createSubtreeWatches (opts: SubtreeWatchesOptions) {
-  const { onEvents, relative, report, degrade, skip, logger } = opts
+  const { onEvents, lookUp, relative, report, degrade, skip, logger } = opts
   const watchDirectory = opts.watchDirectory ?? watchWithNode(logger)
   const watches = new Map<string, { close (): void }>()
   /** The watched directories of each directory: what a deletion ends. */
   const kids = new Map<string, Set<string>>()
   /** Paths events named since the last batch: true while only contents changed. */
   let pending = new Map<string, boolean>()
+  /** Batches go out one after another: a barrier's sentinel counts only once what came before it went. */
+  let delivering = Promise.resolve()
   let closed = false
 
   const deliver = (): void => {
     const batch = pending
     pending = new Map()
-    if (closed) return
-    const events: parcel.Event[] = []
-    for (const [abs, changedOnly] of batch) {
-      const st = lstatSync(abs, { throwIfNoEntry: false })
-      events.push({ path: abs, type: st === undefined ? 'delete' : changedOnly ? 'update' : 'create' })
-    }
-    onEvents(events)
+    const paths = [...batch.keys()]
+    delivering = delivering.then(async () => {
+      const stats = await lookUp(paths)
+      if (closed) return
+      onEvents(paths.map((abs, i) => ({ path: abs, type: stats[i] === undefined ? 'delete' : batch.get(abs) === true ? 'update' : 'create' })))
+    })
   }
 
   const watchOne = (dir: string): boolean => {
@@ -116,7 +119,8 @@ export function createSubtreeWatches (opts: SubtreeWatchesOptions) {
   /** `abs` was deleted: the watches of it and of directories under it end. */
   function drop (abs: string): void {
     if (watches.size === 0) return
-    kids.get(path.dirname(abs))?.delete(abs)
+    const siblings = kids.get(path.dirname(abs))
+    if (siblings?.delete(abs) === true && siblings.size === 0) kids.delete(path.dirname(abs))
     const stack = [abs]
     while (stack.length > 0) {
       const dir = stack.pop()!

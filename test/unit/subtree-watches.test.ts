@@ -4,6 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type parcel from '@parcel/watcher'
 import { pino } from 'pino'
+import { lstatMany } from '../../src/watcher/lstat-many.js'
 import { createSubtreeWatches, type WatchDirectory } from '../../src/watcher/subtree-watches.js'
 import type { Change } from '../../src/watcher/watcher.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
@@ -22,6 +23,7 @@ async function watchesOf (t: import('node:test').TestContext, watchDirectory?: W
   const degraded: string[] = []
   const watches = createSubtreeWatches({
     onEvents: (e) => events.push(...e),
+    lookUp: (paths) => lstatMany('', paths),
     relative: (abs) => path.relative(root, abs),
     report: (c) => reported.push(...c),
     degrade: (_err, where) => degraded.push(where),

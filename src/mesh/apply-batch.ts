@@ -192,16 +192,28 @@ export function createApplyBatch (opts: ApplyOptions) {
     return outcome
   }
 
+  /**
+   * The stat version `e` is held with: `recorded`, or its file's, read before
+   * it is put in place. Read after, it took the bytes of an application that
+   * rewrote the path the moment the version arrived as the version's own, and
+   * that write was never sent (seen in a kill -9 churn run).
+   */
+  function keyOf (from: string, recorded?: RowKey): RowKey | null {
+    if (recorded !== undefined) return recorded
+    const seen = lookAt(from)
+    return seen?.type === 'file' ? seen.key : null
+  }
+
   /** Nothing is at the path: the file goes there unless an application put one there meanwhile. */
   function install (e: ManifestEntry, from: string, known: VersionVector, dead: VersionVector, recorded?: RowKey): EntryOutcome {
     const revived = parents.make(e.path, e, dirs)
+    const key = keyOf(from, recorded)
     if (!placeIfAbsent(from, abs(e.path))) {
       parents.revive(revived)
       return 'retry'
     }
     unlinkSync(from)
-    const seen = lookAt(abs(e.path))
-    store.put(rowFor(e, known, dead, recorded ?? (seen?.type === 'file' ? seen.key : null)))
+    store.put(rowFor(e, known, dead, key))
     parents.revive(revived)
     if (e.copyOf !== undefined) opts.onConflict({ path: e.copyOf.path, copy: e.path, winner: e.copyOf.winner, loser: e.origin, loserHlc: e.hlc })
     return 'applied'
@@ -219,9 +231,9 @@ export function createApplyBatch (opts: ApplyOptions) {
       displaced.unreserve(held)
       return 'retry'
     }
+    const key = keyOf(from, recorded)
     renameSync(from, abs(e.path))
-    const seen = lookAt(abs(e.path))
-    store.put(rowFor(e, known, dead, recorded ?? (seen?.type === 'file' ? seen.key : null)))
+    store.put(rowFor(e, known, dead, key))
     // Untouched, the replaced version goes to the trash (mesh.trashDays: files a peer deleted or replaced are kept there).
     displaced.hold(held, e.path, here, 'replaced')
     return 'applied'

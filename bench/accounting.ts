@@ -35,8 +35,13 @@ export interface Account {
   rss (): number
   /** VmHWM (each process's own peak RSS) summed over those processes now, in bytes. */
   hwm (): number
-  /** Samples `rss()` every `ms` until `stop()`; returns the largest sum seen. */
-  sampleRss (ms?: number): { stop: () => number, peak: () => number }
+  /**
+   * Samples the summed RSS and PSS every `ms` until `stop()`, which returns
+   * the largest sums seen. PSS divides each shared page among the processes
+   * mapping it: three nodes running one binary count its pages once, not
+   * three times as summed RSS does.
+   */
+  sampleMemory (ms?: number): { stop: () => { rss: number, pss: number } }
   /** Removes the cgroup once its processes are gone (an exiting process may linger in it a moment). */
   close (): Promise<void>
 }
@@ -50,6 +55,15 @@ const readNumber = (file: string): number => Number(readFileSync(file, 'utf8').t
 function statusKb (pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024
+  } catch {
+    return 0
+  }
+}
+
+/** A process's proportional set size in bytes (0 once it is gone). */
+function pssOf (pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) * 1024
   } catch {
     return 0
   }
@@ -154,15 +168,20 @@ export function createAccount (label: string): Account {
     pids,
     rss,
     hwm: () => pids().reduce((sum, p) => sum + statusKb(p, 'VmHWM'), 0),
-    sampleRss (ms = 250) {
-      let peak = rss()
-      const timer = setInterval(() => { peak = Math.max(peak, rss()) }, ms)
+    sampleMemory (ms = 250) {
+      const peak = { rss: 0, pss: 0 }
+      const sample = (): void => {
+        const now = pids()
+        peak.rss = Math.max(peak.rss, now.reduce((sum, p) => sum + statusKb(p, 'VmRSS'), 0))
+        peak.pss = Math.max(peak.pss, now.reduce((sum, p) => sum + pssOf(p), 0))
+      }
+      sample()
+      const timer = setInterval(sample, ms)
       return {
-        peak: () => peak,
         stop () {
           clearInterval(timer)
-          peak = Math.max(peak, rss())
-          return peak
+          sample()
+          return { ...peak }
         },
       }
     },

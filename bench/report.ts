@@ -179,10 +179,10 @@ function meshSection (settings: BenchSettings, { rows, unavailable }: MeshResult
     '',
     ...header([
       'system', 'nodes', 'burst: converged after last write', 'vs syncplane', 'write time', 'burst CPU-s', 'vs syncplane',
-      'peak RSS (sum, sampled)', 'vs syncplane', 'Σ VmHWM', 'transfers', 'latency p50 (B)', 'p99 (B)', 'p99 (all nodes)', 'latency CPU-s',
+      'peak RSS (sum, sampled)', 'vs syncplane', 'peak PSS (sum, sampled)', 'vs syncplane', 'Σ VmHWM', 'transfers', 'latency p50 (B)', 'p99 (B)', 'p99 (all nodes)', 'latency CPU-s',
     ]),
     ...rows.map((r) => r.failed
-      ? tr([r.name, r.nodes, 'failed (see below)', ...Array(12).fill('–')])
+      ? tr([r.name, r.nodes, 'failed (see below)', ...Array(14).fill('–')])
       : tr([
         r.name,
         r.nodes,
@@ -195,6 +195,8 @@ function meshSection (settings: BenchSettings, { rows, unavailable }: MeshResult
       vs(r, (x) => x.burstCpuS),
       `${fmt(r.peakRssMb, 0)} MB`,
       vs(r, (x) => x.peakRssMb),
+      `${fmt(r.peakPssMb, 0)} MB`,
+      vs(r, (x) => x.peakPssMb),
       `${fmt(r.hwmMb, 0)} MB`,
       transfers(r),
       ms(r.latencyP50Ms, 0),
@@ -250,7 +252,8 @@ function meshAims (settings: BenchSettings, rows: MeshRow[]): string[] {
     const speed = st.burstS / sp.burstS
     lines.push(`- burst ≥ 5× faster than Syncthing: ${fmt(speed)}× — ${verdict(speed >= 5)}`)
     lines.push(`- burst CPU below Syncthing's: ${fmt(sp.burstCpuS)} vs ${fmt(st.burstCpuS)} CPU-s — ${verdict(sp.burstCpuS < st.burstCpuS)}`)
-    lines.push(`- memory below Syncthing's: peak ${fmt(sp.peakRssMb, 0)} vs ${fmt(st.peakRssMb, 0)} MB — ${verdict(sp.peakRssMb < st.peakRssMb)}`)
+    lines.push(`- memory below Syncthing's: peak RSS ${fmt(sp.peakRssMb, 0)} vs ${fmt(st.peakRssMb, 0)} MB — ${verdict(sp.peakRssMb < st.peakRssMb)} ` +
+      `(PSS, shared pages counted once: ${fmt(sp.peakPssMb, 0)} vs ${fmt(st.peakPssMb, 0)} MB)`)
   } else {
     lines.push('- burst vs Syncthing: not comparable (one of them did not run or converge)')
   }

@@ -36,6 +36,8 @@ export interface PerfSample {
   burstCpuS: number
   /** Peak of the summed RSS of the system's processes over the burst (sampled every 250 ms). */
   peakRssMb: number
+  /** Peak of the summed PSS (shared pages divided among their processes), sampled with the RSS. */
+  peakPssMb: number
   /** Sum of each process's VmHWM at convergence (processes alive then). */
   hwmMb: number
   transfers: Record<string, number>
@@ -73,6 +75,7 @@ export interface MeshRow {
   burstWriteS: number
   burstCpuS: number
   peakRssMb: number
+  peakPssMb: number
   hwmMb: number
   transfers: Record<string, number>
   latencyP50Ms: number
@@ -205,7 +208,7 @@ async function measureBurst (h: Harness, sys: MeshSystem): Promise<Omit<PerfSamp
   // Distinct random bytes, made beforehand: nothing but writes between the first and the last.
   const contents = Array.from({ length: files }, () => randomBytes(4096))
   const transfers0 = (await sys.transfers()).detail
-  const rss = sys.account.sampleRss(250)
+  const memory = sys.account.sampleMemory(250)
   const cpu0 = sys.account.cpuS()
   const firstWrite = performance.now()
   for (let i = 0; i < files; i += 500) {
@@ -216,7 +219,9 @@ async function measureBurst (h: Harness, sys: MeshSystem): Promise<Omit<PerfSamp
   const done = performance.now()
   const burstCpuS = sys.account.cpuS() - cpu0
   const hwmMb = sys.account.hwm() / 1e6
-  const peakRssMb = rss.stop() / 1e6
+  const peak = memory.stop()
+  const peakRssMb = peak.rss / 1e6
+  const peakPssMb = peak.pss / 1e6
   const transfers1 = (await sys.transfers()).detail
   const transfers = Object.fromEntries(Object.entries(transfers1).map(([k, v]) => [k, v - (transfers0[k] ?? 0)]))
   // Outside the timing: the same bytes everywhere?
@@ -230,6 +235,7 @@ async function measureBurst (h: Harness, sys: MeshSystem): Promise<Omit<PerfSamp
     identical,
     burstCpuS,
     peakRssMb,
+    peakPssMb,
     hwmMb,
     transfers,
   }
@@ -356,6 +362,7 @@ function summarize (c: MeshContender, setup: { setup: string, unit: string } | u
     burstWriteS: med((p) => p.burstWriteS),
     burstCpuS: med((p) => p.burstCpuS),
     peakRssMb: med((p) => p.peakRssMb),
+    peakPssMb: med((p) => p.peakPssMb),
     hwmMb: med((p) => p.hwmMb),
     transfers: Object.fromEntries(keys.map((k) => [k, med((p) => p.transfers[k] ?? NaN)])),
     latencyP50Ms: pct(lat, 50),

@@ -101,7 +101,7 @@ async function spawnCounted (account: Account, argv: readonly string[], opts: { 
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 /** As `npm start`, the Dockerfile and the systemd unit start the service. */
-const SERVICE_NODE_ARGS = ['--max-semi-space-size=4']
+const SERVICE_NODE_ARGS = ['--max-semi-space-size=4', '--optimize-for-size']
 
 /**
  * syncplane's mesh as test/helpers/mesh.ts builds it: N nodes n0…, each a

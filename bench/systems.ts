@@ -122,7 +122,7 @@ function rssOf (pid: number | undefined): number {
 }
 
 /** As `npm start`, the Dockerfile and the systemd unit start the service. */
-const SERVICE_NODE_ARGS = ['--max-semi-space-size=4']
+const SERVICE_NODE_ARGS = ['--max-semi-space-size=4', '--optimize-for-size']
 
 /** syncplane with its default config; `database` reuses a prepared one. */
 export function syncplaneSystem (ctx: SystemContext, opts: { database?: string } = {}): System {

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The built service the benchmarks start. */
+export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+/** As `npm start`, the Dockerfile and the systemd unit start the service. */
+export const SERVICE_NODE_ARGS: readonly string[] = ['--max-semi-space-size=4', '--optimize-for-size']
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

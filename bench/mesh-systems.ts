@@ -3,12 +3,11 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { spawnManaged, type ManagedProcess } from '../test/helpers/managed-process.js'
 import { startRsyncDaemon, type RsyncDaemon } from '../test/helpers/rsync-daemon.js'
 import { getFreePort } from '../test/helpers/free-port.js'
 import { createAccount, type Account } from './accounting.js'
-import { waitUntil } from './common.js'
+import { CLI, SERVICE_NODE_ARGS, waitUntil } from './common.js'
 import type { BenchSettings } from './settings.js'
 
 /**
@@ -98,10 +97,6 @@ async function spawnCounted (account: Account, argv: readonly string[], opts: { 
   } catch {}
   return proc
 }
-
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
-/** As `npm start`, the Dockerfile and the systemd unit start the service. */
-const SERVICE_NODE_ARGS = ['--max-semi-space-size=4', '--optimize-for-size']
 
 /**
  * syncplane's mesh as test/helpers/mesh.ts builds it: N nodes n0…, each a

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { appendFileSync, readFileSync } from 'node:fs'
 import { chmod, writeFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import type { RsyncDaemon } from '../test/helpers/rsync-daemon.js'
+import { CLI, SERVICE_NODE_ARGS } from './common.js'
 import type { BenchSettings } from './settings.js'
 
 /** One replicator under test, running against the shared daemon. */
@@ -55,8 +55,6 @@ const CONTENDERS: readonly Contender[] = [
 export function contenders (names?: ReadonlySet<string>): Contender[] {
   return CONTENDERS.filter((c) => names === undefined || names.has(c.name))
 }
-
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 
 export async function makeCountingRsync (root: string): Promise<{ binary: string; logFile: string }> {
   const binary = path.join(root, 'rsync-counting')
@@ -120,9 +118,6 @@ function rssOf (pid: number | undefined): number {
   visit(pid, true)
   return total
 }
-
-/** As `npm start`, the Dockerfile and the systemd unit start the service. */
-const SERVICE_NODE_ARGS = ['--max-semi-space-size=4', '--optimize-for-size']
 
 /** syncplane with its default config; `database` reuses a prepared one. */
 export function syncplaneSystem (ctx: SystemContext, opts: { database?: string } = {}): System {

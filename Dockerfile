@@ -27,7 +27,7 @@
 # Keep `database` under /data (e.g. /data/syncplane.db) so the job history and
 # the journal of unreplicated changes survive a container restart.
 
-# ---- build: compile TypeScript, keep only production dependencies ----------
+# ---- build: bundle the TypeScript, keep only production dependencies --------
 FROM node:24-bookworm-slim AS build
 
 # better-sqlite3 downloads a prebuilt binary when one matches; otherwise it
@@ -40,7 +40,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.ts ./scripts/
 COPY src ./src
 RUN npm run build \
  && npm prune --omit=dev

@@ -3,8 +3,9 @@ import { pino } from 'pino'
 import { buildApp } from './app.js'
 import type { AppServices } from './http/services.js'
 import { InternalError } from './errors.js'
+import { packageFile } from './package-dir.js'
 
-export const OPENAPI_FILE = fileURLToPath(new URL('../openapi/openapi.json', import.meta.url))
+export const OPENAPI_FILE = fileURLToPath(packageFile('openapi/openapi.json'))
 
 const unavailable = (): never => {
   throw new InternalError('SP_OPENAPI_RENDERING', 'not available while rendering the OpenAPI document')

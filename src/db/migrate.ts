@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { InternalError } from '../errors.js'
+import { packageFile } from '../package-dir.js'
 import type { Db } from './open.js'
 
-/** Resolves the same from src/db (tsx) and dist/db (built). */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url))
+export const MIGRATIONS_DIR = fileURLToPath(packageFile('migrations/'))
 
 const FILE = /^(\d{4})-[a-z0-9-]+\.sql$/
 

@@ -13,18 +13,20 @@ import { startTarget } from '../helpers/targets.js'
 import { isRsyncTempFile, waitForTreesEqual } from '../helpers/tree.js'
 import { lstatKindOf } from '../../src/sync/batch-plan.js'
 import { planRun } from '../../src/sync/source-lookup.js'
-// The thread runs the built entry beside the module (on Node 20 a worker does not get tsx's hooks), so this test takes the built module.
-const { createLookupThread } = await import('../../dist/sync/lookup-thread.js' as string) as typeof import('../../src/sync/lookup-thread.js')
+import { createLookupThread } from '../../src/sync/lookup-thread.js'
+
+// The thread runs the built entry, as the service does (on Node 20 a worker does not get tsx's hooks).
+const BUILT = new URL('../../dist/lookup-thread-entry.js', import.meta.url)
 
 const EXITING = new URL('../fixtures/exiting-lookup-thread.mjs', import.meta.url)
 const HOSTILE = '-a name\nwith *, \\ and ü'
 
 /** A lookup thread over a small tree with hostile names; closed when the test ends. */
-async function harness (t: TestContext, entry?: URL) {
+async function harness (t: TestContext, entry = BUILT) {
   const tmp = await makeTempDir(t)
   const logs: Array<Record<string, unknown>> = []
   const sink = new Writable({ write (chunk: Buffer, _enc, done) { logs.push(JSON.parse(chunk.toString())); done() } })
-  const lookup = createLookupThread({ source: tmp.path, nice: 6, logger: pino(sink), ...(entry === undefined ? {} : { entry }) })
+  const lookup = createLookupThread({ source: tmp.path, nice: 6, logger: pino(sink), entry })
   tmp.after(() => lookup.close())
   await mkdir(path.join(tmp.path, 'dir', 'sub'), { recursive: true })
   await writeFile(path.join(tmp.path, 'dir', HOSTILE), 'x')

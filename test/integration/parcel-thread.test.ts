@@ -9,15 +9,17 @@ import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { threadsAt } from '../helpers/threads.js'
 import type { Change, Watcher } from '../../src/watcher/watcher.js'
-// The thread runs the built entry beside the module (on Node 20 a worker does not get tsx's hooks), so this test takes the built module.
-const { createParcelThreadWatcher } = await import('../../dist/watcher/parcel-thread.js' as string) as typeof import('../../src/watcher/parcel-thread.js')
+import { createParcelThreadWatcher } from '../../src/watcher/parcel-thread.js'
+
+// The thread runs the built entry, as the service does (on Node 20 a worker does not get tsx's hooks).
+const BUILT = new URL('../../dist/parcel-thread-entry.js', import.meta.url)
 
 const CRASHING = new URL('../fixtures/crashing-watcher-thread.mjs', import.meta.url)
 const EXITING = new URL('../fixtures/exiting-watcher-thread.mjs', import.meta.url)
 const LATE_CHANGES = new URL('../fixtures/late-changes-watcher-thread.mjs', import.meta.url)
 const NEVER_READY = new URL('../fixtures/never-ready-watcher-thread.mjs', import.meta.url)
 
-function harness (root: string, entry?: URL) {
+function harness (root: string, entry = BUILT) {
   const changes: Change[] = []
   const degraded: string[] = []
   const logs: Array<Record<string, unknown>> = []
@@ -28,7 +30,7 @@ function harness (root: string, entry?: URL) {
     excludes: ['*.tmp'],
     logger,
     nice: 5,
-    ...(entry === undefined ? {} : { entry }),
+    entry,
     sink: { onChanges: (c) => changes.push(...c), onDegraded: (m) => degraded.push(m) },
   })
   return { watcher, changes, degraded, logs }

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { packageFile } from '../../package-dir.js'
 import { problemResponses } from '../schemas/common.js'
 
 /** The page's files, beside src/ and dist/ alike (the package ships ui/ as it is: no build step). */
-const UI_DIR = new URL('../../../ui/', import.meta.url)
+const UI_DIR = packageFile('ui/')
 
 /**
  * Nothing but this origin's own files: no inline script or style, no other

@@ -65,7 +65,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends rsync openssh-client ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
 
+# Two malloc arenas, not 8 per core: see docs/operations.md, "Memory and CPU".
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     SYNCPLANE_API_HOST=0.0.0.0
 WORKDIR /app
 

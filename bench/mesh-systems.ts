@@ -7,7 +7,7 @@ import { spawnManaged, type ManagedProcess } from '../test/helpers/managed-proce
 import { startRsyncDaemon, type RsyncDaemon } from '../test/helpers/rsync-daemon.js'
 import { getFreePort } from '../test/helpers/free-port.js'
 import { createAccount, type Account } from './accounting.js'
-import { CLI, SERVICE_NODE_ARGS, waitUntil } from './common.js'
+import { CLI, SERVICE_ENV, SERVICE_NODE_ARGS, waitUntil } from './common.js'
 import type { BenchSettings } from './settings.js'
 
 /**
@@ -154,7 +154,7 @@ export function syncplaneMesh (dir: string, n: number, settings: BenchSettings):
           mesh: { ...(settings.service.config.mesh as object | undefined), peers },
         }, null, 2))
         procs.push(await spawnCounted(account, [process.execPath, ...SERVICE_NODE_ARGS, ...settings.service.nodeArgs, CLI, 'serve', '--config', configFile], {
-          env: { ...process.env, ...env, SYNCPLANE_MESH_SELF: name },
+          env: { ...process.env, ...SERVICE_ENV, ...env, SYNCPLANE_MESH_SELF: name },
         }))
       }
       for (const [i, proc] of procs.entries()) {

@@ -3,7 +3,7 @@ import { appendFileSync, readFileSync } from 'node:fs'
 import { chmod, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { RsyncDaemon } from '../test/helpers/rsync-daemon.js'
-import { CLI, SERVICE_NODE_ARGS } from './common.js'
+import { CLI, SERVICE_ENV, SERVICE_NODE_ARGS } from './common.js'
 import type { BenchSettings } from './settings.js'
 
 /** One replicator under test, running against the shared daemon. */
@@ -68,9 +68,9 @@ export async function makeCountingRsync (root: string): Promise<{ binary: string
  * Runs `argv` under bash so that, when stopped, bash prints `times`: the CPU
  * of the system plus every child it waited for (rsync runs included).
  */
-function launch (argv: string[], outputLog: string | undefined): { child: ChildProcess; stop: () => Promise<number> } {
+function launch (argv: string[], outputLog: string | undefined, env: Readonly<Record<string, string>> = {}): { child: ChildProcess; stop: () => Promise<number> } {
   const script = 'trap \'kill -TERM $pid 2>/dev/null; wait $pid; times; exit 0\' TERM; "$@" & pid=$!; wait $pid; times'
-  const child = spawn('bash', ['-c', script, 'bench', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn('bash', ['-c', script, 'bench', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...env } })
   let out = ''
   child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr!.on('data', (d: Buffer) => { out += d.toString() })
@@ -139,7 +139,7 @@ export function syncplaneSystem (ctx: SystemContext, opts: { database?: string }
         // A non-default setting to measure (BENCH_SYNCPLANE_CONFIG).
         ...ctx.service.config,
       }))
-      handle = launch([process.execPath, ...SERVICE_NODE_ARGS, ...ctx.service.nodeArgs, CLI, 'serve', '--config', config], ctx.service.log)
+      handle = launch([process.execPath, ...SERVICE_NODE_ARGS, ...ctx.service.nodeArgs, CLI, 'serve', '--config', config], ctx.service.log, SERVICE_ENV)
       while (waitReady) {
         try {
           if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) break

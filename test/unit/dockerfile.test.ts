@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { SERVICE_ENV, SERVICE_NODE_ARGS } from '../../bench/common.js'
 
 /*
  * No Docker engine runs here, so the Dockerfile is reviewed by reading it:
@@ -80,6 +81,13 @@ test('tini is PID 1, installed from Debian, and execs syncplane with the config'
   assert.ok(args('RUN').some((r) => /apt-get install[^&]*\btini\b/.test(r)), 'tini comes from apt-get install')
   assert.deepEqual(execForm(args('CMD').at(-1)!), ['serve', '--config', '/etc/syncplane/syncplane.yaml'])
   assert.deepEqual(args('STOPSIGNAL'), ['SIGTERM'], 'syncplane drains on SIGTERM')
+})
+
+test('the image starts node as the benchmark measured it: the same flags and malloc settings', () => {
+  const argv = execForm(args('ENTRYPOINT')[0]!)
+  for (const flag of SERVICE_NODE_ARGS) assert.ok(argv.slice(0, argv.indexOf('/app/dist/cli.js')).includes(flag), `node ${flag}`)
+  const env = pairs('ENV')
+  for (const [key, value] of Object.entries(SERVICE_ENV)) assert.equal(env.get(key), value, key)
 })
 
 test('the health check asks /healthz on the API port, with bounds', () => {

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { parse } from 'yaml'
 import { parseConfig } from '../../src/config/load.js'
 import { ConfigSchema } from '../../src/config/schema.js'
+import { SERVICE_ENV, SERVICE_NODE_ARGS } from '../../bench/common.js'
 
 test('the docker-compose example config is valid once its paths and secrets exist', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'syncplane-compose-'))
@@ -73,4 +74,18 @@ test('the systemd unit: Type=exec, reload by SIGHUP, and a pre-start step only w
     assert.ok(command !== undefined && new RegExp(`\\n  ${command}\\b`).test(usage), `ExecStartPre runs "${pre}", which the CLI does not have`)
   }
   assert.doesNotMatch(text, /watcher \(chokidar\) holds/, 'the default watcher is parcel')
+})
+
+test('the systemd unit and npm start run node as the benchmark measured it: the same flags and malloc settings', () => {
+  const unit = readFileSync(new URL('../../examples/systemd/syncplane.service', import.meta.url), 'utf8')
+  const execStart = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(/\s+/)
+  const start = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts.start!.split(/\s+/)
+  for (const [where, argv] of [['ExecStart', execStart], ['npm start', start]] as const) {
+    const node = argv.findIndex((w) => /(^|\/)node$/.test(w))
+    const flags = argv.slice(node + 1, argv.findIndex((w) => w.endsWith('dist/cli.js')))
+    assert.deepEqual(flags, SERVICE_NODE_ARGS, `${where}: node's flags`)
+    for (const [key, value] of Object.entries(SERVICE_ENV)) {
+      assert.ok(where === 'ExecStart' ? unit.includes(`\nEnvironment=${key}=${value}\n`) : argv.slice(0, node).includes(`${key}=${value}`), `${where}: ${key}=${value}`)
+    }
+  }
 })

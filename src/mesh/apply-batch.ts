@@ -239,14 +239,26 @@ export function createApplyBatch (opts: ApplyOptions) {
     return 'applied'
   }
 
+  /** A deletion meets one held here: the tombstone learns what the deletion had seen. */
+  function onTombstone (row: MeshFileRow, e: ManifestEntry): EntryOutcome {
+    const order = compareVectors(e.vv, seenOf(row))
+    if (order === 'equal' || order === 'before') return learn(row, e)
+    store.put(keptAfter(row, e, mergeVectors(knownOf(e), seenOf(row))))
+    return 'applied'
+  }
+
   /** A deletion removes only the version its node had seen; a concurrent change survives it. */
   function remove (e: ManifestEntry): EntryOutcome {
     if (!ancestorsAreDirectories(root, e.path, dirs.look)) {
-      // Nothing can be there (a file on the way), but a deletion never heard of here is still recorded: the
-      // version it removed, arriving later from a node that had not heard of it either, must not come back.
-      if (store.get(e.path) !== undefined) return 'stale'
-      store.put(rowFor(e, e.vv, deadWith(undefined, e), null))
-      return 'applied'
+      // Nothing can be there (a file on the way), but a deletion never heard of here is still recorded, on a
+      // tombstone too: the version it removed, arriving later from a node that had not heard of it either,
+      // must not come back (churn seed 2251626038: a tombstone here dropped it, and the version came back).
+      const row = store.get(e.path)
+      if (row === undefined) {
+        store.put(rowFor(e, e.vv, deadWith(undefined, e), null))
+        return 'applied'
+      }
+      return row.deleted ? onTombstone(row, e) : 'stale'
     }
     local.scan([e.path])
     const row = store.get(e.path)
@@ -254,14 +266,11 @@ export function createApplyBatch (opts: ApplyOptions) {
       store.put(rowFor(e, e.vv, deadWith(undefined, e), null))
       return 'applied'
     }
-    const outlived = !row.deleted && outlives(e, row)
+    if (row.deleted) return onTombstone(row, e)
+    const outlived = outlives(e, row)
     const order = compareVectors(e.vv, seenOf(row))
-    if (!outlived && (order === 'equal' || order === 'before')) return learn(row!, e)
+    if (!outlived && (order === 'equal' || order === 'before')) return learn(row, e)
     const merged = mergeVectors(knownOf(e), seenOf(row))
-    if (row.deleted) {
-      store.put(keptAfter(row, e, merged))
-      return 'applied'
-    }
     // Whether the deleting node had seen the version held here (what else is seen here does not count: a deletion
     // of this version that it outlived, say, must not make a later deletion that had seen it look concurrent).
     if (!outlived && compareVectors(e.vv, vvOf(row)) === 'concurrent') {

@@ -88,7 +88,7 @@ async function scenario (t: TestContext, seed: number, name: string, dirs: boole
 /** Seeds of scenarios that once ended apart (each fixed since, see docs/performance.md), replayed every run. */
 const ONCE_APART = {
   files: [200565, 200886, 300152, 300444, 300658, 300704, 3041651511, 3374507429, 3374507784],
-  dirs: [100044, 100061, 100138, 100193, 100270, 100325, 100346, 100376, 100410, 100421, 100458, 100511, 100573, 100660, 100704, 100926, 100946, 100982, 100990, 100995, 900930, 1200604, 1200608, 1600503, 2800770],
+  dirs: [100044, 100061, 100138, 100193, 100270, 100325, 100346, 100376, 100410, 100421, 100458, 100511, 100573, 100660, 100704, 100926, 100946, 100982, 100990, 100995, 900930, 1200604, 1200608, 1600503, 2800770, 2251626038],
 }
 
 test('every delivery order that once left nodes apart ends with every node alike', async (t) => {

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 /*
@@ -20,7 +21,7 @@ await build({
     'parcel-thread-entry': 'src/watcher/parcel-thread-entry.ts',
     'lookup-thread-entry': 'src/sync/lookup-thread-entry.ts',
   },
-  absWorkingDir: new URL('..', import.meta.url).pathname,
+  absWorkingDir: fileURLToPath(new URL('..', import.meta.url)),
   outdir: 'dist',
   chunkNames: 'chunk-[hash]',
   bundle: true,

@@ -249,24 +249,18 @@ export function createApplyBatch (opts: ApplyOptions) {
 
   /** A deletion removes only the version its node had seen; a concurrent change survives it. */
   function remove (e: ManifestEntry): EntryOutcome {
-    if (!ancestorsAreDirectories(root, e.path, dirs.look)) {
-      // Nothing can be there (a file on the way), but a deletion never heard of here is still recorded, on a
-      // tombstone too: the version it removed, arriving later from a node that had not heard of it either,
-      // must not come back (churn seed 2251626038: a tombstone here dropped it, and the version came back).
-      const row = store.get(e.path)
-      if (row === undefined) {
-        store.put(rowFor(e, e.vv, deadWith(undefined, e), null))
-        return 'applied'
-      }
-      return row.deleted ? onTombstone(row, e) : 'stale'
-    }
-    local.scan([e.path])
+    // Where a file is on the way nothing can be there, but the deletion is still recorded, on a tombstone too:
+    // the version it removed, arriving later from a node that had not heard of it either, must not come back
+    // (delivery-order seed 2251626038: a tombstone there dropped it, and the version came back).
+    const reachable = ancestorsAreDirectories(root, e.path, dirs.look)
+    if (reachable) local.scan([e.path])
     const row = store.get(e.path)
     if (row === undefined) {
       store.put(rowFor(e, e.vv, deadWith(undefined, e), null))
       return 'applied'
     }
     if (row.deleted) return onTombstone(row, e)
+    if (!reachable) return 'stale'
     const outlived = outlives(e, row)
     const order = compareVectors(e.vv, seenOf(row))
     if (!outlived && (order === 'equal' || order === 'before')) return learn(row, e)

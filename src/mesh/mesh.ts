@@ -14,7 +14,7 @@ import { createDeleteHold, type MeshDeleteHold } from './delete-hold.js'
 import { emptyTrash, tidyMeshDirs } from './trash.js'
 import { createTombstoneSweep } from './tombstones.js'
 import { createRepairer, digestRows, indexOf, type IndexEntry } from './repair.js'
-import { receiveBatch } from './receive.js'
+import { createReceiving, receiveBatch } from './receive.js'
 import { createStagingRemover } from './staging-remover.js'
 import { createApplyingJournal } from './applying-journal.js'
 import { createRootWatch } from './root-watch.js'
@@ -153,6 +153,7 @@ export function createMesh (opts: MeshOptions) {
   let closed = false
   let rescanTimer: NodeJS.Timeout | null = null
   let repairTimer: NodeJS.Timeout | null = null
+  const receiving = createReceiving(now)
   const intake = createIntake({
     root,
     local,
@@ -163,6 +164,7 @@ export function createMesh (opts: MeshOptions) {
       for (const link of links.values()) link.wake()
       flushWaiters.check()
     },
+    busy: () => receiving.busy() || [...links.values()].some((l) => l.sending()),
   })
 
   return {
@@ -211,7 +213,7 @@ export function createMesh (opts: MeshOptions) {
       const link = links.get(manifest.from)
       if (link === undefined || manifest.from === self) return 'unknown-peer'
       link.heard()
-      const outcomes = await receiveBatch({ root, applier, sourceFault, beforeSlice: intake.drain, transaction: store.transaction, journal, discard: staging.remove }, manifest)
+      const outcomes = await receiving.during(() => receiveBatch({ root, applier, sourceFault, beforeSlice: intake.drain, transaction: store.transaction, journal, discard: staging.remove }, manifest))
       // Copies owed onwards, parents recorded: let the links look.
       for (const l of links.values()) l.wake()
       return outcomes

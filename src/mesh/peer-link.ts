@@ -231,6 +231,10 @@ export function createPeerLink (opts: PeerLinkOptions) {
       if (state === 'failing') return
       wake?.()
     },
+    /** Owed versions are going to the peer (not idle, not waiting to retry). */
+    sending (): boolean {
+      return state === 'sending'
+    },
     /** The peer reached us (it sent a batch): it is up. */
     heard (): void {
       contact()

@@ -73,6 +73,28 @@ export async function receiveBatch (deps: ReceiveDeps, manifest: Manifest): Prom
   return outcomes
 }
 
+/**
+ * Whether this node is taking peers' batches: one is being applied, or one
+ * ended less than `quietMs` ago (in a burst a peer's batches come about once
+ * a second each, a push and then its apply). The intake's read again waits.
+ */
+export function createReceiving (now: () => number, quietMs = 1_000) {
+  let applying = 0
+  let lastEnded = -Infinity
+  return {
+    async during<T> (apply: () => Promise<T>): Promise<T> {
+      applying++
+      try {
+        return await apply()
+      } finally {
+        applying--
+        lastEnded = now()
+      }
+    },
+    busy: (): boolean => applying > 0 || now() - lastEnded < quietMs,
+  }
+}
+
 function listDir (dir: string): string[] {
   try {
     return readdirSync(dir)

@@ -25,7 +25,10 @@ interface FakeScans {
   treeMs?: number
 }
 
-async function intakeOver (t: import('node:test').TestContext, fault: { now: string | null, asked: number } = { now: null, asked: 0 }, scans: FakeScans = {}) {
+/** Whether the node sends or applies batches, counting the questions; and the longest the read again waits for it. */
+interface Busy { now: boolean, asked: number, deferMaxMs?: number }
+
+async function intakeOver (t: import('node:test').TestContext, fault: { now: string | null, asked: number } = { now: null, asked: 0 }, scans: FakeScans = {}, busy: Busy = { now: false, asked: 0 }) {
   const root = (await makeTempDir(t, 'syncplane-intake-')).path
   const calls = { scan: [] as string[][], scanDirs: [] as string[][], checkWatches: [] as WatchCheck[][], scanTree: [] as Array<{ start: number, end: number }> }
   const result = (dirsGone = 0): ScanResult => ({ versions: 0, tombstones: 0, deletesHeld: 0, dirsGone })
@@ -47,7 +50,7 @@ async function intakeOver (t: import('node:test').TestContext, fault: { now: str
     },
     owe: () => {},
   } as unknown as LocalChanges
-  const intake = createIntake({ root, local: fake, sourceFault: () => ask(fault), checkWatches: (c) => calls.checkWatches.push([...c]), deletesHeld: () => {}, recorded: () => {} })
+  const intake = createIntake({ root, local: fake, sourceFault: () => ask(fault), checkWatches: (c) => calls.checkWatches.push([...c]), deletesHeld: () => {}, recorded: () => {}, busy: () => { busy.asked++; return busy.now }, verifyDeferMaxMs: busy.deferMaxMs })
   t.after(() => intake.close())
   return { root, intake, calls }
 }
@@ -63,6 +66,32 @@ test('intake: the directories of reported paths are read again once the reports 
   await waitFor(() => calls.scanDirs.length === 1, { message: 'the read again' })
   assert.deepEqual(calls.scanDirs, [['', 'mine', 'theirs']])
   assert.deepEqual(calls.checkWatches, [[{ dir: 'mine', deep: false }, { dir: 'theirs', deep: false }, { dir: '', deep: false }]], 'the watcher checks the watches there')
+  assert.equal(intake.empty(), true)
+})
+
+test('intake: the read again waits while the node sends or applies batches, and comes once it stops', async (t) => {
+  const busy: Busy = { now: true, asked: 0 }
+  const { root, intake, calls } = await intakeOver(t, undefined, undefined, busy)
+  await mkdir(path.join(root, 'dir'))
+  await writeFile(path.join(root, 'dir', 'upload.txt'), 'x')
+  intake.add(['dir/upload.txt'], true)
+  await waitFor(() => busy.asked >= 3, { message: 'the read again came and found the node busy, more than once' })
+  assert.deepEqual(calls.scanDirs, [], 'not read while busy')
+  assert.equal(intake.empty(), false, 'the node is not idle while the read again waits')
+  busy.now = false
+  await waitFor(() => calls.scanDirs.length === 1, { message: 'the read again once the node is no longer busy' })
+  assert.deepEqual(calls.scanDirs, [['dir']])
+  assert.equal(intake.empty(), true)
+})
+
+test('intake: a node busy for longer than the longest wait has its directories read again anyway', async (t) => {
+  const busy: Busy = { now: true, asked: 0, deferMaxMs: 300 }
+  const { root, intake, calls } = await intakeOver(t, undefined, undefined, busy)
+  await writeFile(path.join(root, 'upload.txt'), 'x')
+  intake.add(['upload.txt'], true)
+  await waitFor(() => calls.scanDirs.length === 1, { message: 'the read again despite the busy node' })
+  assert.ok(busy.asked >= 2, `it waited first (asked ${busy.asked} times)`)
+  assert.equal(busy.now, true)
   assert.equal(intake.empty(), true)
 })
 

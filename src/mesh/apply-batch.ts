@@ -9,7 +9,7 @@ import { applyOrder, entryProblem } from './incoming-entries.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
 import { deadHere, deadThere, deadWith, keptAfter, knownOf, learned, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
-import { ancestorsAreDirectories, lookAt, placeIfAbsent, sameContent } from './tree-fs.js'
+import { ancestorsAreDirectories, lookAt, placeIfAbsent, sameContent, type Entry } from './tree-fs.js'
 import { createReinstate } from './reinstate.js'
 import { createParentDirs } from './parent-dirs.js'
 import { createKnownDirs } from './known-dirs.js'
@@ -63,10 +63,11 @@ export function createApplyBatch (opts: ApplyOptions) {
   /**
    * Puts the file at `from` (staged, or a displaced local file) at `rel` as
    * version `e`. At a conflict-copy path this runs again for the copy, so a
-   * conflict on a copy is resolved like any other. `recorded`: the stat a
-   * local file's version was recorded with (else the file's stat once in
-   * place is): bytes a writer still at it added since are then a change the
-   * next scan finds, not the version's own.
+   * conflict on a copy is resolved like any other. `recorded`: the stat the
+   * version is held with, when known: the staged file's as just read, or the
+   * one a local file's version was recorded with (else keyOf reads it): bytes
+   * a writer still at it added since are then a change the next scan finds,
+   * not the version's own.
    */
   function put (e: ManifestEntry, from: string, depth = 0, recorded?: RowKey): EntryOutcome {
     if (depth > 8) return 'retry'
@@ -292,8 +293,8 @@ export function createApplyBatch (opts: ApplyOptions) {
     /** The local files peers' versions displaced, until each is settled (kept as a version, or trashed). */
     displaced,
 
-    /** Applies a peer's batch; its staged files are under `stagingDir`. */
-    apply (manifest: Manifest, stagingDir: string): EntryOutcome[] {
+    /** Applies a peer's batch; its staged files are under `stagingDir`, `looked` at already when the journal noted them. */
+    apply (manifest: Manifest, stagingDir: string, looked?: ReadonlyMap<string, Entry | null>): EntryOutcome[] {
       const outcomes: EntryOutcome[] = new Array(manifest.entries.length)
       dirs = createKnownDirs()
       for (const i of applyOrder(manifest.entries)) {
@@ -310,10 +311,11 @@ export function createApplyBatch (opts: ApplyOptions) {
           outcomes[i] = store.transaction(() => {
             if (e.deleted) return remove(e)
             if (e.kind === 'dir') return makeDir(e)
-            const seen = lookAt(staged)
+            const known = looked?.get(e.path)
+            const seen = known !== undefined ? known : lookAt(staged)
             if (seen === null) return 'retry'
             if (seen.type !== 'file') return 'refused'
-            return put(e, staged)
+            return put(e, staged, 0, seen.key)
           })
         } catch (err) {
           logger.warn({ err, from: manifest.from, path: e.path }, 'applying a peer\'s version failed; it stays owed')

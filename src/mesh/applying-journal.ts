@@ -5,7 +5,7 @@ import type { MeshStore } from '../db/mesh-store.js'
 import { conflictCopyPath } from './conflict-rule.js'
 import type { ManifestEntry } from './manifest.js'
 import { meshPathProblem } from './mesh-paths.js'
-import { lookAt, sameKey, type StatKey } from './tree-fs.js'
+import { lookAt, sameKey, type Entry, type StatKey } from './tree-fs.js'
 import { compareVectors, mergeVectors } from './version-vector.js'
 import { deadWith, rowFor, seenOf } from './version-row.js'
 
@@ -62,22 +62,28 @@ export function createApplyingJournal ({ root, store, logger }: { root: string, 
   }
 
   return {
-    /** Notes a slice (committed at once) before it touches the tree; null when it stages no file. */
-    begin (stagingDir: string, entries: readonly ManifestEntry[]): number | null {
+    /**
+     * Notes a slice (committed at once) before it touches the tree; `id` is
+     * null when it stages no file. `staged`: what each staged file was found
+     * to be (null: absent), for the applier, which need not look again.
+     */
+    begin (stagingDir: string, entries: readonly ManifestEntry[]): { id: number | null, staged: ReadonlyMap<string, Entry | null> } {
       const files: NotedFile[] = []
+      const staged = new Map<string, Entry | null>()
       for (const entry of entries) {
         // A path the applier refuses (outside the tree, a NUL in it) is never put in place: nothing to note.
         if (entry.deleted || entry.kind !== 'file' || meshPathProblem(entry.path) !== null) continue
-        let staged
+        let seen
         try {
-          staged = lookAt(path.join(stagingDir, entry.path))
+          seen = lookAt(path.join(stagingDir, entry.path))
         } catch {
           continue // unreadable: the applier will not take it either
         }
-        if (staged?.type === 'file') files.push({ entry, key: staged.key })
+        staged.set(entry.path, seen)
+        if (seen?.type === 'file') files.push({ entry, key: seen.key })
       }
-      if (files.length === 0) return null
-      return store.beginApplying(path.relative(root, stagingDir), JSON.stringify(files))
+      const id = files.length === 0 ? null : store.beginApplying(path.relative(root, stagingDir), JSON.stringify(files))
+      return { id, staged }
     },
 
     /** The staging directories (relative to the root) that notes not yet replayed still need. */

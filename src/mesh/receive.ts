@@ -54,8 +54,8 @@ export async function receiveBatch (deps: ReceiveDeps, manifest: Manifest): Prom
       const note = deps.journal.begin(staging, entries)
       try {
         outcomes.push(...deps.transaction(() => {
-          const done = deps.applier.apply({ ...manifest, entries }, staging)
-          deps.journal.end(note)
+          const done = deps.applier.apply({ ...manifest, entries }, staging, note.staged)
+          deps.journal.end(note.id)
           return done
         }))
       } catch (err) {

@@ -104,11 +104,16 @@ export function buildFullArgs (target: RsyncTarget, opts: RsyncCommonOptions & {
  * `--ignore-missing-args`: a listed file deleted (or its directory renamed)
  * since it was listed is left out instead of failing the whole batch with
  * exit 23 (under churn some file always is); the peer answers `retry` for
- * it and the next scan finds the deletion.
+ * it and the next scan finds the deletion. `--inplace`: each batch has a
+ * staging directory of its own, so there is nothing to replace, and a file
+ * written where it lands spares the rename from a temporary name (half the
+ * receiving rsync's system time for 10,000 files of 4 KiB on ext4, measured).
+ * A run cut short leaves partial files there, but its manifest is never sent
+ * (only after exit 0 or 24) and the peer discards the directory.
  */
 export function buildStagingArgs (target: RsyncTarget, opts: RsyncCommonOptions, stagingPath: string, run: { small: boolean } = { small: false }): string[] {
   return [
-    '-a', '--files-from=-', '--from0', '--mkpath', '--ignore-missing-args', '--no-human-readable',
+    '-a', '--files-from=-', '--from0', '--mkpath', '--ignore-missing-args', '--inplace', '--no-human-readable',
     // As in buildIncrementalArgs: a small run spares the daemon's timeout announcement and its 40 ms.
     ...(target.parsed.kind === 'daemon' && run.small ? ['-M--timeout=0'] : []),
     ...transportArgs(target, opts), ...opts.extraArgs,

@@ -44,6 +44,14 @@ test('a mesh batch of a few small files tells the peer\'s daemon no timeout (its
   assert.equal(isSmallBatch([null]), false, 'a size not recorded is not known to be small')
 })
 
+test('a mesh push writes each file under its own name into the batch\'s staging directory, and never deletes', () => {
+  const args = buildStagingArgs({ parsed: parseTargetUrl('rsync://u@h:873/mod/') }, common, '.syncplane/staging/n0/b1')
+  assert.ok(args.includes('--inplace'), 'no temporary name renamed after: the directory is new for each batch')
+  assert.ok(args.includes('--files-from=-') && args.includes('--from0'))
+  assert.equal(args.at(-1), 'rsync://u@h:873/mod/.syncplane/staging/n0/b1/')
+  assert.ok(!args.some((a) => a.startsWith('--delete')))
+})
+
 test('a full run mirrors SRC/ into DEST/ with --delete and no file list', () => {
   const args = buildFullArgs({ parsed: parseTargetUrl('/mnt/backup') }, { ...common, compare: 'checksum' })
   assert.ok(args.includes('--delete'))

@@ -80,7 +80,9 @@ export function fileOnTheWay (root: string, rel: string, look: (abs: string) => 
 export function linkOnTheWay (root: string, rel: string, look: (abs: string) => Entry = lookAt): boolean {
   let dir = root
   for (const part of rel.split('/').slice(0, -1)) {
-    dir = path.join(dir, part)
+    // Joined as strings: `rel` is checked (no empty, "." or ".." segment) and `root` resolved, so path.join's
+    // normalising, run for every level of every entry of a batch, would change nothing.
+    dir = dir.endsWith('/') ? dir + part : `${dir}/${part}`
     const seen = look(dir)
     if (seen === null || seen.type === 'file') return false
     if (seen.type === 'other') return true

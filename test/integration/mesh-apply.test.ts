@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { appendFileSync, readdirSync } from 'node:fs'
+import { appendFileSync, existsSync, readdirSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import type { MeshStore } from '../../src/db/mesh-store.js'
@@ -272,17 +272,24 @@ test('a local version moved to a conflict copy while its writer is still at it: 
   n0.local.scan(['w.bin'])
   const mine = n0.store.get('w.bin')!
   // The writer (which saw its path change) adds a chunk after its file was moved off the path, before the copy is in place.
-  const scan = n0.local.scan
-  n0.local.scan = (paths) => {
+  // The seam: the applier reads the copy's row once the local file is off its path (under .syncplane/displaced).
+  const get = n0.store.get
+  let added = false
+  n0.store.get = (rel) => {
     const displaced = path.join(n0.root, '.syncplane', 'displaced')
-    if ([...paths].some((p) => p.includes('.sync-conflict-'))) {
-      for (const name of readdirSync(displaced)) if (!name.endsWith('.hold')) appendFileSync(path.join(displaced, name), 'second chunk;')
+    if (!added && rel.includes('.sync-conflict-') && existsSync(displaced)) {
+      for (const name of readdirSync(displaced)) {
+        if (name.endsWith('.hold')) continue
+        appendFileSync(path.join(displaced, name), 'second chunk;')
+        added = true
+      }
     }
-    return scan(paths)
+    return get(rel)
   }
   const winner = { path: 'w.bin', kind: 'file' as const, deleted: false, vv: { n1: 1 }, hlc: mine.hlc + 1_000, origin: 'n1' }
   assert.deepEqual(await n0.batch('n1', [{ ...winner, bytes: 'from n1' }]), ['applied'])
-  n0.local.scan = scan
+  n0.store.get = get
+  assert.ok(added, 'the writer added its chunk while the file was off its path')
   const copy = conflictCopyPath('w.bin', { hlc: mine.hlc, origin: 'n0' })
   assert.equal(await readFile(path.join(n0.root, copy), 'utf8'), 'first chunk;second chunk;')
   // The copy was held as the version it was (the first chunk): the next scan finds the second, a version the peers get.
@@ -342,4 +349,19 @@ test('a deletion below a path that is a file here is recorded: the version it re
   n0.local.scan(['p'])
   assert.deepEqual(await n0.batch('n1', [{ ...made, bytes: 'old news' }]), ['stale'])
   assert.equal(n0.store.get('p/x')?.deleted, true)
+})
+
+test('a peer\'s version of a path new here meets a local file not yet reported: retried, never over it, then kept beside it as a conflict', async (t) => {
+  const n0 = await node(t, 'n0')
+  // An application's upload the watcher has not reported yet: no row for the path here.
+  await writeFile(path.join(n0.root, 'up.bin'), 'LOCAL-UPLOAD')
+  assert.equal(n0.store.get('up.bin'), undefined)
+  const theirs = { path: 'up.bin', kind: 'file' as const, deleted: false, vv: { n1: 1 }, hlc: Date.now(), origin: 'n1' }
+  assert.deepEqual(await n0.batch('n1', [{ ...theirs, bytes: 'PEER-UPLOAD' }]), ['retry'])
+  assert.equal(await readFile(path.join(n0.root, 'up.bin'), 'utf8'), 'LOCAL-UPLOAD')
+  // The report comes: the upload is a version of n0's own, and the peer's, sent again, is concurrent with it.
+  n0.local.scan(['up.bin'])
+  assert.deepEqual(await n0.batch('n1', [{ ...theirs, bytes: 'PEER-UPLOAD' }]), ['applied'])
+  assert.deepEqual((await contents(n0.root)).sort(), ['LOCAL-UPLOAD', 'PEER-UPLOAD'])
+  assert.equal(n0.store.copiesOf('up.bin').length, 1, 'the loser is one conflict copy')
 })

@@ -9,7 +9,7 @@ import { applyOrder, entryProblem } from './incoming-entries.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors, type VersionVector } from './version-vector.js'
 import { deadHere, deadThere, deadWith, keptAfter, knownOf, learned, outlives, rowFor, seenBeside, seenOf, vvOf, type RowKey } from './version-row.js'
-import { ancestorsAreDirectories, lookAt, placeIfAbsent, sameContent, type Entry } from './tree-fs.js'
+import { ancestorsAreDirectories, inTree, lookAt, placeIfAbsent, sameContent, type Entry } from './tree-fs.js'
 import { createReinstate } from './reinstate.js'
 import { createParentDirs } from './parent-dirs.js'
 import { createKnownDirs } from './known-dirs.js'
@@ -51,7 +51,7 @@ export type ApplyBatch = ReturnType<typeof createApplyBatch>
 
 export function createApplyBatch (opts: ApplyOptions) {
   const { root, self, store, clock, local, logger } = opts
-  const abs = (rel: string): string => path.join(root, rel)
+  const abs = (rel: string): string => inTree(root, rel)
   const displaced = createDisplacedWatch({ root, self, clock, local, logger, later: opts.recheck, openForWrite: opts.openForWrite, suspended: opts.suspended, timing: opts.displacedTiming })
   const parents = createParentDirs(root, store, local)
   const stampOf = (v: { hlc: number, origin: string }): VersionStamp => ({ hlc: v.hlc, origin: v.origin })
@@ -303,11 +303,12 @@ export function createApplyBatch (opts: ApplyOptions) {
     apply (manifest: Manifest, stagingDir: string, looked?: ReadonlyMap<string, Entry | null>): EntryOutcome[] {
       const outcomes: EntryOutcome[] = new Array(manifest.entries.length)
       dirs = createKnownDirs()
+      const stagingRel = path.relative(root, stagingDir)
       for (const i of applyOrder(manifest.entries)) {
         const e = manifest.entries[i]!
-        const staged = path.join(stagingDir, e.path)
+        const staged = inTree(stagingDir, e.path)
         try {
-          const problem = entryProblem(root, staged, e, dirs.look)
+          const problem = entryProblem(root, stagingRel, e, dirs.look)
           if (problem !== null) {
             logger.warn({ from: manifest.from, path: e.path, vv: e.vv, hlc: e.hlc }, problem)
             outcomes[i] = 'refused'

@@ -9,7 +9,7 @@ import type { ParentDirs } from './parent-dirs.js'
 import { conflictCopyPath, wins, type VersionStamp } from './conflict-rule.js'
 import { compareVectors, mergeVectors } from './version-vector.js'
 import { deadHere, deadThere, deadWith, keptAfter, knownOf, outlives, rowFor, seenBeside, seenBy, seenOf, vvOf } from './version-row.js'
-import { ancestorsAreDirectories, fileOnTheWay, lookAt } from './tree-fs.js'
+import { ancestorsAreDirectories, fileOnTheWay, inTree, lookAt } from './tree-fs.js'
 
 /**
  * The receiving side's directories (see apply-batch.ts): a peer's version of
@@ -36,7 +36,7 @@ const stampOf = (v: { hlc: number, origin: string }): VersionStamp => ({ hlc: v.
 
 export function createDirApply (opts: DirApplyOptions) {
   const { root, self, store, local, displaced, parents, moveLocalToCopy, learn } = opts
-  const abs = (rel: string): string => path.join(root, rel)
+  const abs = (rel: string): string => inTree(root, rel)
 
   /**
    * A file here where `e` needs a directory: `e` is news here, so the file's

@@ -5,7 +5,7 @@ import type { MeshStore } from '../db/mesh-store.js'
 import { conflictCopyPath } from './conflict-rule.js'
 import type { ManifestEntry } from './manifest.js'
 import { meshPathProblem } from './mesh-paths.js'
-import { lookAt, sameKey, type Entry, type StatKey } from './tree-fs.js'
+import { inTree, lookAt, sameKey, type Entry, type StatKey } from './tree-fs.js'
 import { compareVectors, mergeVectors } from './version-vector.js'
 import { deadWith, rowFor, seenOf } from './version-row.js'
 
@@ -75,7 +75,7 @@ export function createApplyingJournal ({ root, store, logger }: { root: string, 
         if (entry.deleted || entry.kind !== 'file' || meshPathProblem(entry.path) !== null) continue
         let seen
         try {
-          seen = lookAt(path.join(stagingDir, entry.path))
+          seen = lookAt(inTree(stagingDir, entry.path))
         } catch {
           continue // unreadable: the applier will not take it either
         }

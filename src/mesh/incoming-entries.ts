@@ -1,7 +1,6 @@
-import path from 'node:path'
 import type { ManifestEntry } from './manifest.js'
 import { meshPathProblem } from './mesh-paths.js'
-import { linkOnTheWay, type Entry } from './tree-fs.js'
+import { inTree, linkOnTheWay, type Entry } from './tree-fs.js'
 import { isVersionVector } from './version-vector.js'
 
 /** The latest clock a version may carry: conflict copies are named by it (a date), and the clock moves past every one seen. */
@@ -12,15 +11,16 @@ const MAX_HLC = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
  * outside the tree, counters that cannot go up by one or a clock past any
  * date (either would stop this node's own versions for good), or a symlink
  * on the way in the tree or in the staging directory (the path, or the
- * bytes, would be outside the tree). The log line says which.
+ * bytes, would be outside the tree). The log line says which. `stagingRel`:
+ * the batch's staging directory, relative to the root.
  */
-export function entryProblem (root: string, staged: string, e: ManifestEntry, look?: (abs: string) => Entry): string | null {
+export function entryProblem (root: string, stagingRel: string, e: ManifestEntry, look?: (abs: string) => Entry): string | null {
   const problem = meshPathProblem(e.path)
   if (problem !== null) return `a peer named a path outside the tree (${problem}): refused`
   if (!isVersionVector(e.vv) || (e.seen !== undefined && !isVersionVector(e.seen)) || (e.dead !== undefined && !isVersionVector(e.dead)) || !Number.isSafeInteger(e.hlc) || e.hlc < 0 || e.hlc > MAX_HLC) {
     return 'a peer sent a version vector or clock out of range: refused'
   }
-  if (linkOnTheWay(root, e.path, look) || linkOnTheWay(root, path.relative(root, staged), look)) return 'a peer named a path through a symlink: refused'
+  if (linkOnTheWay(root, e.path, look) || linkOnTheWay(root, inTree(stagingRel, e.path), look)) return 'a peer named a path through a symlink: refused'
   return null
 }
 

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import type { LocalChanges, ScanResult } from './local-changes.js'
 import { isMeshInternal } from './mesh-paths.js'
-import { lookAt, type Entry } from './tree-fs.js'
+import { inTree, lookAt, type Entry } from './tree-fs.js'
 import type { WatchCheck } from '../watcher/watcher.js'
 
 /** How long the changes of one event-loop turn wait for more before they are looked at. */
@@ -107,7 +107,7 @@ export function createIntake (deps: IntakeDeps) {
     // What each path is, kept for the scan below (one lstat per reported path, not two).
     const present = new Map<string, Entry>()
     for (const p of paths) {
-      const seen = lookAt(path.join(deps.root, p))
+      const seen = lookAt(inTree(deps.root, p))
       if (seen === null || seen.type === 'other') gone.add(p)
       else present.set(p, seen)
       if (!arm) continue

@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import type { MeshFileRow, MeshStore } from '../db/mesh-store.js'
 import type { HybridClock } from './clock.js'
 import { isMeshInternal } from './mesh-paths.js'
-import { lookAt, sameKey, type Entry, type StatKey } from './tree-fs.js'
+import { inTree, lookAt, sameKey, type Entry, type StatKey } from './tree-fs.js'
 import { bumpVector, mergeVectors } from './version-vector.js'
 import { deadBeside, deadOf, pastOf } from './version-row.js'
 
@@ -92,7 +92,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
    */
   function scanOne (rel: string, deep: boolean, gone: MeshFileRow[], result: ScanResult, reported = false, siblings?: ReadonlyMap<string, MeshFileRow>, looked?: Entry): void {
     if (rel === '' || isMeshInternal(rel) || opts.isExcluded(rel, undefined)) return
-    const seen = looked !== undefined ? looked : lookAt(path.join(root, rel))
+    const seen = looked !== undefined ? looked : lookAt(inTree(root, rel))
     // A directory's entries come with their rows, read in one statement (a statement per entry cost more than its lstat).
     const row = siblings === undefined ? store.get(rel) : siblings.get(rel)
     const present = row !== undefined && !row.deleted
@@ -118,7 +118,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
   }
 
   function scanChildren (rel: string, deep: boolean, gone: MeshFileRow[], result: ScanResult): void {
-    const abs = rel === '' ? root : path.join(root, rel)
+    const abs = inTree(root, rel)
     let names: string[]
     try {
       names = readdirSync(abs)

@@ -3,7 +3,7 @@ import type { LocalChanges } from './local-changes.js'
 import type { ManifestEntry } from './manifest.js'
 import path from 'node:path'
 import type { KnownDirs } from './known-dirs.js'
-import { makeParents } from './tree-fs.js'
+import { inTree, makeParents } from './tree-fs.js'
 
 /**
  * The directories a peer's version needs on the way to its path, made
@@ -18,9 +18,9 @@ export function createParentDirs (root: string, store: MeshStore, local: LocalCh
   function make (rel: string, e: ManifestEntry, known: KnownDirs): string[] {
     const revived: string[] = []
     // Its parent seen on the way (ancestorsAreDirectories): every parent is there (a mkdir that fails EEXIST costs a thrown error).
-    if (known.has(path.join(root, path.posix.dirname(rel)))) return revived
+    if (known.has(inTree(root, path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel)))) return revived
     for (const dir of makeParents(root, rel)) {
-      known.made(path.join(root, dir))
+      known.made(inTree(root, dir))
       const prev = store.get(dir)
       if (prev?.deleted === true) {
         revived.push(dir)

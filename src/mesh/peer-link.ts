@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import path from 'node:path'
 import { InternalError } from '../errors.js'
 import type { Logger } from 'pino'
 import type { MeshStore, OutboxItem } from '../db/mesh-store.js'
@@ -12,7 +11,7 @@ import type { Manifest, ManifestEntry } from './manifest.js'
 import { entryOf, type RowKey } from './version-row.js'
 import type { PeerClient } from './peer-client.js'
 import { MESH_DIR } from './mesh-paths.js'
-import { lookAt, sameKey } from './tree-fs.js'
+import { inTree, lookAt, sameKey } from './tree-fs.js'
 
 /**
  * What this node owes one peer, sent in order: each batch's file bytes
@@ -175,7 +174,7 @@ export function createPeerLink (opts: PeerLinkOptions) {
   }
 
   const unchanged = (rel: string, key: RowKey): boolean => {
-    const now = lookAt(path.join(opts.rsync.source, rel))
+    const now = lookAt(inTree(opts.rsync.source, rel))
     return now?.type === 'file' && sameKey(now.key, key)
   }
 

@@ -13,6 +13,17 @@ export interface StatKey { size: number, mtimeNs: string, ino: string }
 
 export type Entry = { type: 'file', key: StatKey } | { type: 'dir' } | { type: 'other' } | null
 
+/**
+ * `rel` (checked, or named by the watcher or readdir: no empty, "." or ".."
+ * segment) under `dir` (resolved): path.join's normalising would change
+ * nothing, and run for every path of a burst it allocated more than any
+ * other call on a receiving node.
+ */
+export function inTree (dir: string, rel: string): string {
+  if (rel === '') return dir
+  return dir.endsWith('/') ? dir + rel : `${dir}/${rel}`
+}
+
 /** What is at `abs` now, without following a symlink; null when nothing is. */
 export function lookAt (abs: string): Entry {
   let st: BigIntStats | undefined
@@ -53,7 +64,7 @@ export function ancestorsAreDirectories (root: string, rel: string, look: (abs: 
   const parts = rel.split('/')
   let dir = root
   for (const part of parts.slice(0, -1)) {
-    dir = path.join(dir, part)
+    dir = inTree(dir, part)
     const seen = look(dir)
     if (seen === null) return true
     if (seen.type !== 'dir') return false
@@ -65,7 +76,7 @@ export function ancestorsAreDirectories (root: string, rel: string, look: (abs: 
 export function fileOnTheWay (root: string, rel: string, look: (abs: string) => Entry = lookAt): string | null {
   const parts = rel.split('/')
   for (let i = 1; i < parts.length; i++) {
-    const seen = look(path.join(root, ...parts.slice(0, i)))
+    const seen = look(inTree(root, parts.slice(0, i).join('/')))
     if (seen === null || seen.type === 'other') return null
     if (seen.type === 'file') return parts.slice(0, i).join('/')
   }
@@ -80,9 +91,7 @@ export function fileOnTheWay (root: string, rel: string, look: (abs: string) => 
 export function linkOnTheWay (root: string, rel: string, look: (abs: string) => Entry = lookAt): boolean {
   let dir = root
   for (const part of rel.split('/').slice(0, -1)) {
-    // Joined as strings: `rel` is checked (no empty, "." or ".." segment) and `root` resolved, so path.join's
-    // normalising, run for every level of every entry of a batch, would change nothing.
-    dir = dir.endsWith('/') ? dir + part : `${dir}/${part}`
+    dir = inTree(dir, part)
     const seen = look(dir)
     if (seen === null || seen.type === 'file') return false
     if (seen.type === 'other') return true

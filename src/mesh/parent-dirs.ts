@@ -18,7 +18,7 @@ export function createParentDirs (root: string, store: MeshStore, local: LocalCh
   function make (rel: string, e: ManifestEntry, known: KnownDirs): string[] {
     const revived: string[] = []
     // Its parent seen on the way (ancestorsAreDirectories): every parent is there (a mkdir that fails EEXIST costs a thrown error).
-    if (known.has(inTree(root, path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel)))) return revived
+    if (known.has(path.dirname(inTree(root, rel)))) return revived
     for (const dir of makeParents(root, rel)) {
       known.made(inTree(root, dir))
       const prev = store.get(dir)

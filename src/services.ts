@@ -29,9 +29,10 @@ export interface ServicesOptions {
   /** A seam for tests; production runs the real rsync. */
   runner?: RsyncRunner
   /**
-   * The parcel backend on a thread of its own (the default), or on the
-   * service's thread. Its native addon loads in one thread per process, so
-   * a process that starts several services (the tests) keeps it on its own.
+   * The parcel backend on a thread of its own where threads.watcher says so
+   * (the default), or on the service's thread whatever it says. Its native
+   * addon loads in one thread per process, so a process that starts several
+   * services (the tests) keeps it on the service's thread.
    */
   watcherThread?: boolean
   /**

@@ -118,6 +118,10 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false, default: {} }),
   threads: Type.Object({
     nice: Type.Integer({ minimum: 0, maximum: 19, default: 10, description: 'The service\'s worker threads (the watcher\'s, the source lookups\') run this much nicer than the thread that answers HTTP, so probes are answered first in a burst; 0 keeps them level' }),
+    watcher: Type.Enum(['auto', 'own', 'service'], {
+      default: 'auto',
+      description: 'Where the parcel watcher takes a burst\'s events in: on a thread of its own (own), niced, which keeps a one-way burst off the thread that answers HTTP; or on that thread (service), about 13 MB less per process, where a mesh node\'s peers keep it busy anyway; auto: own for one-way replication, service on a mesh node',
+    }),
   }, { additionalProperties: false, default: {} }),
   fullSync: Type.Object({
     onStart: Type.Boolean({ default: true, description: 'Mirror every target once the watch is established' }),

@@ -1,0 +1,41 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { getPriority } from 'node:os'
+import { makeTempDir } from '../helpers/temp-dir.js'
+import { spawnService, type ServiceProcess } from '../helpers/service-process.js'
+import { startTarget } from '../helpers/targets.js'
+import { threadsAt } from '../helpers/threads.js'
+import { waitFor } from '../helpers/wait-for.js'
+
+const NICE = 7
+const SECRET = 'a-mesh-secret-of-some-length'
+// A lone node: its peer never answers, its watch runs all the same.
+const MESH = {
+  self: 'web1',
+  secret: SECRET,
+  peers: [
+    { name: 'web1', api: 'http://127.0.0.1:1', url: 'rsync://sync@127.0.0.1:2/uploads/' },
+    { name: 'web2', api: 'http://127.0.0.1:3', url: 'rsync://sync@127.0.0.1:4/uploads/' },
+  ],
+}
+
+/** The built service's threads at threads.nice above its own, once its watch runs (the lookup thread starts only for a big batch). */
+async function nicedThreads (svc: ServiceProcess): Promise<number> {
+  await waitFor(async () => (await svc.api('/v1/status')).body.watcher?.state === 'running', { message: 'the watch runs', timeoutMs: 30_000 })
+  const pid = svc.proc.child.pid!
+  return threadsAt(Math.min(19, getPriority(pid) + NICE), pid)
+}
+
+test('the watcher takes events in on a niced thread of its own for one-way replication, on the service thread of a mesh node, and threads.watcher overrides either', async (t) => {
+  const tmp = await makeTempDir(t)
+  const target = await startTarget(tmp, 'local')
+  const oneWay = await spawnService(tmp, { name: 'one-way', config: { source: `${tmp.path}/a`, database: `${tmp.path}/a.db`, threads: { nice: NICE }, targets: [target.config] }, env: target.env })
+  const oneWayOnService = await spawnService(tmp, { name: 'one-way-service', config: { source: `${tmp.path}/b`, database: `${tmp.path}/b.db`, threads: { nice: NICE, watcher: 'service' }, targets: [target.config] }, env: target.env })
+  const mesh = await spawnService(tmp, { name: 'mesh', config: { source: `${tmp.path}/c`, database: `${tmp.path}/c.db`, threads: { nice: NICE }, mesh: MESH } })
+  const meshOnOwn = await spawnService(tmp, { name: 'mesh-own', config: { source: `${tmp.path}/d`, database: `${tmp.path}/d.db`, threads: { nice: NICE, watcher: 'own' }, mesh: MESH } })
+
+  assert.equal(await nicedThreads(oneWay), 1, 'one-way, auto: the watcher thread')
+  assert.equal(await nicedThreads(oneWayOnService), 0, 'one-way, service: none')
+  assert.equal(await nicedThreads(mesh), 0, 'mesh, auto: none')
+  assert.equal(await nicedThreads(meshOnOwn), 1, 'mesh, own: the watcher thread')
+})

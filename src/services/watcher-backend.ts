@@ -38,7 +38,7 @@ export function createWatcherBackend ({ config, excludes, unwatched, watcherThre
  * changed neither the probes nor the burst, and cost about 13 MB a node
  * (docs/performance.md).
  */
-export function watcherOnOwnThread (config: Pick<Config, 'threads' | 'mesh'>): boolean {
+function watcherOnOwnThread (config: Pick<Config, 'threads' | 'mesh'>): boolean {
   if (config.threads.watcher === 'auto') return config.mesh === undefined
   return config.threads.watcher === 'own'
 }

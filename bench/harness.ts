@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startRsyncDaemon, type RsyncDaemon } from '../test/helpers/rsync-daemon.js'
 import { waitUntil, writeTree } from './common.js'
 import type { BenchSettings } from './settings.js'
+import { createWorkFs } from './work-fs.js'
 import { makeCountingRsync, type System, type SystemContext } from './systems.js'
 
 /**
@@ -15,6 +15,8 @@ import { makeCountingRsync, type System, type SystemContext } from './systems.js
 export interface Harness {
   settings: BenchSettings
   root: string
+  /** What `root` is on (bench/work-fs.ts). */
+  fs: string
   /** The daemon's module directory: each system's replica is a directory in it. */
   moduleDir: string
   daemon: RsyncDaemon
@@ -35,15 +37,19 @@ export interface Harness {
   emptyModule (): Promise<void>
   /** Stops the daemon. */
   close (): Promise<void>
-  /** Removes the temporary root (after close). */
+  /** Removes the temporary root, and the filesystem made for it (after close). */
   remove (): Promise<void>
 }
 
 export async function createHarness (settings: BenchSettings): Promise<Harness> {
   const { burst } = settings
-  const root = mkdtempSync(path.join(tmpdir(), 'syncplane-bench-'))
+  const workFs = await createWorkFs(settings.fs)
+  const root = mkdtempSync(path.join(workFs.dir, 'syncplane-bench-'))
   const moduleDir = path.join(root, 'module')
-  const daemon = await startRsyncDaemon({ root: path.join(root, 'daemon'), modulePath: moduleDir })
+  const daemon = await startRsyncDaemon({ root: path.join(root, 'daemon'), modulePath: moduleDir }).catch(async (err) => {
+    await workFs.release()
+    throw err
+  })
   const passwordFile = path.join(root, 'rsync.pass')
   await writeFile(passwordFile, `${daemon.password}\n`, { mode: 0o600 })
   const counting = await makeCountingRsync(root)
@@ -54,6 +60,7 @@ export async function createHarness (settings: BenchSettings): Promise<Harness> 
   return {
     settings,
     root,
+    fs: workFs.describe,
     moduleDir,
     daemon,
     passwordFile,
@@ -104,6 +111,9 @@ export async function createHarness (settings: BenchSettings): Promise<Harness> 
     },
 
     close: () => daemon.stop(),
-    remove: () => rm(root, { recursive: true, force: true }),
+    async remove () {
+      await rm(root, { recursive: true, force: true })
+      await workFs.release()
+    },
   }
 }

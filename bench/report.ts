@@ -11,6 +11,8 @@ import type { SustainedRow } from './scenarios/sustained.js'
 
 /** What one bench run measured; a scenario left out (BENCH_ONLY) is missing. */
 export interface BenchResults {
+  /** What the trees were on (bench/work-fs.ts). */
+  fs?: string
   burst?: BurstLatencyResult
   sustained?: SustainedRow[]
   scale?: ScaleRow[]
@@ -27,7 +29,7 @@ const ms = (x: number, digits = 2): string => `${fmt(x, digits)} ms`
 /** The whole report, as printed on stdout: a title line, then a section per scenario that ran. */
 export function renderReport (settings: BenchSettings, results: BenchResults): string {
   const lines = [
-    `syncplane bench — ${settings.smoke ? 'SMOKE sizes' : 'full sizes'}; ${settings.runs} run(s), medians; ${cpus().length} CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; rsync daemon on loopback`,
+    `syncplane bench — ${settings.smoke ? 'SMOKE sizes' : 'full sizes'}; ${settings.runs} run(s), medians; ${cpus().length} CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; rsync daemon on loopback; trees on ${results.fs ?? 'TMPDIR'}`,
   ]
   if (results.burst !== undefined && results.burst.floors.length > 0) lines.push(...burstSection(settings, results.burst))
   if (results.sustained !== undefined && results.sustained.length > 0) lines.push(...sustainedSection(settings, results.sustained))

@@ -23,7 +23,7 @@ import { contenders } from './systems.js'
 export async function runBench (settings: BenchSettings): Promise<BenchResults> {
   const systems = contenders(settings.systems)
   const harness = await createHarness(settings)
-  const results: BenchResults = {}
+  const results: BenchResults = { fs: harness.fs }
   try {
     if (settings.only.has('burst')) results.burst = await runBurstLatency(harness, systems)
     if (settings.only.has('sustained')) results.sustained = await runSustained(harness, systems)
@@ -48,6 +48,7 @@ async function saveResults (settings: BenchSettings, results: BenchResults): Pro
   await writeFile(file, JSON.stringify({
     smoke: settings.smoke,
     runs: settings.runs,
+    fs: results.fs,
     floorS: results.burst?.floorS ?? NaN,
     rows: results.burst?.rows ?? [],
     raw: results.burst?.raw ?? {},

@@ -18,6 +18,8 @@ export interface BenchSettings {
   only: ReadonlySet<string>
   /** BENCH_SYSTEMS=syncplane,… runs only those (the rsync floor always runs); undefined: all of them. */
   systems: ReadonlySet<string> | undefined
+  /** BENCH_FS=ext4 (the default as root) or tmp: where the trees go (bench/work-fs.ts). */
+  fs: string | undefined
   /** BENCH_SCHED_TRACE=1 records the scheduler over each control-plane burst (perf, as root) and says who had the CPUs while an HTTP thread waited. */
   schedTrace: boolean
   /** How the syncplane process is started and what it is told. */
@@ -67,6 +69,7 @@ export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettin
     runs: Number(env.BENCH_RUNS ?? (smoke ? 1 : 3)),
     only: list(env.BENCH_ONLY ?? SCENARIOS.join(',')),
     systems: env.BENCH_SYSTEMS === undefined ? undefined : list(env.BENCH_SYSTEMS),
+    fs: env.BENCH_FS || undefined,
     schedTrace: env.BENCH_SCHED_TRACE === '1',
     service: {
       nodeArgs: (env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),

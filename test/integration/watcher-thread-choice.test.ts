@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { getPriority } from 'node:os'
+import { SECRET } from '../helpers/mesh.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { spawnService, type ServiceProcess } from '../helpers/service-process.js'
 import { startTarget } from '../helpers/targets.js'
@@ -8,7 +9,6 @@ import { threadsAt } from '../helpers/threads.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 const NICE = 7
-const SECRET = 'a-mesh-secret-of-some-length'
 // A lone node: its peer never answers, its watch runs all the same.
 const MESH = {
   self: 'web1',
@@ -29,10 +29,12 @@ async function nicedThreads (svc: ServiceProcess): Promise<number> {
 test('the watcher takes events in on a niced thread of its own for one-way replication, on the service thread of a mesh node, and threads.watcher overrides either', async (t) => {
   const tmp = await makeTempDir(t)
   const target = await startTarget(tmp, 'local')
-  const oneWay = await spawnService(tmp, { name: 'one-way', config: { source: `${tmp.path}/a`, database: `${tmp.path}/a.db`, threads: { nice: NICE }, targets: [target.config] }, env: target.env })
-  const oneWayOnService = await spawnService(tmp, { name: 'one-way-service', config: { source: `${tmp.path}/b`, database: `${tmp.path}/b.db`, threads: { nice: NICE, watcher: 'service' }, targets: [target.config] }, env: target.env })
-  const mesh = await spawnService(tmp, { name: 'mesh', config: { source: `${tmp.path}/c`, database: `${tmp.path}/c.db`, threads: { nice: NICE }, mesh: MESH } })
-  const meshOnOwn = await spawnService(tmp, { name: 'mesh-own', config: { source: `${tmp.path}/d`, database: `${tmp.path}/d.db`, threads: { nice: NICE, watcher: 'own' }, mesh: MESH } })
+  const start = (name: string, threads: object, rest: object, env?: Record<string, string>): Promise<ServiceProcess> =>
+    spawnService(tmp, { name, config: { source: `${tmp.path}/${name}`, database: `${tmp.path}/${name}.db`, threads: { nice: NICE, ...threads }, ...rest }, env })
+  const oneWay = await start('one-way', {}, { targets: [target.config] }, target.env)
+  const oneWayOnService = await start('one-way-service', { watcher: 'service' }, { targets: [target.config] }, target.env)
+  const mesh = await start('mesh', {}, { mesh: MESH })
+  const meshOnOwn = await start('mesh-own', { watcher: 'own' }, { mesh: MESH })
 
   assert.equal(await nicedThreads(oneWay), 1, 'one-way, auto: the watcher thread')
   assert.equal(await nicedThreads(oneWayOnService), 0, 'one-way, service: none')

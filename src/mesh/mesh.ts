@@ -307,6 +307,7 @@ export function createMesh (opts: MeshOptions) {
       await Promise.all([...links.values()].map((l) => l.close()))
       flushWaiters.close()
       await staging.settled()
+      client.close()
     },
 
     async destroy (): Promise<void> {

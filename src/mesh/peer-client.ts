@@ -1,3 +1,6 @@
+import http from 'node:http'
+import https from 'node:https'
+import { text } from 'node:stream/consumers'
 import { InternalError } from '../errors.js'
 import type { EntryOutcome, Manifest } from './manifest.js'
 import type { IndexEntry } from './repair.js'
@@ -14,40 +17,51 @@ export interface PeerClient {
   digest (api: string, signal: AbortSignal): Promise<string[]>
   /** The peer's entries in those buckets. */
   index (api: string, buckets: number[], signal: AbortSignal): Promise<IndexEntry[]>
+  /** Closes the connections kept open between calls. */
+  close (): void
 }
 
 export function createPeerClient (secret: string, self: string): PeerClient {
-  const headers = { authorization: `Bearer ${secret}` }
-  const call = async (url: string, init: RequestInit): Promise<unknown> => {
-    const res = await fetch(url, init)
-    const body = await res.text()
-    if (!res.ok) throw new InternalError('SP_PEER_FAILED', `${init.method ?? 'GET'} ${url} answered ${res.status}: ${body.slice(0, 300)}`)
+  const auth = `Bearer ${secret}`
+  // node:http, not fetch: fetch's undici and its WebAssembly parser cost
+  // each node about 10 MB more (docs/performance.md). One pool per scheme
+  // keeps connections open between batches, as fetch did.
+  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) }
+  const call = async (method: 'GET' | 'POST', url: string, signal: AbortSignal, payload?: unknown): Promise<unknown> => {
+    const json = payload === undefined ? undefined : JSON.stringify(payload)
+    const headers: http.OutgoingHttpHeaders = json === undefined
+      ? { authorization: auth }
+      : { authorization: auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }
+    const target = new URL(url)
+    const secure = target.protocol === 'https:'
+    const { status, body } = await new Promise<{ status: number, body: string }>((resolve, reject) => {
+      const req = (secure ? https : http).request(target, { method, headers, signal, agent: secure ? agents.https : agents.http }, (res) => {
+        text(res).then((body) => resolve({ status: res.statusCode ?? 0, body }), reject)
+      })
+      req.on('error', reject)
+      req.end(json)
+    })
+    if (status < 200 || status > 299) throw new InternalError('SP_PEER_FAILED', `${method} ${url} answered ${status}: ${body.slice(0, 300)}`)
     return body === '' ? null : JSON.parse(body)
   }
   return {
     async apply (api, manifest, signal) {
-      const body = await call(`${api}/mesh/v1/apply`, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
-        body: JSON.stringify(manifest),
-        signal,
-      }) as { outcomes: EntryOutcome[] }
+      const body = await call('POST', `${api}/mesh/v1/apply`, signal, manifest) as { outcomes: EntryOutcome[] }
       if (!Array.isArray(body?.outcomes) || body.outcomes.length !== manifest.entries.length) throw new InternalError('SP_PEER_FAILED', `${api} answered the manifest with ${body?.outcomes?.length ?? 'no'} outcomes for ${manifest.entries.length} entries`)
       return body.outcomes
     },
     async digest (api, signal) {
-      return (await call(`${api}/mesh/v1/digest`, { method: 'GET', headers, signal }) as { buckets: string[] }).buckets
+      return (await call('GET', `${api}/mesh/v1/digest`, signal) as { buckets: string[] }).buckets
     },
     async index (api, buckets, signal) {
-      return (await call(`${api}/mesh/v1/index`, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ buckets }),
-        signal,
-      }) as { entries: IndexEntry[] }).entries
+      return (await call('POST', `${api}/mesh/v1/index`, signal, { buckets }) as { entries: IndexEntry[] }).entries
     },
     async hello (api, signal) {
-      await call(`${api}/mesh/v1/hello?from=${encodeURIComponent(self)}`, { method: 'GET', headers, signal })
+      await call('GET', `${api}/mesh/v1/hello?from=${encodeURIComponent(self)}`, signal)
+    },
+    close () {
+      agents.http.destroy()
+      agents.https.destroy()
     },
   }
 }

@@ -9,8 +9,8 @@ import { build } from 'esbuild'
  * typebox's) compiled one by one kept 11 MB more per idle process than the
  * bundle does (docs/performance.md). Types are checked by `npm run typecheck`.
  *
- * Left outside: the native addons, and swagger-ui, which reads its page's
- * files from beside its own module.
+ * Left outside: the native addons. Swagger UI's files are read from the
+ * swagger-ui-dist package when asked for (src/http/routes/docs.ts).
  */
 const DIST = new URL('../dist/', import.meta.url)
 
@@ -32,7 +32,7 @@ await build({
   minify: true,
   // Read only when asked: node --enable-source-maps (docs/operations.md).
   sourcemap: 'linked',
-  external: ['better-sqlite3', '@parcel/watcher', '@fastify/swagger-ui'],
+  external: ['better-sqlite3', '@parcel/watcher'],
   // The CommonJS packages inside call require() for node's own modules.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { COMPONENTS } from './http/schemas/components.js'
 import { errorHandler, notFoundHandler } from './http/problem.js'
+import { docsRoutes } from './http/routes/docs.js'
 import { uiRoutes } from './http/routes/ui.js'
 import { registerSwagger } from './http/swagger.js'
 import { timeRequests } from './http/request-metrics.js'
@@ -49,6 +50,7 @@ export async function buildApp ({ services, logger, trustProxy = false, apiToken
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(healthRoutes, { services })
   await app.register(uiRoutes, { tokenRequired: apiToken !== undefined })
+  await app.register(docsRoutes)
   await app.register(v1Routes, { prefix: '/v1', services, apiToken })
   await app.register(metricsRoutes, { services, apiToken })
   if (services.mesh !== undefined && meshSecret !== undefined) await app.register(meshPeerRoutes, { prefix: '/mesh/v1', services, secret: meshSecret })

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import { createRequirementFixes } from './openapi-requirements.js'
 
 export const API_VERSION = '1.0.0'
@@ -65,7 +64,6 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
       buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`),
     },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
 }
 
 function metricsBeforeEvents<T> (paths: Record<string, T>): Record<string, T> {

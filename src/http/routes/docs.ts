@@ -8,10 +8,9 @@ import { problemResponses } from '../schemas/common.js'
 
 /**
  * Swagger UI's files, served from the swagger-ui-dist package as they are,
- * read from disk on each request: the page is for an operator now and then,
- * so a node holds none of its 1.5 MB, nor the static-file plugin that
- * @fastify/swagger-ui brought with it (about 4 MB per process,
- * docs/performance.md).
+ * streamed from disk on each request. The page is for an operator now and
+ * then; @fastify/swagger-ui, which served it before, cost every process
+ * about 4 MB with the static-file plugin it brought (docs/performance.md).
  */
 const FILES = {
   'swagger-ui.css': 'text/css; charset=utf-8',

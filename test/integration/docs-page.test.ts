@@ -1,15 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { chromium } from 'playwright-core'
+import { launch, noBrowser, openPage } from '../helpers/browser.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
 
-/** Debian's chromium (CI installs it); playwright-core downloads no browser. */
-const CHROMIUM = process.env.SYNCPLANE_CHROMIUM ?? '/usr/bin/chromium'
-
-test('Swagger UI at /docs and /docs/ in a real browser shows every operation of the document, with no console error', { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM} (apt-get install chromium)` }, async (t) => {
+test('Swagger UI at /docs and /docs/ in a real browser shows every operation of the document, with no console error', { skip: noBrowser }, async (t) => {
   const tmp = await makeTempDir(t)
   const target = await startTarget(tmp, 'local')
   const sp = await startSyncplane(tmp, { targets: [target.config], env: target.env })
@@ -26,14 +22,9 @@ test('Swagger UI at /docs and /docs/ in a real browser shows every operation of 
   assert.equal(missing.status, 404)
   assert.match(missing.headers.get('content-type') ?? '', /application\/problem\+json/)
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] })
-  tmp.after(() => browser.close())
+  const browser = await launch(tmp)
   for (const url of [`${base}/docs/`, `${base}/docs`]) {
-    const page = await browser.newPage()
-    const errors: string[] = []
-    page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()) })
-    page.on('pageerror', (err) => errors.push(err.message))
-    await page.goto(url)
+    const { page, errors } = await openPage(browser, url)
     await page.locator('.info .title', { hasText: 'syncplane' }).waitFor()
     await page.locator('#operations-status-getStatus').waitFor()
     assert.equal(await page.locator('.opblock').count(), operations, `${url}: one block per operation`)

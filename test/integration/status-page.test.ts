@@ -1,36 +1,18 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { makeTempDir, type TempDir } from '../helpers/temp-dir.js'
+import type { Page } from 'playwright-core'
+import { launch, noBrowser, openPage } from '../helpers/browser.js'
+import { makeTempDir } from '../helpers/temp-dir.js'
 import { startSyncplane } from '../helpers/syncplane.js'
 import { startTarget } from '../helpers/targets.js'
 
-/** Debian's chromium (CI installs it); playwright-core downloads no browser. */
-const CHROMIUM = process.env.SYNCPLANE_CHROMIUM ?? '/usr/bin/chromium'
 const TOKEN = 'status-page-token-0123456789'
-
-async function launch (tmp: TempDir): Promise<Browser> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] })
-  tmp.after(() => browser.close())
-  return browser
-}
-
-/** A page that records every console error and uncaught exception (a CSP violation is one). */
-async function openPage (browser: Browser, url: string): Promise<{ page: Page, errors: string[] }> {
-  const page = await browser.newPage()
-  const errors: string[] = []
-  page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()) })
-  page.on('pageerror', (err) => errors.push(err.message))
-  await page.goto(url)
-  return { page, errors }
-}
 
 const card = (page: Page, name: string) => page.locator(`article[data-target="${name}"]`)
 
-test('the status page in a real browser: token, live failing state with the error text, resync, pause; strict CSP, no console error', { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM} (apt-get install chromium)` }, async (t) => {
+test('the status page in a real browser: token, live failing state with the error text, resync, pause; strict CSP, no console error', { skip: noBrowser }, async (t) => {
   const tmp = await makeTempDir(t)
   const good = await startTarget(tmp, 'daemon', 'good')
   const bad = await startTarget(tmp, 'daemon', 'bad')

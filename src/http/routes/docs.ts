@@ -76,8 +76,10 @@ const hidden = (operationId: string, summary: string, type: string) => ({
 export const docsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const dist = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
   const html = 'text/html; charset=utf-8'
-  app.get('/docs', hidden('getApiDocs', 'Swagger UI', html), async (_request, reply) => reply.type(html).send(page('/docs/static')))
-  app.get('/docs/', hidden('getApiDocsSlash', 'Swagger UI', html), async (_request, reply) => reply.type(html).send(page('./static')))
+  const absolute = page('/docs/static')
+  const relative = page('./static')
+  app.get('/docs', hidden('getApiDocs', 'Swagger UI', html), async (_request, reply) => reply.type(html).send(absolute))
+  app.get('/docs/', hidden('getApiDocsSlash', 'Swagger UI', html), async (_request, reply) => reply.type(html).send(relative))
   const js = 'text/javascript; charset=utf-8'
   app.get('/docs/static/swagger-initializer.js', hidden('getApiDocsInitializer', 'Swagger UI\'s start', js), async (_request, reply) => reply.type(js).send(INITIALIZER))
   for (const [file, type] of Object.entries(FILES)) {

@@ -1,8 +1,9 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pino } from 'pino'
+import { spawnManaged, type ManagedProcess } from '../helpers/managed-process.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { createParcelWatcher } from '../../src/watcher/parcel-watcher.js'
@@ -14,16 +15,19 @@ import type { Change } from '../../src/watcher/watcher.js'
 
 const silent = pino({ level: 'silent' })
 
-/** Directories made and removed below `root` until `stop.done`: deep ones, so a crawl meets them half made. */
-async function churnDirs (root: string, stop: { done: boolean }): Promise<number> {
-  let rounds = 0
-  while (!stop.done) {
-    const top = path.join(root, 'churn', `c${rounds % 4}`)
-    await mkdir(path.join(top, 'a', 'b', 'c', 'd'), { recursive: true })
-    await rm(top, { recursive: true, force: true })
-    rounds++
-  }
-  return rounds
+/**
+ * Directories made and removed below `root` by another process, as uploads
+ * are: deep ones, so a crawl meets them half made. Not in this thread: a
+ * subscription the churn fails releases its callback on a libuv thread
+ * (see subtree-watches.ts), and fs calls of this thread at that moment could
+ * crash the test process, which no writer of a real tree does.
+ */
+async function churnDirs (t: TestContext, root: string): Promise<ManagedProcess> {
+  const script = 'i=0; while :; do mkdir -p "churn/c$((i % 4))/a/b/c/d" && rm -rf "churn/c$((i % 4))"; i=$((i + 1)); printf .; done'
+  const churn = await spawnManaged('sh', ['-c', script], { cwd: root })
+  t.after(() => churn.stop())
+  await waitFor(() => churn.output().length > 0, { message: 'the churn made and removed a directory' })
+  return churn
 }
 
 test('the parcel watcher starts while directories below the root come and go, and sees a file written after', async (t) => {
@@ -31,12 +35,7 @@ test('the parcel watcher starts while directories below the root come and go, an
   // A crawl long enough to meet the churn: 1,500 directories.
   for (let i = 0; i < 30; i++) await mkdir(path.join(tmp.path, 'still', `s${i}`, ...Array.from({ length: 4 }, (_, j) => `x${j}`)), { recursive: true })
   for (let i = 0; i < 30; i++) for (let j = 0; j < 45; j++) await mkdir(path.join(tmp.path, 'still', `s${i}`, `y${j}`))
-  const stop = { done: false }
-  const churn = churnDirs(tmp.path, stop)
-  t.after(async () => {
-    stop.done = true
-    await churn
-  })
+  const churn = await churnDirs(t, tmp.path)
   for (let attempt = 0; attempt < 8; attempt++) {
     const seen: Change[] = []
     const watcher = createParcelWatcher({ root: tmp.path, isExcluded: () => false, sink: { onChanges: (c) => seen.push(...c), onDegraded: () => {} }, logger: silent })
@@ -50,8 +49,7 @@ test('the parcel watcher starts while directories below the root come and go, an
       await watcher.close()
     }
   }
-  stop.done = true
-  assert.ok(await churn > 0, 'directories came and went during the starts')
+  assert.ok(churn.isRunning(), 'directories came and went during all the starts')
 })
 
 test('a directory the parcel watcher is told to leave unwatched reports nothing, and the rest of the tree does', async (t) => {

@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import Database from 'better-sqlite3'
 import { SECRET, snapshotNode, waitConverged, type MeshNode } from './mesh.js'
 import { diffSnapshots, type Snapshot } from './tree.js'
 
@@ -73,4 +74,27 @@ export async function convergedOrExplain (nodes: readonly MeshNode[], timeoutMs 
     })
     throw new Error(`${(err as Error).message}\n${diffs.length} differences, first: ${diffs.slice(0, 15).join('; ')}\n${statuses.join('\n')}\n${logs.join('\n')}`)
   }
+}
+
+/** What each node's database says of `paths` (its row and what it still owes), read beside the running service. */
+export function meshRows (nodes: readonly MeshNode[], paths: readonly string[]): string {
+  const lines: string[] = []
+  for (const node of nodes) {
+    let db
+    try {
+      db = new Database(path.join(path.dirname(node.root), 'db.sqlite'), { readonly: true, fileMustExist: true })
+      for (const p of paths) {
+        const base = path.posix.basename(p)
+        const stem = p.slice(0, p.length - base.length) + (base.lastIndexOf('.') > 0 ? base.slice(0, base.lastIndexOf('.')) : base)
+        const rows = db.prepare('SELECT * FROM mesh_files WHERE path = ? OR (path > ? AND path < ?)').all(p, `${stem}.sync-conflict-`, `${stem}.sync-conflict.`)
+        const owed = db.prepare('SELECT peer, seq FROM mesh_outbox WHERE path = ?').all(p)
+        lines.push(`${node.name} ${JSON.stringify(p)}: ${JSON.stringify(rows)} owed ${JSON.stringify(owed)}`)
+      }
+    } catch (err) {
+      lines.push(`${node.name}: ${(err as Error).message}`)
+    } finally {
+      db?.close()
+    }
+  }
+  return lines.join('\n')
 }

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { startMesh, waitConverged, type MeshNode } from '../helpers/mesh.js'
 import { unwatchedDirs } from '../helpers/inotify-watches.js'
-import { clock, createOpLog, describeVerdict, freezeNode, judge, killDaemon9, meshRows, meshSeed, nodeWriter, readFinal, runChurn, seedTree, serviceTree, type ChurnStats, type FinalFile, type NodeWriter, type OpLog, type Verdict } from '../helpers/mesh-churn.js'
+import { runChurn, seedTree, type ChurnStats } from '../helpers/mesh-churn.js'
+import { clock, createOpLog, meshSeed, type OpLog } from '../helpers/mesh-op-log.js'
+import { freezeNode, killDaemon9, serviceTree } from '../helpers/mesh-processes.js'
+import { meshRows } from '../helpers/mesh-tools.js'
+import { describeVerdict, judge, readFinal, type FinalFile, type Verdict } from '../helpers/mesh-verdict.js'
+import { nodeWriter, type NodeWriter } from '../helpers/mesh-writer.js'
 
 // The mesh's correctness under churn, by an op-log oracle (test/helpers/mesh-churn.ts).
 // Every test prints its seed; replay one with SYNCPLANE_MESH_SEED=<seed>.

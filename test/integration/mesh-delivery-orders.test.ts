@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test'
 import { lstat, mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { seededRandom } from '../helpers/churn.js'
-import { meshSeed } from '../helpers/mesh-churn.js'
+import { meshSeed } from '../helpers/mesh-op-log.js'
 import { createInProcessMesh, type InProcessNode } from '../helpers/mesh-in-process.js'
 
 /**

@@ -5,7 +5,7 @@ import { mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promise
 import path from 'node:path'
 import { startMesh, waitConverged, type MeshNode } from '../helpers/mesh.js'
 import { convergedOrExplain, pause, treeContents } from '../helpers/mesh-tools.js'
-import { meshRows } from '../helpers/mesh-churn.js'
+import { meshRows } from '../helpers/mesh-tools.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 /** The paths holding a version of `rel`: itself and its conflict copies (copies of copies too). */

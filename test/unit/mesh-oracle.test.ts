@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createOpLog, judge, type FinalFile, type FinalTree, type Op, type OpLog } from '../helpers/mesh-churn.js'
+import { createOpLog, type Op, type OpLog } from '../helpers/mesh-op-log.js'
+import { judge, type FinalFile, type FinalTree } from '../helpers/mesh-verdict.js'
 
 // The mesh churn test's oracle, checked from both sides on hand-made op logs:
 // it must flag what is wrong and nothing that is not.

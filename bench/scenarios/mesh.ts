@@ -5,8 +5,10 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { median, pct, sleep, waitUntil } from '../common.js'
 import type { Harness } from '../harness.js'
-import { differingPaths, judge, runChurn, seedTree, snapshotTree, type ChurnVerdict, type TreeSnapshot } from '../mesh-churn.js'
-import { meshContenders, type MeshContender, type MeshSystem } from '../mesh-systems.js'
+import { runChurn, seedTree } from '../mesh-churn.js'
+import { differingPaths, judge, snapshotTree, type ChurnVerdict, type TreeSnapshot } from '../mesh-oracle.js'
+import type { MeshSystem } from '../mesh-system.js'
+import { meshContenders, type MeshContender } from '../mesh-systems.js'
 
 /**
  * The mesh workloads, every system side by side in one run (a fresh set of
@@ -21,7 +23,7 @@ import { meshContenders, type MeshContender, type MeshSystem } from '../mesh-sys
  *    close() until the file is in place on node B (and on every node).
  * 3. Churn: a seeded writer on every node at once, plus forced conflicts;
  *    then how long until the trees are the same and the system idle, the
- *    oracle's counts (mesh-churn.ts), and what the system still transfers
+ *    oracle's counts (mesh-oracle.ts), and what the system still transfers
  *    in the `echoSec` after that (echo).
  */
 

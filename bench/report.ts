@@ -5,7 +5,7 @@ import type { BenchSettings } from './settings.js'
 import type { BurstLatencyResult, BurstRow } from './scenarios/burst-latency.js'
 import type { ControlSample } from './scenarios/control-plane.js'
 import type { QueryTiming } from './scenarios/job-history.js'
-import type { ChurnSample, MeshResult, MeshRow } from './scenarios/mesh.js'
+import type { ChurnSample, MeshResult, MeshRow } from './scenarios/mesh-summary.js'
 import type { ScaleRow } from './scenarios/scale.js'
 import type { SustainedRow } from './scenarios/sustained.js'
 

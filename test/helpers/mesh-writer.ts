@@ -249,6 +249,18 @@ export function nodeWriter (node: MeshNode, log: OpLog, seed: number): NodeWrite
     return log.add({ node: node.name, kind: st.isDirectory() ? 'rename-dir' : 'rename-file', t0, t1, path: from, writes, removes, consumed: [], ...(dirs === undefined ? {} : { dirs }) })
   }
 
+  /** A directory made or removed alone; null when the tree changed under it first. */
+  async function dirOp (kind: 'mkdir' | 'rmdir', rel: string, run: () => Promise<unknown>, dirs: Op['dirs']): Promise<Op | null> {
+    const t0 = clock()
+    try {
+      await run()
+    } catch (err) {
+      if (MISSES.has(errCode(err))) return null
+      throw err
+    }
+    return log.add({ node: node.name, kind, t0, t1: clock(), path: rel, writes: [], removes: [], consumed: [], dirs })
+  }
+
   return {
     node,
     graveyard,
@@ -259,26 +271,8 @@ export function nodeWriter (node: MeshNode, log: OpLog, seed: number): NodeWrite
     overwrite: (rel) => rewrite(rel, 'overwrite'),
     remove,
     move,
-    async mkdir (rel) {
-      const t0 = clock()
-      try {
-        await mkdir(abs(rel))
-      } catch (err) {
-        if (MISSES.has(errCode(err))) return null
-        throw err
-      }
-      return log.add({ node: node.name, kind: 'mkdir', t0, t1: clock(), path: rel, writes: [], removes: [], consumed: [], dirs: { made: [rel] } })
-    },
-    async rmdir (rel) {
-      const t0 = clock()
-      try {
-        await rmdir(abs(rel))
-      } catch (err) {
-        if (MISSES.has(errCode(err))) return null
-        throw err
-      }
-      return log.add({ node: node.name, kind: 'rmdir', t0, t1: clock(), path: rel, writes: [], removes: [], consumed: [], dirs: { removed: [rel] } })
-    },
+    mkdir: (rel) => dirOp('mkdir', rel, () => mkdir(abs(rel)), { made: [rel] }),
+    rmdir: (rel) => dirOp('rmdir', rel, () => rmdir(abs(rel)), { removed: [rel] }),
     forcedWrite: (rel, index) => create(rel, 200 + Math.floor(random() * 4_000), index),
   }
 }

@@ -23,12 +23,13 @@ const row = (p: string, over: Partial<MeshFileRow> = {}): MeshFileRow => ({
 
 test('children lists the entries directly in a directory, tombstones included, whatever characters the names hold', async (t) => {
   const store = await storeOnFile(t)
-  const paths = ['a', 'a/b', 'a/b/c', 'a/c', 'a0', 'a-x/y', 'b', 'ünï', 'ünï/ñ', 'ünï/ñ/deep', '🙂', '🙂/x', '🙂/x/y', 'with space/f']
+  // Names that sort before '/' ('a b', 'a.txt', 'a/b c') sit between a directory's row and the rows below it.
+  const paths = ['a', 'a/b', 'a/b/c', 'a/c', 'a0', 'a-x/y', 'a b', 'a.txt', 'a/b c', 'a/b c/d', 'a/b.txt', 'b', 'ünï', 'ünï/ñ', 'ünï/ñ/deep', '🙂', '🙂/x', '🙂/x/y', 'with space/f']
   for (const p of paths) store.put(row(p))
   store.put(row('a/gone', { deleted: true }))
   const names = (dir: string): string[] => store.children(dir).map((r) => r.path).sort()
-  assert.deepEqual(names(''), ['a', 'a0', 'b', 'ünï', '🙂'].sort())
-  assert.deepEqual(names('a'), ['a/b', 'a/c', 'a/gone'])
+  assert.deepEqual(names(''), ['a', 'a b', 'a.txt', 'a0', 'b', 'ünï', '🙂'].sort())
+  assert.deepEqual(names('a'), ['a/b', 'a/b c', 'a/b.txt', 'a/c', 'a/gone'])
   assert.deepEqual(names('a/b'), ['a/b/c'])
   assert.deepEqual(names('ünï'), ['ünï/ñ'])
   assert.deepEqual(names('🙂'), ['🙂/x'])

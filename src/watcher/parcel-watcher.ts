@@ -1,5 +1,6 @@
 import path from 'node:path'
 import type { Stats } from 'node:fs'
+import { setImmediate as yieldTurn } from 'node:timers/promises'
 import type parcel from '@parcel/watcher'
 import type { Logger } from 'pino'
 import { InternalError } from '../errors.js'
@@ -11,9 +12,10 @@ import { errnoOf, NATIVE_BACKEND, subscribeSteadily, type Subscribe, type Subscr
 import { createRecentEntries } from './recent-entries.js'
 import { createSubtreeWatches, SUBTREE_QUEUE, type WatchDirectory } from './subtree-watches.js'
 import { createTwinFilter, type RootSubscription } from './twin-filter.js'
-import type { Change, ChangeKind, Watcher, WatcherSink, WatcherStatus } from './watcher.js'
+import type { Change, ChangeKind, Watcher, WatchCheck, WatcherSink, WatcherStatus } from './watcher.js'
 import { watchLimitMessage } from './watch-limit.js'
-import { lostWatches } from './watch-audit.js'
+import { createWatchAudit } from './watch-audit.js'
+import { watchedInodes } from './watched-inodes.js'
 
 export interface ParcelWatcherOptions {
   root: string
@@ -38,6 +40,8 @@ const KIND: Record<parcel.EventType, ChangeKind> = { create: 'add', update: 'cha
 
 /** Events handled in one event-loop turn; a bigger delivery waits for the next turns. */
 const SLICE = 2_000
+/** A check of the watches gives the event loop back after about this long (a deep one reads the whole tree). */
+const AUDIT_SLICE_MS = 20
 
 /**
  * @parcel/watcher: one inotify watch per directory, events read and batched
@@ -109,6 +113,20 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
   }
 
   const isUnwatched = (abs: string): boolean => unwatched.includes(abs)
+
+  /** Watches again the directories among `checks` that lost their inotify watch (watch-audit.ts), a slice at a time. */
+  async function audit (checks: readonly WatchCheck[]): Promise<void> {
+    const watched = await watchedInodes()
+    if (watched === null) return
+    const walk = createWatchAudit(root, checks, isUnwatched, watched)
+    while (!closed && !walk.step(AUDIT_SLICE_MS)) await yieldTurn()
+    const fresh = closed ? null : await watchedInodes()
+    if (fresh === null || closed) return
+    const lost = walk.lost(fresh)
+    if (lost.length === 0) return
+    logger.warn({ count: lost.length, dirs: lost.slice(0, 10).map(relative) }, 'directories had lost their inotify watch: watched again, and looked at whole')
+    for (const abs of lost) subtrees.rewatch(abs)
+  }
   const subtrees = createSubtreeWatches({
     onEvents: (events) => onEvents(null, events, null, SUBTREE_QUEUE),
     lookUp,
@@ -224,10 +242,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     checkWatches (checks) {
       // Not before the root's watches exist, nor without any (the watch limit): every directory would look lost.
       if (closed || status.state !== 'running') return
-      const lost = lostWatches(root, checks, isUnwatched)
-      if (lost === null || lost.length === 0) return
-      logger.warn({ count: lost.length, dirs: lost.slice(0, 10).map(relative) }, 'directories had lost their inotify watch: watched again, and looked at whole')
-      for (const abs of lost) subtrees.rewatch(abs)
+      audit(checks).catch((err: unknown) => logger.warn({ err }, 'checking the inotify watches failed'))
     },
 
     reconfigure ({ excludes }) {

@@ -1,36 +1,75 @@
 import { lstatSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import type { WatchCheck } from './watcher.js'
-import { watchedInodes } from './watched-inodes.js'
 
 /** How far below a directory a check that is not deep looks: changes at speed lose watches a level or two down. */
 const SHALLOW_LEVELS = 2
 
+/** An audit a step at a time (see createWatchAudit). */
+export interface WatchAudit {
+  /** Looks at directories for about `budgetMs` (one at least); true once every one was looked at. */
+  step: (budgetMs: number) => boolean
+  /** The directories not in the inodes given (outermost only) that are in none of `fresh` either. */
+  lost: (fresh: ReadonlySet<string>) => string[]
+}
+
 /**
- * The directories among `checks` (absolute from `root`) that no inotify
- * watch of this process covers, outermost only (a subscription of one
- * covers what is below it); null where /proc cannot tell. `skip`: a
- * directory left unwatched on purpose, not looked into. `watched`: this
- * process's watched inodes by default, another's for a test's diagnostics.
+ * Finds the directories among `checks` (absolute from `root`) that no
+ * inotify watch of the process covers, outermost only (a subscription of
+ * one covers what is below it). `skip`: a directory left unwatched on
+ * purpose, not looked into. `watched`: the watched inodes (watched-inodes.ts).
+ *
+ * A deep check of a large tree lstats and lists every directory in it,
+ * which in one piece would hold the event loop for a second at a million
+ * files: `step` looks at a slice. Between steps directories are made and
+ * watched; one that is not in `watched` (read at the start) is looked up
+ * again in inodes read at the end (`lost`) before it counts as lost.
  */
-export function lostWatches (root: string, checks: readonly WatchCheck[], skip: (abs: string) => boolean, watched = watchedInodes()): string[] | null {
-  if (watched === null) return null
-  const lost = new Set<string>()
-  const visit = (abs: string, depth: number): void => {
-    if (lost.has(abs) || skip(abs)) return
+export function createWatchAudit (root: string, checks: readonly WatchCheck[], skip: (abs: string) => boolean, watched: ReadonlySet<string>): WatchAudit {
+  const suspects = new Set<string>()
+  const pending: Array<{ abs: string, depth: number }> = checks.map(({ dir, deep }) => ({ abs: dir === '' ? root : path.join(root, dir), depth: deep ? Infinity : SHALLOW_LEVELS })).reverse()
+  const inode = (abs: string): string | null => {
     try {
       const st = lstatSync(abs)
-      if (!st.isDirectory()) return
-      if (!watched.has(st.ino.toString(16))) {
-        lost.add(abs)
-        return
-      }
-      if (depth === 0) return
-      for (const e of readdirSync(abs, { withFileTypes: true })) if (e.isDirectory()) visit(path.join(abs, e.name), depth - 1)
+      return st.isDirectory() ? st.ino.toString(16) : null
     } catch {
       // Gone meanwhile: nothing to watch.
+      return null
     }
   }
-  for (const { dir, deep } of checks) visit(dir === '' ? root : path.join(root, dir), deep ? Infinity : SHALLOW_LEVELS)
-  return [...lost]
+
+  const visit = (abs: string, depth: number): void => {
+    if (suspects.has(abs) || skip(abs)) return
+    const ino = inode(abs)
+    if (ino === null) return
+    if (!watched.has(ino)) {
+      suspects.add(abs)
+      return
+    }
+    if (depth === 0) return
+    try {
+      // Pushed in reverse: the directories are looked at in the order listed, depth first.
+      const dirs = readdirSync(abs, { withFileTypes: true }).filter((e) => e.isDirectory())
+      for (let i = dirs.length - 1; i >= 0; i--) pending.push({ abs: path.join(abs, dirs[i]!.name), depth: depth - 1 })
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+
+  return {
+    step (budgetMs) {
+      const until = performance.now() + budgetMs
+      do {
+        const next = pending.pop()
+        if (next !== undefined) visit(next.abs, next.depth)
+      } while (pending.length > 0 && performance.now() < until)
+      return pending.length === 0
+    },
+    lost (fresh) {
+      return [...suspects].filter((abs) => {
+        const ino = inode(abs)
+        return ino !== null && !fresh.has(ino)
+      })
+    },
+  }
 }

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { lostWatches } from '../../src/watcher/watch-audit.js'
+import { createWatchAudit } from '../../src/watcher/watch-audit.js'
 import { watchedInodes } from '../../src/watcher/watched-inodes.js'
 
 /**
@@ -7,7 +7,11 @@ import { watchedInodes } from '../../src/watcher/watched-inodes.js'
  * that no inotify watch of process `pid` covers: where its watcher sees
  * nothing. For a failure's diagnostics.
  */
-export function unwatchedDirs (pid: number, root: string, skip: (rel: string) => boolean): string[] {
-  const lost = lostWatches(root, [{ dir: '', deep: true }], (abs) => skip(path.relative(root, abs)), watchedInodes(pid)) ?? []
+export async function unwatchedDirs (pid: number, root: string, skip: (rel: string) => boolean): Promise<string[]> {
+  const watched = await watchedInodes(pid)
+  if (watched === null) return []
+  const audit = createWatchAudit(root, [{ dir: '', deep: true }], (abs) => skip(path.relative(root, abs)), watched)
+  audit.step(Infinity)
+  const lost = audit.lost(watched)
   return lost.map((abs) => path.relative(root, abs))
 }

@@ -55,7 +55,7 @@ async function converge (t: TestContext, nodes: readonly MeshNode[], timeoutMs: 
     const show = (f: FinalFile | null | undefined): string => (f === undefined ? 'absent' : f === null ? 'dir' : `${f.hash.slice(0, 12)} uid=${f.uid}`)
     for (const n of nodes) {
       const pid = serviceTree(n)[0]
-      if (pid !== undefined) console.log(`${n.name}: directories no inotify watch covers: ${JSON.stringify(unwatchedDirs(pid, n.root, (rel) => rel === '.syncplane'))}`)
+      if (pid !== undefined) console.log(`${n.name}: directories no inotify watch covers: ${JSON.stringify(await unwatchedDirs(pid, n.root, (rel) => rel === '.syncplane'))}`)
     }
     console.log(`${differing.length} paths differ:\n${differing.slice(0, 30).map((p) => `  ${JSON.stringify(p)}: ${trees.map((tree, i) => `${nodes[i]!.name} ${show(tree.get(p))}`).join(', ')}`).join('\n')}\n${meshRows(nodes, differing.slice(0, 30))}`)
     throw err

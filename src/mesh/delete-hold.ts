@@ -18,8 +18,9 @@ export function createDeleteHold ({ deletes, files, now }: {
   let held: MeshDeleteHold | null = null
   let allowed = 0
   return {
-    mayDelete (count: number): boolean {
-      if (count <= allowed) {
+    /** `whole`: a read of the whole tree found them; only that read takes up a confirmation (it comes a while after). */
+    mayDelete (count: number, whole: boolean): boolean {
+      if (whole && count <= allowed) {
         allowed = 0
         return true
       }

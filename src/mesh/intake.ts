@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { LocalChanges, ScanResult } from './local-changes.js'
+import type { LocalChanges, ScanResult, TreeWalk } from './local-changes.js'
 import { isMeshInternal } from './mesh-paths.js'
 import { inTree, lookAt, type Entry } from './tree-fs.js'
 import type { WatchCheck } from '../watcher/watcher.js'
@@ -16,8 +16,14 @@ const VERIFY_MAX_MS = 5_000
 const BUSY_POLL_MS = 100
 /** at most this long by default. */
 const VERIFY_DEFER_MAX_MS = 30_000
-/** A sweep (the whole tree read after a directory went) takes at most this share of the time: it waits 9× as long as the last took. */
-const SWEEP_DUTY = 0.1
+/**
+ * A read of the whole tree (a sweep after a directory went, the periodic
+ * rescan) takes at most this share of the time: it waits 9× as long as the
+ * last took.
+ */
+const WHOLE_READ_DUTY = 0.1
+/** A read of the whole tree gives the event loop back after about this long (the API answers meanwhile). */
+const WALK_SLICE_MS = 20
 
 export interface IntakeDeps {
   root: string
@@ -34,6 +40,8 @@ export interface IntakeDeps {
   busy: () => boolean
   /** How long the read again waits for a busy node at most (default 30 s). */
   verifyDeferMaxMs?: number
+  /** The whole tree is read again this often at least, once started (0: only when something asks). */
+  rescanEveryMs: number
 }
 
 /**
@@ -54,7 +62,12 @@ export interface IntakeDeps {
  * moved directory under its old path, which no longer exists: no read of
  * the directories reported finds those. The whole tree is read (a sweep,
  * the rescan's work) once the changes stop, no more often than
- * `SWEEP_DUTY` of the time, and the node is not idle until then.
+ * `WHOLE_READ_DUTY` of the time, and the node is not idle until then.
+ *
+ * A read of the whole tree goes a slice at a time (local-changes.ts,
+ * walkTree), and the periodic one waits `rescanEveryMs`, or nine times as
+ * long as the last read took if that is longer: a tree of a million files
+ * neither holds the event loop for seconds nor keeps a core busy.
  */
 export function createIntake (deps: IntakeDeps) {
   let intake = new Set<string>()
@@ -76,8 +89,13 @@ export function createIntake (deps: IntakeDeps) {
   /** A directory went: the whole tree is read once changes stop. */
   let sweepTimer: NodeJS.Timeout | null = null
   let sweepSince: number | null = null
-  /** When the last read of the whole tree ended and how long it took (the sweeps' budget). */
+  /** When the last read of the whole tree ended and how long its steps took (the budget of the next). */
   let lastRescan = { end: 0, ms: 0 }
+  /** The read of the whole tree under way; `again`: asked for meanwhile, read again right after. */
+  let walk: { tree: TreeWalk, ms: number, again: boolean, sweep: boolean } | null = null
+  let walkTimer: NodeJS.Immediate | null = null
+  let periodicTimer: NodeJS.Timeout | null = null
+  let started = false
   /** A source fault was seen: the whole tree is looked at again once it clears. */
   let faulted = false
   let closed = false
@@ -166,16 +184,39 @@ export function createIntake (deps: IntakeDeps) {
     const now = Date.now()
     sweepSince ??= now
     const quiet = now - sweepSince >= VERIFY_MAX_MS ? 0 : VERIFY_QUIET_MS
-    const budget = lastRescan.end + lastRescan.ms * (1 / SWEEP_DUTY - 1) - now
-    sweepTimer = setTimeout(rescan, Math.max(quiet, budget))
+    const budget = lastRescan.end + lastRescan.ms * (1 / WHOLE_READ_DUTY - 1) - now
+    sweepTimer = setTimeout(sweep, Math.max(quiet, budget))
+  }
+
+  function sweep (): void {
+    sweepTimer = null
+    // A read already under way may have passed where the directory went: once it ends, the sweep waits its budget again.
+    if (walk !== null) walk.sweep = true
+    else rescan()
+  }
+
+  function schedulePeriodic (): void {
+    if (periodicTimer !== null) clearTimeout(periodicTimer)
+    periodicTimer = null
+    if (!started || closed || deps.rescanEveryMs <= 0) return
+    periodicTimer = setTimeout(() => {
+      periodicTimer = null
+      rescan()
+      // Not started (a source fault): asked again at the next interval; started: its end schedules the next.
+      if (walk === null) schedulePeriodic()
+    }, Math.max(deps.rescanEveryMs, lastRescan.ms * (1 / WHOLE_READ_DUTY - 1)))
   }
 
   function waiting (): number {
-    return intake.size + gone.size + active.size + activeTrees.size + (sweepTimer === null ? 0 : 1)
+    return intake.size + gone.size + active.size + activeTrees.size + (sweepTimer === null ? 0 : 1) + (walk === null ? 0 : 1)
   }
 
   function rescan (): void {
     if (blocked()) return
+    if (walk !== null) {
+      walk.again = true
+      return
+    }
     faulted = false
     // The whole tree, its watches checked: what waits to be looked at or read again is in it, the deletions
     // waiting for their burst too. Nothing waits after it: reports before the start set no timer, and a read
@@ -189,10 +230,35 @@ export function createIntake (deps: IntakeDeps) {
     if (sweepTimer !== null) clearTimeout(sweepTimer)
     sweepTimer = null
     sweepSince = null
-    const start = Date.now()
     deps.checkWatches([{ dir: '', deep: true }])
-    afterScan(deps.local.scanTree(), true)
-    lastRescan = { end: Date.now(), ms: Date.now() - start }
+    walk = { tree: deps.local.walkTree(), ms: 0, again: false, sweep: false }
+    // The first slice now: a small tree is read before this returns.
+    step()
+  }
+
+  function step (): void {
+    walkTimer = null
+    const current = walk
+    if (current === null) return
+    // A source fault meanwhile: what is left is not the tree; the whole of it is read once the fault clears.
+    if (blocked()) {
+      walk = null
+      schedulePeriodic()
+      return
+    }
+    const start = performance.now()
+    const done = current.tree.step(WALK_SLICE_MS)
+    current.ms += performance.now() - start
+    if (!done) {
+      walkTimer = setImmediate(step)
+      return
+    }
+    walk = null
+    lastRescan = { end: Date.now(), ms: current.ms }
+    afterScan(current.tree.result, true)
+    if (current.again) rescan()
+    else if (current.sweep) armSweep()
+    if (walk === null) schedulePeriodic()
   }
 
   return {
@@ -213,6 +279,12 @@ export function createIntake (deps: IntakeDeps) {
       settleDeletions()
     },
     rescan,
+    /** Reads the whole tree now, and again every `rescanEveryMs` (or longer, see above). */
+    start (): void {
+      started = true
+      rescan()
+      if (walk === null) schedulePeriodic()
+    },
     /** The source guard cleared a fault it had reported. */
     faultCleared (): void {
       if (!faulted) return
@@ -227,7 +299,9 @@ export function createIntake (deps: IntakeDeps) {
     waiting,
     close (): void {
       closed = true
-      for (const timer of [intakeTimer, goneTimer, verifyTimer, sweepTimer]) if (timer !== null) clearTimeout(timer)
+      for (const timer of [intakeTimer, goneTimer, verifyTimer, sweepTimer, periodicTimer]) if (timer !== null) clearTimeout(timer)
+      if (walkTimer !== null) clearImmediate(walkTimer)
+      walk = null
     },
   }
 }

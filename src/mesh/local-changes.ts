@@ -26,8 +26,8 @@ export interface LocalChangesOptions {
   peers: () => readonly string[]
   /** The user's excludes: never originated. */
   isExcluded: (rel: string, isDir: boolean | undefined) => boolean
-  /** Whether more deletions than this pass found may be recorded now (the mass-delete guard). */
-  mayDelete: (count: number) => boolean
+  /** Whether the deletions a pass found may be recorded now (the mass-delete guard); `whole`: a read of the whole tree found them. */
+  mayDelete: (count: number, whole: boolean) => boolean
   /** A source fault: what is at the root is not the tree (an unmounted volume), so nothing found there is a change. */
   sourceFault: () => string | null
   logger: Logger
@@ -42,6 +42,20 @@ export interface ScanResult {
 }
 
 const noChanges = (): ScanResult => ({ versions: 0, tombstones: 0, deletesHeld: 0, dirsGone: 0 })
+
+/** A read of the whole tree, a step at a time (`walkTree`). */
+export interface TreeWalk {
+  /** What the steps so far found; complete once `step` returned true. */
+  readonly result: ScanResult
+  step: (budgetMs: number) => boolean
+}
+
+/** One scan's findings, and how it reads a directory below one it read (at once, or in a later step). */
+interface Pass {
+  gone: MeshFileRow[]
+  result: ScanResult
+  descend: (rel: string, deep: boolean) => void
+}
 
 export type LocalChanges = ReturnType<typeof createLocalChanges>
 
@@ -90,7 +104,8 @@ export function createLocalChanges (opts: LocalChangesOptions) {
    * again, and then reports the directory again
    * (watcher/subtree-watches.ts): only a read after that finds those files.
    */
-  function scanOne (rel: string, deep: boolean, gone: MeshFileRow[], result: ScanResult, reported = false, siblings?: ReadonlyMap<string, MeshFileRow>, looked?: Entry): void {
+  function scanOne (rel: string, deep: boolean, pass: Pass, reported = false, siblings?: ReadonlyMap<string, MeshFileRow>, looked?: Entry): void {
+    const { gone, result } = pass
     if (rel === '' || isMeshInternal(rel) || opts.isExcluded(rel, undefined)) return
     const seen = looked !== undefined ? looked : lookAt(inTree(root, rel))
     // A directory's entries come with their rows, read in one statement (a statement per entry cost more than its lstat).
@@ -109,7 +124,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
       const isNew = !present || row.kind !== 'dir'
       if (present && row.kind === 'file') gone.push(row)
       if (isNew) record(version(rel, row, 'dir', null), result)
-      if (isNew || deep || reported) scanChildren(rel, deep || reported, gone, result)
+      if (isNew || deep || reported) pass.descend(rel, deep || reported)
       return
     }
     if (present && row.kind === 'file' && sameKey(seen.key, row)) return
@@ -117,7 +132,8 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     record(version(rel, row, 'file', seen.key), result)
   }
 
-  function scanChildren (rel: string, deep: boolean, gone: MeshFileRow[], result: ScanResult): void {
+  function scanChildren (rel: string, deep: boolean, pass: Pass): void {
+    const { gone, result } = pass
     const abs = inTree(root, rel)
     let names: string[]
     try {
@@ -131,7 +147,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     for (const name of names) {
       const child = rel === '' ? name : `${rel}/${name}`
       here.add(child)
-      scanOne(child, deep, gone, result, false, rows)
+      scanOne(child, deep, pass, false, rows)
     }
     // Rows of this directory's entries that are no longer on disk.
     for (const r of rows.values()) {
@@ -144,12 +160,12 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     }
   }
 
-  /** Records the deletions found, unless the mass-delete guard holds them. */
-  function settleGone (gone: MeshFileRow[], result: ScanResult): void {
+  /** Records the deletions found, unless the mass-delete guard holds them (`whole`: found by a read of the whole tree). */
+  function settleGone (gone: MeshFileRow[], result: ScanResult, whole: boolean): void {
     const unique = new Map<string, MeshFileRow>()
     for (const r of gone) if (!r.deleted) unique.set(r.path, r)
     if (unique.size === 0) return
-    if (!opts.mayDelete(unique.size)) {
+    if (!opts.mayDelete(unique.size, whole)) {
       result.deletesHeld = unique.size
       return
     }
@@ -163,20 +179,25 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     }
   }
 
+  /** A pass that reads each directory it descends into at once. */
+  const recursive = (): Pass => {
+    const pass: Pass = { gone: [], result: noChanges(), descend: (rel, deep) => scanChildren(rel, deep, pass) }
+    return pass
+  }
+
   return {
     /**
      * The watcher's paths: each one looked at (or as `looked` says it just
      * was, in the same event-loop turn), its parents' new directories read whole.
      */
     scan (paths: Iterable<string>, looked?: ReadonlyMap<string, Entry>): ScanResult {
-      const result = noChanges()
-      if (opts.sourceFault() !== null) return result
+      const pass = recursive()
+      if (opts.sourceFault() !== null) return pass.result
       store.transaction(() => {
-        const gone: MeshFileRow[] = []
-        for (const rel of paths) scanOne(rel, false, gone, result, true, undefined, looked?.get(rel))
-        settleGone(gone, result)
+        for (const rel of paths) scanOne(rel, false, pass, true, undefined, looked?.get(rel))
+        settleGone(pass.gone, pass.result, false)
       })
-      return result
+      return pass.result
     },
     /**
      * The entries directly in each of `dirs` against the rows (a new
@@ -184,29 +205,46 @@ export function createLocalChanges (opts: LocalChangesOptions) {
      * reported in directories where something happened (intake.ts).
      */
     scanDirs (dirs: Iterable<string>): ScanResult {
-      const result = noChanges()
-      if (opts.sourceFault() !== null) return result
+      const pass = recursive()
+      if (opts.sourceFault() !== null) return pass.result
       store.transaction(() => {
-        const gone: MeshFileRow[] = []
         for (const dir of dirs) {
           if (dir !== '' && (isMeshInternal(dir) || opts.isExcluded(dir, true) || lookAt(path.join(root, dir))?.type !== 'dir')) continue
-          scanChildren(dir, false, gone, result)
+          scanChildren(dir, false, pass)
         }
-        settleGone(gone, result)
+        settleGone(pass.gone, pass.result, false)
       })
-      return result
+      return pass.result
     },
-    /** The whole tree against the rows: what changed while nobody watched (at start, and every rescan interval). */
-    scanTree (): ScanResult {
-      const result = noChanges()
-      if (opts.sourceFault() !== null) return result
-      store.transaction(() => {
-        const gone: MeshFileRow[] = []
-        scanChildren('', true, gone, result)
-        settleGone(gone, result)
-      })
-      if (result.versions + result.tombstones + result.deletesHeld > 0) opts.logger.info(result, 'rescan found local changes')
-      return result
+    /**
+     * The whole tree against the rows (what changed while nobody watched: at
+     * start, and every rescan interval), a few directories at a time: each
+     * `step` reads directories for about `budgetMs` (one at least), in a
+     * transaction of its own, and returns true once the tree is read and its
+     * deletions are settled. A tree of a million files takes seconds to
+     * read; in one piece it would keep the event loop (the API, health
+     * probes, peers' batches) that long. Between steps the tree may change:
+     * each directory is read in one step, and a path found gone is looked at
+     * again when the deletions are settled, after the last one.
+     */
+    walkTree (): TreeWalk {
+      const pending = ['']
+      const pass: Pass = { gone: [], result: noChanges(), descend: (rel) => pending.push(rel) }
+      return {
+        result: pass.result,
+        step (budgetMs: number): boolean {
+          const until = performance.now() + budgetMs
+          store.transaction(() => {
+            do scanChildren(pending.pop()!, true, pass)
+            while (pending.length > 0 && performance.now() < until)
+            if (pending.length === 0) settleGone(pass.gone, pass.result, true)
+          })
+          if (pending.length > 0) return false
+          const { result } = pass
+          if (result.versions + result.tombstones + result.deletesHeld > 0) opts.logger.info(result, 'rescan found local changes')
+          return true
+        },
+      }
     },
     /** Puts a path into every peer's queue again (a version that must go out again, such as a conflict copy). */
     owe (rel: string, peers: readonly string[] = opts.peers()): void {

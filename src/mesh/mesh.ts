@@ -151,7 +151,7 @@ export function createMesh (opts: MeshOptions) {
 
   let started = false
   let closed = false
-  let rescanTimer: NodeJS.Timeout | null = null
+  let tidyTimer: NodeJS.Timeout | null = null
   let repairTimer: NodeJS.Timeout | null = null
   const receiving = createReceiving(now)
   const intake = createIntake({
@@ -165,6 +165,7 @@ export function createMesh (opts: MeshOptions) {
       flushWaiters.check()
     },
     busy: () => receiving.busy() || [...links.values()].some((l) => l.sending()),
+    rescanEveryMs: Math.max(1, opts.rescanSec) * 1000,
   })
 
   return {
@@ -178,14 +179,12 @@ export function createMesh (opts: MeshOptions) {
       // Staging kept while a note still names it (a start under a source fault recovers once the fault clears).
       tidyMeshDirs(root, now(), opts.trashDays, { keepStaging: store.applying().length > 0 })
       applier.displaced.adopt()
-      intake.rescan()
+      intake.start()
       for (const link of links.values()) link.start()
-      const every = Math.max(1, opts.rescanSec) * 1000
-      rescanTimer = setInterval(() => {
-        intake.rescan()
+      tidyTimer = setInterval(() => {
         emptyTrash(root, now(), opts.trashDays)
         tombstones.due()
-      }, every)
+      }, Math.max(1, opts.rescanSec) * 1000)
       if (opts.repairSec > 0) {
         repairTimer = setInterval(() => { void repair() }, opts.repairSec * 1000)
       }
@@ -300,7 +299,7 @@ export function createMesh (opts: MeshOptions) {
     async close (): Promise<void> {
       closed = true
       intake.close()
-      if (rescanTimer !== null) clearInterval(rescanTimer)
+      if (tidyTimer !== null) clearInterval(tidyTimer)
       if (repairTimer !== null) clearInterval(repairTimer)
       for (const t of timers) clearTimeout(t)
       applier.displaced.close()

@@ -5,7 +5,7 @@ import { openDatabase } from '../../src/db/open.js'
 import { migrate } from '../../src/db/migrate.js'
 import { createMeshStore } from '../../src/db/mesh-store.js'
 import { createHybridClock } from '../../src/mesh/clock.js'
-import { createLocalChanges } from '../../src/mesh/local-changes.js'
+import { createLocalChanges, type LocalChanges, type ScanResult } from '../../src/mesh/local-changes.js'
 import { createApplyBatch, type ApplyBatch, type ApplyOptions } from '../../src/mesh/apply-batch.js'
 import { makeTempDir } from './temp-dir.js'
 import type { Teardown } from './teardown.js'
@@ -32,4 +32,11 @@ export async function createMeshReceiver (t: Teardown, { self, peers, prefix }: 
     root, self, store, clock, local, logger, recheck: () => undefined, onConflict: () => undefined, openForWrite: async () => new Set(), ...over,
   })
   return { root, store, clock, logger, local, applier }
+}
+
+/** Reads the whole tree against the rows at once, as the intake does a slice at a time; what it found. */
+export function walkWholeTree (local: LocalChanges): ScanResult {
+  const walk = local.walkTree()
+  while (!walk.step(Infinity));
+  return walk.result
 }

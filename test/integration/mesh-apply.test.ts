@@ -9,7 +9,7 @@ import type { ApplyBatch } from '../../src/mesh/apply-batch.js'
 import { conflictCopyPath } from '../../src/mesh/conflict-rule.js'
 import type { ManifestEntry } from '../../src/mesh/manifest.js'
 import { openForWrite, type OpenForWrite } from '../../src/mesh/open-writers.js'
-import { createMeshReceiver } from '../helpers/mesh-receiver.js'
+import { createMeshReceiver, walkWholeTree } from '../helpers/mesh-receiver.js'
 import { snapshotTree } from '../helpers/tree.js'
 
 /**
@@ -93,7 +93,7 @@ test('a local file still being written survives when a peer already sent its con
   // The holds are checked (as HOLD_MS later), and the next rescan looks at the tree.
   for (const check of n0.holds.splice(0)) await check()
   for (const check of n0.holds.splice(0)) await check()
-  n0.local.scanTree()
+  walkWholeTree(n0.local)
   const all = await contents(n0.root)
   assert.ok(all.includes('from n1'), all.join(' | '))
   assert.ok(all.includes('chunk 1;chunk 2;'), `the writer's bytes survive: ${all.join(' | ')}`)
@@ -118,7 +118,7 @@ test('a local file still being written survives when its conflict copy turns out
   await fh.close()
   for (const check of n0.holds.splice(0)) await check()
   for (const check of n0.holds.splice(0)) await check()
-  n0.local.scanTree()
+  walkWholeTree(n0.local)
   const all = await contents(n0.root)
   assert.ok(all.includes('from n1') && all.includes('copy edited on n2'), all.join(' | '))
   assert.ok(all.includes('part 1;part 2;'), `the writer's bytes survive: ${all.join(' | ')}`)
@@ -293,7 +293,7 @@ test('a local version moved to a conflict copy while its writer is still at it: 
   const copy = conflictCopyPath('w.bin', { hlc: mine.hlc, origin: 'n0' })
   assert.equal(await readFile(path.join(n0.root, copy), 'utf8'), 'first chunk;second chunk;')
   // The copy was held as the version it was (the first chunk): the next scan finds the second, a version the peers get.
-  n0.local.scanTree()
+  walkWholeTree(n0.local)
   assert.notEqual(n0.store.get(copy)!.vv, mine.vv, 'the copy with the added chunk is a new version')
 })
 

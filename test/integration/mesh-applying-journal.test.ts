@@ -9,7 +9,7 @@ import { createApplyingJournal, type ApplyingJournal } from '../../src/mesh/appl
 import { receiveBatch } from '../../src/mesh/receive.js'
 import type { ManifestEntry } from '../../src/mesh/manifest.js'
 import { compareVectors } from '../../src/mesh/version-vector.js'
-import { createMeshReceiver } from '../helpers/mesh-receiver.js'
+import { createMeshReceiver, walkWholeTree } from '../helpers/mesh-receiver.js'
 
 /**
  * A process killed between putting a peer's files in place and committing
@@ -63,7 +63,7 @@ test('a file a peer sent, put in place just before a crash and deleted while the
   assert.deepEqual(JSON.parse(n.store.get('up/kept.bin')!.vv), { n1: 1 }, 'the file in place holds the peer\'s version')
   assert.equal(n.store.get('up/never.bin'), undefined, 'a file never put in place stays owed by the peer')
   // The start's scan: the deletion is a local one, of the version the peer sent.
-  const found = n.local.scanTree()
+  const found = walkWholeTree(n.local)
   const tomb = n.store.get('up/gone.bin')!
   assert.equal(tomb.deleted, true)
   assert.equal(compareVectors({ n1: 1 }, JSON.parse(tomb.vv)), 'before', 'the deletion is n0\'s, having seen the peer\'s version')
@@ -86,7 +86,7 @@ test('a file a peer sent and a crash cut short, replaced by a local write while 
   // A different file at the path: the note proves nothing of it; the scan makes it a local version, and when the
   // peer sends its version again the two meet as concurrent versions, both kept.
   assert.equal(n.journal.recover(), 0)
-  n.local.scanTree()
+  walkWholeTree(n.local)
   assert.deepEqual(Object.keys(JSON.parse(n.store.get('a.txt')!.vv)), ['n0'], 'a local version that has seen nothing of the peer\'s')
 })
 

@@ -21,16 +21,19 @@ const ask = (fault: { now: string | null, asked: number }): string | null => {
 interface FakeScans {
   /** Paths whose scan finds a directory gone. */
   dirsGone?: ReadonlySet<string>
-  /** How long a read of the whole tree keeps the event loop, in ms. */
+  /** How long a read of the whole tree keeps the event loop, in ms, all its slices together. */
   treeMs?: number
+  /** In how many slices it reads the tree (1 by default). */
+  treeSlices?: number
 }
 
 /** Whether the node sends or applies batches, counting the questions; and the longest the read again waits for it. */
 interface Busy { now: boolean, asked: number, deferMaxMs?: number }
 
-async function intakeOver (t: import('node:test').TestContext, fault: { now: string | null, asked: number } = { now: null, asked: 0 }, scans: FakeScans = {}, busy: Busy = { now: false, asked: 0 }) {
+async function intakeOver (t: import('node:test').TestContext, fault: { now: string | null, asked: number } = { now: null, asked: 0 }, scans: FakeScans = {}, busy: Busy = { now: false, asked: 0 }, rescanEveryMs = 0) {
   const root = (await makeTempDir(t, 'syncplane-intake-')).path
-  const calls = { scan: [] as string[][], scanDirs: [] as string[][], checkWatches: [] as WatchCheck[][], scanTree: [] as Array<{ start: number, end: number }> }
+  /** `wholeReads`: each read of the whole tree that ended, from its first slice to its last. */
+  const calls = { scan: [] as string[][], scanDirs: [] as string[][], checkWatches: [] as WatchCheck[][], wholeReads: [] as Array<{ start: number, end: number, busyMs: number }>, slices: 0 }
   const result = (dirsGone = 0): ScanResult => ({ versions: 0, tombstones: 0, deletesHeld: 0, dirsGone })
   const fake = {
     scan: (paths: Iterable<string>) => {
@@ -42,15 +45,28 @@ async function intakeOver (t: import('node:test').TestContext, fault: { now: str
       calls.scanDirs.push([...dirs].sort())
       return result()
     },
-    scanTree: () => {
-      const start = Date.now()
-      while (Date.now() - start < (scans.treeMs ?? 0));
-      calls.scanTree.push({ start, end: Date.now() })
-      return result()
+    walkTree: () => {
+      const slices = scans.treeSlices ?? 1
+      let left = slices
+      let start: number | null = null
+      let busyMs = 0
+      return {
+        result: result(),
+        step: () => {
+          start ??= Date.now()
+          const sliceStart = performance.now()
+          while (performance.now() - sliceStart < (scans.treeMs ?? 0) / slices);
+          busyMs += performance.now() - sliceStart
+          calls.slices++
+          if (--left > 0) return false
+          calls.wholeReads.push({ start, end: Date.now(), busyMs })
+          return true
+        },
+      }
     },
     owe: () => {},
   } as unknown as LocalChanges
-  const intake = createIntake({ root, local: fake, sourceFault: () => ask(fault), checkWatches: (c) => calls.checkWatches.push([...c]), deletesHeld: () => {}, recorded: () => {}, busy: () => { busy.asked++; return busy.now }, verifyDeferMaxMs: busy.deferMaxMs })
+  const intake = createIntake({ root, local: fake, sourceFault: () => ask(fault), checkWatches: (c) => calls.checkWatches.push([...c]), deletesHeld: () => {}, recorded: () => {}, busy: () => { busy.asked++; return busy.now }, verifyDeferMaxMs: busy.deferMaxMs, rescanEveryMs })
   t.after(() => intake.close())
   return { root, intake, calls }
 }
@@ -148,7 +164,7 @@ test('intake: a directory gone has the whole tree read once the reports stop, an
   intake.add(['moved-away', 'moved-here'], true)
   await waitFor(() => calls.scan.some((paths) => paths.includes('moved-away')), { message: 'the deletion settled' })
   assert.equal(intake.empty(), false, 'the sweep is still to come')
-  await waitFor(() => calls.scanTree.length === 1, { message: 'the sweep' })
+  await waitFor(() => calls.wholeReads.length === 1, { message: 'the sweep' })
   assert.deepEqual(calls.checkWatches.at(-1), [{ dir: '', deep: true }], 'every watch checked')
   assert.equal(intake.empty(), true)
 })
@@ -158,8 +174,64 @@ test('intake: a sweep waits nine times as long as the last read of the whole tre
   const { intake, calls } = await intakeOver(t, undefined, { dirsGone: new Set(['gone-dir']), treeMs })
   intake.rescan()
   intake.add(['gone-dir'], true)
-  await waitFor(() => calls.scanTree.length === 2, { message: 'the sweep', timeoutMs: 10_000 })
-  const [first, sweep] = [calls.scanTree[0]!, calls.scanTree[1]!]
+  await waitFor(() => calls.wholeReads.length === 2, { message: 'the sweep', timeoutMs: 10_000 })
+  const [first, sweep] = [calls.wholeReads[0]!, calls.wholeReads[1]!]
   assert.ok(sweep.start - first.end >= 9 * treeMs, `the sweep came ${sweep.start - first.end} ms after the last read, which took ${treeMs} ms`)
   assert.equal(intake.empty(), true)
+})
+
+test('intake: a read of the whole tree gives the event loop back between its slices, and the node is not idle until it ends', async (t) => {
+  const { intake, calls } = await intakeOver(t, undefined, { treeMs: 200, treeSlices: 5 })
+  const answered = new Promise<number>((resolve) => setTimeout(() => resolve(calls.slices), 0))
+  intake.rescan()
+  assert.equal(calls.slices, 1, 'the first slice at once')
+  assert.equal(intake.empty(), false)
+  assert.ok(await answered < 5, 'a timer ran before the read ended')
+  await waitFor(() => calls.wholeReads.length === 1, { message: 'the read of the whole tree' })
+  assert.equal(calls.slices, 5)
+  assert.equal(intake.empty(), true)
+})
+
+test('intake: a read of the whole tree asked for while one is under way comes right after it, without waiting its budget', async (t) => {
+  const { intake, calls } = await intakeOver(t, undefined, { treeMs: 90, treeSlices: 3 })
+  intake.rescan()
+  intake.rescan()
+  await waitFor(() => calls.wholeReads.length === 2, { message: 'both reads' })
+  const [first, second] = [calls.wholeReads[0]!, calls.wholeReads[1]!]
+  assert.ok(second.start - first.end < 9 * 90, `the second came ${second.start - first.end} ms after the first`)
+  assert.equal(intake.empty(), true)
+})
+
+test('intake: a source fault during a read of the whole tree drops the rest of it; the whole tree is read once the fault clears', async (t) => {
+  const fault = { now: null as string | null, asked: 0 }
+  const { intake, calls } = await intakeOver(t, fault, { treeSlices: 3 })
+  intake.rescan()
+  fault.now = 'unmounted'
+  await waitFor(() => intake.empty(), { message: 'the read dropped' })
+  assert.equal(calls.slices, 1, 'no slice read under the fault')
+  assert.deepEqual(calls.wholeReads, [])
+  fault.now = null
+  intake.faultCleared()
+  await waitFor(() => calls.wholeReads.length === 1, { message: 'the read once the fault cleared' })
+  assert.equal(calls.slices, 4)
+})
+
+test('intake: once started, the whole tree is read again every rescan interval', async (t) => {
+  const { intake, calls } = await intakeOver(t, undefined, {}, undefined, 100)
+  intake.start()
+  assert.equal(calls.wholeReads.length, 1, 'the start reads it at once')
+  await waitFor(() => calls.wholeReads.length === 4, { message: 'three more reads' })
+  const gaps = calls.wholeReads.slice(1).map((r, i) => r.start - calls.wholeReads[i]!.end)
+  assert.ok(gaps.every((gap) => gap >= 99), `gaps ${gaps.join(', ')} ms`)
+})
+
+test('intake: the periodic read of the whole tree waits nine times as long as the last took, when that is longer than the interval', async (t) => {
+  const treeMs = 60
+  const { intake, calls } = await intakeOver(t, undefined, { treeMs, treeSlices: 3 }, undefined, 100)
+  intake.start()
+  await waitFor(() => calls.wholeReads.length === 3, { message: 'two more reads', timeoutMs: 10_000 })
+  const reads = calls.wholeReads
+  // Date.now() rounds to the millisecond: 2 ms of slack.
+  const short = reads.slice(1).filter((r, i) => r.start - reads[i]!.end < 9 * reads[i]!.busyMs - 2)
+  assert.deepEqual(short, [], `reads ${JSON.stringify(reads)}`)
 })

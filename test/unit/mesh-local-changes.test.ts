@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { createMeshReceiver } from '../helpers/mesh-receiver.js'
+import { createMeshReceiver, walkWholeTree } from '../helpers/mesh-receiver.js'
 
 // A scan counts the directories it finds gone: the intake reads the whole
 // tree after those (the watcher loses watches and paths where they went).
@@ -11,7 +11,7 @@ async function treeWithDirs (t: Parameters<typeof createMeshReceiver>[0]) {
   const node = await createMeshReceiver(t, { self: 'n0', peers: ['n1'], prefix: 'mesh-local-' })
   for (const dir of ['moved/sub', 'removed', 'kept']) await mkdir(path.join(node.root, dir), { recursive: true })
   for (const file of ['moved/sub/f', 'removed/f', 'kept/f', 'file']) await writeFile(path.join(node.root, file), 'x')
-  node.local.scanTree()
+  walkWholeTree(node.local)
   return node
 }
 
@@ -53,4 +53,30 @@ test('a repair\'s find already owed to the peer (queued, or in a batch in flight
   local.remind('sent', 'n1')
   store.ack('n1', [inFlight!.item])
   assert.deepEqual(store.takeRows('n1', 10).map((o) => o.item.path), ['sent'])
+})
+
+test('a read of the whole tree a directory per step finds what it finds in one piece, and is done only after the last', async (t) => {
+  const { root, local, store } = await treeWithDirs(t)
+  await rm(path.join(root, 'kept/f'))
+  await writeFile(path.join(root, 'moved/sub/new'), 'y')
+  await writeFile(path.join(root, 'file'), 'changed')
+  const walk = local.walkTree()
+  let steps = 1
+  while (!walk.step(0)) steps++
+  assert.equal(steps, 5, 'the root, moved, moved/sub, removed, kept: one each')
+  assert.deepEqual({ versions: walk.result.versions, tombstones: walk.result.tombstones }, { versions: 2, tombstones: 1 })
+  assert.equal(store.get('kept/f')!.deleted, true)
+})
+
+test('a read of the whole tree in steps: a path found gone and back before the last step is not deleted', async (t) => {
+  const { root, local, store } = await treeWithDirs(t)
+  await rm(path.join(root, 'kept/f'))
+  const walk = local.walkTree()
+  assert.equal(walk.step(0), false, 'the root')
+  assert.equal(walk.step(0), false, 'one of its directories')
+  // Written again (an upload, a peer's version) while the read is under way, before or after it reached kept/.
+  await writeFile(path.join(root, 'kept/f'), 'again')
+  while (!walk.step(0));
+  assert.equal(walk.result.tombstones, 0)
+  assert.equal(store.get('kept/f')!.deleted, false)
 })

@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import type { MeshFileRow, MeshStore } from '../db/mesh-store.js'
 import type { HybridClock } from './clock.js'
 import { isMeshInternal } from './mesh-paths.js'
-import { inTree, lookAt, sameKey, type Entry, type StatKey } from './tree-fs.js'
+import { ancestorsAreDirectories, inTree, lookAt, sameKey, type Entry, type StatKey } from './tree-fs.js'
 import { bumpVector, mergeVectors } from './version-vector.js'
 import { deadBeside, deadOf, pastOf } from './version-row.js'
 
@@ -160,23 +160,30 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     }
   }
 
-  /** Records the deletions found, unless the mass-delete guard holds them (`whole`: found by a read of the whole tree). */
+  /**
+   * Records the deletions found, unless the mass-delete guard holds them
+   * (`whole`: found by a read of the whole tree). Each is looked at again
+   * first, and only those still gone count: a read of the whole tree goes
+   * in steps, and meanwhile the watcher may have recorded a deletion it
+   * found, or the path may be back (a directory's child seen again under it).
+   */
   function settleGone (gone: MeshFileRow[], result: ScanResult, whole: boolean): void {
-    const unique = new Map<string, MeshFileRow>()
-    for (const r of gone) if (!r.deleted) unique.set(r.path, r)
-    if (unique.size === 0) return
-    if (!opts.mayDelete(unique.size, whole)) {
-      result.deletesHeld = unique.size
+    const still = new Map<string, MeshFileRow>()
+    for (const r of gone) {
+      if (r.deleted || still.has(r.path)) continue
+      // The row as it is now: this pass may have recorded a version of the path since it was found gone.
+      const current = store.get(r.path)
+      if (current === undefined || current.deleted) continue
+      const seen = lookAt(path.join(root, r.path))
+      if (seen !== null && seen.type === current.kind) continue
+      still.set(r.path, current)
+    }
+    if (still.size === 0) return
+    if (!opts.mayDelete(still.size, whole)) {
+      result.deletesHeld = still.size
       return
     }
-    for (const { path: rel } of unique.values()) {
-      // Still gone? (a directory's child may have been seen again under it)
-      const seen = lookAt(path.join(root, rel))
-      const current = store.get(rel)
-      if (current === undefined || current.deleted || (seen !== null && seen.type === current.kind)) continue
-      // The row as it is now: this pass may have recorded a version of the path since it was found gone.
-      record(tombstone(current), result)
-    }
+    for (const current of still.values()) record(tombstone(current), result)
   }
 
   /** A pass that reads each directory it descends into at once. */
@@ -235,8 +242,11 @@ export function createLocalChanges (opts: LocalChangesOptions) {
         step (budgetMs: number): boolean {
           const until = performance.now() + budgetMs
           store.transaction(() => {
-            do scanChildren(pending.pop()!, true, pass)
-            while (pending.length > 0 && performance.now() < until)
+            do {
+              const dir = pending.pop()!
+              // Queued in an earlier step: made a symlink since (itself or above it), reading it would follow it out of the tree.
+              if (dir === '' || (lookAt(inTree(root, dir))?.type === 'dir' && ancestorsAreDirectories(root, dir))) scanChildren(dir, true, pass)
+            } while (pending.length > 0 && performance.now() < until)
             if (pending.length === 0) settleGone(pass.gone, pass.result, true)
           })
           if (pending.length > 0) return false

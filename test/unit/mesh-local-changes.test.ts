@@ -1,8 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { createLocalChanges } from '../../src/mesh/local-changes.js'
 import { createMeshReceiver, walkWholeTree } from '../helpers/mesh-receiver.js'
+import { makeTempDir } from '../helpers/temp-dir.js'
 
 // A scan counts the directories it finds gone: the intake reads the whole
 // tree after those (the watcher loses watches and paths where they went).
@@ -79,4 +81,30 @@ test('a read of the whole tree in steps: a path found gone and back before the l
   while (!walk.step(0));
   assert.equal(walk.result.tombstones, 0)
   assert.equal(store.get('kept/f')!.deleted, false)
+})
+
+test('a read of the whole tree in steps counts only the deletions still to record when it settles them (the watcher may have recorded one meanwhile)', async (t) => {
+  const { root, store, clock, logger } = await treeWithDirs(t)
+  const asked: Array<{ count: number, whole: boolean }> = []
+  const local = createLocalChanges({ root, self: 'n0', store, clock, peers: () => ['n1'], isExcluded: () => false, mayDelete: (count, whole) => asked.push({ count, whole }) > 0, sourceFault: () => null, logger })
+  await rm(path.join(root, 'file'))
+  const walk = local.walkTree()
+  assert.equal(walk.step(0), false, 'the root: file found gone')
+  local.scan(['file'])
+  while (!walk.step(0));
+  assert.deepEqual(asked, [{ count: 1, whole: false }], 'the watcher\'s scan recorded it; the read counted nothing')
+  assert.equal(walk.result.tombstones, 0)
+  assert.equal(store.get('file')!.deleted, true)
+})
+
+test('a directory made a symlink between the steps of a read of the whole tree is not read through', async (t) => {
+  const { root, store, local } = await treeWithDirs(t)
+  const outside = (await makeTempDir(t, 'mesh-outside-')).path
+  await writeFile(path.join(outside, 'secret'), 'not in the tree')
+  const walk = local.walkTree()
+  assert.equal(walk.step(0), false, 'the root: kept and removed queued')
+  await rename(path.join(root, 'kept'), path.join(root, 'kept-away'))
+  await symlink(outside, path.join(root, 'kept'))
+  while (!walk.step(0));
+  assert.equal(store.get('kept/secret'), undefined)
 })

@@ -30,10 +30,17 @@ export function createDeleteHold ({ deletes, files, now }: {
       const overShare = count > deletes.minFiles && deletes.maxPercent < 100 && count > (files() * deletes.maxPercent) / 100
       return !overCount && !overShare
     },
-    /** What the last scan held back (0: nothing, and the hold clears). */
-    seen (count: number): void {
-      if (count === 0) held = null
-      else held = { count, since: held?.since ?? new Date(now()).toISOString() }
+    /**
+     * What a scan held back. `whole`: a read of the whole tree, whose count
+     * is the hold's (0: nothing, and the hold clears); it also ends a
+     * confirmation it did not take up. Otherwise a scan of a few paths held
+     * some: deletions are held from now on, and counted whole by the read of
+     * the whole tree it asked for (which goes in steps).
+     */
+    seen (count: number, whole: boolean): void {
+      if (whole) allowed = 0
+      if (whole && count === 0) held = null
+      else if (whole || held === null) held = { count, since: held?.since ?? new Date(now()).toISOString() }
     },
     current (): MeshDeleteHold | null {
       return held

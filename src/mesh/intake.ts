@@ -32,8 +32,8 @@ export interface IntakeDeps {
   sourceFault: () => string | null
   /** Has the watcher make sure directories are watched: those read again, and the whole tree with each rescan. */
   checkWatches: (checks: readonly WatchCheck[]) => void
-  /** What the mass-delete guard held back in a scan of the whole tree. */
-  deletesHeld: (count: number) => void
+  /** What the mass-delete guard held back: in a scan of the whole tree (`whole`, its count is the hold's), or in a scan of a few paths (some, until the whole tree is read). */
+  deletesHeld: (count: number, whole: boolean) => void
   /** Versions were recorded (peers owed, flush waiters to look again). */
   recorded: () => void
   /** This node is sending batches to peers or applying theirs: the read again waits (see verify). */
@@ -92,10 +92,13 @@ export function createIntake (deps: IntakeDeps) {
   /** When the last read of the whole tree ended and how long its steps took (the budget of the next). */
   let lastRescan = { end: 0, ms: 0 }
   /** The read of the whole tree under way; `again`: asked for meanwhile, read again right after. */
-  let walk: { tree: TreeWalk, ms: number, again: boolean, sweep: boolean } | null = null
+  let walk: { tree: TreeWalk, ms: number, again: boolean, sweep: boolean, recorded: number } | null = null
   let walkTimer: NodeJS.Immediate | null = null
   let periodicTimer: NodeJS.Timeout | null = null
   let started = false
+  /** A read of the whole tree has ended since the start (what changed while nobody watched is recorded); and who waits for one. */
+  let readOnce = false
+  const readWaiters = new Set<(read: boolean) => void>()
   /** A source fault was seen: the whole tree is looked at again once it clears. */
   let faulted = false
   let closed = false
@@ -109,9 +112,10 @@ export function createIntake (deps: IntakeDeps) {
 
   /** `whole`: the scan saw the whole tree, so its count of held deletions is the hold's (a scan of a few paths cannot tell). */
   const afterScan = (result: ScanResult, whole: boolean): void => {
-    if (whole) deps.deletesHeld(result.deletesHeld)
-    else if (result.deletesHeld > 0) rescan()
-    else if (result.dirsGone > 0) armSweep()
+    if (whole || result.deletesHeld > 0) deps.deletesHeld(result.deletesHeld, whole)
+    // Held in a scan of a few paths: the rest of the burst waits with them until a read of the whole tree counts them all.
+    if (!whole && result.deletesHeld > 0) rescan()
+    else if (!whole && result.dirsGone > 0) armSweep()
     deps.recorded()
   }
 
@@ -218,20 +222,24 @@ export function createIntake (deps: IntakeDeps) {
       return
     }
     faulted = false
-    // The whole tree, its watches checked: what waits to be looked at or read again is in it, the deletions
-    // waiting for their burst too. Nothing waits after it: reports before the start set no timer, and a read
-    // again a source fault skipped has none either; left, they kept the node from idle until the next report.
-    intake = new Set()
+    // The whole tree, its watches checked: what waits to be read again is in it. A read again a source fault
+    // skipped has no timer; left, it kept the node from idle until the next report. Reported paths and deletions
+    // stay, with a timer (reports before the start set none): the read reaches them only in a while, and a flush
+    // meanwhile must find them.
+    if (intake.size > 0) intakeTimer ??= setTimeout(drain, INTAKE_MS)
+    if (gone.size > 0) goneTimer ??= setTimeout(settleDeletions, DELETE_SETTLE_MS)
     armed = false
-    gone = new Set()
     active = new Set()
     activeTrees = new Set()
     activeSince = deferredSince = null
     if (sweepTimer !== null) clearTimeout(sweepTimer)
     sweepTimer = null
     sweepSince = null
+    // The next periodic read counts from the end of this one.
+    if (periodicTimer !== null) clearTimeout(periodicTimer)
+    periodicTimer = null
     deps.checkWatches([{ dir: '', deep: true }])
-    walk = { tree: deps.local.walkTree(), ms: 0, again: false, sweep: false }
+    walk = { tree: deps.local.walkTree(), ms: 0, again: false, sweep: false, recorded: 0 }
     // The first slice now: a small tree is read before this returns.
     step()
   }
@@ -250,12 +258,21 @@ export function createIntake (deps: IntakeDeps) {
     const done = current.tree.step(WALK_SLICE_MS)
     current.ms += performance.now() - start
     if (!done) {
+      // Peers need not wait for the end of a long read to get what it found so far (a start's, after a while down).
+      const { versions, tombstones } = current.tree.result
+      if (versions + tombstones > current.recorded) deps.recorded()
+      current.recorded = versions + tombstones
       walkTimer = setImmediate(step)
       return
     }
     walk = null
     lastRescan = { end: Date.now(), ms: current.ms }
     afterScan(current.tree.result, true)
+    if (!readOnce) {
+      readOnce = true
+      for (const resolve of readWaiters) resolve(true)
+      readWaiters.clear()
+    }
     if (current.again) rescan()
     else if (current.sweep) armSweep()
     if (walk === null) schedulePeriodic()
@@ -285,6 +302,21 @@ export function createIntake (deps: IntakeDeps) {
       rescan()
       if (walk === null) schedulePeriodic()
     },
+    /** Resolves true once a read of the whole tree has ended since the start; false if `signal` aborts first or the intake closes. */
+    startRead (signal: AbortSignal): Promise<boolean> {
+      if (readOnce) return Promise.resolve(true)
+      if (signal.aborted || closed) return Promise.resolve(false)
+      return new Promise((resolve) => {
+        const settle = (read: boolean): void => {
+          readWaiters.delete(settle)
+          signal.removeEventListener('abort', abort)
+          resolve(read)
+        }
+        const abort = (): void => settle(false)
+        readWaiters.add(settle)
+        signal.addEventListener('abort', abort, { once: true })
+      })
+    },
     /** The source guard cleared a fault it had reported. */
     faultCleared (): void {
       if (!faulted) return
@@ -302,6 +334,7 @@ export function createIntake (deps: IntakeDeps) {
       for (const timer of [intakeTimer, goneTimer, verifyTimer, sweepTimer, periodicTimer]) if (timer !== null) clearTimeout(timer)
       if (walkTimer !== null) clearImmediate(walkTimer)
       walk = null
+      for (const resolve of [...readWaiters]) resolve(false)
     },
   }
 }

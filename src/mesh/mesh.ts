@@ -159,7 +159,7 @@ export function createMesh (opts: MeshOptions) {
     local,
     sourceFault,
     checkWatches: opts.checkWatches,
-    deletesHeld: (count) => deleteHold.seen(count),
+    deletesHeld: deleteHold.seen,
     recorded: () => {
       for (const link of links.values()) link.wake()
       flushWaiters.check()
@@ -238,6 +238,8 @@ export function createMesh (opts: MeshOptions) {
         } catch {
           return { done: false, owed: store.owedUpTo(store.maxSeq()) }
         }
+        // What changed while nobody watched is known once the start's read of the whole tree ends (it goes in steps).
+        if (!await intake.startRead(signal)) return { done: false, owed: store.owedUpTo(store.maxSeq()) }
       } else {
         intake.add(paths, false)
       }

@@ -87,3 +87,20 @@ test('the same new path written on two nodes: one winner and one identical confl
   assert.match(peers.stdout, /node n0: idle/)
   assert.match(peers.stdout, /n1 +idle +yes +0/)
 })
+
+test('a flush right after a start answers once what was written while the node was down is on its peer', async (t) => {
+  const nodes = await startMesh(t, { nodes: 2 })
+  const [n0, n1] = [nodes[0]!, nodes[1]!]
+  await n0.stop()
+  // Enough for the start's read of the whole tree to take several slices of the event loop.
+  for (let d = 0; d < 200; d++) {
+    await mkdir(path.join(n0.root, `down-${d}`))
+    for (let f = 0; f < 10; f++) await writeFile(path.join(n0.root, `down-${d}`, `${f}.txt`), `${d}/${f}`)
+  }
+  await n0.start()
+  const flush = await n0.api('/v1/flush', { method: 'POST', body: { timeout: 60 } })
+  assert.equal(flush.status, 200, JSON.stringify(flush.body))
+  for (let d = 0; d < 200; d++) {
+    for (let f = 0; f < 10; f++) assert.equal(await readFile(path.join(n1.root, `down-${d}`, `${f}.txt`), 'utf8'), `${d}/${f}`)
+  }
+})

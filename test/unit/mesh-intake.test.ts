@@ -25,6 +25,8 @@ interface FakeScans {
   treeMs?: number
   /** In how many slices it reads the tree (1 by default). */
   treeSlices?: number
+  /** Paths whose scan holds deletions (the mass-delete guard). */
+  held?: ReadonlySet<string>
 }
 
 /** Whether the node sends or applies batches, counting the questions; and the longest the read again waits for it. */
@@ -33,13 +35,13 @@ interface Busy { now: boolean, asked: number, deferMaxMs?: number }
 async function intakeOver (t: import('node:test').TestContext, fault: { now: string | null, asked: number } = { now: null, asked: 0 }, scans: FakeScans = {}, busy: Busy = { now: false, asked: 0 }, rescanEveryMs = 0) {
   const root = (await makeTempDir(t, 'syncplane-intake-')).path
   /** `wholeReads`: each read of the whole tree that ended, from its first slice to its last. */
-  const calls = { scan: [] as string[][], scanDirs: [] as string[][], checkWatches: [] as WatchCheck[][], wholeReads: [] as Array<{ start: number, end: number, busyMs: number }>, slices: 0 }
+  const calls = { scan: [] as string[][], scanDirs: [] as string[][], checkWatches: [] as WatchCheck[][], wholeReads: [] as Array<{ start: number, end: number, busyMs: number }>, slices: 0, held: [] as Array<{ count: number, whole: boolean }> }
   const result = (dirsGone = 0): ScanResult => ({ versions: 0, tombstones: 0, deletesHeld: 0, dirsGone })
   const fake = {
     scan: (paths: Iterable<string>) => {
       const list = [...paths]
       calls.scan.push(list)
-      return result(list.filter((p) => scans.dirsGone?.has(p) === true).length)
+      return { ...result(list.filter((p) => scans.dirsGone?.has(p) === true).length), deletesHeld: list.filter((p) => scans.held?.has(p) === true).length }
     },
     scanDirs: (dirs: Iterable<string>) => {
       calls.scanDirs.push([...dirs].sort())
@@ -66,7 +68,7 @@ async function intakeOver (t: import('node:test').TestContext, fault: { now: str
     },
     owe: () => {},
   } as unknown as LocalChanges
-  const intake = createIntake({ root, local: fake, sourceFault: () => ask(fault), checkWatches: (c) => calls.checkWatches.push([...c]), deletesHeld: () => {}, recorded: () => {}, busy: () => { busy.asked++; return busy.now }, verifyDeferMaxMs: busy.deferMaxMs, rescanEveryMs })
+  const intake = createIntake({ root, local: fake, sourceFault: () => ask(fault), checkWatches: (c) => calls.checkWatches.push([...c]), deletesHeld: (count, whole) => calls.held.push({ count, whole }), recorded: () => {}, busy: () => { busy.asked++; return busy.now }, verifyDeferMaxMs: busy.deferMaxMs, rescanEveryMs })
   t.after(() => intake.close())
   return { root, intake, calls }
 }
@@ -132,14 +134,38 @@ test('intake: reports before the start are looked at but arm no read again', asy
   assert.equal(intake.empty(), true)
 })
 
-test('intake: reports before the start wait for nothing once the start has looked at the whole tree, so the node can be idle', async (t) => {
+test('intake: reports before the start are looked at once the start reads the whole tree, so the node can be idle', async (t) => {
   const { root, intake, calls } = await intakeOver(t)
   await writeFile(path.join(root, 'early.txt'), 'x')
   intake.add(['early.txt'], false)
   assert.equal(intake.empty(), false)
   intake.rescan()
   assert.deepEqual(calls.checkWatches, [[{ dir: '', deep: true }]])
-  assert.equal(intake.empty(), true, 'the whole tree was looked at, the reported path included')
+  await waitFor(() => intake.empty(), { message: 'the reported path looked at' })
+  assert.deepEqual(calls.scan, [['early.txt']])
+})
+
+test('intake: paths reported as a read of the whole tree begins are looked at within milliseconds, not when the read reaches them', async (t) => {
+  const { root, intake, calls } = await intakeOver(t, undefined, { treeMs: 400, treeSlices: 20 })
+  await writeFile(path.join(root, 'upload.txt'), 'x')
+  intake.add(['upload.txt'], true)
+  intake.rescan()
+  await waitFor(() => calls.scan.length === 1, { message: 'the path looked at' })
+  assert.deepEqual(calls.wholeReads, [], 'while the read is under way (a flush meanwhile finds the path recorded)')
+})
+
+test('intake: startRead resolves once a read of the whole tree has ended, false when its signal aborts first', async (t) => {
+  const { intake } = await intakeOver(t, undefined, { treeMs: 100, treeSlices: 5 })
+  // AbortSignal.timeout's timer would not keep the test's event loop alive.
+  const soon = new AbortController()
+  setTimeout(() => soon.abort(), 20)
+  assert.equal(await intake.startRead(soon.signal), false, 'no read yet')
+  intake.start()
+  const read = intake.startRead(new AbortController().signal)
+  assert.equal(intake.empty(), false)
+  assert.equal(await read, true)
+  assert.equal(intake.empty(), true)
+  assert.equal(await intake.startRead(new AbortController().signal), true, 'at once from then on')
 })
 
 test('intake: directories a source fault kept from their read again wait for nothing after the rescan once it clears', async (t) => {
@@ -234,4 +260,13 @@ test('intake: the periodic read of the whole tree waits nine times as long as th
   // Date.now() rounds to the millisecond: 2 ms of slack.
   const short = reads.slice(1).filter((r, i) => r.start - reads[i]!.end < 9 * reads[i]!.busyMs - 2)
   assert.deepEqual(short, [], `reads ${JSON.stringify(reads)}`)
+})
+
+test('intake: deletions a scan of a few paths held are reported at once, and counted again by the read of the whole tree it asks for', async (t) => {
+  const { intake, calls } = await intakeOver(t, undefined, { held: new Set(['big']), treeMs: 100, treeSlices: 5 })
+  intake.add(['big'], true)
+  await waitFor(() => calls.held.length > 0, { message: 'the hold' })
+  assert.deepEqual(calls.held[0], { count: 1, whole: false })
+  await waitFor(() => calls.wholeReads.length === 1, { message: 'the read of the whole tree' })
+  assert.deepEqual(calls.held.at(-1), { count: 0, whole: true })
 })

@@ -208,10 +208,10 @@ test('mesh delete hold: held until confirmed with the count held, then that coun
   assert.equal(hold.current(), null)
   assert.equal(hold.confirm(8), 'none', 'nothing held yet')
   assert.equal(hold.mayDelete(8, true), false)
-  hold.seen(8)
+  hold.seen(8, true)
   assert.deepEqual(hold.current(), { count: 8, since: '2026-01-01T00:00:00.000Z' })
   clock += 60_000
-  hold.seen(9)
+  hold.seen(9, true)
   assert.deepEqual(hold.current(), { count: 9, since: '2026-01-01T00:00:00.000Z' }, 'a growing hold keeps its start')
   assert.equal(hold.confirm(8), 'changed')
   assert.equal(hold.mayDelete(9, true), false, 'a refused confirmation lets nothing through')
@@ -220,8 +220,8 @@ test('mesh delete hold: held until confirmed with the count held, then that coun
   assert.equal(hold.mayDelete(1, false), true, 'a deletion the watcher reported meanwhile passes by the limits,')
   assert.equal(hold.mayDelete(9, true), true, 'and leaves the confirmation to the read of the whole tree it was for')
   assert.equal(hold.mayDelete(9, true), false, 'once')
-  hold.seen(7)
-  hold.seen(0)
+  hold.seen(7, true)
+  hold.seen(0, true)
   assert.equal(hold.current(), null, 'nothing held any more: the hold clears')
 })
 
@@ -229,12 +229,31 @@ test('mesh delete hold: while deletions are held, a later small batch of them is
   const hold = createDeleteHold({ deletes: { maxFiles: 20, maxPercent: 100, minFiles: 0 }, files: () => 100, now: () => 0 })
   assert.equal(hold.mayDelete(3, false), true, 'nothing held: a few deletions pass')
   assert.equal(hold.mayDelete(50, true), false)
-  hold.seen(50)
+  hold.seen(50, true)
   assert.equal(hold.mayDelete(3, false), false, 'the tail of the burst waits with the rest')
-  hold.seen(53)
+  hold.seen(53, true)
   assert.equal(hold.confirm(53), 'confirmed')
   assert.equal(hold.mayDelete(53, true), true)
   assert.equal(hold.mayDelete(3, false), true, 'after the confirmation: the limits as before')
+})
+
+test('mesh delete hold: deletions a scan of a few paths held are held from then on, counted whole by the read of the whole tree', () => {
+  const hold = createDeleteHold({ deletes: { maxFiles: 20, maxPercent: 100, minFiles: 0 }, files: () => 100, now: () => 0 })
+  hold.seen(40, false)
+  assert.equal(hold.current()?.count, 40, 'held at once, before the read of the whole tree ends')
+  assert.equal(hold.mayDelete(3, false), false, 'the tail of the burst waits with them')
+  hold.seen(45, true)
+  assert.equal(hold.current()?.count, 45, 'the whole read\'s count')
+  hold.seen(5, false)
+  assert.equal(hold.current()?.count, 45, 'a scan of a few paths does not lower it')
+})
+
+test('mesh delete hold: a read of the whole tree that finds nothing to delete ends a confirmation', () => {
+  const hold = createDeleteHold({ deletes: { maxFiles: 20, maxPercent: 100, minFiles: 0 }, files: () => 100, now: () => 0 })
+  hold.seen(45, true)
+  assert.equal(hold.confirm(45), 'confirmed')
+  hold.seen(0, true)
+  assert.equal(hold.mayDelete(45, true), false, 'a later mass deletion is held again')
 })
 
 test('hybrid clock: strictly increasing, never behind the wall clock nor behind what it observed', () => {

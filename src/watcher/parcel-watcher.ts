@@ -119,11 +119,16 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
     const watched = await watchedInodes()
     if (watched === null) return
     const walk = createWatchAudit(root, checks, isUnwatched, watched)
-    while (!closed && !walk.step(AUDIT_SLICE_MS)) await yieldTurn()
-    const fresh = closed ? null : await watchedInodes()
-    if (fresh === null || closed) return
-    const lost = walk.lost(fresh)
-    if (lost.length === 0) return
+    const lost: string[] = []
+    for (;;) {
+      while (!closed && !walk.step(AUDIT_SLICE_MS)) await yieldTurn()
+      if (closed || !walk.suspects()) break
+      const fresh = await watchedInodes()
+      if (fresh === null) return
+      lost.push(...walk.settle(fresh))
+    }
+    // Not with the root's watches gone meanwhile (the watch limit): every directory would look lost.
+    if (lost.length === 0 || closed || status.state !== 'running') return
     logger.warn({ count: lost.length, dirs: lost.slice(0, 10).map(relative) }, 'directories had lost their inotify watch: watched again, and looked at whole')
     for (const abs of lost) subtrees.rewatch(abs)
   }

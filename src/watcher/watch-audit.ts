@@ -7,10 +7,16 @@ const SHALLOW_LEVELS = 2
 
 /** An audit a step at a time (see createWatchAudit). */
 export interface WatchAudit {
-  /** Looks at directories for about `budgetMs` (one at least); true once every one was looked at. */
+  /** Looks at directories for about `budgetMs` (one at least); true once none is left to look at. */
   step: (budgetMs: number) => boolean
-  /** The directories not in the inodes given (outermost only) that are in none of `fresh` either. */
-  lost: (fresh: ReadonlySet<string>) => string[]
+  /** Whether directories not in the watched inodes were found since the last `settle`. */
+  suspects: () => boolean
+  /**
+   * Weighs those against `fresh` (inodes read again): the ones in it are
+   * watched, and the directories below them are queued (step again); the
+   * others are lost, and returned. `fresh` is the watched inodes from then on.
+   */
+  settle: (fresh: ReadonlySet<string>) => string[]
 }
 
 /**
@@ -23,10 +29,15 @@ export interface WatchAudit {
  * which in one piece would hold the event loop for a second at a million
  * files: `step` looks at a slice. Between steps directories are made and
  * watched; one that is not in `watched` (read at the start) is looked up
- * again in inodes read at the end (`lost`) before it counts as lost.
+ * again in inodes read afterwards (`settle`) before it counts as lost, and
+ * if it is watched by then, the check goes on below it: a tree moved in
+ * may have its top watched and not what is below.
  */
 export function createWatchAudit (root: string, checks: readonly WatchCheck[], skip: (abs: string) => boolean, watched: ReadonlySet<string>): WatchAudit {
-  const suspects = new Set<string>()
+  /** Directories not in `watched`, with how deep the check goes below them. */
+  const suspects = new Map<string, number>()
+  const lost = new Set<string>()
+  let inodes = watched
   const pending: Array<{ abs: string, depth: number }> = checks.map(({ dir, deep }) => ({ abs: dir === '' ? root : path.join(root, dir), depth: deep ? Infinity : SHALLOW_LEVELS })).reverse()
   const inode = (abs: string): string | null => {
     try {
@@ -38,14 +49,7 @@ export function createWatchAudit (root: string, checks: readonly WatchCheck[], s
     }
   }
 
-  const visit = (abs: string, depth: number): void => {
-    if (suspects.has(abs) || skip(abs)) return
-    const ino = inode(abs)
-    if (ino === null) return
-    if (!watched.has(ino)) {
-      suspects.add(abs)
-      return
-    }
+  const below = (abs: string, depth: number): void => {
     if (depth === 0) return
     try {
       // Pushed in reverse: the directories are looked at in the order listed, depth first.
@@ -54,6 +58,14 @@ export function createWatchAudit (root: string, checks: readonly WatchCheck[], s
     } catch {
       // Gone meanwhile.
     }
+  }
+
+  const visit = (abs: string, depth: number): void => {
+    if (suspects.has(abs) || lost.has(abs) || skip(abs)) return
+    const ino = inode(abs)
+    if (ino === null) return
+    if (!inodes.has(ino)) suspects.set(abs, depth)
+    else below(abs, depth)
   }
 
   return {
@@ -65,11 +77,22 @@ export function createWatchAudit (root: string, checks: readonly WatchCheck[], s
       } while (pending.length > 0 && performance.now() < until)
       return pending.length === 0
     },
-    lost (fresh) {
-      return [...suspects].filter((abs) => {
+    suspects: () => suspects.size > 0,
+    settle (fresh) {
+      inodes = fresh
+      const found: string[] = []
+      for (const [abs, depth] of suspects) {
         const ino = inode(abs)
-        return ino !== null && !fresh.has(ino)
-      })
+        if (ino === null) continue
+        if (fresh.has(ino)) {
+          below(abs, depth)
+          continue
+        }
+        lost.add(abs)
+        found.push(abs)
+      }
+      suspects.clear()
+      return found
     },
   }
 }

@@ -12,6 +12,6 @@ export async function unwatchedDirs (pid: number, root: string, skip: (rel: stri
   if (watched === null) return []
   const audit = createWatchAudit(root, [{ dir: '', deep: true }], (abs) => skip(path.relative(root, abs)), watched)
   audit.step(Infinity)
-  const lost = audit.lost(watched)
+  const lost = audit.settle(watched)
   return lost.map((abs) => path.relative(root, abs))
 }

@@ -21,7 +21,7 @@ test('a deep check of the watches looks at a directory a step when the budget is
   const audit = createWatchAudit(root, [{ dir: '', deep: true }], () => false, watched)
   let steps = 1
   while (!audit.step(0)) steps++
-  assert.deepEqual(audit.lost(watched).map((abs) => path.relative(root, abs)).sort(), ['a/a1/a2', 'b'], 'b/b1 is below b: watched again with it')
+  assert.deepEqual(audit.settle(watched).map((abs) => path.relative(root, abs)).sort(), ['a/a1/a2', 'b'], 'b/b1 is below b: watched again with it')
   assert.equal(steps, 6, 'the root, a, a/a1, a/a1/a2, b and c (not b/b1, below a lost one): one a step')
 })
 
@@ -36,7 +36,9 @@ test('a check of the watches: a directory made and watched while the check was u
   while (!audit.step(0));
   // Read again at the end: the new directory is watched by then, the other is not.
   const atEnd = new Set([...atStart, inodeOf(path.join(root, 'c', 'new'))])
-  assert.deepEqual(audit.lost(atEnd), [path.join(root, 'c', 'lost')])
+  assert.deepEqual(audit.settle(atEnd), [path.join(root, 'c', 'lost')])
+  assert.equal(audit.step(0), true, 'nothing below c/new')
+  assert.equal(audit.suspects(), false)
 })
 
 test('a check that is not deep looks two levels down, and skips what is left unwatched on purpose', async (t) => {
@@ -44,5 +46,19 @@ test('a check that is not deep looks two levels down, and skips what is left unw
   await mkdir(path.join(root, '.syncplane', 'staging'), { recursive: true })
   const audit = createWatchAudit(root, [{ dir: '', deep: false }], (abs) => abs === path.join(root, '.syncplane'), new Set([inodeOf(root), inodeOf(path.join(root, 'a'))]))
   while (!audit.step(Infinity));
-  assert.deepEqual(audit.lost(new Set()).map((abs) => path.relative(root, abs)).sort(), ['a/a1', 'b', 'c'], 'a/a1/a2 is three levels down')
+  assert.deepEqual(audit.settle(new Set()).map((abs) => path.relative(root, abs)).sort(), ['a/a1', 'b', 'c'], 'a/a1/a2 is three levels down')
+})
+
+test('a check of the watches goes on below a directory watched by the time it is settled: a tree moved in may have only its top watched', async (t) => {
+  const root = await tree(t)
+  await mkdir(path.join(root, 'moved', 'inner'), { recursive: true })
+  const rels = ['', 'a', 'a/a1', 'a/a1/a2', 'b', 'b/b1', 'c']
+  const atStart = new Set(rels.map((rel) => inodeOf(path.join(root, rel))))
+  const audit = createWatchAudit(root, [{ dir: '', deep: true }], () => false, atStart)
+  while (!audit.step(Infinity));
+  const topWatched = new Set([...atStart, inodeOf(path.join(root, 'moved'))])
+  assert.deepEqual(audit.settle(topWatched), [])
+  while (!audit.step(Infinity));
+  assert.equal(audit.suspects(), true)
+  assert.deepEqual(audit.settle(topWatched), [path.join(root, 'moved', 'inner')])
 })

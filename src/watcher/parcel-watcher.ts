@@ -124,7 +124,7 @@ export function createParcelWatcher (opts: ParcelWatcherOptions): Watcher {
       while (!closed && !walk.step(AUDIT_SLICE_MS)) await yieldTurn()
       if (closed || !walk.suspects()) break
       const fresh = await watchedInodes()
-      if (fresh === null) return
+      if (fresh === null) break
       lost.push(...walk.settle(fresh))
     }
     // Not with the root's watches gone meanwhile (the watch limit): every directory would look lost.

@@ -10,6 +10,9 @@ export interface MeshDeleteHold {
   since: string
 }
 
+/** What kind of scan counted deletions for the guard (see `seen`). */
+export type HoldScan = 'whole' | 'stale' | 'partial'
+
 export function createDeleteHold ({ deletes, files, now }: {
   deletes: { maxFiles: number, maxPercent: number, minFiles: number }
   files: () => number
@@ -33,14 +36,21 @@ export function createDeleteHold ({ deletes, files, now }: {
     /**
      * What a scan held back. `whole`: a read of the whole tree, whose count
      * is the hold's (0: nothing, and the hold clears); it also ends a
-     * confirmation it did not take up. Otherwise a scan of a few paths held
-     * some: deletions are held from now on, and counted whole by the read of
-     * the whole tree it asked for (which goes in steps).
+     * confirmation it did not take up. `stale`: a read of the whole tree
+     * that began before the latest hold or confirmation, so it may have
+     * passed where those deletions are: it may set the hold (unless a
+     * confirmation waits for the next read), never clear it. `partial`: a
+     * scan of a few paths held some: deletions are held from now on, and
+     * counted whole by the read of the whole tree it asked for.
      */
-    seen (count: number, whole: boolean): void {
-      if (whole) allowed = 0
-      if (whole && count === 0) held = null
-      else if (whole || held === null) held = { count, since: held?.since ?? new Date(now()).toISOString() }
+    seen (count: number, scan: HoldScan): void {
+      const since = held?.since ?? new Date(now()).toISOString()
+      if (scan === 'whole') {
+        allowed = 0
+        held = count === 0 ? null : { count, since }
+      } else if (count > 0 && (scan === 'stale' ? allowed === 0 : held === null)) {
+        held = { count, since }
+      }
     },
     current (): MeshDeleteHold | null {
       return held

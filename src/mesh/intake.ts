@@ -1,4 +1,5 @@
 import path from 'node:path'
+import type { HoldScan } from './delete-hold.js'
 import type { LocalChanges, ScanResult, TreeWalk } from './local-changes.js'
 import { isMeshInternal } from './mesh-paths.js'
 import { inTree, lookAt, type Entry } from './tree-fs.js'
@@ -32,8 +33,8 @@ export interface IntakeDeps {
   sourceFault: () => string | null
   /** Has the watcher make sure directories are watched: those read again, and the whole tree with each rescan. */
   checkWatches: (checks: readonly WatchCheck[]) => void
-  /** What the mass-delete guard held back: in a scan of the whole tree (`whole`, its count is the hold's), or in a scan of a few paths (some, until the whole tree is read). */
-  deletesHeld: (count: number, whole: boolean) => void
+  /** What the mass-delete guard held back, and in what kind of scan (delete-hold.ts, `seen`). */
+  deletesHeld: (count: number, scan: HoldScan) => void
   /** Versions were recorded (peers owed, flush waiters to look again). */
   recorded: () => void
   /** This node is sending batches to peers or applying theirs: the read again waits (see verify). */
@@ -92,7 +93,8 @@ export function createIntake (deps: IntakeDeps) {
   /** When the last read of the whole tree ended and how long its steps took (the budget of the next). */
   let lastRescan = { end: 0, ms: 0 }
   /** The read of the whole tree under way; `again`: asked for meanwhile, read again right after. */
-  let walk: { tree: TreeWalk, ms: number, again: boolean, sweep: boolean, recorded: number } | null = null
+  /** `stale`: see TreeWalk; `afterStart`: began once started (a read that can be the start's). */
+  let walk: { tree: TreeWalk, ms: number, again: boolean, sweep: boolean, recorded: number, stale: boolean, afterStart: boolean } | null = null
   let walkTimer: NodeJS.Immediate | null = null
   let periodicTimer: NodeJS.Timeout | null = null
   let started = false
@@ -110,13 +112,25 @@ export function createIntake (deps: IntakeDeps) {
     return true
   }
 
-  /** `whole`: the scan saw the whole tree, so its count of held deletions is the hold's (a scan of a few paths cannot tell). */
-  const afterScan = (result: ScanResult, whole: boolean): void => {
-    if (whole || result.deletesHeld > 0) deps.deletesHeld(result.deletesHeld, whole)
-    // Held in a scan of a few paths: the rest of the burst waits with them until a read of the whole tree counts them all.
-    if (!whole && result.deletesHeld > 0) rescan()
-    else if (!whole && result.dirsGone > 0) armSweep()
+  /** A read of the whole tree counts held deletions whole; a scan of a few paths (`partial`) cannot tell. */
+  const afterScan = (result: ScanResult, scan: HoldScan): void => {
+    if (scan !== 'partial' || result.deletesHeld > 0) deps.deletesHeld(result.deletesHeld, scan)
+    // Held here: the rest of the burst waits with them until a read of the whole tree counts them all, one that
+    // began after them (within its share of the time: deletions trickling in while an operator is away hold too).
+    if (scan === 'partial' && result.deletesHeld > 0) {
+      staleWalk()
+      armSweep()
+    } else if (scan === 'partial' && result.dirsGone > 0) {
+      armSweep()
+    }
     deps.recorded()
+  }
+
+  /** The read under way began before deletions were held or confirmed: its count is not the whole count. */
+  function staleWalk (): void {
+    if (walk === null) return
+    walk.stale = true
+    walk.tree.stale()
   }
 
   function drain (): void {
@@ -139,7 +153,7 @@ export function createIntake (deps: IntakeDeps) {
     }
     if (arm) armVerify()
     if (gone.size > 0) goneTimer ??= setTimeout(settleDeletions, DELETE_SETTLE_MS)
-    afterScan(deps.local.scan(present.keys(), present), false)
+    afterScan(deps.local.scan(present.keys(), present), 'partial')
   }
 
   /** The deletions of a burst, recorded in one scan: more than the guard allows are held, not sent one watcher batch at a time. */
@@ -149,7 +163,7 @@ export function createIntake (deps: IntakeDeps) {
     if (gone.size === 0 || blocked()) return
     const paths = gone
     gone = new Set()
-    afterScan(deps.local.scan(paths), false)
+    afterScan(deps.local.scan(paths), 'partial')
   }
 
   function armVerify (): void {
@@ -178,9 +192,9 @@ export function createIntake (deps: IntakeDeps) {
     activeTrees = new Set()
     // Where the watcher missed changes it may have lost a directory's watch: every later change there would be missed too.
     deps.checkWatches([...[...dirs].map((dir) => ({ dir, deep: false })), ...[...trees].map((dir) => ({ dir, deep: true }))])
-    if (dirs.size > 0) afterScan(deps.local.scanDirs(dirs), false)
+    if (dirs.size > 0) afterScan(deps.local.scanDirs(dirs), 'partial')
     // Below a directory moved in, parcel may still report under the old path (docs/watchers.md): read whole.
-    if (trees.size > 0) afterScan(deps.local.scan(trees), false)
+    if (trees.size > 0) afterScan(deps.local.scan(trees), 'partial')
   }
 
   function armSweep (): void {
@@ -239,7 +253,7 @@ export function createIntake (deps: IntakeDeps) {
     if (periodicTimer !== null) clearTimeout(periodicTimer)
     periodicTimer = null
     deps.checkWatches([{ dir: '', deep: true }])
-    walk = { tree: deps.local.walkTree(), ms: 0, again: false, sweep: false, recorded: 0 }
+    walk = { tree: deps.local.walkTree(), ms: 0, again: false, sweep: false, recorded: 0, stale: false, afterStart: started }
     // The first slice now: a small tree is read before this returns.
     step()
   }
@@ -267,8 +281,8 @@ export function createIntake (deps: IntakeDeps) {
     }
     walk = null
     lastRescan = { end: Date.now(), ms: current.ms }
-    afterScan(current.tree.result, true)
-    if (!readOnce) {
+    afterScan(current.tree.result, current.stale ? 'stale' : 'whole')
+    if (!readOnce && current.afterStart) {
       readOnce = true
       for (const resolve of readWaiters) resolve(true)
       readWaiters.clear()
@@ -316,6 +330,11 @@ export function createIntake (deps: IntakeDeps) {
         readWaiters.add(settle)
         signal.addEventListener('abort', abort, { once: true })
       })
+    },
+    /** An operator confirmed the held deletions: a read of the whole tree that began after that records them. */
+    confirmed (): void {
+      staleWalk()
+      rescan()
     },
     /** The source guard cleared a fault it had reported. */
     faultCleared (): void {

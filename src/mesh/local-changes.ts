@@ -48,6 +48,13 @@ export interface TreeWalk {
   /** What the steps so far found; complete once `step` returned true. */
   readonly result: ScanResult
   step: (budgetMs: number) => boolean
+  /**
+   * The mass-delete guard held deletions, or an operator confirmed some,
+   * after this read began: it may have passed where they are, so its count
+   * is not the whole count. Its deletions are then weighed as a scan of a
+   * few paths' are (delete-hold.ts).
+   */
+  stale: () => void
 }
 
 /** One scan's findings, and how it reads a directory below one it read (at once, or in a later step). */
@@ -174,7 +181,8 @@ export function createLocalChanges (opts: LocalChangesOptions) {
       // The row as it is now: this pass may have recorded a version of the path since it was found gone.
       const current = store.get(r.path)
       if (current === undefined || current.deleted) continue
-      const seen = lookAt(path.join(root, r.path))
+      // Through a directory made a symlink, what is found is not the tree: gone from it.
+      const seen = ancestorsAreDirectories(root, r.path) ? lookAt(inTree(root, r.path)) : null
       if (seen !== null && seen.type === current.kind) continue
       still.set(r.path, current)
     }
@@ -237,8 +245,10 @@ export function createLocalChanges (opts: LocalChangesOptions) {
     walkTree (): TreeWalk {
       const pending = ['']
       const pass: Pass = { gone: [], result: noChanges(), descend: (rel) => pending.push(rel) }
+      let whole = true
       return {
         result: pass.result,
+        stale: () => { whole = false },
         step (budgetMs: number): boolean {
           const until = performance.now() + budgetMs
           store.transaction(() => {
@@ -247,7 +257,7 @@ export function createLocalChanges (opts: LocalChangesOptions) {
               // Queued in an earlier step: made a symlink since (itself or above it), reading it would follow it out of the tree.
               if (dir === '' || (lookAt(inTree(root, dir))?.type === 'dir' && ancestorsAreDirectories(root, dir))) scanChildren(dir, true, pass)
             } while (pending.length > 0 && performance.now() < until)
-            if (pending.length === 0) settleGone(pass.gone, pass.result, true)
+            if (pending.length === 0) settleGone(pass.gone, pass.result, whole)
           })
           if (pending.length > 0) return false
           const { result } = pass

@@ -293,7 +293,7 @@ export function createMesh (opts: MeshOptions) {
     /** Lets the held local deletions go, if their count is still `expected`. */
     confirmDeletes (expected: number): 'none' | 'changed' | 'confirmed' {
       const outcome = deleteHold.confirm(expected)
-      if (outcome === 'confirmed') intake.rescan()
+      if (outcome === 'confirmed') intake.confirmed()
       return outcome
     },
 

@@ -35,7 +35,7 @@ interface Busy { now: boolean, asked: number, deferMaxMs?: number }
 async function intakeOver (t: import('node:test').TestContext, fault: { now: string | null, asked: number } = { now: null, asked: 0 }, scans: FakeScans = {}, busy: Busy = { now: false, asked: 0 }, rescanEveryMs = 0) {
   const root = (await makeTempDir(t, 'syncplane-intake-')).path
   /** `wholeReads`: each read of the whole tree that ended, from its first slice to its last. */
-  const calls = { scan: [] as string[][], scanDirs: [] as string[][], checkWatches: [] as WatchCheck[][], wholeReads: [] as Array<{ start: number, end: number, busyMs: number }>, slices: 0, held: [] as Array<{ count: number, whole: boolean }> }
+  const calls = { scan: [] as string[][], scanDirs: [] as string[][], checkWatches: [] as WatchCheck[][], wholeReads: [] as Array<{ start: number, end: number, busyMs: number }>, slices: 0, held: [] as Array<{ count: number, scan: string }>, stale: 0 }
   const result = (dirsGone = 0): ScanResult => ({ versions: 0, tombstones: 0, deletesHeld: 0, dirsGone })
   const fake = {
     scan: (paths: Iterable<string>) => {
@@ -54,6 +54,7 @@ async function intakeOver (t: import('node:test').TestContext, fault: { now: str
       let busyMs = 0
       return {
         result: result(),
+        stale: () => { calls.stale++ },
         step: () => {
           start ??= Date.now()
           const sliceStart = performance.now()
@@ -68,7 +69,7 @@ async function intakeOver (t: import('node:test').TestContext, fault: { now: str
     },
     owe: () => {},
   } as unknown as LocalChanges
-  const intake = createIntake({ root, local: fake, sourceFault: () => ask(fault), checkWatches: (c) => calls.checkWatches.push([...c]), deletesHeld: (count, whole) => calls.held.push({ count, whole }), recorded: () => {}, busy: () => { busy.asked++; return busy.now }, verifyDeferMaxMs: busy.deferMaxMs, rescanEveryMs })
+  const intake = createIntake({ root, local: fake, sourceFault: () => ask(fault), checkWatches: (c) => calls.checkWatches.push([...c]), deletesHeld: (count, scan) => calls.held.push({ count, scan }), recorded: () => {}, busy: () => { busy.asked++; return busy.now }, verifyDeferMaxMs: busy.deferMaxMs, rescanEveryMs })
   t.after(() => intake.close())
   return { root, intake, calls }
 }
@@ -266,7 +267,28 @@ test('intake: deletions a scan of a few paths held are reported at once, and cou
   const { intake, calls } = await intakeOver(t, undefined, { held: new Set(['big']), treeMs: 100, treeSlices: 5 })
   intake.add(['big'], true)
   await waitFor(() => calls.held.length > 0, { message: 'the hold' })
-  assert.deepEqual(calls.held[0], { count: 1, whole: false })
+  assert.deepEqual(calls.held[0], { count: 1, scan: 'partial' })
   await waitFor(() => calls.wholeReads.length === 1, { message: 'the read of the whole tree' })
-  assert.deepEqual(calls.held.at(-1), { count: 0, whole: true })
+  assert.deepEqual(calls.held.at(-1), { count: 0, scan: 'whole' })
+})
+
+test('intake: a read of the whole tree under way when deletions are held counts as stale, and a read after it counts them whole', async (t) => {
+  const { root, intake, calls } = await intakeOver(t, undefined, { held: new Set(['big']), treeMs: 300, treeSlices: 15 })
+  // On disk: looked at within milliseconds (a path gone waits a second for the rest of its burst).
+  await writeFile(path.join(root, 'big'), 'x')
+  intake.rescan()
+  intake.add(['big'], true)
+  await waitFor(() => calls.wholeReads.length === 2, { message: 'the read after it' })
+  assert.equal(calls.stale, 1, 'the hold came while the first read was under way')
+  assert.deepEqual(calls.held, [{ count: 1, scan: 'partial' }, { count: 0, scan: 'stale' }, { count: 0, scan: 'whole' }])
+})
+
+test('intake: a confirmation during a read of the whole tree makes it stale, and another read follows at once', async (t) => {
+  const { intake, calls } = await intakeOver(t, undefined, { treeMs: 150, treeSlices: 5 })
+  intake.rescan()
+  intake.confirmed()
+  await waitFor(() => calls.wholeReads.length === 2, { message: 'both reads' })
+  assert.equal(calls.stale, 1)
+  assert.deepEqual(calls.held.map((h) => h.scan), ['stale', 'whole'])
+  assert.ok(calls.wholeReads[1]!.start - calls.wholeReads[0]!.end < 9 * 150, 'without waiting its budget')
 })

@@ -108,3 +108,12 @@ test('a directory made a symlink between the steps of a read of the whole tree i
   while (!walk.step(0));
   assert.equal(store.get('kept/secret'), undefined)
 })
+
+test('a directory replaced by a symlink to where it went: what was below it is deleted, not found through the link', async (t) => {
+  const { root, store, local } = await treeWithDirs(t)
+  await rename(path.join(root, 'kept'), path.join(root, 'kept.old'))
+  await symlink('kept.old', path.join(root, 'kept'))
+  walkWholeTree(local)
+  assert.equal(store.get('kept/f')!.deleted, true)
+  assert.equal(store.get('kept.old/f')!.deleted, false)
+})

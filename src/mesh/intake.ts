@@ -1,8 +1,9 @@
 import path from 'node:path'
 import type { HoldScan } from './delete-hold.js'
-import type { LocalChanges, ScanResult, TreeWalk } from './local-changes.js'
+import type { LocalChanges, ScanResult } from './local-changes.js'
 import { isMeshInternal } from './mesh-paths.js'
 import { inTree, lookAt, type Entry } from './tree-fs.js'
+import { createWholeReads } from './whole-reads.js'
 import type { WatchCheck } from '../watcher/watcher.js'
 
 /** How long the changes of one event-loop turn wait for more before they are looked at. */
@@ -17,14 +18,6 @@ const VERIFY_MAX_MS = 5_000
 const BUSY_POLL_MS = 100
 /** at most this long by default. */
 const VERIFY_DEFER_MAX_MS = 30_000
-/**
- * A read of the whole tree (a sweep after a directory went, the periodic
- * rescan) takes at most this share of the time: it waits 9× as long as the
- * last took.
- */
-const WHOLE_READ_DUTY = 0.1
-/** A read of the whole tree gives the event loop back after about this long (the API answers meanwhile). */
-const WALK_SLICE_MS = 20
 
 export interface IntakeDeps {
   root: string
@@ -62,13 +55,8 @@ export interface IntakeDeps {
  * peer's version), parcel loses watches and reports what is written below a
  * moved directory under its old path, which no longer exists: no read of
  * the directories reported finds those. The whole tree is read (a sweep,
- * the rescan's work) once the changes stop, no more often than
- * `WHOLE_READ_DUTY` of the time, and the node is not idle until then.
- *
- * A read of the whole tree goes a slice at a time (local-changes.ts,
- * walkTree), and the periodic one waits `rescanEveryMs`, or nine times as
- * long as the last read took if that is longer: a tree of a million files
- * neither holds the event loop for seconds nor keeps a core busy.
+ * the rescan's work) once the changes stop, within its share of the time
+ * (whole-reads.ts), and the node is not idle until then.
  */
 export function createIntake (deps: IntakeDeps) {
   let intake = new Set<string>()
@@ -87,20 +75,6 @@ export function createIntake (deps: IntakeDeps) {
   /** Reports since the last drain that count for the read again (after the start; not a flush's own paths). */
   let armed = false
   let verifyTimer: NodeJS.Timeout | null = null
-  /** A directory went: the whole tree is read once changes stop. */
-  let sweepTimer: NodeJS.Timeout | null = null
-  let sweepSince: number | null = null
-  /** When the last read of the whole tree ended and how long its steps took (the budget of the next). */
-  let lastRescan = { end: 0, ms: 0 }
-  /** The read of the whole tree under way; `again`: asked for meanwhile, read again right after. */
-  /** `stale`: see TreeWalk; `afterStart`: began once started (a read that can be the start's). */
-  let walk: { tree: TreeWalk, ms: number, again: boolean, sweep: boolean, recorded: number, stale: boolean, afterStart: boolean } | null = null
-  let walkTimer: NodeJS.Immediate | null = null
-  let periodicTimer: NodeJS.Timeout | null = null
-  let started = false
-  /** A read of the whole tree has ended since the start (what changed while nobody watched is recorded); and who waits for one. */
-  let readOnce = false
-  const readWaiters = new Set<(read: boolean) => void>()
   /** A source fault was seen: the whole tree is looked at again once it clears. */
   let faulted = false
   let closed = false
@@ -118,20 +92,34 @@ export function createIntake (deps: IntakeDeps) {
     // Held here: the rest of the burst waits with them until a read of the whole tree counts them all, one that
     // began after them (within its share of the time: deletions trickling in while an operator is away hold too).
     if (scan === 'partial' && result.deletesHeld > 0) {
-      staleWalk()
-      armSweep()
+      reads.stale()
+      reads.sweep()
     } else if (scan === 'partial' && result.dirsGone > 0) {
-      armSweep()
+      reads.sweep()
     }
     deps.recorded()
   }
 
-  /** The read under way began before deletions were held or confirmed: its count is not the whole count. */
-  function staleWalk (): void {
-    if (walk === null) return
-    walk.stale = true
-    walk.tree.stale()
-  }
+  const reads = createWholeReads({
+    local: deps.local,
+    blocked,
+    everyMs: deps.rescanEveryMs,
+    recorded: deps.recorded,
+    ended: afterScan,
+    beginning () {
+      faulted = false
+      // What waits to be read again is in the whole tree. A read again a source fault skipped has no timer; left, it
+      // kept the node from idle until the next report. Reported paths and deletions stay, with a timer (reports
+      // before the start set none): the read reaches them only in a while, and a flush meanwhile must find them.
+      if (intake.size > 0) intakeTimer ??= setTimeout(drain, INTAKE_MS)
+      if (gone.size > 0) goneTimer ??= setTimeout(settleDeletions, DELETE_SETTLE_MS)
+      armed = false
+      active = new Set()
+      activeTrees = new Set()
+      activeSince = deferredSince = null
+      deps.checkWatches([{ dir: '', deep: true }])
+    },
+  })
 
   function drain (): void {
     intakeTimer = null
@@ -197,99 +185,8 @@ export function createIntake (deps: IntakeDeps) {
     if (trees.size > 0) afterScan(deps.local.scan(trees), 'partial')
   }
 
-  function armSweep (): void {
-    if (sweepTimer !== null) clearTimeout(sweepTimer)
-    const now = Date.now()
-    sweepSince ??= now
-    const quiet = now - sweepSince >= VERIFY_MAX_MS ? 0 : VERIFY_QUIET_MS
-    const budget = lastRescan.end + lastRescan.ms * (1 / WHOLE_READ_DUTY - 1) - now
-    sweepTimer = setTimeout(sweep, Math.max(quiet, budget))
-  }
-
-  function sweep (): void {
-    sweepTimer = null
-    // A read already under way may have passed where the directory went: once it ends, the sweep waits its budget again.
-    if (walk !== null) walk.sweep = true
-    else rescan()
-  }
-
-  function schedulePeriodic (): void {
-    if (periodicTimer !== null) clearTimeout(periodicTimer)
-    periodicTimer = null
-    if (!started || closed || deps.rescanEveryMs <= 0) return
-    periodicTimer = setTimeout(() => {
-      periodicTimer = null
-      rescan()
-      // Not started (a source fault): asked again at the next interval; started: its end schedules the next.
-      if (walk === null) schedulePeriodic()
-    }, Math.max(deps.rescanEveryMs, lastRescan.ms * (1 / WHOLE_READ_DUTY - 1)))
-  }
-
   function waiting (): number {
-    return intake.size + gone.size + active.size + activeTrees.size + (sweepTimer === null ? 0 : 1) + (walk === null ? 0 : 1)
-  }
-
-  function rescan (): void {
-    if (blocked()) return
-    if (walk !== null) {
-      walk.again = true
-      return
-    }
-    faulted = false
-    // The whole tree, its watches checked: what waits to be read again is in it. A read again a source fault
-    // skipped has no timer; left, it kept the node from idle until the next report. Reported paths and deletions
-    // stay, with a timer (reports before the start set none): the read reaches them only in a while, and a flush
-    // meanwhile must find them.
-    if (intake.size > 0) intakeTimer ??= setTimeout(drain, INTAKE_MS)
-    if (gone.size > 0) goneTimer ??= setTimeout(settleDeletions, DELETE_SETTLE_MS)
-    armed = false
-    active = new Set()
-    activeTrees = new Set()
-    activeSince = deferredSince = null
-    if (sweepTimer !== null) clearTimeout(sweepTimer)
-    sweepTimer = null
-    sweepSince = null
-    // The next periodic read counts from the end of this one.
-    if (periodicTimer !== null) clearTimeout(periodicTimer)
-    periodicTimer = null
-    deps.checkWatches([{ dir: '', deep: true }])
-    walk = { tree: deps.local.walkTree(), ms: 0, again: false, sweep: false, recorded: 0, stale: false, afterStart: started }
-    // The first slice now: a small tree is read before this returns.
-    step()
-  }
-
-  function step (): void {
-    walkTimer = null
-    const current = walk
-    if (current === null) return
-    // A source fault meanwhile: what is left is not the tree; the whole of it is read once the fault clears.
-    if (blocked()) {
-      walk = null
-      schedulePeriodic()
-      return
-    }
-    const start = performance.now()
-    const done = current.tree.step(WALK_SLICE_MS)
-    current.ms += performance.now() - start
-    if (!done) {
-      // Peers need not wait for the end of a long read to get what it found so far (a start's, after a while down).
-      const { versions, tombstones } = current.tree.result
-      if (versions + tombstones > current.recorded) deps.recorded()
-      current.recorded = versions + tombstones
-      walkTimer = setImmediate(step)
-      return
-    }
-    walk = null
-    lastRescan = { end: Date.now(), ms: current.ms }
-    afterScan(current.tree.result, current.stale ? 'stale' : 'whole')
-    if (!readOnce && current.afterStart) {
-      readOnce = true
-      for (const resolve of readWaiters) resolve(true)
-      readWaiters.clear()
-    }
-    if (current.again) rescan()
-    else if (current.sweep) armSweep()
-    if (walk === null) schedulePeriodic()
+    return intake.size + gone.size + active.size + activeTrees.size + reads.pending()
   }
 
   return {
@@ -309,37 +206,21 @@ export function createIntake (deps: IntakeDeps) {
       drain()
       settleDeletions()
     },
-    rescan,
-    /** Reads the whole tree now, and again every `rescanEveryMs` (or longer, see above). */
-    start (): void {
-      started = true
-      rescan()
-      if (walk === null) schedulePeriodic()
-    },
+    /** Reads the whole tree now (or right after the read under way). */
+    rescan: reads.request,
+    /** Reads the whole tree now, and again every `rescanEveryMs` (or longer: whole-reads.ts). */
+    start: reads.start,
     /** Resolves true once a read of the whole tree has ended since the start; false if `signal` aborts first or the intake closes. */
-    startRead (signal: AbortSignal): Promise<boolean> {
-      if (readOnce) return Promise.resolve(true)
-      if (signal.aborted || closed) return Promise.resolve(false)
-      return new Promise((resolve) => {
-        const settle = (read: boolean): void => {
-          readWaiters.delete(settle)
-          signal.removeEventListener('abort', abort)
-          resolve(read)
-        }
-        const abort = (): void => settle(false)
-        readWaiters.add(settle)
-        signal.addEventListener('abort', abort, { once: true })
-      })
-    },
+    startRead: reads.startRead,
     /** An operator confirmed the held deletions: a read of the whole tree that began after that records them. */
     confirmed (): void {
-      staleWalk()
-      rescan()
+      reads.stale()
+      reads.request()
     },
     /** The source guard cleared a fault it had reported. */
     faultCleared (): void {
       if (!faulted) return
-      rescan()
+      reads.request()
       drain()
     },
     /** Nothing waiting to be looked at. */
@@ -350,10 +231,8 @@ export function createIntake (deps: IntakeDeps) {
     waiting,
     close (): void {
       closed = true
-      for (const timer of [intakeTimer, goneTimer, verifyTimer, sweepTimer, periodicTimer]) if (timer !== null) clearTimeout(timer)
-      if (walkTimer !== null) clearImmediate(walkTimer)
-      walk = null
-      for (const resolve of [...readWaiters]) resolve(false)
+      for (const timer of [intakeTimer, goneTimer, verifyTimer]) if (timer !== null) clearTimeout(timer)
+      reads.close()
     },
   }
 }

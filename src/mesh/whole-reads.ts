@@ -1,4 +1,5 @@
 import type { LocalChanges, ScanResult, TreeWalk } from './local-changes.js'
+import { createWaiters } from './waiters.js'
 
 /**
  * A read of the whole tree (a sweep after a directory went, the periodic
@@ -49,7 +50,7 @@ export function createWholeReads (deps: WholeReadsDeps) {
   let closed = false
   /** A read has ended since the start (what changed while nobody watched is recorded); and who waits for one. */
   let readOnce = false
-  const readWaiters = new Set<(read: boolean) => void>()
+  const readWaiters = createWaiters<null>(() => readOnce)
   const budget = (): number => last.ms * (1 / WHOLE_READ_DUTY - 1)
 
   function schedulePeriodic (): void {
@@ -121,8 +122,7 @@ export function createWholeReads (deps: WholeReadsDeps) {
     deps.ended(current.tree.result, current.stale ? 'stale' : 'whole')
     if (!readOnce && current.afterStart) {
       readOnce = true
-      for (const resolve of readWaiters) resolve(true)
-      readWaiters.clear()
+      readWaiters.check()
     }
     if (current.again) request()
     else if (current.sweep) sweep()
@@ -152,25 +152,14 @@ export function createWholeReads (deps: WholeReadsDeps) {
     },
     /** Resolves true once a read has ended since the start; false if `signal` aborts first or the reads close. */
     startRead (signal: AbortSignal): Promise<boolean> {
-      if (readOnce) return Promise.resolve(true)
-      if (signal.aborted || closed) return Promise.resolve(false)
-      return new Promise((resolve) => {
-        const settle = (read: boolean): void => {
-          readWaiters.delete(settle)
-          signal.removeEventListener('abort', abort)
-          resolve(read)
-        }
-        const abort = (): void => settle(false)
-        readWaiters.add(settle)
-        signal.addEventListener('abort', abort, { once: true })
-      })
+      return !readOnce && closed ? Promise.resolve(false) : readWaiters.wait(null, signal)
     },
     close (): void {
       for (const timer of [sweepTimer, periodicTimer]) if (timer !== null) clearTimeout(timer)
       if (walkTimer !== null) clearImmediate(walkTimer)
       walk = null
       closed = true
-      for (const resolve of [...readWaiters]) resolve(false)
+      readWaiters.close()
     },
   }
 }

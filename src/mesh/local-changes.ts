@@ -181,9 +181,10 @@ export function createLocalChanges (opts: LocalChangesOptions) {
       // The row as it is now: this pass may have recorded a version of the path since it was found gone.
       const current = store.get(r.path)
       if (current === undefined || current.deleted) continue
-      // Through a directory made a symlink, what is found is not the tree: gone from it.
-      const seen = ancestorsAreDirectories(root, r.path) ? lookAt(inTree(root, r.path)) : null
-      if (seen !== null && seen.type === current.kind) continue
+      // Found, but through a directory made a symlink: not the tree, so gone from it (looked at only then: a burst of
+      // deletions finds nothing, and would lstat every ancestor of every path again).
+      const seen = lookAt(inTree(root, r.path))
+      if (seen !== null && seen.type === current.kind && ancestorsAreDirectories(root, r.path)) continue
       still.set(r.path, current)
     }
     if (still.size === 0) return

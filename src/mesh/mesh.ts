@@ -152,6 +152,8 @@ export function createMesh (opts: MeshOptions) {
   let started = false
   let closed = false
   let tidyTimer: NodeJS.Timeout | null = null
+  /** The whole tree is read again at least this often (whole-reads.ts); the trash and old tombstones go as often. */
+  const rescanEveryMs = Math.max(1, opts.rescanSec) * 1000
   let repairTimer: NodeJS.Timeout | null = null
   const receiving = createReceiving(now)
   const intake = createIntake({
@@ -165,7 +167,7 @@ export function createMesh (opts: MeshOptions) {
       flushWaiters.check()
     },
     busy: () => receiving.busy() || [...links.values()].some((l) => l.sending()),
-    rescanEveryMs: Math.max(1, opts.rescanSec) * 1000,
+    rescanEveryMs,
   })
 
   return {
@@ -184,7 +186,7 @@ export function createMesh (opts: MeshOptions) {
       tidyTimer = setInterval(() => {
         emptyTrash(root, now(), opts.trashDays)
         tombstones.due()
-      }, Math.max(1, opts.rescanSec) * 1000)
+      }, rescanEveryMs)
       if (opts.repairSec > 0) {
         repairTimer = setInterval(() => { void repair() }, opts.repairSec * 1000)
       }

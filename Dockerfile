@@ -102,5 +102,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # rsync.killGraceSec); give `docker stop` enough time:
 #   docker stop -t 30 syncplane     (or stop_grace_period: 30s in compose)
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=4", "--optimize-for-size", "/app/dist/cli.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=4", "--optimize-for-size", "--max-opt=1", "/app/dist/cli.js"]
 CMD ["serve", "--config", "/etc/syncplane/syncplane.yaml"]

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 /** The built service the benchmarks start. */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 /** As `npm start`, the Dockerfile and the systemd unit start the service: Node's flags and its environment. */
-export const SERVICE_NODE_ARGS: readonly string[] = ['--max-semi-space-size=4', '--optimize-for-size']
+export const SERVICE_NODE_ARGS: readonly string[] = ['--max-semi-space-size=4', '--optimize-for-size', '--max-opt=1']
 export const SERVICE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

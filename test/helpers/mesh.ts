@@ -8,6 +8,7 @@ import { makeTempDir, type TempDir } from './temp-dir.js'
 import { snapshotTree, diffSnapshots, type Snapshot } from './tree.js'
 import { waitFor } from './wait-for.js'
 import { getFreePort } from './free-port.js'
+import { SERVICE_ENV, SERVICE_NODE_ARGS } from '../../bench/common.js'
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 export const SECRET = 'mesh-test-secret-0123456789'
@@ -84,7 +85,8 @@ export async function startMesh (t: TestContext, opts: MeshOptions): Promise<Mes
         return { status: res.status, body: text === '' ? null : JSON.parse(text) }
       },
       async start () {
-        proc = await spawnManaged(process.execPath, [CLI, 'serve', '--config', configFile], { env: { ...process.env, ...env, SYNCPLANE_MESH_SELF: name } })
+        // As every launcher starts it (npm start, the image, the systemd unit).
+        proc = await spawnManaged(process.execPath, [...SERVICE_NODE_ARGS, CLI, 'serve', '--config', configFile], { env: { ...process.env, ...SERVICE_ENV, ...env, SYNCPLANE_MESH_SELF: name } })
         const started = proc
         ending = false
         void started.exited.then((info) => {

@@ -5,6 +5,7 @@ import { spawnManaged, type ExitInfo, type ManagedProcess } from './managed-proc
 import type { TempDir } from './temp-dir.js'
 import { getFreePort } from './free-port.js'
 import { waitFor } from './wait-for.js'
+import { SERVICE_ENV, SERVICE_NODE_ARGS } from '../../bench/common.js'
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 
@@ -43,8 +44,9 @@ export async function spawnService (tmp: TempDir, opts: {
   const file = path.join(tmp.path, `${opts.name ?? 'service'}.yaml`)
   // JSON is YAML.
   await writeFile(file, JSON.stringify(config, null, 2))
-  const argv = [...(opts.wrap ?? []), process.execPath, CLI, 'serve', '--config', file]
-  const proc = await spawnManaged(argv[0]!, argv.slice(1), { env: { ...process.env, ...opts.env } })
+  // Node's flags and environment as every launcher starts it (npm start, the image, the systemd unit).
+  const argv = [...(opts.wrap ?? []), process.execPath, ...SERVICE_NODE_ARGS, CLI, 'serve', '--config', file]
+  const proc = await spawnManaged(argv[0]!, argv.slice(1), { env: { ...process.env, ...SERVICE_ENV, ...opts.env } })
   tmp.after(() => proc.stop())
   const url = `http://127.0.0.1:${port}`
   const api = async (route: string, init: { method?: string; body?: unknown } = {}) => {

@@ -260,7 +260,8 @@ export function createLocalChanges (opts: LocalChangesOptions) {
               const { rel, step } = pending.pop()!
               // Queued in an earlier step: made a symlink since (itself or above it), reading it would follow it out of
               // the tree. Queued in this one, it was seen a directory a moment ago (the check costs a third of a read).
-              if (step === steps || (lookAt(inTree(root, rel))?.type === 'dir' && ancestorsAreDirectories(root, rel))) scanChildren(rel, true, pass)
+              // The root is the source itself, which may be a symlink to its directory; its identity is the guards'.
+              if (rel === '' || step === steps || (lookAt(inTree(root, rel))?.type === 'dir' && ancestorsAreDirectories(root, rel))) scanChildren(rel, true, pass)
             } while (pending.length > 0 && performance.now() < until)
             if (pending.length === 0) settleGone(pass.gone, pass.result, whole)
           })

@@ -117,3 +117,14 @@ test('a directory replaced by a symlink to where it went: what was below it is d
   assert.equal(store.get('kept/f')!.deleted, true)
   assert.equal(store.get('kept.old/f')!.deleted, false)
 })
+
+test('a source given as a symlink to its directory is read whole, like the directory itself', async (t) => {
+  const { root, store, clock, logger } = await treeWithDirs(t)
+  const link = `${root}-link` // beside the tree, in the same temporary directory
+  await symlink(root, link)
+  const local = createLocalChanges({ root: link, self: 'n0', store, clock, peers: () => ['n1'], isExcluded: () => false, mayDelete: () => true, sourceFault: () => null, logger })
+  await writeFile(path.join(root, 'kept/new'), 'y')
+  const result = walkWholeTree(local)
+  assert.equal(result.versions, 1)
+  assert.equal(store.get('kept/new')!.deleted, false)
+})

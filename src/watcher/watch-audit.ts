@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync } from 'node:fs'
+import { lstatSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import type { WatchCheck } from './watcher.js'
 
@@ -41,7 +41,8 @@ export function createWatchAudit (root: string, checks: readonly WatchCheck[], s
   const pending: Array<{ abs: string, depth: number }> = checks.map(({ dir, deep }) => ({ abs: dir === '' ? root : path.join(root, dir), depth: deep ? Infinity : SHALLOW_LEVELS })).reverse()
   const inode = (abs: string): string | null => {
     try {
-      const st = lstatSync(abs)
+      // The root is the source as configured, which may be a symlink to its directory: inotify watches where it leads.
+      const st = abs === root ? statSync(abs) : lstatSync(abs)
       return st.isDirectory() ? st.ino.toString(16) : null
     } catch {
       // Gone meanwhile: nothing to watch.

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { lstatSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, symlink } from 'node:fs/promises'
 import path from 'node:path'
 import { createWatchAudit } from '../../src/watcher/watch-audit.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
@@ -61,4 +61,14 @@ test('a check of the watches goes on below a directory watched by the time it is
   while (!audit.step(Infinity));
   assert.equal(audit.suspects(), true)
   assert.deepEqual(audit.settle(topWatched), [path.join(root, 'moved', 'inner')])
+})
+
+test('a source given as a symlink to its directory has its watches checked like the directory itself', async (t) => {
+  const root = await tree(t)
+  const link = `${root}-link` // beside the tree, in the same temporary directory
+  await symlink(root, link)
+  const watched = new Set(['', 'a', 'a/a1', 'a/a1/a2', 'c'].map((rel) => inodeOf(path.join(root, rel))))
+  const audit = createWatchAudit(link, [{ dir: '', deep: true }], () => false, watched)
+  while (!audit.step(0));
+  assert.deepEqual(audit.settle(watched), [path.join(link, 'b')])
 })
